@@ -1,0 +1,63 @@
+"""The `agent-console` command: opens the console, or runs a subcommand from `agent_console/commands/`.
+
+Every module in `commands/` exposes `register(subparsers, common)`; the subcommand's function receives the parsed
+arguments and returns an exit code. JSON output is the stable interface for scripts and tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from agent_console import __version__, commands
+from agent_console.commands.common import CliError, common_options, open_workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="agent-console",
+        description="Complaint-hotline agent console. Without a subcommand it opens the console.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"agent-console {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        module = importlib.import_module(f"agent_console.commands.{info.name}")
+        module.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "func", None) is None:
+            return open_console(args)
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"agent-console: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+def open_console(args: argparse.Namespace) -> int:
+    ws = open_workspace(args)
+    from agent_console.commands.common import seed_first_run
+
+    seed_first_run(ws)
+    from agent_console.app import AgentConsoleApp  # Textual is imported only when the console opens
+
+    AgentConsoleApp(ws).run()
+    ws.close()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

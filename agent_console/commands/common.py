@@ -1,0 +1,87 @@
+"""What every subcommand shares: the common options, opening the workspace, JSON printing, clear errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from agent_console.config import ConfigError, load_settings
+from agent_console.core.profiles import ProfileError
+from agent_console.store.local import StoreError
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the subcommand name (SUPPRESS keeps a later default from erasing them)."""
+    p = argparse.ArgumentParser(add_help=False)
+    s = argparse.SUPPRESS
+    p.add_argument("--db", type=Path, default=s, help="local database file")
+    p.add_argument("--agent", default=s, help="the agent id working here")
+    p.add_argument("--role", choices=["agent", "lead"], default=s)
+    p.add_argument("--team", default=s)
+    p.add_argument("--profile", default=s, help="policy profile id or file")
+    p.add_argument("--lang", choices=["zh", "en"], default=s)
+    p.add_argument("--central", default=s, help="central store URL (sqlite:///… or postgresql://…)")
+    p.add_argument("--config", type=Path, default=s, help="config file (default: XDG config dir)")
+    return p
+
+
+SETTING_NAMES = ("db", "agent", "role", "team", "profile", "lang", "central")
+
+
+def settings_from(args: argparse.Namespace) -> Any:
+    import os
+
+    if getattr(args, "config", None):
+        os.environ["AGENT_CONSOLE_CONFIG"] = str(args.config)
+    try:
+        return load_settings(**{k: getattr(args, k, None) for k in SETTING_NAMES})
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def open_workspace(args: argparse.Namespace, **kw: Any) -> Any:
+    from agent_console.workspace import Workspace
+
+    settings = settings_from(args)
+    try:
+        return Workspace(settings, **kw)
+    except (StoreError, ProfileError) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def seed_first_run(ws: Any) -> None:
+    """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
+    if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
+        return
+    if ws.store.count_cases() == 0:
+        from agent_console.demo import generate
+
+        generate(ws, cases=300, seed=7)
+    ws.store.set_meta("seeded", "1")
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=None, default=str)
+    sys.stdout.write("\n")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'3d', '12h', '90m', '2w', or a bare number of hours."""
+    t = text.strip().lower()
+    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    try:
+        if t and t[-1] in units:
+            return timedelta(seconds=float(t[:-1]) * units[t[-1]])
+        return timedelta(hours=float(t))
+    except ValueError as exc:
+        raise CliError(f"cannot read duration {text!r}: use e.g. 3d, 12h, 90m") from exc

@@ -1,0 +1,174 @@
+"""Clock arithmetic: starting, pausing, extending and reading a case's deadlines in the clock's own unit.
+
+Working-day clocks measure time on working days only (a paused case gets back exactly the working time it lost);
+calendar-day and month clocks count whole days the same way; hour and minute clocks run on the wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from agent_console.core.calendar import DAY, WorkingCalendar
+from agent_console.core.models import ClockTrack, ClockView
+from agent_console.core.profiles import ClockSpec, Unit
+
+_TINY = timedelta(microseconds=1)
+# Clock time one unit stands for, when an extension is added to a paused clock's remaining budget.
+UNIT_SECONDS = {
+    Unit.minutes: 60.0,
+    Unit.hours: 3600.0,
+    Unit.calendar_days: 86400.0,
+    Unit.working_days: 86400.0,
+    Unit.months: 30 * 86400.0,
+}
+
+
+class TimeBase:
+    """Deadline arithmetic for one unit. Day units use a calendar; wall units use plain timedeltas."""
+
+    def __init__(self, unit: Unit, calendar: WorkingCalendar) -> None:
+        self.unit = unit
+        self.cal = calendar
+
+    def deadline(self, start: datetime, length: float) -> datetime:
+        n = int(length)
+        if self.unit in (Unit.working_days, Unit.calendar_days):
+            return self.cal.add_working_days(start, n) if n >= 1 else start
+        if self.unit == Unit.months:
+            day = self.cal.local_day(start) + relativedelta(months=n)
+            return self.cal.start_of(day + DAY)
+        if self.unit == Unit.hours:
+            return start + timedelta(hours=length)
+        return start + timedelta(minutes=length)
+
+    def extend(self, due: datetime, length: float) -> datetime:
+        """A due instant pushed on by `length` units (an approved extension)."""
+        return self.deadline(due - _TINY, length)
+
+    def measure(self, a: datetime, b: datetime) -> timedelta:
+        """Clock time between two instants (working time for working-day clocks)."""
+        if self.unit in (Unit.working_days, Unit.calendar_days):
+            return self.cal.working_time_between(a, b)
+        return b - a
+
+    def advance(self, start: datetime, amount: timedelta) -> datetime:
+        if self.unit in (Unit.working_days, Unit.calendar_days):
+            return self.cal.advance_working_time(start, max(amount, timedelta(0)))
+        return start + amount
+
+
+class ClockMath:
+    """The time bases for a profile's calendar; one per workspace, cached per unit."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self.calendar_days = WorkingCalendar(tz=str(calendar.tz), all_days=True)
+        self._bases: dict[Unit, TimeBase] = {}
+
+    def base(self, unit: Unit | str) -> TimeBase:
+        unit = Unit(unit)
+        if unit not in self._bases:
+            cal = self.calendar_days if unit == Unit.calendar_days else self.calendar
+            self._bases[unit] = TimeBase(unit, cal)
+        return self._bases[unit]
+
+    # -- changes the fold makes -------------------------------------------------------------------------------
+    def start(self, spec: ClockSpec, tier: str, at: datetime, cycles: int = 1, missed: int = 0) -> ClockTrack:
+        base = self.base(spec.unit)
+        length = spec.length_for(tier) or 0
+        warn = spec.warn_for(tier)
+        due = base.deadline(at, length)
+        if warn is not None:
+            warn_at = base.deadline(at, warn)
+        else:
+            warn_at = base.advance(at, base.measure(at, due) * 0.8)
+        return ClockTrack(id=spec.id, started_at=at, due=due, warn_at=warn_at, cycles=cycles, missed_cycles=missed)
+
+    def restart(self, spec: ClockSpec, tier: str, track: ClockTrack, at: datetime) -> ClockTrack:
+        missed = track.missed_cycles + (1 if track.due is not None and at > track.due else 0)
+        return self.start(spec, tier, at, cycles=track.cycles + 1, missed=missed)
+
+    def pause(self, spec: ClockSpec, track: ClockTrack, at: datetime) -> ClockTrack:
+        if not spec.pause_gives_time_back or track.stopped_at or track.paused_at or track.due is None:
+            return track
+        base = self.base(spec.unit)
+        warn_left = base.measure(at, track.warn_at).total_seconds() if track.warn_at else None
+        return track.model_copy(
+            update={
+                "paused_at": at,
+                "remaining_at_pause": base.measure(at, track.due).total_seconds(),
+                "warn_left_at_pause": warn_left,
+                "due": None,
+                "warn_at": None,
+            }
+        )
+
+    def resume(self, spec: ClockSpec, track: ClockTrack, at: datetime) -> ClockTrack:
+        if track.paused_at is None or track.remaining_at_pause is None:
+            return track
+        base = self.base(spec.unit)
+        due = base.advance(at, timedelta(seconds=max(track.remaining_at_pause, 0)))
+        if track.remaining_at_pause < 0:  # paused after breaching: the lateness stays
+            due = at - timedelta(seconds=-track.remaining_at_pause)
+        warn_left = track.warn_left_at_pause
+        warn_at = base.advance(at, timedelta(seconds=warn_left)) if warn_left and warn_left > 0 else at
+        return track.model_copy(
+            update={"paused_at": None, "remaining_at_pause": None, "warn_left_at_pause": None,
+                    "due": due, "warn_at": min(warn_at, due)}
+        )
+
+    def extend(self, spec: ClockSpec, track: ClockTrack, length: float) -> ClockTrack:
+        base = self.base(spec.unit)
+        if track.due is None:  # paused: the extension adds to what is left
+            extra = length * UNIT_SECONDS[Unit(spec.unit)]
+            return track.model_copy(
+                update={"remaining_at_pause": (track.remaining_at_pause or 0) + extra,
+                        "extended": track.extended + length}
+            )
+        return track.model_copy(update={"due": base.extend(track.due, length), "extended": track.extended + length})
+
+    def stop(self, track: ClockTrack, at: datetime) -> ClockTrack:
+        if track.stopped_at is not None:
+            return track
+        if track.paused_at is not None:
+            # stopped while paused: it was within its time (the budget was frozen)
+            return track.model_copy(update={"stopped_at": at, "due": at, "paused_at": None})
+        return track.model_copy(update={"stopped_at": at})
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def view(self, spec: ClockSpec, track: ClockTrack, now: datetime) -> ClockView:
+        base = self.base(spec.unit)
+        if track.stopped_at is not None:
+            due = track.due or track.stopped_at
+            ok = track.stopped_at <= due
+            remaining = base.measure(track.stopped_at, due).total_seconds()
+            state, band = ("met", "met") if ok else ("breached", "missed")
+        elif track.paused_at is not None:
+            remaining = track.remaining_at_pause or 0.0
+            state, band = "paused", "paused"
+            due = None
+        else:
+            due = track.due
+            assert due is not None
+            remaining = base.measure(now, due).total_seconds()
+            if now >= due:
+                state, band = "breached", "breached"
+            elif track.warn_at is not None and now >= track.warn_at:
+                state, band = "running", "warning"
+            else:
+                state, band = "running", "in_time"
+        return ClockView(
+            id=spec.id,
+            label=spec.label,
+            label_en=spec.label_en,
+            unit=spec.unit.value,
+            state=state,
+            band=band,
+            due=due,
+            warn_at=track.warn_at,
+            remaining_seconds=remaining,
+            started_at=track.started_at,
+            stopped_at=track.stopped_at,
+        )

@@ -1,0 +1,318 @@
+"""Events: the immutable facts a case's history is made of, and the payload each kind carries.
+
+An event has a globally unique id (time-ordered, so ids sort by creation), the case it belongs to, the actor, the
+device it was recorded on, the wall-clock time, and a hybrid-logical-clock stamp used for ordering across devices.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent_console.core.text import clean_text
+
+
+def new_id() -> str:
+    """A UUIDv7-style id: 48 bits of milliseconds then randomness, so ids sort by creation time."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 68) & 0xFFF) << 64 | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        # Pasted text may carry control characters or terminal escapes; they never reach the record.
+        if isinstance(value, str):
+            return clean_text(value)
+        return value
+
+
+class Complainant(_Payload):
+    name: str = ""
+    title: str = ""  # how to address: 先生 / 女士 / a term id from the vocabulary
+    phone: str = ""
+    id_number: str = ""  # ID, policy, order or account number
+    preferred_contact: str = ""
+
+
+Money = Decimal
+
+
+class Registered(_Payload):
+    number: str
+    received_at: datetime
+    channel: str
+    category: str
+    complexity: str = "general"
+    complainant: Complainant = Complainant()
+    anonymous: bool = False
+    respondent: str = ""
+    facts: str = ""
+    request: str = ""
+    amount: Money | None = None
+    flags: list[str] = Field(default_factory=list)
+    owner: str = ""
+    team: str = ""
+    department: str = ""
+    escalated_from: str | None = None  # case id of the closed case this one escalates
+    linked: list[str] = Field(default_factory=list)
+
+
+class ReadBack(_Payload):
+    summary: str = ""
+
+
+class Reason(_Payload):
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _needed(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a reason is required")
+        return value
+
+
+class OptionalNote(_Payload):
+    note: str = ""
+
+
+class Assigned(_Payload):
+    department: str
+    assignee: str = ""
+    note: str = ""
+
+
+class ReminderSent(_Payload):
+    department: str = ""
+    note: str = ""
+
+
+class ContactAttempted(_Payload):
+    outcome: Literal["reached", "no_answer", "busy", "wrong_number", "refused"]
+    note: str = ""
+
+
+class Paused(_Payload):
+    reason: str
+    evidence: str
+
+    @field_validator("reason", "evidence")
+    @classmethod
+    def _needed(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("required when pausing at the customer's request")
+        return value
+
+
+class ExtensionRequested(_Payload):
+    length: int = Field(gt=0)  # in the resolve clock's unit
+    reason: str
+    clock: str = ""  # empty: the profile's resolve clock
+
+
+class Decision(_Payload):
+    reason: str = ""
+
+
+class Proposed(_Payload):
+    remedy: str
+    amount: Money | None = None
+    non_standard: bool = False
+
+
+class Replied(_Payload):
+    text: str = ""
+    via: str = "phone"
+
+
+class Closed(_Payload):
+    outcome: Literal["at_fault", "not_at_fault", "litigation", "unreachable"]
+    causes: list[str] = Field(default_factory=list)
+    stage: str = ""
+    report: str = ""
+    amount: Money | None = None
+    fault_description: str = ""
+
+
+class Escalated(_Payload):
+    new_case: str  # id of the new linked case
+    reason: str = ""
+
+
+class FieldEdited(_Payload):
+    field: str
+    value: Any = None
+
+
+class DissatisfactionReported(_Payload):
+    upset_since: datetime
+    note: str = ""
+    to: str = ""  # the lead reported to
+
+
+class DissatisfactionOutcome(_Payload):
+    outcome: str = ""
+    note: str = ""
+
+
+class EnquiryRecorded(_Payload):
+    phone: str = ""
+    name: str = ""
+    topic: str = ""
+    answer: str = ""
+    reason_not_complaint: str = ""
+
+
+class CallbackScheduled(_Payload):
+    callback: str  # callback id
+    kind: Literal["requested", "progress", "satisfaction", "audit"]
+    due: datetime
+    owner: str = ""
+    note: str = ""
+
+
+class CallbackAttempted(_Payload):
+    callback: str
+    outcome: Literal["reached", "no_answer", "busy", "wrong_number", "refused"]
+    note: str = ""
+
+
+class CallbackClosed(_Payload):
+    callback: str
+    reason: str = ""
+
+
+class SatisfactionRecorded(_Payload):
+    callback: str = ""
+    proactive_contact: bool
+    outcome_view: Literal["satisfied", "neutral", "dissatisfied"]
+    attitude: int = Field(ge=1, le=5)
+    professionalism: int = Field(ge=1, le=5)
+    timeliness: int = Field(ge=1, le=5)
+    comment: str = ""
+
+
+class ConflictFlagged(_Payload):
+    events: list[str]
+    reason: str
+
+
+class Conflict(_Payload):
+    """Kept for completeness of the registry; sync writes ConflictFlagged."""
+
+
+# kind -> (payload model, lifecycle group) — the lifecycle rules themselves live in lifecycle.py
+EVENT_KINDS: dict[str, type[_Payload]] = {
+    "registered": Registered,
+    "read_back": ReadBack,
+    "accepted": OptionalNote,
+    "not_accepted": Reason,
+    "parked": Reason,
+    "info_requested": Reason,
+    "assigned": Assigned,
+    "returned": Reason,
+    "reminder_sent": ReminderSent,
+    "progress_noted": OptionalNote,
+    "customer_updated": OptionalNote,
+    "contact_attempted": ContactAttempted,
+    "paused": Paused,
+    "resumed": OptionalNote,
+    "extension_requested": ExtensionRequested,
+    "extension_approved": Decision,
+    "extension_refused": Reason,
+    "proposed": Proposed,
+    "remedy_approved": Decision,
+    "remedy_refused": Reason,
+    "replied": Replied,
+    "closed": Closed,
+    "closure_proposed": Reason,  # closing as unreachable needs the lead's approval
+    "closure_approved": Decision,
+    "closure_refused": Reason,
+    "escalated": Escalated,
+    "reopened": Reason,
+    "archived": OptionalNote,
+    "dissatisfaction_reported": DissatisfactionReported,
+    "dissatisfaction_acknowledged": OptionalNote,
+    "dissatisfaction_resolved": DissatisfactionOutcome,
+    "field_edited": FieldEdited,
+    "enquiry_recorded": EnquiryRecorded,
+    "callback_scheduled": CallbackScheduled,
+    "callback_attempted": CallbackAttempted,
+    "callback_done": CallbackClosed,
+    "callback_cancelled": CallbackClosed,
+    "satisfaction_recorded": SatisfactionRecorded,
+    "conflict_flagged": ConflictFlagged,
+    "conflict_resolved": OptionalNote,
+}
+
+
+class Event(BaseModel):
+    """One immutable fact. `payload` is validated against the kind's model when the event is made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=new_id)
+    case_id: str | None
+    kind: str
+    actor: str
+    device: str
+    at: datetime
+    hlc: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)  # e.g. "clock_skew" set by sync; never changes the fact
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("event time needs a timezone offset")
+        return value.astimezone(timezone.utc)
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {value!r}")
+        return value
+
+    def data(self) -> Any:
+        """The payload as its typed model."""
+        return EVENT_KINDS[self.kind].model_validate(self.payload)
+
+
+def make_event(
+    kind: str,
+    case_id: str | None,
+    actor: str,
+    device: str,
+    at: datetime,
+    payload: BaseModel | dict[str, Any] | None = None,
+    hlc: str = "",
+) -> Event:
+    """Build an event, validating (and cleaning) its payload for the kind."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    model = EVENT_KINDS[kind]
+    raw = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else (payload or {})
+    typed = model.model_validate(raw)
+    return Event(
+        case_id=case_id,
+        kind=kind,
+        actor=actor,
+        device=device,
+        at=at,
+        hlc=hlc,
+        payload=typed.model_dump(mode="json", exclude_defaults=False),
+    )

@@ -1,0 +1,75 @@
+"""Hybrid logical clocks: an ordering stamp per device that respects causality across devices.
+
+A stamp is `<13-digit wall ms>-<4-digit counter>-<device>`, so stamps sort as strings. `receive` folds in a remote
+stamp; a remote wall time further ahead than `max_drift` is reported as skew instead of dragging our clock along.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Stamp:
+    wall_ms: int
+    counter: int
+    device: str
+
+    def __str__(self) -> str:
+        return f"{self.wall_ms:013d}-{self.counter:04d}-{self.device}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Stamp":
+        wall, counter, device = text.split("-", 2)
+        return cls(int(wall), int(counter), device)
+
+
+class ClockSkew(ValueError):
+    """A remote stamp is further from our wall clock than the allowed drift."""
+
+    def __init__(self, drift_ms: int, bound_ms: int) -> None:
+        super().__init__(f"clock drift {drift_ms / 1000:.1f}s exceeds the bound of {bound_ms / 1000:.0f}s")
+        self.drift_ms = drift_ms
+        self.bound_ms = bound_ms
+
+
+class HybridClock:
+    def __init__(
+        self,
+        device: str,
+        last: str = "",
+        max_drift_ms: int = 5 * 60_000,
+        wall: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    ) -> None:
+        self.device = device
+        self.max_drift_ms = max_drift_ms
+        self._wall = wall
+        if last:
+            s = Stamp.parse(last)
+            self._ms, self._counter = s.wall_ms, s.counter
+        else:
+            self._ms, self._counter = 0, 0
+
+    def now(self) -> str:
+        """A new stamp for a local event, later than every stamp seen so far."""
+        wall = self._wall()
+        if wall > self._ms:
+            self._ms, self._counter = wall, 0
+        else:
+            self._counter += 1
+        return str(Stamp(self._ms, self._counter, self.device))
+
+    def receive(self, remote: str) -> None:
+        """Fold a remote stamp in; raise ClockSkew when it is too far ahead of our wall clock."""
+        r = Stamp.parse(remote)
+        wall = self._wall()
+        if r.wall_ms - wall > self.max_drift_ms:
+            raise ClockSkew(r.wall_ms - wall, self.max_drift_ms)
+        if r.wall_ms > self._ms or (r.wall_ms == self._ms and r.counter > self._counter):
+            self._ms, self._counter = r.wall_ms, r.counter
+
+    @property
+    def last(self) -> str:
+        return str(Stamp(self._ms, self._counter, self.device))

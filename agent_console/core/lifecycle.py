@@ -1,0 +1,493 @@
+"""The lifecycle: which event may follow which, and how events fold into a case's state and clocks.
+
+`Lifecycle.apply` refuses an illegal transition with `IllegalTransition` and a reason a person can act on. When
+events arrive from other devices (sync) the fold runs with strict=False: an event that cannot stand is kept in the
+history, recorded in `state.conflicts` for the lead, and changes nothing else. The fold is deterministic in the
+order (hlc, id), so every device reaches the same state from the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from agent_console.core.clocks import ClockMath
+from agent_console.core.events import Event
+from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
+from agent_console.core.profiles import Profile
+
+FAILED_CONTACT = frozenset({"no_answer", "busy", "wrong_number"})
+EDITABLE_FIELDS = frozenset(
+    {"complainant.name", "complainant.title", "complainant.phone", "complainant.id_number",
+     "complainant.preferred_contact", "respondent", "facts", "request", "amount", "flags", "category",
+     "complexity", "owner", "team"}
+)
+# While paused at the customer's request only these may happen; the rest waits for "resume".
+ALLOWED_WHILE_PAUSED = frozenset(
+    {"resumed", "progress_noted", "contact_attempted", "customer_updated", "reminder_sent", "read_back",
+     "field_edited", "dissatisfaction_reported", "dissatisfaction_acknowledged", "dissatisfaction_resolved",
+     "callback_scheduled", "callback_attempted", "callback_done", "callback_cancelled", "satisfaction_recorded",
+     "conflict_flagged", "conflict_resolved", "extension_requested", "extension_approved", "extension_refused"}
+)
+# Events that may happen in any status but archived
+ANY_LIVE = frozenset(
+    {"read_back", "contact_attempted", "dissatisfaction_reported", "field_edited", "callback_scheduled",
+     "callback_attempted", "callback_done", "callback_cancelled", "satisfaction_recorded"}
+)
+# Event kinds an agent works from a case screen, in the order the screen offers them.
+CASE_ACTIONS = (
+    "accepted", "not_accepted", "parked", "info_requested", "assigned", "returned", "reminder_sent",
+    "progress_noted", "customer_updated", "contact_attempted", "paused", "resumed", "extension_requested",
+    "extension_approved", "extension_refused", "proposed", "remedy_approved", "remedy_refused", "replied",
+    "closed", "closure_proposed", "closure_approved", "closure_refused", "escalated", "reopened", "archived",
+    "dissatisfaction_reported", "dissatisfaction_acknowledged", "dissatisfaction_resolved", "read_back",
+)
+LEAD_ONLY = frozenset(
+    {"extension_approved", "extension_refused", "remedy_approved", "remedy_refused", "closure_approved",
+     "closure_refused", "dissatisfaction_acknowledged", "conflict_resolved"}
+)
+
+
+class IllegalTransition(ValueError):
+    """An event that cannot follow the case's current state; `reason` says why in plain words."""
+
+    def __init__(self, kind: str, reason: str, reason_code: str = "") -> None:
+        super().__init__(f"{kind}: {reason}")
+        self.kind = kind
+        self.reason = reason
+        self.code = reason_code
+
+
+_STATUS_RULES: dict[str, tuple[frozenset[str] | None, str | None]] = {
+    # kind: (statuses it may follow (None: any but archived), status after (None: unchanged))
+    "accepted": (frozenset({"registered", "needs_info", "parked"}), "accepted"),
+    "not_accepted": (frozenset({"registered", "needs_info", "parked"}), "not_accepted"),
+    "parked": (frozenset({"registered", "needs_info"}), "parked"),
+    "info_requested": (frozenset({"registered", "accepted", "parked"}), "needs_info"),
+    "assigned": (frozenset({"accepted", "assigned", "investigating"}), "assigned"),
+    "returned": (frozenset({"assigned", "investigating"}), "accepted"),
+    "reminder_sent": (frozenset({"assigned", "investigating", "proposed"}), None),
+    "progress_noted": (OPEN_STATUSES, None),
+    "customer_updated": (OPEN_STATUSES, None),
+    "paused": (ACTIVE_STATUSES | {"registered"}, None),
+    "resumed": (OPEN_STATUSES, None),
+    "extension_requested": (ACTIVE_STATUSES, None),
+    "extension_approved": (OPEN_STATUSES, None),
+    "extension_refused": (OPEN_STATUSES, None),
+    "proposed": (frozenset({"accepted", "assigned", "investigating", "proposed"}), "proposed"),
+    "remedy_approved": (frozenset({"proposed"}), None),
+    "remedy_refused": (frozenset({"proposed"}), "investigating"),
+    "replied": (frozenset({"accepted", "assigned", "investigating", "proposed"}), "replied"),
+    "closed": (ACTIVE_STATUSES, "closed"),
+    "closure_proposed": (ACTIVE_STATUSES, None),
+    "closure_approved": (ACTIVE_STATUSES, "closed"),
+    "closure_refused": (ACTIVE_STATUSES, None),
+    "escalated": (frozenset({"replied", "closed", "archived"}), None),
+    "reopened": (frozenset({"closed"}), "investigating"),
+    "archived": (frozenset({"closed", "not_accepted"}), "archived"),
+    "dissatisfaction_acknowledged": (None, None),
+    "dissatisfaction_resolved": (None, None),
+    "conflict_flagged": (None, None),
+    "conflict_resolved": (None, None),
+}
+
+
+class Lifecycle:
+    """Folds events into case states under one profile."""
+
+    def __init__(self, profile: Profile, clocks: ClockMath) -> None:
+        self.profile = profile
+        self.clocks = clocks
+        self._specs = {c.id: c for c in profile.clocks}
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def fold(self, events: Iterable[Event], strict: bool = False) -> CaseState | None:
+        state: CaseState | None = None
+        for event in sorted(events, key=lambda e: (e.hlc, e.id)):
+            state = self.apply(state, event, strict=strict)
+        return state
+
+    def apply(self, state: CaseState | None, event: Event, strict: bool = True) -> CaseState:
+        """The state after `event`. strict: refuse an illegal event; otherwise record it as a conflict."""
+        try:
+            self.check(state, event)
+        except IllegalTransition as exc:
+            if strict or state is None:
+                raise
+            new = state.model_copy(deep=True)
+            new.conflicts.append({"event": event.id, "kind": event.kind, "reason": exc.reason, "actor": event.actor})
+            self._touch(new, event)
+            return new
+        if event.kind == "registered":
+            new = self._register(event)
+        else:
+            assert state is not None
+            new = state.model_copy(deep=True)
+            self._change(new, event)
+            self._run_clocks(new, event, state)
+        self._touch(new, event)
+        return new
+
+    def check(self, state: CaseState | None, event: Event) -> None:
+        """Raise IllegalTransition when `event` cannot follow `state`."""
+        kind = event.kind
+        if kind == "registered":
+            if state is not None:
+                raise IllegalTransition(kind, "this case is already registered", "exists")
+            return
+        if state is None:
+            raise IllegalTransition(kind, "the case has not been registered", "missing")
+        if kind in ("enquiry_recorded",):
+            raise IllegalTransition(kind, "an enquiry is not part of a case", "enquiry")
+        if state.status == "archived" and kind not in ("escalated", "conflict_flagged", "conflict_resolved"):
+            raise IllegalTransition(kind, "the case is archived; nothing more can happen to it", "archived")
+        if state.paused and kind not in ALLOWED_WHILE_PAUSED:
+            raise IllegalTransition(kind, "the case is paused at the customer's request; resume it first", "paused")
+        allowed, _ = _STATUS_RULES.get(kind, (None, None))
+        if allowed is not None and state.status not in allowed:
+            raise IllegalTransition(kind, f"not possible while the case is {state.status}", "status")
+        rule = _EXTRA_CHECKS.get(kind)
+        if rule is not None:
+            reason = rule(self, state, event)
+            if reason:
+                raise IllegalTransition(kind, reason, "rule")
+
+    def available(self, state: CaseState, actor: str, is_lead: bool, at: datetime) -> dict[str, str | None]:
+        """Every case action with None when it is possible now, or the reason it is not (for dimming)."""
+        from agent_console.core.events import EVENT_KINDS
+
+        out: dict[str, str | None] = {}
+        for kind in CASE_ACTIONS:
+            if kind in LEAD_ONLY and not is_lead:
+                out[kind] = "only a team lead can do this"
+                continue
+            probe = Event.model_construct(
+                id="probe", case_id=state.id, kind=kind, actor=actor, device="", at=at, hlc="", payload={}, flags=[]
+            )
+            try:
+                self.check(state, probe)
+                out[kind] = None
+            except IllegalTransition as exc:
+                out[kind] = exc.reason
+            assert kind in EVENT_KINDS
+        return out
+
+    def views(self, state: CaseState, now: datetime) -> list[ClockView]:
+        """Every clock of the case as it stands at `now`, nearest due first."""
+        views = [self.clocks.view(self._specs[cid], track, now) for cid, track in state.clocks.items()
+                 if cid in self._specs]
+        return sorted(views, key=_view_order)
+
+    def failed_contacts(self, state: CaseState) -> list[datetime]:
+        return [datetime.fromisoformat(a["at"]) if isinstance(a["at"], str) else a["at"]
+                for a in state.contact_attempts if a.get("outcome") in FAILED_CONTACT]
+
+    def unreachable_rule(self, state: CaseState) -> str | None:
+        """None when the customer counts as unreachable under the profile; otherwise what is still missing."""
+        rules = self.profile.callbacks
+        fails = sorted(self.failed_contacts(state))
+        if len(fails) < rules.unreachable_attempts:
+            return (f"needs {rules.unreachable_attempts} failed contact attempts; "
+                    f"{len(fails)} recorded")
+        span = fails[-1] - fails[0]
+        if span < timedelta(hours=rules.unreachable_span_hours):
+            return (f"the failed attempts must spread over at least {rules.unreachable_span_hours} hours; "
+                    f"they span {span.total_seconds() / 3600:.1f}")
+        return None
+
+    # -- folding ----------------------------------------------------------------------------------------------
+    def _register(self, event: Event) -> CaseState:
+        data = event.payload
+        received = datetime.fromisoformat(data["received_at"]) if isinstance(data["received_at"], str) \
+            else data["received_at"]
+        state = CaseState(
+            id=event.case_id or "",
+            number=data["number"],
+            status="registered",
+            received_at=received,
+            registered_at=event.at,
+            registered_by=event.actor,
+            channel=data["channel"],
+            category=data["category"],
+            complexity=data.get("complexity") or "general",
+            complainant=data.get("complainant") or {},
+            anonymous=data.get("anonymous", False),
+            respondent=data.get("respondent", ""),
+            facts=data.get("facts", ""),
+            request=data.get("request", ""),
+            amount=data.get("amount"),
+            flags=list(data.get("flags") or []),
+            owner=data.get("owner") or event.actor,
+            team=data.get("team", ""),
+            department=data.get("department") or self._department_for(data["category"]),
+            escalated_from=data.get("escalated_from"),
+            linked=list(data.get("linked") or []) + ([data["escalated_from"]] if data.get("escalated_from") else []),
+        )
+        for spec in self.profile.clocks:
+            if spec.start == "received" and spec.applies(state.complexity, state.channel, set(state.flags)):
+                state.clocks[spec.id] = self.clocks.start(spec, state.complexity, received)
+        return state
+
+    def _department_for(self, category: str) -> str:
+        cat = self.profile.category(category)
+        return cat.department if cat else ""
+
+    def _change(self, s: CaseState, e: Event) -> None:
+        p = e.payload
+        kind = e.kind
+        _, to = _STATUS_RULES.get(kind, (None, None))
+        if kind == "read_back":
+            s.read_back_at = e.at
+        elif kind == "accepted":
+            s.accepted_at = s.accepted_at or e.at
+        elif kind == "assigned":
+            s.department = p["department"]
+            s.assignee = p.get("assignee", "")
+        elif kind == "reminder_sent":
+            s.reminders += 1
+        elif kind == "progress_noted" and s.status == "assigned":
+            to = "investigating"
+        elif kind in ("contact_attempted", "callback_attempted"):
+            s.contact_attempts.append({"at": e.at.isoformat(), "outcome": p["outcome"]})
+        elif kind == "paused":
+            s.paused, s.pause_reason = True, p["reason"]
+        elif kind == "resumed":
+            s.paused, s.pause_reason = False, ""
+        elif kind == "extension_requested":
+            s.extension_pending = {"length": p["length"], "reason": p["reason"], "by": e.actor,
+                                   "at": e.at.isoformat(), "clock": p.get("clock") or self._resolve_id()}
+        elif kind in ("extension_approved", "extension_refused"):
+            s.extension_pending = None
+        elif kind == "proposed":
+            s.remedy = p["remedy"]
+            s.remedy_pending = bool(p.get("non_standard"))
+        elif kind in ("remedy_approved", "remedy_refused"):
+            s.remedy_pending = False
+        elif kind == "closed":
+            s.closed_at = e.at
+            s.outcome, s.causes, s.stage = p["outcome"], list(p.get("causes") or []), p.get("stage", "")
+            s.report, s.fault_description = p.get("report", ""), p.get("fault_description", "")
+            if p.get("amount") is not None:
+                s.amount = p["amount"]
+        elif kind == "closure_proposed":
+            s.closure_pending = {"by": e.actor, "at": e.at.isoformat(), "reason": p["reason"]}
+        elif kind == "closure_approved":
+            s.closure_pending = None
+            s.closed_at, s.outcome = e.at, "unreachable"
+        elif kind == "closure_refused":
+            s.closure_pending = None
+        elif kind == "escalated":
+            s.escalated_to.append(p["new_case"])
+            if p["new_case"] not in s.linked:
+                s.linked.append(p["new_case"])
+        elif kind == "reopened":
+            s.reopened += 1
+            s.closed_at, s.outcome = None, ""
+        elif kind == "dissatisfaction_reported":
+            upset = p["upset_since"]
+            s.dissatisfaction = Dissatisfaction(
+                reported_at=e.at, upset_since=datetime.fromisoformat(upset) if isinstance(upset, str) else upset,
+                reported_by=e.actor)
+        elif kind == "dissatisfaction_acknowledged" and s.dissatisfaction:
+            s.dissatisfaction.acknowledged_at, s.dissatisfaction.acknowledged_by = e.at, e.actor
+        elif kind == "dissatisfaction_resolved" and s.dissatisfaction:
+            s.dissatisfaction.resolved_at, s.dissatisfaction.outcome = e.at, p.get("outcome", "")
+        elif kind == "field_edited":
+            _set_field(s, p["field"], p.get("value"))
+        elif kind == "conflict_flagged":
+            s.conflicts.append({"event": ",".join(p["events"]), "kind": "conflict", "reason": p["reason"],
+                                "actor": e.actor})
+        elif kind == "conflict_resolved":
+            s.conflicts = []
+        if to is not None:
+            s.status = to
+
+    def _resolve_id(self) -> str:
+        spec = self.profile.resolve_clock
+        return spec.id if spec else ""
+
+    def _run_clocks(self, s: CaseState, e: Event, before: CaseState) -> None:
+        if e.kind == "field_edited" and e.payload.get("field") in ("complexity", "flags", "category"):
+            self._retier(s, before)
+            return
+        flags = set(s.flags)
+        for spec in self.profile.clocks:
+            if not spec.applies(s.complexity, s.channel, flags):
+                continue
+            track = s.clocks.get(spec.id)
+            if track is None:
+                if spec.start == e.kind:
+                    s.clocks[spec.id] = self.clocks.start(spec, s.complexity, e.at)
+                continue
+            if e.kind in spec.restart_on or (spec.start == e.kind and spec.start != "received"):
+                s.clocks[spec.id] = self.clocks.restart(spec, s.complexity, track, e.at)
+                continue
+            if e.kind in spec.stop:
+                s.clocks[spec.id] = self.clocks.stop(track, e.at)
+            elif e.kind == "paused":
+                s.clocks[spec.id] = self.clocks.pause(spec, track, e.at)
+            elif e.kind == "resumed":
+                s.clocks[spec.id] = self.clocks.resume(spec, track, e.at)
+            elif e.kind == "extension_approved" and before.extension_pending:
+                if before.extension_pending.get("clock") == spec.id:
+                    s.clocks[spec.id] = self.clocks.extend(spec, track, before.extension_pending["length"])
+
+    def _retier(self, s: CaseState, before: CaseState) -> None:
+        """A changed tier, category or flag set: recompute running clocks from their own start."""
+        flags = set(s.flags)
+        for spec in self.profile.clocks:
+            applies = spec.applies(s.complexity, s.channel, flags)
+            track = s.clocks.get(spec.id)
+            if track is None:
+                if applies and spec.start == "received":
+                    s.clocks[spec.id] = self.clocks.start(spec, s.complexity, s.received_at)
+                continue
+            if track.stopped_at is not None or track.paused_at is not None:
+                continue
+            if not applies:
+                del s.clocks[spec.id]
+                continue
+            fresh = self.clocks.start(spec, s.complexity, track.started_at, track.cycles, track.missed_cycles)
+            if track.extended:
+                fresh = self.clocks.extend(spec, fresh, track.extended)
+            s.clocks[spec.id] = fresh
+
+    def _touch(self, s: CaseState, e: Event) -> None:
+        s.last_event_at = e.at
+        s.last_hlc = max(s.last_hlc, e.hlc)
+        s.event_count += 1
+
+
+def _view_order(view: ClockView) -> tuple[int, float]:
+    rank = {"breached": 0, "running": 1, "paused": 2, "met": 3}[view.state]
+    return (rank, view.remaining_seconds)
+
+
+def _set_field(s: CaseState, field: str, value: Any) -> None:
+    if field.startswith("complainant."):
+        s.complainant = s.complainant.model_copy(update={field.split(".", 1)[1]: value or ""})
+    elif field == "flags":
+        s.flags = list(value or [])
+    else:
+        setattr(s, field, value)
+
+
+# -- rules beyond the status table ----------------------------------------------------------------------------
+def _check_extension_request(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    if s.extension_pending:
+        return "an extension request is already waiting for the lead"
+    spec = lc.profile.resolve_clock
+    if spec is None or not spec.extendable or lc.profile.extension_ceiling <= 0:
+        return "this profile does not allow extensions"
+    track = s.clocks.get(spec.id)
+    if track is None or track.stopped_at is not None:
+        return "the resolution clock is not running"
+    length = e.payload.get("length") or 0
+    if track.extended + length > lc.profile.extension_ceiling:
+        return (f"extensions may add at most {lc.profile.extension_ceiling} {spec.unit.value} in all; "
+                f"{track.extended:g} already granted")
+    return None
+
+
+def _check_decision(kind: str, key: str) -> Callable[[Lifecycle, CaseState, Event], str | None]:
+    def check(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+        pending = getattr(s, key)
+        if not pending:
+            return f"there is no {kind} waiting for a decision"
+        if isinstance(pending, dict) and pending.get("by") == e.actor:
+            return f"you cannot decide your own {kind}"
+        return None
+
+    return check
+
+
+def _check_remedy(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    if not s.remedy_pending:
+        return "there is no non-standard remedy waiting for approval"
+    return None
+
+
+def _check_reply(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    if s.remedy_pending:
+        return "the proposed remedy is waiting for the lead's approval"
+    return None
+
+
+def _check_close(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    if s.remedy_pending:
+        return "the proposed remedy is waiting for the lead's approval"
+    if s.closure_pending:
+        return "a closure as unreachable is waiting for the lead"
+    p = e.payload
+    if not p:  # a probe from `available`: the form will ask for the details
+        return None
+    if p.get("outcome") == "unreachable":
+        return "propose the closure as unreachable; it closes when the lead approves"
+    if not p.get("causes"):
+        return "name at least one cause"
+    if not (p.get("report") or "").strip():
+        return "write the closing report"
+    if not p.get("stage"):
+        return "name the responsible stage"
+    cat = lc.profile.category(s.category)
+    if cat and cat.needs_fault_description and not (p.get("fault_description") or "").strip():
+        return "the system category needs a description of the fault"
+    return None
+
+
+def _check_closure_proposal(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    if s.closure_pending:
+        return "a closure as unreachable is already waiting for the lead"
+    return lc.unreachable_rule(s)
+
+
+def _check_escalate(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    new_case = e.payload.get("new_case")
+    if new_case and new_case == s.id:
+        return "a case cannot escalate into itself"
+    return None
+
+
+def _check_resume(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    return None if s.paused else "the case is not paused"
+
+
+def _check_pause(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    return "the case is already paused" if s.paused else None
+
+
+def _check_dissatisfaction(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    d = s.dissatisfaction
+    if d is None or d.resolved_at is not None:
+        return "no dissatisfaction report is open"
+    if e.kind == "dissatisfaction_acknowledged" and d.acknowledged_at is not None:
+        return "already acknowledged"
+    return None
+
+
+def _check_edit(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
+    field = e.payload.get("field")
+    if field and field not in EDITABLE_FIELDS:
+        return f"{field} cannot be edited"
+    return None
+
+
+_EXTRA_CHECKS: dict[str, Callable[[Lifecycle, CaseState, Event], str | None]] = {
+    "extension_requested": _check_extension_request,
+    "extension_approved": _check_decision("extension", "extension_pending"),
+    "extension_refused": _check_decision("extension", "extension_pending"),
+    "remedy_approved": _check_remedy,
+    "remedy_refused": _check_remedy,
+    "replied": _check_reply,
+    "closed": _check_close,
+    "closure_proposed": _check_closure_proposal,
+    "closure_approved": _check_decision("closure", "closure_pending"),
+    "closure_refused": _check_decision("closure", "closure_pending"),
+    "escalated": _check_escalate,
+    "resumed": _check_resume,
+    "paused": _check_pause,
+    "dissatisfaction_acknowledged": _check_dissatisfaction,
+    "dissatisfaction_resolved": _check_dissatisfaction,
+    "field_edited": _check_edit,
+}

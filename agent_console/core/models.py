@@ -1,0 +1,134 @@
+"""The case as the lifecycle folds it from events, its clocks, and the callback record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_console.core.events import Complainant
+
+OPEN_STATUSES = frozenset(
+    {"registered", "accepted", "needs_info", "parked", "assigned", "investigating", "proposed", "replied"}
+)
+ACTIVE_STATUSES = frozenset({"accepted", "assigned", "investigating", "proposed", "replied"})
+ALL_STATUSES = OPEN_STATUSES | {"not_accepted", "closed", "archived"}
+
+
+class ClockTrack(BaseModel):
+    """What the fold knows about one clock of one case; `due` is fixed except while paused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    started_at: datetime
+    due: datetime | None  # None while paused
+    warn_at: datetime | None
+    stopped_at: datetime | None = None
+    paused_at: datetime | None = None
+    remaining_at_pause: float | None = None  # seconds of the clock's own time base
+    warn_left_at_pause: float | None = None
+    extended: float = 0  # units added by approved extensions
+    cycles: int = 1  # for recurring clocks: how many times it has (re)started
+    missed_cycles: int = 0  # recurring cycles that ran past their due before restarting
+
+
+class Dissatisfaction(BaseModel):
+    reported_at: datetime
+    upset_since: datetime
+    reported_by: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str = ""
+    resolved_at: datetime | None = None
+    outcome: str = ""
+
+
+class CaseState(BaseModel):
+    """A case's current state: the fold of its events. Never edited directly; replay the events instead."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    number: str
+    status: str = "registered"
+    paused: bool = False
+    pause_reason: str = ""
+    received_at: datetime
+    registered_at: datetime
+    registered_by: str = ""
+    channel: str
+    category: str
+    complexity: str = "general"
+    complainant: Complainant = Complainant()
+    anonymous: bool = False
+    respondent: str = ""
+    facts: str = ""
+    request: str = ""
+    amount: Decimal | None = None
+    flags: list[str] = Field(default_factory=list)
+    owner: str = ""
+    team: str = ""
+    department: str = ""
+    assignee: str = ""
+    read_back_at: datetime | None = None
+    accepted_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str = ""
+    causes: list[str] = Field(default_factory=list)
+    stage: str = ""
+    report: str = ""
+    fault_description: str = ""
+    remedy: str = ""
+    remedy_pending: bool = False
+    extension_pending: dict[str, Any] | None = None  # {length, reason, by, at, clock}
+    closure_pending: dict[str, Any] | None = None  # unreachable closure waiting for the lead
+    escalated_from: str | None = None
+    escalated_to: list[str] = Field(default_factory=list)
+    linked: list[str] = Field(default_factory=list)
+    reopened: int = 0
+    reminders: int = 0
+    contact_attempts: list[dict[str, Any]] = Field(default_factory=list)  # {at, outcome}
+    dissatisfaction: Dissatisfaction | None = None
+    conflicts: list[dict[str, Any]] = Field(default_factory=list)  # events that could not stand, for the lead
+    clocks: dict[str, ClockTrack] = Field(default_factory=dict)
+    last_event_at: datetime | None = None
+    last_hlc: str = ""
+    event_count: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+ClockBand = Literal["in_time", "warning", "breached", "paused", "met", "missed"]
+
+
+class ClockView(BaseModel):
+    """A clock as shown at a given instant: the answer to "how long do I have?"."""
+
+    id: str
+    label: str
+    label_en: str
+    unit: str
+    state: Literal["running", "paused", "met", "breached"]
+    band: ClockBand
+    due: datetime | None
+    warn_at: datetime | None
+    remaining_seconds: float  # in the clock's time base (working time for working-day clocks); negative when late
+    started_at: datetime
+    stopped_at: datetime | None = None
+
+
+class Callback(BaseModel):
+    """A callback is its own record (DOMAIN.md §6): it never moves a case's deadlines."""
+
+    id: str
+    case_id: str
+    kind: Literal["requested", "progress", "satisfaction", "audit"]
+    owner: str = ""
+    due: datetime
+    status: Literal["pending", "done", "cancelled"] = "pending"
+    note: str = ""
+    attempts: list[dict[str, Any]] = Field(default_factory=list)

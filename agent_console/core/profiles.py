@@ -1,0 +1,316 @@
+"""Policy profiles: categories, departments, tiers and clocks, loaded from TOML files a team lead can edit.
+
+A profile file is validated with pydantic; every error names the file, the line and what is wrong. An organisation
+overrides any number from its config (`[profile_overrides]`) without touching the shipped file.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from agent_console.core.vocabulary import Vocabulary, load_vocabulary
+from agent_console.paths import shipped_profiles_dir
+
+TIERS = ("general", "complex", "major")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; `problems` holds one "file:line: message" string per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Unit(StrEnum):
+    minutes = "minutes"
+    hours = "hours"
+    calendar_days = "calendar_days"
+    working_days = "working_days"
+    months = "months"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TierNumbers = int | float | dict[str, int | float]
+
+
+class ClockSpec(_Strict):
+    """One deadline rule: what starts it, what stops it, how long, and what happens near it."""
+
+    id: str
+    label: str
+    label_en: str
+    start: str = "received"  # "received" (the complaint's received_at) or an event kind
+    stop: list[str] = Field(default_factory=lambda: ["closed"])
+    unit: Unit
+    length: TierNumbers
+    warn: TierNumbers | None = None  # in the clock's unit, counted from the start; default 80 % of the length
+    restart_on: list[str] = Field(default_factory=list)  # a recurring clock starts again at each of these events
+    pause_gives_time_back: bool = False
+    extendable: bool = False
+    tiers: list[str] | None = None  # None: every tier
+    channels: list[str] | None = None  # None: every channel
+    flags: list[str] | None = None  # applies only when the case carries one of these sensitive flags
+    role: Literal["resolve", "confirm", "update", "coordinator", "reply", "report", "ladder", "other"] = "other"
+
+    @field_validator("length", "warn")
+    @classmethod
+    def _tiers_known(cls, value: TierNumbers | None) -> TierNumbers | None:
+        if isinstance(value, dict):
+            unknown = set(value) - set(TIERS)
+            if unknown:
+                raise ValueError(f"unknown tier {sorted(unknown)[0]!r}; tiers are {', '.join(TIERS)}")
+            for v in value.values():
+                if v <= 0:
+                    raise ValueError("lengths must be positive")
+        elif value is not None and value <= 0:
+            raise ValueError("lengths must be positive")
+        return value
+
+    def applies(self, tier: str, channel: str, flags: set[str]) -> bool:
+        if self.tiers is not None and tier not in self.tiers:
+            return False
+        if self.channels is not None and channel not in self.channels:
+            return False
+        if self.flags is not None and not (flags & set(self.flags)):
+            return False
+        return self.length_for(tier) is not None
+
+    def length_for(self, tier: str) -> float | None:
+        if isinstance(self.length, dict):
+            return self.length.get(tier)
+        return self.length
+
+    def warn_for(self, tier: str) -> float | None:
+        if isinstance(self.warn, dict):
+            return self.warn.get(tier)
+        return self.warn
+
+
+class Department(_Strict):
+    id: str
+    label: str
+    label_en: str
+
+
+class Category(_Strict):
+    id: str
+    label: str
+    label_en: str
+    department: str
+    needs_fault_description: bool = False
+
+
+class Ladder(_Strict):
+    """The dissatisfaction early-warning ladder (DOMAIN.md §5): minutes before each report is due."""
+
+    enabled: bool = False
+    agent_minutes: int = 5
+    lead_minutes: int = 10
+    desk_callback_minutes: int = 5
+
+
+class CallbackRules(_Strict):
+    satisfaction_on_close: bool = True
+    satisfaction_after_hours: int = 24
+    progress_before_update_hours: int = 24
+    unreachable_attempts: int = 3
+    unreachable_span_hours: int = 48
+
+
+class Profile(_Strict):
+    id: str
+    name: str
+    name_en: str
+    country: str = "CN"
+    timezone: str = "Asia/Shanghai"
+    anonymous: Literal["allow", "refuse", "park"] = "park"
+    required: list[str] = Field(default_factory=lambda: ["phone", "category", "facts", "request"])
+    auto_accept_channels: list[str] = Field(default_factory=lambda: ["phone", "visit"])
+    extension_ceiling: int = 0  # in the resolve clock's unit; 0: no extension allowed
+    departments: list[Department]
+    categories: list[Category]
+    clocks: list[ClockSpec]
+    ladder: Ladder = Ladder()
+    callbacks: CallbackRules = CallbackRules()
+    source_file: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Profile":
+        depts = {d.id for d in self.departments}
+        for i, cat in enumerate(self.categories):
+            if cat.department not in depts:
+                raise ValueError(f"categories[{i}]: department {cat.department!r} is not listed in [[departments]]")
+        for kind, items in (("category", self.categories), ("clock", self.clocks), ("department", self.departments)):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"{kind} id {item.id!r} is listed twice")
+                seen.add(item.id)
+        from agent_console.core.events import EVENT_KINDS  # local: events imports profiles' siblings only
+
+        for clock in self.clocks:
+            for kind in [clock.start, *clock.stop, *clock.restart_on]:
+                if kind != "received" and kind not in EVENT_KINDS:
+                    raise ValueError(f"clock {clock.id!r}: {kind!r} is not an event kind")
+        return self
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def department(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def clock(self, clock_id: str) -> ClockSpec | None:
+        return next((c for c in self.clocks if c.id == clock_id), None)
+
+    @property
+    def resolve_clock(self) -> ClockSpec | None:
+        return next((c for c in self.clocks if c.role == "resolve"), None)
+
+
+# -- loading --------------------------------------------------------------------------------------------------
+def available_profiles(extra_dirs: list[Path] | None = None) -> dict[str, Path]:
+    """Profile id -> file; files in extra_dirs (a team's own) replace shipped ones of the same name."""
+    found: dict[str, Path] = {}
+    for folder in [shipped_profiles_dir(), *(extra_dirs or [])]:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                if not path.name.startswith("_"):
+                    found[path.stem] = path
+    return found
+
+
+def load_profile(
+    name_or_path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    extra_dirs: list[Path] | None = None,
+) -> Profile:
+    """Load a profile by id (shipped or in extra_dirs) or by path, apply config overrides, validate."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        profiles = available_profiles(extra_dirs)
+        if str(name_or_path) not in profiles:
+            raise ProfileError([f"unknown profile {name_or_path!r}; known: {', '.join(sorted(profiles))}"])
+        path = profiles[str(name_or_path)]
+    if not path.is_file():
+        raise ProfileError([f"{path}: no such profile file"])
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError([f"{path}:{getattr(exc, 'lineno', 1)}: {exc}"]) from exc
+    if overrides:
+        data = apply_overrides(data, overrides)
+    data["source_file"] = str(path)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError([_describe(path, text, err) for err in exc.errors()]) from exc
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge overrides; list tables (clocks, categories, departments) are addressed by their ids."""
+    merged = copy.deepcopy(data)
+    for key, value in overrides.items():
+        current = merged.get(key)
+        if isinstance(current, list) and isinstance(value, dict):
+            by_id = {item.get("id"): item for item in current if isinstance(item, dict)}
+            for item_id, patch in value.items():
+                if item_id in by_id and isinstance(patch, dict):
+                    by_id[item_id].update(_merge_dicts(by_id[item_id], patch))
+                elif isinstance(patch, dict):
+                    current.append({"id": item_id, **patch})
+        elif isinstance(current, dict) and isinstance(value, dict):
+            merged[key] = _merge_dicts(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_dicts(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in patch.items():
+        out[k] = _merge_dicts(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, dict) else v
+    return out
+
+
+def _describe(path: Path, text: str, err: Any) -> str:
+    loc = tuple(err.get("loc", ()))
+    message = err.get("msg", "invalid")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    match = re.match(r"(categories|clocks|departments)\[(\d+)\]", message)
+    if match and not loc:
+        loc = (match.group(1), int(match.group(2)))
+    line = locate(text, loc)
+    where = ".".join(str(p) for p in loc) or "profile"
+    return f"{path}:{line}: {where}: {message}"
+
+
+def locate(text: str, loc: tuple[Any, ...]) -> int:
+    """Best line number for a pydantic error location in a TOML text (array-of-tables aware)."""
+    lines = text.splitlines()
+    start, end = 0, len(lines)
+    parts = list(loc)
+    if len(parts) >= 2 and isinstance(parts[0], str) and isinstance(parts[1], int):
+        header = f"[[{parts[0]}]]"
+        heads = [i for i, line in enumerate(lines) if line.strip() == header]
+        if parts[1] < len(heads):
+            start = heads[parts[1]]
+            end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+            parts = parts[2:]
+        else:
+            return heads[-1] + 1 if heads else 1
+    for part in parts:
+        if not isinstance(part, str):
+            continue
+        for i in range(start, end):
+            stripped = lines[i].strip()
+            if re.match(rf"{re.escape(part)}\s*=", stripped) or stripped in (f"[{part}]", f"[[{part}]]"):
+                return i + 1
+            if re.match(rf"\[[\w.]*\b{re.escape(part)}\]", stripped):
+                return i + 1
+    return start + 1
+
+
+def check_profiles(extra_dirs: list[Path] | None = None, overrides: dict[str, Any] | None = None) -> list[str]:
+    """Validate every profile; return the problems found (empty when all are fine)."""
+    problems: list[str] = []
+    for name, path in available_profiles(extra_dirs).items():
+        try:
+            load_profile(path, overrides if overrides else None)
+        except ProfileError as exc:
+            problems.extend(exc.problems)
+    try:
+        load_vocabulary()
+    except ProfileError as exc:
+        problems.extend(exc.problems)
+    return problems
+
+
+__all__ = [
+    "CallbackRules",
+    "Category",
+    "ClockSpec",
+    "Department",
+    "Ladder",
+    "Profile",
+    "ProfileError",
+    "TIERS",
+    "Unit",
+    "Vocabulary",
+    "available_profiles",
+    "check_profiles",
+    "load_profile",
+]

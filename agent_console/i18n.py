@@ -1,0 +1,62 @@
+"""The console's words in Chinese (default) and English, from `locale/*.toml`, and duration formatting."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+@lru_cache(maxsize=4)
+def _table(lang: str) -> dict[str, str]:
+    path = LOCALE_DIR / f"{lang}.toml"
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(name + ".", value)
+            else:
+                flat[name] = str(value)
+
+    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    return flat
+
+
+class Translator:
+    def __init__(self, lang: str = "zh") -> None:
+        self.lang = lang if lang in ("zh", "en") else "zh"
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = _table(self.lang).get(key) or _table("en").get(key) or key
+        return text.format(**values) if values else text
+
+    def duration(self, seconds: float, unit: str = "working_days") -> str:
+        """'2天3小时' / '2d 3h'; working-day clocks count working days, others wall time."""
+        late = seconds < 0
+        s = int(abs(seconds))
+        days, rem = divmod(s, 86400)
+        hours, rem = divmod(rem, 3600)
+        minutes = rem // 60
+        zh = self.lang == "zh"
+        wd = unit == "working_days"
+        parts = []
+        if days:
+            parts.append(f"{days}{'个工作日' if wd else '天'}" if zh else f"{days}{'wd' if wd else 'd'}")
+        if hours or (days and not minutes):
+            parts.append(f"{hours}小时" if zh else f"{hours}h")
+        if minutes and not days:
+            parts.append(f"{minutes}分" if zh else f"{minutes}m")
+        if not parts:
+            parts.append("0分" if zh else "0m")
+        text = ("" if zh else " ").join(parts)
+        if late:
+            return f"超时{text}" if zh else f"{text} late"
+        return text
+
+
+def translator(lang: str) -> Translator:
+    return Translator(lang)

@@ -1,0 +1,412 @@
+"""The local SQLite store: append events and update the case projection in one transaction, and query cases.
+
+The database file is created readable by its owner only, in WAL mode, with foreign writers waited for briefly;
+events can only be appended (triggers refuse UPDATE and DELETE). Every write that records an event also queues it
+in the outbox for sync, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from agent_console.core.events import Event
+from agent_console.core.hlc import HybridClock
+from agent_console.core.lifecycle import Lifecycle
+from agent_console.core.models import CaseState
+from agent_console.core.numbering import case_number, device_code, month_key
+from agent_console.core.text import digits
+from agent_console.store.migrations import migrate
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message says why and what to do."""
+
+
+@dataclass
+class CaseQuery:
+    """Which cases to list. Every filter is optional; `text` uses the FTS index."""
+
+    open_only: bool = False
+    owner: str | None = None
+    team: str | None = None
+    teams: list[str] | None = None
+    status: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    due_before: datetime | None = None  # nearest running clock due before this instant
+    phone: str | None = None
+    text: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def _utc(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat()
+
+
+class LocalStore:
+    """One agent's local database."""
+
+    def __init__(self, path: Path | str, *, timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self._open(timeout)
+        self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
+        self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
+        self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
+
+    # -- opening ----------------------------------------------------------------------------------------------
+    def _open(self, timeout: float) -> None:
+        new = str(self.path) != ":memory:" and not self.path.exists()
+        if new:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # created 0600 before SQLite touches it: case material is confidential
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a registered complaint survives a power cut
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            msg = str(exc)
+            if "locked" in msg or "busy" in msg:
+                raise StoreError(
+                    f"{self.path} is locked by another program (another console?). Close it and try again."
+                ) from exc
+            raise StoreError(
+                f"{self.path} is not a usable Agent Console database ({msg}). Nothing was changed; move the file "
+                "aside and restore a backup, or start with another --db."
+            ) from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(self.path) + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT (rolled back on any error)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path} is locked by another writer; try again in a moment ({exc})") from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- meta and counters ------------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                          (key, value))
+
+    def _meta_default(self, key: str, make: Any) -> str:
+        value = self.meta(key)
+        if value is None:
+            value = make()
+            self.set_meta(key, value)
+        return value
+
+    def next_case_number(self, at: datetime, tz: Any) -> str:
+        """The next number for this device and the month of `at` (in the profile's timezone)."""
+        local = at.astimezone(tz)
+        name = f"case:{month_key(local)}"
+        with self.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value=value+1 RETURNING value",
+                (name,),
+            ).fetchone()
+        return case_number(local, self.device_code, row[0])
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def stamp(self, event: Event) -> Event:
+        """Give a local event its hybrid-logical-clock stamp."""
+        return event if event.hlc else event.model_copy(update={"hlc": self.hlc.now()})
+
+    def append(self, events: Iterable[Event], lifecycle: Lifecycle, strict: bool = True) -> dict[str, CaseState]:
+        """Record local events and update their cases, all in one transaction; refuse illegal ones."""
+        events = [self.stamp(e) for e in events]
+        states: dict[str, CaseState] = {}
+        with self.transaction() as conn:
+            for event in events:
+                if event.case_id is not None:
+                    before = states.get(event.case_id) or self.state(event.case_id)
+                    states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                self._insert_event(conn, event, origin="local")
+                conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
+                if event.kind == "enquiry_recorded":
+                    self._project_enquiry(conn, event)
+            for state in states.values():
+                self._project(conn, state)
+            self.set_meta("hlc_last", self.hlc.last)
+        return states
+
+    def ingest(self, events: Iterable[Event], lifecycle: Lifecycle) -> list[str]:
+        """Record events from elsewhere (sync, import of an event log): idempotent by id, never refused.
+
+        Cases touched are refolded from all their events in (hlc, id) order, so late arrivals land in place.
+        Returns the ids of the events that were new here.
+        """
+        new_ids: list[str] = []
+        touched: set[str] = set()
+        with self.transaction() as conn:
+            for event in events:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'remote')",
+                    _event_row(event),
+                )
+                if cur.rowcount:
+                    new_ids.append(event.id)
+                    if event.case_id:
+                        touched.add(event.case_id)
+                    if event.kind == "enquiry_recorded":
+                        self._project_enquiry(conn, event)
+            for case_id in touched:
+                state = lifecycle.fold(self.events(case_id), strict=False)
+                if state is not None:
+                    self._project(conn, state)
+        return new_ids
+
+    def _insert_event(self, conn: sqlite3.Connection, event: Event, origin: str) -> None:
+        try:
+            conn.execute(
+                "INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{origin}')",
+                _event_row(event),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"event {event.id} is already recorded") from exc
+
+    def _project(self, conn: sqlite3.Connection, s: CaseState) -> None:
+        running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
+        next_due, next_clock = (min(running) if running else (None, None))
+        row = (
+            s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
+            s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
+            s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
+            len(s.conflicts), s.last_hlc, s.model_dump_json(),
+        )
+        rowid = conn.execute(
+            "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
+            " department, received_at, closed_at, name, phone_digits, next_due, next_clock, conflicts, updated_hlc,"
+            " state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            " number=excluded.number, status=excluded.status, is_open=excluded.is_open, paused=excluded.paused,"
+            " channel=excluded.channel, category=excluded.category, complexity=excluded.complexity,"
+            " owner=excluded.owner, team=excluded.team, department=excluded.department,"
+            " received_at=excluded.received_at, closed_at=excluded.closed_at, name=excluded.name,"
+            " phone_digits=excluded.phone_digits, next_due=excluded.next_due, next_clock=excluded.next_clock,"
+            " conflicts=excluded.conflicts, updated_hlc=excluded.updated_hlc, state=excluded.state"
+            " RETURNING rowid",
+            row,
+        ).fetchone()[0]
+        body = "\n".join(x for x in (s.facts, s.request, s.respondent, s.complainant.id_number, s.report) if x)
+        conn.execute("DELETE FROM cases_fts WHERE rowid=?", (rowid,))
+        conn.execute(
+            "INSERT INTO cases_fts (rowid, number, name, phone, body) VALUES (?,?,?,?,?)",
+            (rowid, s.number, s.complainant.name, digits(s.complainant.phone), body),
+        )
+
+    def _project_enquiry(self, conn: sqlite3.Connection, e: Event) -> None:
+        p = e.payload
+        conn.execute(
+            "INSERT OR IGNORE INTO enquiries VALUES (?,?,?,?,?,?,?,?)",
+            (e.id, _utc(e.at), e.actor, digits(p.get("phone", "")), p.get("name", ""), p.get("topic", ""),
+             p.get("answer", ""), p.get("reason_not_complaint", "")),
+        )
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def events(self, case_id: str) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE case_id=?"
+            " ORDER BY hlc, id", (case_id,)
+        ).fetchall()
+        return [_row_event(r) for r in rows]
+
+    def all_events(self, after_seq: int = 0, limit: int | None = None) -> Iterator[tuple[int, Event]]:
+        sql = ("SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE seq>?"
+               " ORDER BY seq")
+        params: tuple[Any, ...] = (after_seq,)
+        if limit:
+            sql += " LIMIT ?"
+            params += (limit,)
+        for r in self.conn.execute(sql, params):
+            yield r[0], _row_event(r[1:])
+
+    def state(self, case_id: str) -> CaseState | None:
+        row = self.conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
+        return CaseState.model_validate_json(row[0]) if row else None
+
+    def find(self, number_or_id: str) -> CaseState | None:
+        key = number_or_id.strip()
+        row = self.conn.execute(
+            "SELECT state FROM cases WHERE number=? OR id=?", (key.upper(), key)
+        ).fetchone()
+        return CaseState.model_validate_json(row[0]) if row else None
+
+    def case_rows(self, q: CaseQuery) -> list[dict[str, Any]]:
+        """Matching cases as projection rows (`state` left as JSON text), nearest due first."""
+        where, params = [], []  # type: ignore[var-annotated]
+        if q.open_only:
+            where.append("c.is_open=1")
+        for column, value in (("owner", q.owner), ("team", q.team), ("status", q.status),
+                              ("category", q.category), ("channel", q.channel)):
+            if value:
+                where.append(f"c.{column}=?")
+                params.append(value)
+        if q.teams is not None:
+            where.append(f"c.team IN ({','.join('?' * len(q.teams))})")
+            params.extend(q.teams)
+        if q.due_before is not None:
+            where.append("c.next_due IS NOT NULL AND c.next_due < ?")
+            params.append(_utc(q.due_before))
+        if q.received_from is not None:
+            where.append("c.received_at >= ?")
+            params.append(_utc(q.received_from))
+        if q.received_to is not None:
+            where.append("c.received_at < ?")
+            params.append(_utc(q.received_to))
+        if q.phone:
+            where.append("c.phone_digits LIKE ?")
+            params.append(digits(q.phone) + "%")
+        if q.text and q.text.strip():
+            fts_where, fts_params = _fts_clause(q.text.strip())
+            where.append(f"c.rowid IN (SELECT rowid FROM cases_fts WHERE {fts_where})")
+            params.extend(fts_params)
+        sql = "SELECT c.* FROM cases c"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.next_due IS NULL, c.next_due, c.received_at DESC"
+        if q.limit:
+            sql += " LIMIT ? OFFSET ?"
+            params.extend([q.limit, q.offset])
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def count_cases(self, open_only: bool = False) -> int:
+        sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
+        return self.conn.execute(sql).fetchone()[0]
+
+    def cases_by_phone(self, phone: str, limit: int = 50) -> list[dict[str, Any]]:
+        d = digits(phone)
+        if len(d) < 5:
+            return []
+        return self.case_rows(CaseQuery(phone=d, limit=limit))
+
+    # -- drafts -----------------------------------------------------------------------------------------------
+    def save_draft(self, key: str, agent: str, data: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO drafts VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET data=excluded.data,"
+            " updated_at=excluded.updated_at",
+            (key, agent, json.dumps(data, ensure_ascii=False), datetime.now(timezone.utc).isoformat()),
+        )
+
+    def drafts(self, agent: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.conn.execute(
+            "SELECT key, data FROM drafts WHERE agent=? ORDER BY updated_at DESC", (agent,)
+        ).fetchall()
+        return [(k, json.loads(d)) for k, d in rows]
+
+    def delete_draft(self, key: str) -> None:
+        self.conn.execute("DELETE FROM drafts WHERE key=?", (key,))
+
+    # -- outbox (sync) ----------------------------------------------------------------------------------------
+    def outbox_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def enquiries(self, phone: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM enquiries", []  # type: ignore[var-annotated]
+        if phone:
+            sql += " WHERE phone_digits=?"
+            params.append(digits(phone))
+        sql += " ORDER BY at DESC LIMIT ?"
+        params.append(limit)
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # -- rebuilding -------------------------------------------------------------------------------------------
+    def rebuild(self, lifecycle: Lifecycle) -> list[str]:
+        """Refold every case from its events; rewrite the projection; return the differences found."""
+        differences: list[str] = []
+        case_ids = [r[0] for r in self.conn.execute("SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL")]
+        with self.transaction() as conn:
+            for case_id in case_ids:
+                fresh = lifecycle.fold(self.events(case_id), strict=False)
+                if fresh is None:
+                    continue
+                row = conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
+                if row is None:
+                    differences.append(f"{fresh.number}: missing from the projection")
+                else:
+                    old = json.loads(row[0])
+                    new = json.loads(fresh.model_dump_json())
+                    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                    if changed:
+                        differences.append(f"{fresh.number}: {', '.join(changed)} differed")
+                self._project(conn, fresh)
+            orphans = conn.execute(
+                "SELECT number FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
+            ).fetchall()
+            for (number,) in orphans:
+                differences.append(f"{number}: in the projection without events (removed)")
+            conn.execute(
+                "DELETE FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
+            )
+        return differences
+
+
+def _event_row(e: Event) -> tuple[Any, ...]:
+    return (e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
+            json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
+
+
+def _row_event(r: tuple[Any, ...]) -> Event:
+    return Event.model_construct(
+        id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4], at=datetime.fromisoformat(r[5]), hlc=r[6],
+        payload=json.loads(r[7]), flags=json.loads(r[8]),
+    )
+
+
+def _fts_clause(text: str) -> tuple[str, list[str]]:
+    """Trigram FTS needs three characters; shorter terms fall back to LIKE over the same table."""
+    terms = [t for t in text.split() if t]
+    clauses, params = [], []
+    for term in terms:
+        if len(term) >= 3:
+            clauses.append("cases_fts MATCH ?")
+            params.append('"' + term.replace('"', '""') + '"')
+        else:
+            clauses.append("(number LIKE ? OR name LIKE ? OR phone LIKE ? OR body LIKE ?)")
+            like = "%" + term.replace("%", "").replace("_", "") + "%"
+            params.extend([like] * 4)
+    if len(clauses) > 1 and all(c == "cases_fts MATCH ?" for c in clauses):
+        return "cases_fts MATCH ?", [" AND ".join(params)]
+    return " AND ".join(clauses) or "1", params

@@ -1,0 +1,195 @@
+"""The workspace: one agent's settings, store, profile and calendar, and the actions on cases.
+
+Screens and the CLI call these methods; they hold no SQL and no business rule themselves. Nothing here imports
+Textual. `now` is injectable so tests can move time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent_console.config import Settings
+from agent_console.core.calendar import LocalDays, WorkingCalendar
+from agent_console.core.clocks import ClockMath
+from agent_console.core.events import Event, make_event, new_id
+from agent_console.core.intake import NewCase, normalise
+from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
+from agent_console.core.models import CaseState, ClockTrack, ClockView
+from agent_console.core.profiles import Profile, load_profile
+from agent_console.core.text import mask_id, mask_name, mask_phone
+from agent_console.core.vocabulary import Vocabulary, load_vocabulary
+from agent_console.store.local import CaseQuery, LocalStore
+
+
+class NotAllowed(PermissionError):
+    """The actor's role does not allow this action."""
+
+
+class Workspace:
+    def __init__(self, settings: Settings, now: Callable[[], datetime] | None = None,
+                 store: LocalStore | None = None) -> None:
+        self.settings = settings
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
+                                             settings.profile_dirs)
+        local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
+        self.calendar = WorkingCalendar(self.profile.country, self.profile.timezone, local)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.vocab: Vocabulary = load_vocabulary()
+        self.store = store or LocalStore(settings.db)
+        self._specs = {c.id: c for c in self.profile.clocks}
+
+    # -- time -------------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._now()
+
+    @property
+    def tz(self) -> Any:
+        return self.calendar.tz
+
+    @property
+    def actor(self) -> str:
+        return self.settings.agent
+
+    @property
+    def is_lead(self) -> bool:
+        return self.settings.is_lead
+
+    def event(self, kind: str, case_id: str | None, payload: BaseModel | dict[str, Any] | None = None,
+              at: datetime | None = None) -> Event:
+        return make_event(kind, case_id, self.actor, self.store.device_id, at or self.now(), payload)
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def register(self, case: NewCase | dict[str, Any], at: datetime | None = None) -> CaseState:
+        """Register a new case (and accept it at once when its channel is auto-accepted)."""
+        events = self.registration_events(case, at)
+        states = self.store.append(events, self.lifecycle)
+        return states[events[0].case_id or ""]
+
+    def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None) -> list[Event]:
+        new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
+        new = normalise(new, self.profile, self.vocab)
+        at = at or self.now()
+        received = new.received_at or at
+        case_id = new_id()
+        number = self.store.next_case_number(received, self.tz)
+        payload = new.model_dump(mode="json", exclude={"received_at"}) | {
+            "number": number,
+            "received_at": received.isoformat(),
+            "owner": new.owner or self.actor,
+            "team": new.team or self.settings.team,
+        }
+        events = [self.event("registered", case_id, payload, at)]
+        if new.anonymous and self.profile.anonymous == "park":
+            events.append(self.event("parked", case_id, {"reason": "匿名或信息不全，暂存待查"}, at))
+        elif new.channel in self.profile.auto_accept_channels:
+            events.append(self.event("accepted", case_id, {"note": ""}, at))
+        return events
+
+    def act(self, case_id: str, kind: str, payload: BaseModel | dict[str, Any] | None = None,
+            at: datetime | None = None) -> CaseState:
+        """Record one lifecycle action on a case; refuses what the role or the lifecycle does not allow."""
+        if kind in LEAD_ONLY and not self.is_lead:
+            raise NotAllowed(f"{kind}: only a team lead can do this")
+        if kind == "registered":
+            raise IllegalTransition(kind, "use register() for a new case")
+        if kind == "escalated":
+            return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
+        event = self.event(kind, case_id, payload, at)
+        return self.store.append([event], self.lifecycle)[case_id]
+
+    def escalate(self, case_id: str, reason: str = "", at: datetime | None = None) -> tuple[CaseState, CaseState]:
+        """Escalate a closed case: a NEW linked case (counts as 2 in statistics) and the link on the old one."""
+        old = self.require(case_id)
+        at = at or self.now()
+        probe = self.event("escalated", case_id, {"new_case": "probe", "reason": reason}, at)
+        self.lifecycle.check(old, probe)
+        new = NewCase(
+            received_at=at, channel=old.channel, category=old.category,
+            complexity="complex" if old.complexity == "general" else old.complexity,
+            complainant=old.complainant, respondent=old.respondent, facts=old.facts,
+            request=reason or old.request, flags=sorted(set(old.flags) | {"repeat"}),
+            escalated_from=old.id, owner=self.actor,
+        )
+        reg = self.registration_events(new, at)
+        new_id_ = reg[0].case_id or ""
+        link = self.event("escalated", case_id, {"new_case": new_id_, "reason": reason}, at)
+        states = self.store.append([*reg, link], self.lifecycle)
+        return states[case_id], states[new_id_]
+
+    def record_enquiry(self, phone: str, name: str, topic: str, answer: str, reason: str) -> Event:
+        event = self.event("enquiry_recorded", None, {"phone": phone, "name": name, "topic": topic,
+                                                      "answer": answer, "reason_not_complaint": reason})
+        self.store.append([event], self.lifecycle)
+        return event
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def require(self, number_or_id: str) -> CaseState:
+        state = self.store.find(number_or_id)
+        if state is None:
+            raise KeyError(f"no case {number_or_id!r}")
+        return state
+
+    def views(self, state: CaseState, now: datetime | None = None) -> list[ClockView]:
+        return self.lifecycle.views(state, now or self.now())
+
+    def available_actions(self, state: CaseState) -> dict[str, str | None]:
+        return self.lifecycle.available(state, self.actor, self.is_lead, self.now())
+
+    def list_rows(self, query: CaseQuery) -> list[dict[str, Any]]:
+        return self.store.case_rows(query)
+
+    def deadlines(self, clocks: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]]:
+        """Every clock of a case (from its stored JSON) as it stands at `now`: the fast path for lists."""
+        out: dict[str, dict[str, Any]] = {}
+        for cid, raw in clocks.items():
+            spec = self._specs.get(cid)
+            if spec is None:
+                continue
+            track = ClockTrack.model_construct(**{
+                **raw,
+                **{k: datetime.fromisoformat(raw[k]) if raw.get(k) else None
+                   for k in ("started_at", "due", "warn_at", "stopped_at", "paused_at")},
+            })
+            view = self.clocks.view(spec, track, now)
+            out[cid] = {
+                "label": spec.label if self.settings.lang == "zh" else spec.label_en,
+                "due": view.due.isoformat() if view.due else None,
+                "state": view.state,
+                "band": view.band,
+                "remaining_seconds": round(view.remaining_seconds),
+                "unit": view.unit,
+            }
+        return out
+
+    def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
+        """A case as the stable JSON interface prints it."""
+        now = now or self.now()
+        data = json.loads(state_json.model_dump_json() if isinstance(state_json, CaseState) else state_json)
+        clocks = data.pop("clocks", {})
+        data["deadlines"] = self.deadlines(clocks, now)
+        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["state"] in ("running", "breached")
+                   and d["due"]]
+        data["next_due"] = min(running)[0] if running else None
+        if mask:
+            c = data.get("complainant", {})
+            c["phone"] = mask_phone(c.get("phone", ""))
+            c["id_number"] = mask_id(c.get("id_number", ""))
+            c["name"] = mask_name(c.get("name", ""))
+        return data
+
+    def list_cases(self, query: CaseQuery, now: datetime | None = None, mask: bool = True) -> list[dict[str, Any]]:
+        now = now or self.now()
+        return [self.case_dict(row["state"], now, mask) for row in self.store.case_rows(query)]
+
+    def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
+        return (now or self.now()) + span
+
+    def close(self) -> None:
+        self.store.close()
