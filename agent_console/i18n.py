@@ -1,4 +1,8 @@
-"""The console's words in Chinese (default) and English, from `locale/*.toml`, and duration formatting."""
+"""The console's words in Chinese (default) and English, and duration formatting.
+
+Words live in `locale/<lang>/*.toml`, one file per part of the console (base, intake, cases, phrasebook, sync,
+callbacks, lead); all files of a language are merged, and a key missing in one language falls back to English.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 @lru_cache(maxsize=4)
 def _table(lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / f"{lang}.toml"
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict) -> None:
@@ -22,7 +25,8 @@ def _table(lang: str) -> dict[str, str]:
             else:
                 flat[name] = str(value)
 
-    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        walk("", tomllib.loads(path.read_text(encoding="utf-8")))
     return flat
 
 
