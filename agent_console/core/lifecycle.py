@@ -225,7 +225,7 @@ class Lifecycle:
             linked=list(data.get("linked") or []) + ([data["escalated_from"]] if data.get("escalated_from") else []),
         )
         for spec in self.profile.clocks:
-            if spec.start == "received" and spec.applies(state.complexity, state.channel, set(state.flags)):
+            if spec.start == "received" and spec.applies(state.complexity, state.channel, set(state.flags), state.category):
                 state.clocks[spec.id] = self.clocks.start(spec, state.complexity, received)
         return state
 
@@ -313,7 +313,7 @@ class Lifecycle:
             return
         flags = set(s.flags)
         for spec in self.profile.clocks:
-            if not spec.applies(s.complexity, s.channel, flags):
+            if not spec.applies(s.complexity, s.channel, flags, s.category):
                 continue
             track = s.clocks.get(spec.id)
             if track is None:
@@ -337,7 +337,7 @@ class Lifecycle:
         """A changed tier, category or flag set: recompute running clocks from their own start."""
         flags = set(s.flags)
         for spec in self.profile.clocks:
-            applies = spec.applies(s.complexity, s.channel, flags)
+            applies = spec.applies(s.complexity, s.channel, flags, s.category)
             track = s.clocks.get(spec.id)
             if track is None:
                 if applies and spec.start == "received":

@@ -61,6 +61,7 @@ class ClockSpec(_Strict):
     tiers: list[str] | None = None  # None: every tier
     channels: list[str] | None = None  # None: every channel
     flags: list[str] | None = None  # applies only when the case carries one of these sensitive flags
+    categories: list[str] | None = None  # None: every category
     role: Literal["resolve", "confirm", "update", "coordinator", "reply", "report", "ladder", "other"] = "other"
 
     @field_validator("length", "warn")
@@ -77,8 +78,10 @@ class ClockSpec(_Strict):
             raise ValueError("lengths must be positive")
         return value
 
-    def applies(self, tier: str, channel: str, flags: set[str]) -> bool:
+    def applies(self, tier: str, channel: str, flags: set[str], category: str = "") -> bool:
         if self.tiers is not None and tier not in self.tiers:
+            return False
+        if self.categories is not None and category not in self.categories:
             return False
         if self.channels is not None and channel not in self.channels:
             return False
@@ -159,7 +162,11 @@ class Profile(_Strict):
                 seen.add(item.id)
         from agent_console.core.events import EVENT_KINDS  # local: events imports profiles' siblings only
 
+        cats = {c.id for c in self.categories}
         for clock in self.clocks:
+            for cat in clock.categories or []:
+                if cat not in cats:
+                    raise ValueError(f"clock {clock.id!r}: category {cat!r} is not listed in [[categories]]")
             for kind in [clock.start, *clock.stop, *clock.restart_on]:
                 if kind != "received" and kind not in EVENT_KINDS:
                     raise ValueError(f"clock {clock.id!r}: {kind!r} is not an event kind")
