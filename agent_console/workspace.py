@@ -160,7 +160,7 @@ class Workspace:
             view = self.clocks.view(spec, track, now)
             out[cid] = {
                 "label": spec.label if self.settings.lang == "zh" else spec.label_en,
-                "due": view.due.isoformat() if view.due else None,
+                "due": view.due.astimezone(self.tz).isoformat() if view.due else None,
                 "state": view.state,
                 "band": view.band,
                 "remaining_seconds": round(view.remaining_seconds),
