@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_console.core.events import Complainant
 from agent_console.core.profiles import Profile
-from agent_console.core.text import clean_text, digits
+from agent_console.core.text import MAX_FIELD_CHARS, clean_text, digits
 from agent_console.core.vocabulary import Vocabulary
 
 
@@ -45,6 +45,9 @@ class NewCase(BaseModel):
                      mode="before")
     @classmethod
     def _clean(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            # refuse rather than cut: the agent decides what to keep, nothing is lost silently
+            raise ValueError(f"too long ({len(value):,} characters; at most {MAX_FIELD_CHARS:,})")
         return clean_text(value) if isinstance(value, str) else value
 
     @field_validator("received_at")

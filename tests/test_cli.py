@@ -1,0 +1,185 @@
+"""The CLI's stable JSON interface and its answers to bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent_console.cli import main
+
+
+def run(capsys, *argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    if stdin is not None:
+        import io
+        import sys
+
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "cli.db")
+
+
+NEW = {
+    "received_at": "2026-09-30T10:00:00+08:00",
+    "channel": "信函",
+    "category": "理赔",
+    "complexity": "一般",
+    "complainant": {"name": "李雷", "title": "先生", "phone": "170 9876 5432", "id_number": "110101199001011234"},
+    "respondent": "理赔部",
+    "facts": "理赔款迟迟未到账",
+    "request": "一周内到账",
+}
+
+
+def test_case_new_show_list(capsys, monkeypatch, db) -> None:
+    code, out, _ = run(capsys, "--db", db, "--agent", "clerk", "case", "new", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    assert code == 0
+    case = json.loads(out)
+    assert case["channel"] == "letter" and case["category"] == "claims" and case["complexity"] == "general"
+    assert case["number"].startswith("2609-") and case["status"] == "registered"
+    resolve = case["deadlines"]["resolve"]
+    assert resolve["due"] == "2026-10-11T00:00:00+08:00"  # 3rd working day: Saturday 10-10, a makeup workday
+    assert resolve["state"] in ("running", "breached") and "remaining_seconds" in resolve
+    assert case["deadlines"]["confirm"]["due"] == "2026-10-09T00:00:00+08:00"
+
+    code, out, _ = run(capsys, "case", "show", case["number"], "--json", "--db", db)
+    shown = json.loads(out)
+    assert code == 0 and shown["complainant"]["phone"] == "170 9876 5432"
+
+    code, out, _ = run(capsys, "case", "list", "--open", "--json", "--db", db)
+    listed = json.loads(out)
+    assert [c["number"] for c in listed] == [case["number"]]
+    assert listed[0]["complainant"]["phone"] == "170****5432"  # lists mask personal numbers
+    assert "1234" not in listed[0]["complainant"]["id_number"][:-2]
+
+
+def test_case_list_filters(capsys, monkeypatch, db) -> None:
+    run(capsys, "demo", "--cases", "80", "--seed", "2", "--db", db, "--agent", "me")
+    _, out, _ = run(capsys, "case", "list", "--json", "--db", db)
+    everything = json.loads(out)
+    assert len(everything) == 80
+    _, out, _ = run(capsys, "case", "list", "--open", "--json", "--db", db)
+    open_ = json.loads(out)
+    assert open_ and all(c["status"] not in ("closed", "archived", "not_accepted") for c in open_)
+    _, out, _ = run(capsys, "case", "list", "--overdue", "--json", "--db", db)
+    overdue = json.loads(out)
+    assert overdue and all(any(d["state"] == "breached" for d in c["deadlines"].values()) for c in overdue)
+    _, out, _ = run(capsys, "case", "list", "--due-within", "2d", "--json", "--db", db)
+    assert len(json.loads(out)) >= len(overdue)
+    _, out, _ = run(capsys, "case", "list", "--mine", "--open", "--json", "--db", db, "--agent", "me")
+    mine = json.loads(out)
+    assert mine and all(c["owner"] == "me" for c in mine)
+
+
+def test_case_new_bad_input(capsys, monkeypatch, db) -> None:
+    code, _, err = run(capsys, "case", "new", "--db", db, stdin='{"channel": ', monkeypatch=monkeypatch)
+    assert code == 2 and "invalid JSON at line 1" in err
+    bad = dict(NEW, category="天气", received_at="2026-09-30T10:00:00")
+    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(bad), monkeypatch=monkeypatch)
+    assert code == 2 and "received_at" in err and "timezone" in err
+    bad = dict(NEW, category="天气")
+    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(bad), monkeypatch=monkeypatch)
+    assert code == 2 and "category: unknown category '天气'" in err
+    huge = dict(NEW, facts="长" * 1_000_000)
+    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(huge), monkeypatch=monkeypatch)
+    assert code == 2 and "facts" in err and "too long" in err
+    code, _, err = run(capsys, "case", "show", "2609-XXX-999", "--db", db)
+    assert code == 1 and "no case" in err
+
+
+def test_import_reports_bad_rows_and_keeps_good_ones(capsys, tmp_path, db) -> None:
+    path = tmp_path / "letters.jsonl"
+    rows = [json.dumps(NEW), '{"broken', json.dumps(dict(NEW, channel="pigeon")), json.dumps(NEW)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", str(path), "--json", "--db", db)
+    result = json.loads(out)
+    assert code == 1 and len(result["imported"]) == 2
+    assert [e.split(": ")[0] for e in result["errors"]] == [f"{path}:2", f"{path}:3"]
+    assert "channel" in result["errors"][1]
+
+
+def test_import_csv_and_export_round_trip(capsys, tmp_path, db) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("received_at,channel,category,name,title,phone,facts,request,flags\n"
+                    "2026-11-20T09:00:00+08:00,email,收付费,周杰,先生,17011112222,重复扣费,退款,\"media,repeat\"\n",
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "import", str(path), "--json", "--db", db)
+    assert code == 0 and len(json.loads(out)["imported"]) == 1
+    code, out, _ = run(capsys, "export", "--format", "jsonl", "--db", db)
+    exported = [json.loads(line) for line in out.splitlines()]
+    assert exported[0]["flags"] == ["media", "repeat"] and exported[0]["complainant"]["phone"] == "170****2222"
+    again = tmp_path / "again.jsonl"
+    again.write_text(out, encoding="utf-8")
+    code, out, err = run(capsys, "import", str(again), "--json", "--db", db)
+    assert code == 0, err
+    code, out, _ = run(capsys, "export", "--format", "csv", "--db", db)
+    assert out.splitlines()[0].startswith("number,status,received_at")
+    code, _, err = run(capsys, "export", "--unmask", "--db", db)
+    assert code == 3 and "team lead" in err
+
+
+def test_calendar_preview(capsys, db) -> None:
+    code, out, _ = run(capsys, "calendar", "--from", "2026-09-30", "--days", "3", "--json", "--db", db)
+    data = json.loads(out)
+    assert [d["date"] for d in data["working_days"]] == ["2026-10-08", "2026-10-09", "2026-10-10"]
+    assert data["working_days"][2]["makeup_workday"] is True
+    assert any(d["date"] == "2026-10-01" for d in data["closed_days"])
+
+
+def test_check_reports_broken_team_profile(capsys, tmp_path, monkeypatch, db) -> None:
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 0 and "valid" in out
+    profiles = tmp_path / "config" / "agent-console" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "team.toml").write_text('id = "team"\nname = 3\n', encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 1 and "team.toml:2: name" in out
+
+
+def test_rebuild_and_demo(capsys, db) -> None:
+    code, out, _ = run(capsys, "demo", "--cases", "40", "--seed", "9", "--db", db, "--agent", "me")
+    assert code == 0 and json.loads(out)["added"] == 40
+    code, out, _ = run(capsys, "rebuild", "--json", "--db", db)
+    assert code == 0 and json.loads(out) == {"cases": 40, "differences": []}
+
+
+def test_demo_covers_every_state_and_clock_band(tmp_path, clock) -> None:
+    from agent_console.demo import generate
+    from agent_console.store.local import CaseQuery
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path, clock)
+    generate(ws, cases=300, seed=7)
+    cases = ws.list_cases(CaseQuery())
+    statuses = {c["status"] for c in cases}
+    assert {"accepted", "assigned", "investigating", "proposed", "closed", "archived"} <= statuses
+    bands = {d["band"] for c in cases for d in c["deadlines"].values()}
+    assert {"in_time", "warning", "breached", "paused", "met"} <= bands
+    assert {c["channel"] for c in cases} >= {"phone", "email", "letter"}
+    assert len({c["category"] for c in cases}) == len(ws.profile.categories)
+    mine = [c for c in cases if c["owner"] == ws.actor and c["status"] not in ("closed", "archived")]
+    assert len(mine) >= 20
+    assert {e.actor for c in cases[:20] for e in ws.store.events(c["id"])} == {ws.actor}
+    ws.close()
+
+
+def test_settings_from_config_file_and_environment(capsys, tmp_path, monkeypatch) -> None:
+    cfg = tmp_path / "config" / "agent-console" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f'db = "{tmp_path / "fromfile.db"}"\nagent = "file-agent"\nlang = "en"\n'
+                   '[profile_overrides.clocks.resolve.length]\ngeneral = 5\n', encoding="utf-8")
+    monkeypatch.setenv("AGENT_CONSOLE_AGENT", "env-agent")
+    code, out, _ = run(capsys, "case", "new", stdin=json.dumps(NEW), monkeypatch=monkeypatch)
+    case = json.loads(out)
+    assert case["registered_by"] == "env-agent"  # environment beats the file
+    assert (tmp_path / "fromfile.db").exists()
+    assert case["deadlines"]["resolve"]["due"] == "2026-10-14T00:00:00+08:00"  # 10-13 is the 5th working day (override)
+    assert case["deadlines"]["resolve"]["label"] == "Resolve"

@@ -1,0 +1,132 @@
+"""The local store: append-only events, projection in the same transaction, rebuild, FTS, file safety."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from agent_console.core.numbering import looks_like_number
+from agent_console.store.local import CaseQuery, LocalStore, StoreError
+from tests.conftest import make_workspace, sample_case
+
+
+def test_events_refuse_update_and_delete(ws) -> None:
+    s = ws.register(sample_case())
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ws.store.conn.execute("UPDATE events SET actor='someone-else' WHERE case_id=?", (s.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ws.store.conn.execute("DELETE FROM events WHERE case_id=?", (s.id,))
+
+
+def test_event_projection_fts_and_outbox_are_one_transaction(ws) -> None:
+    s = ws.register(sample_case())
+    bad = ws.event("closed", s.id, {"outcome": "at_fault"})  # refused by the lifecycle: no cause
+    good = ws.event("progress_noted", s.id, {"note": "x"})
+    with pytest.raises(Exception):
+        ws.store.append([good, bad], ws.lifecycle)
+    assert [e.kind for e in ws.store.events(s.id)] == ["registered", "accepted"]
+    assert ws.store.outbox_count() == 2
+    assert ws.store.state(s.id).event_count == 2
+
+
+def test_rebuild_equals_incremental_and_reports_tampering(ws) -> None:
+    from agent_console.demo import generate
+
+    generate(ws, cases=60, seed=4)
+    assert ws.store.rebuild(ws.lifecycle) == []
+    ws.store.conn.execute("UPDATE cases SET state=json_set(state, '$.status', 'closed') WHERE rowid=1")
+    differences = ws.store.rebuild(ws.lifecycle)
+    assert len(differences) == 1 and "status" in differences[0]
+    assert ws.store.rebuild(ws.lifecycle) == []
+
+
+def test_chinese_substring_and_phone_search(ws) -> None:
+    ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
+    ws.register(sample_case(facts="保单到期未收到提醒", category="notifications"))
+    assert [c["facts"] for c in ws.list_cases(CaseQuery(text="定损金额"))] == ["车险定损金额偏低"]
+    assert len(ws.list_cases(CaseQuery(text="定损"))) == 1  # two characters: below the trigram size
+    assert len(ws.list_cases(CaseQuery(text="赵敏"))) == 1
+    assert len(ws.list_cases(CaseQuery(phone="1705555"))) == 1
+    assert len(ws.list_cases(CaseQuery(text="定损 赵敏"))) == 1
+
+
+def test_database_file_is_owner_only(ws) -> None:
+    mode = stat.S_IMODE(os.stat(ws.settings.db).st_mode)
+    assert mode == 0o600
+
+
+def test_corrupt_database_gives_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable Agent Console database"):
+        LocalStore(path)
+    assert path.read_bytes().startswith(b"this is not sqlite")  # nothing changed
+
+
+def test_locked_database_gives_a_clear_message(tmp_path: Path, clock) -> None:
+    w = make_workspace(tmp_path, clock)
+    other = sqlite3.connect(w.settings.db)
+    other.execute("BEGIN EXCLUSIVE")
+    store2 = w.store
+    store2.conn.execute("PRAGMA busy_timeout=50")
+    with pytest.raises(StoreError, match="locked"):
+        w.register(sample_case())
+    other.rollback()
+    other.close()
+    assert w.register(sample_case()).number  # works again once the lock is gone
+    w.close()
+
+
+def test_case_numbers_unique_across_offline_devices(tmp_path: Path, clock) -> None:
+    a = make_workspace(tmp_path, clock, name="a.db")
+    b = make_workspace(tmp_path, clock, name="b.db")
+    numbers = {a.register(sample_case()).number for _ in range(5)} | {b.register(sample_case()).number for _ in range(5)}
+    assert len(numbers) == 10
+    assert all(looks_like_number(n) and n.startswith("2611-") for n in numbers)
+    assert len(next(iter(numbers))) <= 13  # short enough to read out
+    a.close()
+    b.close()
+
+
+def test_concurrent_writers_wait_instead_of_failing(tmp_path: Path, clock) -> None:
+    first = make_workspace(tmp_path, clock, name="shared.db")
+    second = make_workspace(tmp_path, clock, name="shared.db")
+    errors: list[Exception] = []
+
+    def work(w) -> None:
+        try:
+            for _ in range(20):
+                w.register(sample_case())
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert first.store.count_cases() == 40
+    first.close()
+    second.close()
+
+
+def test_migrations_are_recorded_once(ws) -> None:
+    names = [r[0] for r in ws.store.conn.execute("SELECT name FROM schema_migrations")]
+    assert "0001_base" in names and len(names) == len(set(names))
+    again = LocalStore(ws.settings.db)  # reopening applies nothing twice
+    assert [r[0] for r in again.conn.execute("SELECT name FROM schema_migrations")] == names
+    again.close()
+
+
+def test_pasted_escapes_and_control_characters_never_reach_the_record(ws) -> None:
+    nasty = "客户说\x1b[31m红字\x1b[0m\x07\x00理赔\x1b]0;title\x07慢\r\n第二行"
+    s = ws.register(sample_case(facts=nasty))
+    assert s.facts == "客户说红字理赔慢\n第二行"
+    raw = ws.store.conn.execute("SELECT payload FROM events WHERE case_id=?", (s.id,)).fetchone()[0]
+    assert "\x1b" not in raw and "\\u001b" not in raw
