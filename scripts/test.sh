@@ -8,7 +8,6 @@ bash scripts/install.sh
 source scripts/pg_cluster.sh
 pg_cluster_start || { echo "test.sh: PostgreSQL could not start; the tests that need it will fail under CI" >&2; }
 trap pg_cluster_stop EXIT
-.venv/bin/lint-imports --config pyproject.toml
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
 status=$?
