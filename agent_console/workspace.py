@@ -78,9 +78,8 @@ class Workspace:
         at = at or self.now()
         received = new.received_at or at
         case_id = new_id()
-        number = self.store.next_case_number(received, self.tz)
         payload = new.model_dump(mode="json", exclude={"received_at"}) | {
-            "number": number,
+            "number": "",  # the store numbers the case inside the writing transaction
             "received_at": received.isoformat(),
             "owner": new.owner or self.actor,
             "team": new.team or self.settings.team,

@@ -50,7 +50,7 @@ Money = Decimal
 
 
 class Registered(_Payload):
-    number: str
+    number: str = ""  # empty until the store numbers it
     received_at: datetime
     channel: str
     category: str

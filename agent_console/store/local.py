@@ -133,16 +133,22 @@ class LocalStore:
             self.set_meta(key, value)
         return value
 
-    def next_case_number(self, at: datetime, tz: Any) -> str:
-        """The next number for this device and the month of `at` (in the profile's timezone)."""
-        local = at.astimezone(tz)
-        name = f"case:{month_key(local)}"
-        with self.transaction() as conn:
-            row = conn.execute(
-                "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value=value+1 RETURNING value",
-                (name,),
-            ).fetchone()
+    def _next_case_number(self, conn: sqlite3.Connection, received: datetime, tz: Any) -> str:
+        """The next number for this device and the month of receipt, inside the caller's transaction."""
+        local = received.astimezone(tz)
+        row = conn.execute(
+            "INSERT INTO counters VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value=value+1 RETURNING value",
+            (f"case:{month_key(local)}",),
+        ).fetchone()
         return case_number(local, self.device_code, row[0])
+
+    def _numbered(self, conn: sqlite3.Connection, event: Event, tz: Any) -> Event:
+        """A registration without a number gets the next one here, so a failed write leaves no gap."""
+        if event.kind != "registered" or event.payload.get("number"):
+            return event
+        received = datetime.fromisoformat(event.payload["received_at"])
+        number = self._next_case_number(conn, received, tz)
+        return event.model_copy(update={"payload": {**event.payload, "number": number}})
 
     # -- writing ----------------------------------------------------------------------------------------------
     def stamp(self, event: Event) -> Event:
@@ -153,8 +159,10 @@ class LocalStore:
         """Record local events and update their cases, all in one transaction; refuse illegal ones."""
         events = [self.stamp(e) for e in events]
         states: dict[str, CaseState] = {}
+        tz = lifecycle.clocks.calendar.tz
         with self.transaction() as conn:
             for event in events:
+                event = self._numbered(conn, event, tz)
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
                     states[event.case_id] = lifecycle.apply(before, event, strict=strict)
