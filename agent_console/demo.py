@@ -89,8 +89,11 @@ def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
     return min(at, now - timedelta(minutes=5))
 
 
-def generate(ws: Any, cases: int = 300, seed: int = 1) -> dict[str, int]:
-    """Add `cases` demo cases to the workspace's store; return how many landed in each status."""
+def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -> dict[str, int]:
+    """Add `cases` demo cases to the workspace's store; return how many landed in each status.
+
+    history_days spreads cases further back (a benchmark's year of work); older cases are nearly all finished.
+    """
     rng = random.Random(seed)
     profile = ws.profile
     categories = [c.id for c in profile.categories]
@@ -107,6 +110,8 @@ def generate(ws: Any, cases: int = 300, seed: int = 1) -> dict[str, int]:
         tier = rng.choices(["general", "complex", "major"], [60, 32, 8])[0]
         age = rng.choices([rng.uniform(0, 1), rng.uniform(1, 6), rng.uniform(6, 25), rng.uniform(25, 60)],
                           [25, 35, 25, 15])[0]
+        if history_days > 60 and rng.random() < 1 - 60 / history_days:
+            age = rng.uniform(60, history_days)
         received = _working_instant(ws, rng, age)
         name, title = _name(rng)
         owner = rng.choice(owners)
@@ -195,4 +200,6 @@ def _plan(rng: random.Random, age: float, tier: str) -> str:
     if age < 25:
         return rng.choices(["investigating", "proposed", "closed", "archived", "paused", "extension"],
                            [18, 5, 50, 17, 5, 5])[0]
-    return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
+    if age < 60:
+        return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
+    return rng.choices(["closed", "archived", "investigating"], [10, 89, 1])[0]
