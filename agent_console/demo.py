@@ -160,7 +160,7 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
         if plan == "extension" and resolve is not None and resolve.extendable and profile.extension_ceiling:
             step("extension_requested", {"length": min(5, profile.extension_ceiling), "reason": "需调取外部医院病历"}, 8)
         if plan in ("proposed", "replied", "closed", "archived"):
-            step("proposed", {"remedy": "补发理赔款并书面致歉", "amount": "800", "non_standard": rng.random() < 0.1}, 20)
+            step("proposed", {"remedy": "补发理赔款并书面致歉", "amount": "800", "non_standard": plan == "proposed" and rng.random() < 0.3}, 20)
         if plan in ("replied", "closed", "archived"):
             step("replied", {"text": "已电话告知处理结果", "via": "phone"}, 6)
         if plan in ("closed", "archived"):

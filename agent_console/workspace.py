@@ -144,28 +144,55 @@ class Workspace:
     def list_rows(self, query: CaseQuery) -> list[dict[str, Any]]:
         return self.store.case_rows(query)
 
-    def deadlines(self, clocks: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]]:
-        """Every clock of a case (from its stored JSON) as it stands at `now`: the fast path for lists."""
+    def deadlines(self, clocks: dict[str, Any], now: datetime,
+                  memo: dict[tuple[Any, ...], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+        """Every clock of a case (from its stored JSON) as it stands at `now`: the fast path for lists.
+
+        `memo` (one per list and instant) reuses answers: day clocks end at midnight, so many cases share a due.
+        """
         out: dict[str, dict[str, Any]] = {}
+        zh = self.settings.lang == "zh"
+        tz = self.tz
         for cid, raw in clocks.items():
             spec = self._specs.get(cid)
             if spec is None:
                 continue
-            track = ClockTrack.model_construct(**{
-                **raw,
-                **{k: datetime.fromisoformat(raw[k]) if raw.get(k) else None
-                   for k in ("started_at", "due", "warn_at", "stopped_at", "paused_at")},
-            })
-            view = self.clocks.view(spec, track, now)
+            if memo is not None:
+                key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
+                       raw.get("remaining_at_pause"))
+                hit = memo.get(key)
+                if hit is not None:
+                    out[cid] = hit
+                    continue
+            state, band, due, remaining = self.clocks.evaluate_raw(spec, raw, now)
             out[cid] = {
-                "label": spec.label if self.settings.lang == "zh" else spec.label_en,
-                "due": view.due.astimezone(self.tz).isoformat() if view.due else None,
-                "state": view.state,
-                "band": view.band,
-                "remaining_seconds": round(view.remaining_seconds),
-                "unit": view.unit,
+                "label": spec.label if zh else spec.label_en,
+                "due": due.astimezone(tz).isoformat() if due else None,
+                "state": state,
+                "band": band,
+                "remaining_seconds": round(remaining),
+                "unit": spec.unit.value,
             }
+            if memo is not None:
+                memo[key] = out[cid]
         return out
+
+    def list_cases_json(self, query: CaseQuery, now: datetime | None = None) -> str:
+        """The masked list as one JSON array text, built from the stored list documents (the CLI's fast path)."""
+        now = now or self.now()
+        parts = []
+        memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in self.store.case_rows(query, columns="c.id, c.doc, c.clocks"):
+            if row["doc"] is None:  # a row written before list documents existed
+                state = self.store.state(row["id"])
+                parts.append(json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False, default=str))
+                continue
+            deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
+            running = [d["due"] for d in deadlines.values() if d["state"] in ("running", "breached") and d["due"]]
+            tail = json.dumps({"deadlines": deadlines, "next_due": min(running) if running else None},
+                              ensure_ascii=False)
+            parts.append(row["doc"][:-1] + "," + tail[1:])
+        return "[" + ",".join(parts) + "]"
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
         """A case as the stable JSON interface prints it."""

@@ -83,7 +83,7 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
 
 def big_db(cases: int) -> Path:
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"cases-{cases}-v2.db"
+    path = CACHE / f"cases-{cases}-v3.db"
     if not path.exists():
         print(f"building a {cases:,}-case database (once; cached at {path}) …", flush=True)
         t0 = time.perf_counter()

@@ -112,6 +112,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             text=args.search,
             limit=args.limit,
         )
+        if args.json and not args.unmask:
+            sys.stdout.write(ws.list_cases_json(query, now=now) + "\n")
+            return 0
         cases = ws.list_cases(query, now=now, mask=not args.unmask)
         if args.json:
             print_json(cases)

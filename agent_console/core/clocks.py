@@ -7,6 +7,7 @@ calendar-day and month clocks count whole days the same way; hour and minute clo
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -138,27 +139,42 @@ class ClockMath:
         return track.model_copy(update={"stopped_at": at})
 
     # -- reading ----------------------------------------------------------------------------------------------
-    def view(self, spec: ClockSpec, track: ClockTrack, now: datetime) -> ClockView:
+    def evaluate(
+        self,
+        spec: ClockSpec,
+        started_at: datetime,
+        due: datetime | None,
+        warn_at: datetime | None,
+        stopped_at: datetime | None,
+        paused_at: datetime | None,
+        remaining_at_pause: float | None,
+        now: datetime,
+    ) -> tuple[str, str, datetime | None, float]:
+        """(state, band, due, remaining seconds in the clock's time base) of one clock at `now`.
+
+        The one place that decides whether a clock is in time, warning, breached, paused, met or missed; both the
+        detail view and the fast list path call it.
+        """
         base = self.base(spec.unit)
-        if track.stopped_at is not None:
-            due = track.due or track.stopped_at
-            ok = track.stopped_at <= due
-            remaining = base.measure(track.stopped_at, due).total_seconds()
-            state, band = ("met", "met") if ok else ("breached", "missed")
-        elif track.paused_at is not None:
-            remaining = track.remaining_at_pause or 0.0
-            state, band = "paused", "paused"
-            due = None
-        else:
-            due = track.due
-            assert due is not None
-            remaining = base.measure(now, due).total_seconds()
-            if now >= due:
-                state, band = "breached", "breached"
-            elif track.warn_at is not None and now >= track.warn_at:
-                state, band = "running", "warning"
-            else:
-                state, band = "running", "in_time"
+        if stopped_at is not None:
+            due = due or stopped_at
+            remaining = base.measure(stopped_at, due).total_seconds()
+            return ("met", "met", due, remaining) if stopped_at <= due else ("breached", "missed", due, remaining)
+        if paused_at is not None:
+            return "paused", "paused", None, remaining_at_pause or 0.0
+        assert due is not None
+        remaining = base.measure(now, due).total_seconds()
+        if now >= due:
+            return "breached", "breached", due, remaining
+        if warn_at is not None and now >= warn_at:
+            return "running", "warning", due, remaining
+        return "running", "in_time", due, remaining
+
+    def view(self, spec: ClockSpec, track: ClockTrack, now: datetime) -> ClockView:
+        state, band, due, remaining = self.evaluate(
+            spec, track.started_at, track.due, track.warn_at, track.stopped_at, track.paused_at,
+            track.remaining_at_pause, now,
+        )
         return ClockView(
             id=spec.id,
             label=spec.label,
@@ -172,3 +188,19 @@ class ClockMath:
             started_at=track.started_at,
             stopped_at=track.stopped_at,
         )
+
+    def evaluate_raw(self, spec: ClockSpec, raw: dict[str, Any], now: datetime) -> tuple[str, str, datetime | None, float]:
+        """`evaluate` for a track as stored in JSON (ISO strings), without building models: the list fast path."""
+        parse = _parse
+        return self.evaluate(
+            spec, parse(raw["started_at"]), parse(raw.get("due")), parse(raw.get("warn_at")),
+            parse(raw.get("stopped_at")), parse(raw.get("paused_at")), raw.get("remaining_at_pause"), now,
+        )
+
+
+def _parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    if value[-1] == "Z":  # pydantic writes UTC as Z; fromisoformat in 3.11 reads it too, this is just faster
+        value = value[:-1] + "+00:00"
+    return datetime.fromisoformat(value)

@@ -25,7 +25,7 @@ from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
-from agent_console.core.text import digits
+from agent_console.core.text import digits, mask_id, mask_name, mask_phone
 from agent_console.store.migrations import migrate
 
 
@@ -215,23 +215,29 @@ class LocalStore:
     def _project(self, conn: sqlite3.Connection, s: CaseState) -> None:
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
+        data = s.model_dump(mode="json")
+        clocks = data.pop("clocks")
+        person = data["complainant"]
+        person.update(phone=mask_phone(person["phone"]), id_number=mask_id(person["id_number"]),
+                      name=mask_name(person["name"]))
         row = (
             s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
             s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
             s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
-            len(s.conflicts), s.last_hlc, s.model_dump_json(),
+            len(s.conflicts), s.last_hlc, s.model_dump_json(), json.dumps(clocks),
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
         rowid = conn.execute(
             "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
             " department, received_at, closed_at, name, phone_digits, next_due, next_clock, conflicts, updated_hlc,"
-            " state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            " state, clocks, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
             " number=excluded.number, status=excluded.status, is_open=excluded.is_open, paused=excluded.paused,"
             " channel=excluded.channel, category=excluded.category, complexity=excluded.complexity,"
             " owner=excluded.owner, team=excluded.team, department=excluded.department,"
             " received_at=excluded.received_at, closed_at=excluded.closed_at, name=excluded.name,"
             " phone_digits=excluded.phone_digits, next_due=excluded.next_due, next_clock=excluded.next_clock,"
-            " conflicts=excluded.conflicts, updated_hlc=excluded.updated_hlc, state=excluded.state"
-            " RETURNING rowid",
+            " conflicts=excluded.conflicts, updated_hlc=excluded.updated_hlc, state=excluded.state,"
+            " clocks=excluded.clocks, doc=excluded.doc RETURNING rowid",
             row,
         ).fetchone()[0]
         body = "\n".join(x for x in (s.facts, s.request, s.respondent, s.complainant.id_number, s.report) if x)
@@ -278,7 +284,7 @@ class LocalStore:
         ).fetchone()
         return CaseState.model_validate_json(row[0]) if row else None
 
-    def case_rows(self, q: CaseQuery) -> list[dict[str, Any]]:
+    def case_rows(self, q: CaseQuery, columns: str = "c.*") -> list[dict[str, Any]]:
         """Matching cases as projection rows (`state` left as JSON text), nearest due first."""
         where, params = [], []  # type: ignore[var-annotated]
         if q.open_only:
@@ -307,7 +313,7 @@ class LocalStore:
             fts_where, fts_params = _fts_clause(q.text.strip())
             where.append(f"c.rowid IN (SELECT rowid FROM cases_fts WHERE {fts_where})")
             params.extend(fts_params)
-        sql = "SELECT c.* FROM cases c"
+        sql = f"SELECT {columns} FROM cases c"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY c.next_due IS NULL, c.next_due, c.received_at DESC"
