@@ -1,0 +1,1 @@
+"""Textual screens of the console (no SQL, no business rules: they call the workspace)."""

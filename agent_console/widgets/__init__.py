@@ -1,0 +1,1 @@
+"""Textual widgets of the console (no SQL, no business rules: they call the workspace)."""
