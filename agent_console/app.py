@@ -1,28 +1,95 @@
-"""The Textual application: screens, global keys and the workspace they share. (Grows with the console issue.)"""
+"""The Textual application: global keys, the screens they open, and the workspace every screen shares."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer, Header
+import importlib
+from typing import Any
 
-from agent_console.store.local import CaseQuery
+from textual.app import App
+from textual.binding import Binding
+
+from agent_console.i18n import Translator
+from agent_console.widgets.localized import localize_bindings
 from agent_console.workspace import Workspace
 
 
 class AgentConsoleApp(App):
-    TITLE = "Agent Console"
+    """The console. Screens reach the workspace as `self.app.ws` and words as `self.app.t`."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        super().__init__()
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f2", "new_intake", "keys.intake", id="new_intake", priority=True),
+        Binding("ctrl+n", "new_intake", "keys.intake", show=False, id="new_intake_alt", priority=True),
+        Binding("f3", "phrase_panel", "keys.phrase", id="phrase_panel"),
+        Binding("f4", "phrasebook", "keys.phrasebook", id="phrasebook"),
+        Binding("f6", "callbacks", "keys.callbacks", id="callbacks"),
+        Binding("f7", "lead", "keys.lead", id="lead"),
+        Binding("f1", "help", "keys.help", id="help"),
+        Binding("ctrl+q", "quit", "keys.quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, workspace: Workspace, **kw: Any) -> None:
+        super().__init__(**kw)
         self.ws = workspace
+        self.t = Translator(workspace.settings.lang)
+        self.title = self.t("app.title")
+        from agent_console.screens.palette import ConsoleCommands
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DataTable(id="cases")
-        yield Footer()
+        self.COMMANDS = self.COMMANDS | {ConsoleCommands}
+        localize_bindings(self, self.t)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("编号", "状态", "类别", "到期")
-        for case in self.ws.list_cases(CaseQuery(open_only=True, limit=200)):
-            table.add_row(case["number"], case["status"], case["category"], case["next_due"] or "")
+        if self.ws.settings.keymap:
+            self.set_keymap(self.ws.settings.keymap)
+        from agent_console.screens.cases import CasesScreen
+
+        self.push_screen(CasesScreen())
+
+    # -- what the current screen is about, for the phrase panel ----------------------------------------------
+    def phrase_context(self) -> dict[str, Any]:
+        screen_context = getattr(self.screen, "phrase_context", None)
+        if callable(screen_context):
+            return screen_context()
+        return {"case_id": None, "category": None, "stage": None, "fields": {}}
+
+    # -- global actions ---------------------------------------------------------------------------------------
+    def _open(self, module: str, cls: str, *args: Any) -> None:
+        try:
+            factory = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError):
+            self.notify(self.t("app.missing_module", what=f"{module}.{cls}"), severity="warning")
+            return
+        self.push_screen(factory(*args))
+
+    def action_new_intake(self) -> None:
+        from agent_console.screens.intake import IntakeScreen
+
+        if isinstance(self.screen, IntakeScreen):
+            return
+        self.push_screen(IntakeScreen())
+
+    def action_phrase_panel(self) -> None:
+        self._open("agent_console.screens.phrase_panel", "PhrasePanel", self.phrase_context())
+
+    def action_phrasebook(self) -> None:
+        self._open("agent_console.screens.phrasebook", "PhrasebookScreen")
+
+    def action_callbacks(self) -> None:
+        self._open("agent_console.screens.callbacks", "CallbackQueueScreen")
+
+    def action_lead(self) -> None:
+        if not self.ws.is_lead:
+            self.notify(self.t("app.lead_only"), severity="error")
+            return
+        self._open("agent_console.screens.lead", "LeadScreen")
+
+    def action_help(self) -> None:
+        from agent_console.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def open_case(self, case_id: str) -> None:
+        from agent_console.screens.case_detail import CaseDetailScreen
+
+        self.push_screen(CaseDetailScreen(case_id))

@@ -1,0 +1,144 @@
+"""The small modal form each case action asks with; problems appear next to the field they concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+
+from agent_console.action_fields import FORMS, Field, build_payload, field_for_reason
+from agent_console.core.lifecycle import IllegalTransition
+from agent_console.core.text import clean_text
+from agent_console.workspace import NotAllowed
+
+
+class ActionForm(ModalScreen[bool]):
+    """Ask what `kind` needs, then record it on the case; dismisses with True once recorded."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "keys.back", id="form_cancel"),
+        Binding("ctrl+s", "submit", "form.submit", id="form_submit"),
+    ]
+
+    def __init__(self, case_id: str, kind: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.kind = kind
+        self.fields: tuple[Field, ...] = FORMS.get(kind, ())
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def _set_error(self, name: str, message: str) -> None:
+        box = self.query_one(f"#err-{name}", Static)
+        box.update(message)
+        box.set_class(bool(message), "shown")
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with VerticalScroll(id="form-box"):
+            yield Static(t(f"action.{self.kind}"), classes="panel-title")
+            yield Static("", id="form-error", classes="form-error")
+            for f in self.fields:
+                label = t(f.label) + (" *" if f.required else "")
+                yield Label(label, classes="field-label")
+                yield self._widget(f)
+                yield Static("", id=f"err-{f.name}", classes="field-error")
+            yield Button(t("form.submit") + " (Ctrl+S)", id="submit", variant="primary")
+            yield Button(t("form.cancel"), id="cancel")
+
+    def _widget(self, f: Field) -> Any:
+        ws, lang = self.ws, self.ws.settings.lang
+        wid = f"f-{f.name}"
+        if f.kind == "area":
+            return TextArea(id=wid)
+        if f.kind == "bool":
+            return Checkbox(self.app.t(f.label), id=wid)
+        if f.kind.startswith("select:") or f.kind.startswith("multi:"):
+            group = f.kind.split(":", 1)[1]
+            if group == "departments":
+                options = [(d.label if lang == "zh" else d.label_en, d.id) for d in ws.profile.departments]
+            else:
+                terms = ws.vocab.terms(group)
+                if group == "outcomes":  # closing as unreachable goes through the lead's approval instead
+                    terms = [x for x in terms if x.id != "unreachable"]
+                options = [(x.text(lang), x.id) for x in terms]
+            if f.kind.startswith("multi:"):
+                return SelectionList[str](*options, id=wid)
+            return Select(options, id=wid, allow_blank=not f.required)
+        if f.kind == "minutes_ago":
+            return Input(value=str(ws.profile.ladder.agent_minutes), id=wid, type="number")
+        return Input(id=wid, type="integer" if f.kind == "int" else "text")
+
+    def on_mount(self) -> None:
+        if self.fields:
+            self.query_one(f"#f-{self.fields[0].name}").focus()
+        else:
+            self.query_one("#submit", Button).focus()
+
+    def answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            w = self.query_one(f"#f-{f.name}")
+            if isinstance(w, TextArea):
+                out[f.name] = clean_text(w.text)
+            elif isinstance(w, Checkbox):
+                out[f.name] = w.value
+            elif isinstance(w, SelectionList):
+                out[f.name] = list(w.selected)
+            elif isinstance(w, Select):
+                out[f.name] = None if w.is_blank() else w.value
+            else:
+                out[f.name] = clean_text(w.value, multiline=False)
+        return out
+
+    def _show(self, problems: dict[str, str], general: str = "") -> None:
+        for f in self.fields:
+            self._set_error(f.name, problems.get(f.name, ""))
+        self.query_one("#form-error", Static).update(general)
+
+    def action_submit(self) -> None:
+        ws = self.ws
+        payload, problems = build_payload(self.kind, self.answers(), ws.now())
+        if problems:
+            self._show({k: self.app.t("form.required") if v == "required" else v for k, v in problems.items()})
+            return
+        try:
+            if self.kind == "escalated":
+                ws.escalate(self.case_id, payload.get("reason", ""))
+            else:
+                ws.act(self.case_id, self.kind, payload)
+        except ValidationError as exc:
+            errs = {}
+            for e in exc.errors():
+                name = next((str(p) for p in e["loc"] if str(p) in {f.name for f in self.fields}), "")
+                errs[name] = e["msg"].removeprefix("Value error, ")
+            self._show(errs, errs.pop("", ""))
+            return
+        except (IllegalTransition, NotAllowed) as exc:
+            reason = getattr(exc, "reason", str(exc))
+            target = field_for_reason(reason)
+            if target and target in {f.name for f in self.fields}:
+                self._show({target: reason})
+            else:
+                self._show({}, reason)
+            return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#submit")
+    def _submit(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

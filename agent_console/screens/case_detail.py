@@ -1,0 +1,178 @@
+"""One case: the complainant, every clock with its state, linked cases, the timeline, and every action by key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agent_console.core.lifecycle import CASE_ACTIONS
+from agent_console.core.text import mask_id
+from agent_console.screens.cases import BAND_STYLE
+from agent_console.widgets.localized import localize_bindings
+
+
+class CaseDetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "keys.back", id="detail_back"),
+        Binding("x", "focus_actions", "keys.action", id="detail_actions"),
+        Binding("b", "callback", "keys.callback", id="detail_callback"),
+    ]
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.state: Any = None
+        self.available: dict[str, str | None] = {}
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        localize_bindings(self, t)
+        yield Header()
+        with Horizontal(id="detail-body"):
+            with VerticalScroll(id="detail-left"):
+                yield Static(id="summary")
+                yield Static(t("detail.clocks"), classes="panel-title")
+                clocks = DataTable(id="clocks", cursor_type="none")
+                for key in ("clock", "status", "left", "due"):
+                    clocks.add_column(t(f"cols.{key}"), key=key)
+                yield clocks
+                yield Static(id="linked")
+            with VerticalScroll(id="detail-right"):
+                yield Static(t("detail.actions") + "  (x)", classes="panel-title")
+                yield OptionList(id="actions")
+                yield Static(t("detail.timeline"), classes="panel-title")
+                timeline = DataTable(id="timeline", cursor_type="row")
+                for key in ("when", "who", "what"):
+                    timeline.add_column(t(f"detail.{key}"), key=key)
+                yield timeline
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_case()
+        self.set_interval(1.0, self._tick)
+        self.query_one("#actions", OptionList).focus()
+
+    def refresh_case(self) -> None:
+        ws, t = self.ws, self.app.t
+        self.state = ws.store.state(self.case_id)
+        if self.state is None:
+            self.notify(f"no case {self.case_id}", severity="error")
+            return
+        s = self.state
+        lang = ws.settings.lang
+        self.title = f"{s.number} · {t('status.' + s.status)}"
+        cat = ws.profile.category(s.category)
+        dept = ws.profile.department(s.department)
+        person = s.complainant
+        flags = " ".join(ws.vocab.label("flags", f, lang) for f in s.flags)
+        lines = [
+            f"[b]{s.number}[/b]  {t('status.' + s.status)}{' · ' + t('status.paused') if s.paused else ''}",
+            f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
+            f"{(cat.label if lang == 'zh' else cat.label_en) if cat else s.category} · "
+            f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
+            f"{(dept.label if lang == 'zh' else dept.label_en) if dept else s.department}",
+            f"{t('detail.facts')}: {s.facts}",
+            f"{t('detail.request')}: {s.request}",
+        ]
+        if flags:
+            lines.append(f"⚑ {flags}")
+        if s.extension_pending:
+            lines.append(f"⏳ {t('action.extension_requested')}: {s.extension_pending['length']} · "
+                         f"{s.extension_pending['reason']}")
+        if s.remedy_pending:
+            lines.append(f"⏳ {t('action.proposed')}: {s.remedy}")
+        if s.closure_pending:
+            lines.append(f"⏳ {t('action.closure_proposed')}: {s.closure_pending['reason']}")
+        if s.conflicts:
+            lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
+        self.query_one("#summary", Static).update("\n".join(lines))
+        linked = [ws.store.state(cid) for cid in s.linked]
+        self.query_one("#linked", Static).update(
+            (t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)) if any(linked) else "")
+        self._fill_clocks()
+        timeline = self.query_one("#timeline", DataTable)
+        timeline.clear()
+        for e in reversed(ws.store.events(self.case_id)):
+            what = t(f"action.{e.kind}")
+            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome",
+                                                        "department") if e.payload.get(k)), "")
+            timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
+                             f"{what} {detail}"[:80], key=e.id)
+        self._fill_actions()
+
+    def _fill_clocks(self) -> None:
+        ws, t = self.ws, self.app.t
+        table = self.query_one("#clocks", DataTable)
+        table.clear()
+        for v in ws.views(self.state):
+            label = v.label if ws.settings.lang == "zh" else v.label_en
+            left = Text(t.duration(v.remaining_seconds, v.unit), style=BAND_STYLE.get(v.band, ""))
+            due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
+            table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)
+
+    def _fill_actions(self) -> None:
+        t = self.app.t
+        self.available = self.ws.available_actions(self.state)
+        actions = self.query_one("#actions", OptionList)
+        actions.clear_options()
+        # what can be done now first; the rest below, dimmed, each with the reason it cannot
+        for kind in sorted(CASE_ACTIONS, key=lambda k: self.available.get(k) is not None):
+            reason = self.available.get(kind)
+            label = t(f"action.{kind}") if reason is None else f"{t('action.' + kind)}  — {reason}"
+            actions.add_option(Option(label, id=kind, disabled=reason is not None))
+
+    def _tick(self) -> None:
+        if self.state is not None and self.is_current:
+            self._fill_clocks()
+
+    @on(OptionList.OptionSelected, "#actions")
+    def _act(self, event: OptionList.OptionSelected) -> None:
+        self.start_action(event.option.id or "")
+
+    def start_action(self, kind: str) -> None:
+        """Open the action's form (or say why it is not possible now)."""
+        if self.available.get(kind) is not None:
+            self.notify(self.available[kind] or "", severity="warning")
+            return
+        from agent_console.screens.action_forms import ActionForm
+
+        def done(recorded: bool | None) -> None:
+            if recorded:
+                self.notify(self.app.t("app.saved") + ": " + self.app.t(f"action.{kind}"))
+                self.refresh_case()
+
+        self.app.push_screen(ActionForm(self.case_id, kind), done)
+
+    def action_focus_actions(self) -> None:
+        self.query_one("#actions", OptionList).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_callback(self) -> None:
+        self.app._open("agent_console.screens.callback_form", "ScheduleCallbackForm", self.case_id)
+
+    def phrase_context(self) -> dict[str, Any]:
+        s = self.state
+        resolve = next((v for v in self.ws.views(s) if v.id == "resolve"), None) if s else None
+        return {
+            "case_id": self.case_id,
+            "category": s.category if s else None,
+            "stage": "case",
+            "fields": {} if s is None else {
+                "name": s.complainant.name, "title": s.complainant.title, "number": s.number,
+                "due": resolve.due.astimezone(self.ws.tz).strftime("%Y-%m-%d") if resolve and resolve.due else "",
+            },
+        }

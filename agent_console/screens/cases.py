@@ -1,0 +1,229 @@
+"""Open cases: one row per case, nearest clock first, business time left and wall-clock due side by side.
+
+Countdowns tick once a second from the clock (never by counting ticks) and only changed cells are rewritten, so the
+cursor never jumps. Loading runs in a worker thread; the screen never waits on the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from agent_console.store.local import StoreError
+from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.widgets.localized import localize_bindings
+
+BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
+              "met": "dim", "missed": "dim red"}
+COLUMNS = ("number", "status", "category", "caller", "clock", "left", "due")
+
+
+class CasesScreen(Screen):
+    """My open cases (a lead can switch to the team's)."""
+
+    BINDINGS = [
+        Binding("enter", "open_case", "keys.open_case", id="open_case"),
+        Binding("slash", "focus_search", "keys.search", id="search"),
+        Binding("a", "horizon('all')", "keys.filter_all", id="filter_all"),
+        Binding("o", "horizon('overdue')", "keys.filter_overdue", id="filter_overdue"),
+        Binding("t", "horizon('today')", "keys.filter_today", id="filter_today"),
+        Binding("w", "horizon('week')", "keys.filter_week", id="filter_week"),
+        Binding("s", "cycle('status')", "keys.filter_status", id="filter_status"),
+        Binding("c", "cycle('category')", "keys.filter_category", id="filter_category"),
+        Binding("n", "cycle('channel')", "keys.filter_channel", id="filter_channel"),
+        Binding("m", "toggle_team", "keys.team", id="toggle_team"),
+        Binding("r", "refresh", "keys.refresh", id="refresh", show=False),
+        Binding("escape", "leave_search", "keys.back", show=False, id="leave_search"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = ListFilter()
+        self.rows: dict[str, CaseRow] = {}
+        self._shown: dict[tuple[str, str], str] = {}
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        localize_bindings(self, t)
+        yield Header()
+        yield Static(id="status-line")
+        yield Input(placeholder=t("keys.search") + "：编号 / 电话 / 姓名 / 内容" if self.ws.settings.lang == "zh"
+                    else "Search: number / phone / name / text", id="search")
+        table = DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        for col in COLUMNS:
+            table.add_column(t(f"cols.{col}"), key=col)
+        yield table
+        try:
+            from agent_console.widgets.sync_status import SyncStatus
+        except ImportError:
+            pass
+        else:
+            yield SyncStatus()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#cases", DataTable).focus()
+        self.load()
+        self.set_interval(1.0, self.tick)
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    # -- loading ----------------------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        now = self.ws.now()
+        try:
+            rows = load_rows(self.ws, self.filter, now)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
+            return
+        self.app.call_from_thread(self._show, rows, now)
+
+    def _show(self, rows: list[CaseRow], now: datetime) -> None:
+        table = self.query_one("#cases", DataTable)
+        keep = None
+        if table.row_count and table.cursor_row is not None and table.cursor_row < table.row_count:
+            keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        table.clear()
+        self._shown.clear()
+        self.rows = {r.id: r for r in rows}
+        memo: dict[Any, Any] = {}
+        for row in rows:
+            cells = self._cells(row, now, memo)
+            table.add_row(*(cells[c] for c in COLUMNS), key=row.id)
+            for col in ("clock", "left", "due"):
+                self._shown[(row.id, col)] = str(cells[col])
+        if keep in self.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self._status(len(rows))
+
+    def _cells(self, row: CaseRow, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
+        t = self.app.t
+        ws = self.ws
+        status = t("status.paused") if row.paused else t(f"status.{row.status}")
+        category = ws.profile.category(row.category)
+        cat = (category.label if ws.settings.lang == "zh" else category.label_en) if category else row.category
+        deadlines = ws.deadlines(row.clocks, now, memo)
+        near = nearest(deadlines)
+        clock, left, due = "", Text(""), ""
+        if near:
+            _, d = near
+            clock = d["label"]
+            left = Text(t.duration(d["remaining_seconds"], d["unit"]), style=BAND_STYLE.get(d["band"], ""))
+            due = d["due"][5:16].replace("T", " ") if d["due"] else t("band.paused")
+        return {"number": row.number, "status": status, "category": cat, "caller": row.caller, "clock": clock,
+                "left": left, "due": due}
+
+    def _status(self, count: int) -> None:
+        t = self.app.t
+        f = self.filter
+        parts = [t("app.team") if f.team else t("app.mine"), t(f"keys.filter_{f.horizon}")]
+        for label, value in (("status", f.status), ("category", f.category), ("channel", f.channel)):
+            if value:
+                parts.append(self._label(label, value))
+        if f.text:
+            parts.append(f"“{f.text}”")
+        parts.append(f"{count}")
+        self.query_one("#status-line", Static).update(" · ".join(parts) if count else
+                                                      " · ".join(parts[:-1] + [t("app.no_cases")]))
+
+    def _label(self, kind: str, value: str) -> str:
+        ws, t = self.ws, self.app.t
+        if kind == "status":
+            return t(f"status.{value}")
+        if kind == "category":
+            cat = ws.profile.category(value)
+            return (cat.label if ws.settings.lang == "zh" else cat.label_en) if cat else value
+        return ws.vocab.label("channels", value, ws.settings.lang)
+
+    # -- the live countdown -----------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Rewrite only the countdown cells whose text changed; the cursor and scroll stay where they are."""
+        if not self.rows or not self.is_current:
+            return
+        table = self.query_one("#cases", DataTable)
+        now = self.ws.now()
+        memo: dict[Any, Any] = {}
+        for case_id, row in self.rows.items():
+            cells = self._cells(row, now, memo)
+            for col in ("clock", "left", "due"):
+                text = str(cells[col])
+                if self._shown.get((case_id, col)) != text:
+                    self._shown[(case_id, col)] = text
+                    table.update_cell(case_id, col, cells[col])
+
+    # -- keys -------------------------------------------------------------------------------------------------
+    def action_open_case(self) -> None:
+        table = self.query_one("#cases", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        if key:
+            self.app.open_case(key)
+
+    @on(DataTable.RowSelected, "#cases")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_case(event.row_key.value)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        self.query_one("#cases", DataTable).focus()
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        from agent_console.core.text import clean_text
+
+        self.filter.text = clean_text(event.value, multiline=False, limit=200)
+        self.load()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#cases", DataTable).focus()
+
+    def action_horizon(self, horizon: str) -> None:
+        self.filter.horizon = horizon
+        self.load()
+
+    def action_cycle(self, kind: str) -> None:
+        ws = self.ws
+        options: list[str | None]
+        if kind == "status":
+            options = [None, "registered", "accepted", "needs_info", "parked", "assigned", "investigating",
+                       "proposed", "replied"]
+        elif kind == "category":
+            options = [None, *[c.id for c in ws.profile.categories]]
+        else:
+            options = [None, *ws.vocab.ids("channels")]
+        current = getattr(self.filter, kind)
+        setattr(self.filter, kind, options[(options.index(current) + 1) % len(options)])
+        self.load()
+
+    def action_toggle_team(self) -> None:
+        if not self.ws.is_lead:
+            self.notify(self.app.t("app.lead_only"), severity="warning")
+            return
+        self.filter.team = not self.filter.team
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_team" and not self.ws.is_lead:
+            return None  # shown dimmed: leads only
+        return True

@@ -1,0 +1,404 @@
+"""Live intake: the form an agent fills while the caller is on the line, in the order of the call.
+
+Phone first (the caller's earlier cases appear beside the form at once), then what happened and what they ask. The
+draft is saved as it is typed; read-back builds the sentence to say with the real due date; the call timer and the
+dissatisfaction ladder run from the workspace clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from agent_console import intake_service as svc
+from agent_console.core.intake import IntakeError
+from agent_console.core.text import MAX_FIELD_CHARS, clean_text
+from agent_console.core.typeahead import rank
+from agent_console.widgets.localized import localize_bindings
+
+TEXT_INPUTS = ("phone", "name", "id_number", "category", "respondent", "amount")
+AREAS = ("facts", "request")
+
+
+class ReadBackDialog(ModalScreen[bool]):
+    """The sentence to read to the caller; Enter when they confirm it."""
+
+    BINDINGS = [Binding("escape", "no", "keys.back", id="readback_cancel"),
+                Binding("enter", "yes", "intake.confirm", id="readback_confirm")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def _set_error(self, name: str, message: str) -> None:
+        box = self.query_one(f"#err-{name}", Static)
+        box.update(message)
+        box.set_class(bool(message), "shown")
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with Vertical(id="readback-box"):
+            yield Static(t("intake.readback_title"), classes="panel-title")
+            yield Static(self.text, id="readback-text")
+            yield Static(t("intake.readback_hint"))
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class IntakeScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+r", "read_back", "intake.read_back", id="intake_read_back", priority=True),
+        Binding("ctrl+s", "save", "intake.save", id="intake_save", priority=True),
+        Binding("ctrl+e", "enquiry", "intake.enquiry", id="intake_enquiry", priority=True),
+        Binding("ctrl+u", "upset", "intake.upset", id="intake_upset", priority=True),
+        Binding("ctrl+l", "report_lead", "intake.report", id="intake_report", priority=True),
+        Binding("ctrl+a", "attach", "intake.attach", id="intake_attach", priority=True),
+        Binding("escape", "leave", "keys.back", id="intake_leave"),
+    ]
+
+    def __init__(self, draft_key: str | None = None) -> None:
+        super().__init__()
+        self.draft_key = draft_key
+        self.started: datetime | None = None
+        self.upset_since: datetime | None = None
+        self.case_id: str | None = None  # once registered (or attached)
+        self._save_timer: Any = None
+        self._restoring = False
+        self._earlier: list[dict[str, Any]] = []
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        t, ws = self.app.t, self.ws
+        lang = ws.settings.lang
+        localize_bindings(self, t)
+        yield Header()
+        yield Static(id="call-timer")
+        with Horizontal(id="intake-body"):
+            with VerticalScroll(id="intake-form"):
+                for name in ("phone", "name"):
+                    yield from self._field(name, Input(id=f"f-{name}", placeholder=t(f"intake.{name}")))
+                titles = [(x.text(lang) or "—", x.id) for x in ws.vocab.terms("titles")]
+                yield from self._field("title", Select(titles, id="f-title", allow_blank=True))
+                yield from self._field("id_number", Input(id="f-id_number"))
+                yield from self._field("category", Input(id="f-category", placeholder="理赔 / lipei / lp"))
+                yield OptionList(id="category-suggestions")
+                channels = [(x.text(lang), x.id) for x in ws.vocab.terms("channels")]
+                yield from self._field("channel", Select(channels, id="f-channel", value="phone", allow_blank=False))
+                tiers = [(x.text(lang), x.id) for x in ws.vocab.terms("tiers")]
+                yield from self._field("complexity", Select(tiers, id="f-complexity", value="general",
+                                                            allow_blank=False))
+                yield from self._field("respondent", Input(id="f-respondent"))
+                yield from self._field("facts", TextArea(id="f-facts"))
+                yield from self._field("request", TextArea(id="f-request"))
+                yield from self._field("amount", Input(id="f-amount"))
+                flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
+                yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
+            with Vertical(id="intake-side"):
+                yield Static(t("intake.earlier"), classes="panel-title")
+                yield OptionList(id="earlier")
+                yield Static(id="side-note")
+        yield Footer()
+
+    def _field(self, name: str, widget: Any) -> ComposeResult:
+        required = name in self.ws.profile.required or (name == "phone" and "phone" in self.ws.profile.required)
+        yield Label(self.app.t(f"intake.{name}") + (" *" if required else ""), classes="field-label")
+        yield widget
+        yield Static("", id=f"err-{name}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self.started = self.ws.now()
+        self.query_one("#category-suggestions", OptionList).display = False
+        if self.draft_key is None:
+            latest = svc.latest_draft(self.ws)
+            if latest is not None:
+                self.draft_key = latest[0]
+                self._restore(latest[1])
+                self.notify(self.app.t("intake.draft_restored"))
+            else:
+                self.draft_key = svc.new_draft_key()
+        else:
+            found = dict(self.ws.store.drafts(self.ws.actor)).get(self.draft_key)
+            if found:
+                self._restore(found)
+        self.query_one("#f-phone", Input).focus()
+        self._tick()
+        self.set_interval(1.0, self._tick)
+
+    # -- the form as data -------------------------------------------------------------------------------------
+    def form(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in TEXT_INPUTS:
+            out[name] = self.query_one(f"#f-{name}", Input).value.strip()
+        for name in AREAS:
+            out[name] = self.query_one(f"#f-{name}", TextArea).text
+        for name in ("title", "channel", "complexity"):
+            select = self.query_one(f"#f-{name}", Select)
+            out[name] = "" if select.is_blank() else select.value
+        if out["title"] == "none":
+            out["title"] = ""
+        out["flags"] = list(self.query_one("#f-flags", SelectionList).selected)
+        return out
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        self._restoring = True
+        try:
+            form = data.get("form", {})
+            for name in TEXT_INPUTS:
+                self.query_one(f"#f-{name}", Input).value = form.get(name, "")
+            for name in AREAS:
+                self.query_one(f"#f-{name}", TextArea).text = form.get(name, "")
+            for name in ("title", "channel", "complexity"):
+                if form.get(name):
+                    self.query_one(f"#f-{name}", Select).value = form[name]
+            flags = self.query_one("#f-flags", SelectionList)
+            for flag in form.get("flags", []):
+                flags.select(flag)
+            if data.get("upset_since"):
+                self.upset_since = datetime.fromisoformat(data["upset_since"])
+        finally:
+            self._restoring = False
+
+    def _schedule_save(self) -> None:
+        if self._restoring:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(0.3, self.save_draft)
+
+    def save_draft(self) -> None:
+        data = {"form": self.form(), "started": self.started.isoformat() if self.started else None,
+                "upset_since": self.upset_since.isoformat() if self.upset_since else None}
+        self.ws.store.save_draft(self.draft_key, self.ws.actor, data)
+
+    # -- reacting to typing -----------------------------------------------------------------------------------
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("f-")
+        if len(event.value) > MAX_FIELD_CHARS or any(ord(c) < 32 or c == "\x7f" for c in event.value):
+            cleaned = clean_text(event.value, multiline=False)
+            if cleaned != event.value:
+                event.input.value = cleaned
+                if len(event.value) > MAX_FIELD_CHARS:
+                    self.notify(self.app.t("intake.too_long", limit=MAX_FIELD_CHARS), severity="warning")
+                return
+        if name == "phone":
+            self._lookup(event.value)
+        elif name == "category":
+            self._suggest(event.value)
+        self._schedule_save()
+
+    @on(TextArea.Changed)
+    def _area_changed(self, event: TextArea.Changed) -> None:
+        text = event.text_area.text
+        cleaned = clean_text(text)
+        if cleaned != text:
+            event.text_area.text = cleaned
+            if len(text) > MAX_FIELD_CHARS:
+                self.notify(self.app.t("intake.too_long", limit=MAX_FIELD_CHARS), severity="warning")
+            return
+        self._schedule_save()
+
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _choice_changed(self) -> None:
+        self._schedule_save()
+
+    def _lookup(self, phone: str) -> None:
+        earlier = svc.earlier_cases(self.ws, phone)
+        self._earlier = earlier
+        box = self.query_one("#earlier", OptionList)
+        box.clear_options()
+        t = self.app.t
+        for case in earlier:
+            status = t(f"status.{case['status']}")
+            box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
+        note = self.query_one("#side-note", Static)
+        open_ = [c for c in earlier if c["status"] not in ("closed", "archived", "not_accepted")]
+        if earlier:
+            note.update(t("intake.repeat", total=len(earlier), open=len(open_)))
+            flags = self.query_one("#f-flags", SelectionList)
+            if "repeat" not in flags.selected:
+                flags.select("repeat")
+        else:
+            note.update("")
+
+    def _suggest(self, text: str) -> None:
+        box = self.query_one("#category-suggestions", OptionList)
+        box.clear_options()
+        if not text.strip():
+            box.display = False
+            return
+        cats = {c.id: c for c in self.ws.profile.categories}
+        ids = rank(text, [(c.id, [c.label, c.label_en, c.id]) for c in cats.values()])
+        exact = any(text.strip() in (c.label, c.label_en, c.id) for c in cats.values())
+        for cid in ids[:6]:
+            c = cats[cid]
+            box.add_option(Option(f"{c.label}  {c.label_en}", id=cid))
+        box.display = bool(ids) and not exact
+        if ids:
+            box.highlighted = 0
+
+    @on(Input.Submitted, "#f-category")
+    def _category_enter(self) -> None:
+        box = self.query_one("#category-suggestions", OptionList)
+        if box.display and box.option_count:
+            option = box.get_option_at_index(box.highlighted or 0)
+            self._pick_category(option.id or "")
+
+    @on(OptionList.OptionSelected, "#category-suggestions")
+    def _category_picked(self, event: OptionList.OptionSelected) -> None:
+        self._pick_category(event.option.id or "")
+
+    def _pick_category(self, category_id: str) -> None:
+        cat = self.ws.profile.category(category_id)
+        if cat is None:
+            return
+        field = self.query_one("#f-category", Input)
+        field.value = cat.label if self.ws.settings.lang == "zh" else cat.label_en
+        self.query_one("#category-suggestions", OptionList).display = False
+        self.query_one("#f-channel", Select).focus()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and self.focused is self.query_one("#f-category", Input):
+            box = self.query_one("#category-suggestions", OptionList)
+            if box.display:
+                box.focus()
+                event.stop()
+
+    # -- timer and ladder -------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.started is None:
+            return
+        t = self.app.t
+        now = self.ws.now()
+        call = int((now - self.started).total_seconds())
+        text = t("intake.call_timer", time=f"{call // 60:02d}:{call % 60:02d}")
+        timer = self.query_one("#call-timer", Static)
+        state = svc.ladder(self.ws, self.upset_since, now)
+        timer.set_class(state is not None, "upset")
+        timer.set_class(bool(state and state.report_due), "report-due")
+        if state is not None:
+            up = int(state.upset_seconds)
+            text += "  ·  " + t("intake.upset_timer", time=f"{up // 60:02d}:{up % 60:02d}")
+            if state.report_due:
+                text += "  ·  " + t("intake.report_now", minutes=state.limit_minutes)
+        timer.update(text)
+
+    def action_upset(self) -> None:
+        if self.upset_since is None:
+            self.upset_since = self.ws.now()
+            self._schedule_save()
+        self._tick()
+
+    def action_report_lead(self) -> None:
+        if self.upset_since is None:
+            self.upset_since = self.ws.now()
+        case_id = self.case_id or self._selected_earlier()
+        if case_id is None:
+            state = self._register(read_back=None, leave=False)
+            if state is None:
+                return
+            case_id = state.id
+        svc.report_dissatisfaction(self.ws, case_id, self.upset_since, self.app.t("intake.report_note"))
+        self.notify(self.app.t("intake.reported"), severity="warning")
+
+    # -- finishing the call -----------------------------------------------------------------------------------
+    def _errors(self, fields: dict[str, str]) -> None:
+        names = {*TEXT_INPUTS, *AREAS, "title", "channel", "complexity", "flags"}
+        for name in names:
+            self._set_error(name, "")
+        general = []
+        for key, message in fields.items():
+            name = key.removeprefix("complainant.")
+            if name in names:
+                self._set_error(name, message)
+            else:
+                general.append(f"{key}: {message}")
+        if general:
+            self.notify("; ".join(general), severity="error")
+
+    def action_read_back(self) -> None:
+        try:
+            shown = svc.preview(self.ws, self.form(), self.started or self.ws.now())
+        except IntakeError as exc:
+            self._errors(exc.fields)
+            return
+        self._errors({})
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._register(read_back=shown.summary)
+
+        self.app.push_screen(ReadBackDialog(shown.summary), confirmed)
+
+    def action_save(self) -> None:
+        self._register(read_back=None)
+
+    def _register(self, read_back: str | None, leave: bool = True) -> Any:
+        if self.case_id is not None:
+            return self.ws.store.state(self.case_id)
+        try:
+            state = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
+        except IntakeError as exc:
+            self._errors(exc.fields)
+            return None
+        self.case_id = state.id
+        self.ws.store.delete_draft(self.draft_key)
+        self.notify(self.app.t("intake.registered", number=state.number), timeout=10)
+        self.query_one("#side-note", Static).update(self.app.t("intake.registered", number=state.number))
+        if leave:
+            self.app.pop_screen()
+        return state
+
+    def _selected_earlier(self) -> str | None:
+        box = self.query_one("#earlier", OptionList)
+        if box.highlighted is None or not box.option_count:
+            return None
+        return box.get_option_at_index(box.highlighted).id
+
+    def action_attach(self) -> None:
+        case_id = self._selected_earlier()
+        open_ids = {c["id"] for c in self._earlier if c["status"] not in ("closed", "archived", "not_accepted")}
+        if case_id is None or case_id not in open_ids:
+            self.notify(self.app.t("intake.attach_pick"), severity="warning")
+            return
+        state = svc.attach_call(self.ws, case_id, self.form())
+        self.case_id = state.id
+        self.ws.store.delete_draft(self.draft_key)
+        self.notify(self.app.t("intake.attached", number=state.number))
+        self.app.pop_screen()
+
+    def action_enquiry(self) -> None:
+        form = self.form()
+        self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
+                               self.app.t("intake.enquiry_reason"))
+        self.ws.store.delete_draft(self.draft_key)
+        self.notify(self.app.t("intake.enquiry_saved"))
+        self.app.pop_screen()
+
+    def action_leave(self) -> None:
+        if self.case_id is None:
+            self.save_draft()  # the draft waits for the next intake
+        self.app.pop_screen()
+
+    def phrase_context(self) -> dict[str, Any]:
+        form = self.form()
+        from agent_console.core.intake import _resolve_category
+
+        return {"case_id": self.case_id, "category": _resolve_category(self.ws.profile, form["category"]),
+                "stage": "intake", "fields": {"name": form["name"], "title": form["title"], "phone": form["phone"]}}
