@@ -38,9 +38,12 @@ class Translator:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
 
-    def duration(self, seconds: float, unit: str = "working_days") -> str:
-        """'2天3小时' / '2d 3h'; working-day clocks count working days, others wall time."""
-        late = seconds < 0
+    def duration(self, seconds: float, unit: str = "working_days", late: bool | None = None) -> str:
+        """'2天3小时' / '2d 3h'; working-day clocks count working days, others wall time.
+
+        `late` marks a breached clock even when no working time has passed since (a weekend after the due).
+        """
+        late = seconds < 0 if late is None else late
         s = int(abs(seconds))
         days, rem = divmod(s, 86400)
         hours, rem = divmod(rem, 3600)

@@ -141,7 +141,7 @@ def _human_row(ws: Any, c: dict[str, Any]) -> str:
     if near:
         cid, d = near
         due = d["due"][:16].replace("T", " ") if d["due"] else ""
-        clock = f"{d['label']} {t.duration(d['remaining_seconds'], d['unit'])} ({due})"
+        clock = f"{d['label']} {t.duration(d['remaining_seconds'], d['unit'], d['state'] == 'breached')} ({due})"
     person = f"{c['complainant']['name']}{c['complainant']['title']} {c['complainant']['phone']}"
     return f"{c['number']}  {t('status.' + c['status']):<6} {ws.profile.category(c['category']).label if ws.profile.category(c['category']) else c['category']:<8} {person:<24} {clock}"
 

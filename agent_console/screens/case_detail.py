@@ -118,7 +118,7 @@ class CaseDetailScreen(Screen):
         table.clear()
         for v in ws.views(self.state):
             label = v.label if ws.settings.lang == "zh" else v.label_en
-            left = Text(t.duration(v.remaining_seconds, v.unit), style=BAND_STYLE.get(v.band, ""))
+            left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)
 

@@ -121,7 +121,8 @@ class CasesScreen(Screen):
         if near:
             _, d = near
             clock = d["label"]
-            left = Text(t.duration(d["remaining_seconds"], d["unit"]), style=BAND_STYLE.get(d["band"], ""))
+            left = Text(t.duration(d["remaining_seconds"], d["unit"], d["state"] == "breached"),
+                        style=BAND_STYLE.get(d["band"], ""))
             due = d["due"][5:16].replace("T", " ") if d["due"] else t("band.paused")
         return {"number": row.number, "status": status, "category": cat, "caller": row.caller, "clock": clock,
                 "left": left, "due": due}

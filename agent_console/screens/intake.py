@@ -38,11 +38,6 @@ class ReadBackDialog(ModalScreen[bool]):
         super().__init__()
         self.text = text
 
-    def _set_error(self, name: str, message: str) -> None:
-        box = self.query_one(f"#err-{name}", Static)
-        box.update(message)
-        box.set_class(bool(message), "shown")
-
     def compose(self) -> ComposeResult:
         t = self.app.t
         with Vertical(id="readback-box"):
@@ -77,6 +72,11 @@ class IntakeScreen(Screen):
         self._save_timer: Any = None
         self._restoring = False
         self._earlier: list[dict[str, Any]] = []
+
+    def _set_error(self, name: str, message: str) -> None:
+        box = self.query_one(f"#err-{name}", Static)
+        box.update(message)
+        box.set_class(bool(message), "shown")
 
     @property
     def ws(self) -> Any:

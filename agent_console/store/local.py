@@ -307,8 +307,10 @@ class LocalStore:
             where.append("c.received_at < ?")
             params.append(_utc(q.received_to))
         if q.phone:
-            where.append("c.phone_digits LIKE ?")
-            params.append(digits(q.phone) + "%")
+            # a whole number uses the index; a part of one (the tail an agent remembers) is searched anywhere
+            d = digits(q.phone)
+            where.append("c.phone_digits = ?" if len(d) >= 11 else "c.phone_digits LIKE ?")
+            params.append(d if len(d) >= 11 else f"%{d}%")
         if q.text and q.text.strip():
             fts_where, fts_params = _fts_clause(q.text.strip())
             where.append(f"c.rowid IN (SELECT rowid FROM cases_fts WHERE {fts_where})")

@@ -1,0 +1,216 @@
+"""Headless tests of the console, driven by keys; each checks the database afterwards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from agent_console.app import AgentConsoleApp
+from agent_console.screens.action_forms import ActionForm
+from agent_console.screens.case_detail import CaseDetailScreen
+from agent_console.screens.cases import CasesScreen
+from agent_console.screens.intake import IntakeScreen
+from tests.conftest import make_workspace, sample_case
+
+SIZE = (140, 45)
+
+
+async def settle(pilot, times: int = 3) -> None:
+    for _ in range(times):
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def table_numbers(app) -> list[str]:
+    table = app.screen.query_one("#cases", DataTable)
+    return [table.get_row_at(i)[0] for i in range(table.row_count)]
+
+
+async def test_open_cases_sorted_masked_filtered_and_searched(ws, clock) -> None:
+    late = ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
+    clock.advance(days=4)  # Saturday: the first case's 3 working days are over
+    fresh = ws.register(sample_case(category="notifications", facts="保单到期未提醒"))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CasesScreen)
+        assert table_numbers(app) == [late.number, fresh.number]  # the breached one first
+        row = app.screen.query_one("#cases", DataTable).get_row_at(0)
+        assert "170****6666" in row[3] and "17055556666" not in " ".join(map(str, row))
+        assert "超时" in str(row[5])
+        await pilot.press("o")  # overdue only
+        await settle(pilot)
+        assert table_numbers(app) == [late.number]
+        await pilot.press("a", "slash")
+        await pilot.press(*"定损金额")
+        await settle(pilot)
+        assert table_numbers(app) == [late.number]
+        app.screen.query_one("#search", Input).value = "55556666"
+        await settle(pilot)
+        assert table_numbers(app) == [late.number]
+        app.screen.query_one("#search", Input).value = ""
+        await pilot.press("escape", "c")  # category filter cycles to the first category
+        await settle(pilot)
+        assert table_numbers(app) == []
+
+
+async def test_countdown_ticks_without_moving_the_cursor(ws, clock) -> None:
+    for i in range(3):
+        ws.register(sample_case(facts=f"事实{i}"))
+        clock.advance(minutes=1)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#cases", DataTable)
+        await pilot.press("down")
+        before = str(table.get_row_at(1)[5])
+        clock.advance(hours=5)
+        app.screen.tick()
+        await pilot.pause()
+        assert table.cursor_row == 1
+        assert str(table.get_row_at(1)[5]) != before
+
+
+async def test_every_lifecycle_action_through_its_form(ws, clock) -> None:
+    case = ws.register(sample_case(category="系统", complexity="complex"))
+    app = AgentConsoleApp(ws)
+
+    async def act(pilot, kind: str, fill) -> None:
+        screen = app.screen
+        assert isinstance(screen, CaseDetailScreen)
+        screen.start_action(kind)
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ActionForm), kind
+        await fill(form, pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    async def nothing(form, pilot) -> None:
+        return None
+
+    def typed(**values):
+        async def fill(form, pilot) -> None:
+            from textual.widgets import Select, SelectionList, TextArea
+
+            for name, value in values.items():
+                w = form.query_one(f"#f-{name}")
+                if isinstance(w, TextArea):
+                    w.text = value
+                elif isinstance(w, SelectionList):
+                    for v in value:
+                        w.select(v)
+                elif isinstance(w, Select):
+                    w.value = value
+                else:
+                    w.value = str(value)
+            await pilot.pause()
+        return fill
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_case(case.id)
+        await settle(pilot)
+        await act(pilot, "assigned", typed(department="it"))
+        await act(pilot, "progress_noted", typed(note="已联系信息技术部"))
+        await act(pilot, "reminder_sent", typed(note="请尽快反馈"))
+        await act(pilot, "contact_attempted", typed(outcome="no_answer"))
+        await act(pilot, "customer_updated", typed(note="已告知进展"))
+        await act(pilot, "paused", typed(reason="客户出差", evidence="录音 REC-7"))
+        await act(pilot, "resumed", nothing)
+        await act(pilot, "extension_requested", typed(length="5", reason="需要厂商排查"))
+        await act(pilot, "proposed", typed(remedy="修复并补偿流量费", amount="50"))
+        await act(pilot, "replied", typed(text="已电话答复"))
+        # closing a system case without the fault description is refused next to the field
+        await act(pilot, "closed", typed(outcome="at_fault", causes=["system_fault"], stage="customer_service",
+                                         report="已修复"))
+        assert isinstance(app.screen, ActionForm)
+        assert "fault" in str(app.screen.query_one("#err-fault_description", Static).render())
+        app.screen.query_one("#f-fault_description").text = "上传接口超时"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await act(pilot, "escalated", typed(reason="客户不认可"))
+        await act(pilot, "reopened", typed(reason="发现新情况"))
+        await act(pilot, "progress_noted", typed(note="重新调查"))
+        await act(pilot, "closed", typed(outcome="not_at_fault", causes=["communication"], stage="customer_service",
+                                         report="解释清楚", fault_description="无"))
+        await act(pilot, "archived", nothing)
+    kinds = [e.kind for e in ws.store.events(case.id)]
+    for kind in ("assigned", "progress_noted", "reminder_sent", "contact_attempted", "customer_updated", "paused",
+                 "resumed", "extension_requested", "proposed", "replied", "closed", "escalated", "reopened",
+                 "archived"):
+        assert kind in kinds, kind
+    state = ws.store.state(case.id)
+    assert state.status == "archived" and len(state.escalated_to) == 1
+    assert ws.store.state(state.escalated_to[0]).escalated_from == case.id
+
+
+async def test_illegal_action_is_dimmed_with_its_reason_and_refused(ws) -> None:
+    case = ws.register(sample_case())
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_case(case.id)
+        await settle(pilot)
+        actions = app.screen.query_one("#actions", OptionList)
+        archived = actions.get_option("archived")
+        assert archived.disabled and "not possible" in str(archived.prompt)
+        approve = actions.get_option("extension_approved")
+        assert approve.disabled and "team lead" in str(approve.prompt)
+        app.screen.start_action("archived")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)
+    assert [e.kind for e in ws.store.events(case.id)] == ["registered", "accepted"]
+
+
+async def test_lead_console_refused_to_an_agent(ws) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, CasesScreen)
+
+
+async def test_help_and_palette_go_to_case(ws) -> None:
+    case = ws.register(sample_case())
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        text = str(app.screen.query_one("Static").render())
+        assert "f2" in text and "new_intake" in text
+        await pilot.press("escape", "ctrl+p")
+        await settle(pilot)
+        await pilot.press(*case.number)
+        await settle(pilot, 6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case.id
+
+
+async def test_english_labels(tmp_path, clock) -> None:
+    ws = make_workspace(tmp_path, clock, lang="en")
+    ws.register(sample_case())
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#cases", DataTable)
+        assert [c.label.plain for c in table.columns.values()][:2] == ["Number", "Status"]
+        assert table.get_row_at(0)[1] == "Accepted"
+    ws.close()
+
+
+async def test_keys_remap_from_config(tmp_path, clock) -> None:
+    ws = make_workspace(tmp_path, clock, keymap={"new_intake": "f9"})
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+    ws.close()
