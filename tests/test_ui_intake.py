@@ -1,0 +1,170 @@
+"""Live intake by keys: register with read-back, draft restored after a crash, repeat callers, the ladder,
+enquiries, validation and pasted junk. The database is checked after each flow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import Input, OptionList, Static, TextArea
+
+from agent_console.app import AgentConsoleApp
+from agent_console.screens.cases import CasesScreen
+from agent_console.screens.intake import IntakeScreen, ReadBackDialog
+from agent_console.store.local import CaseQuery
+from tests.conftest import make_workspace, sample_case
+from tests.test_ui_console import SIZE, settle
+
+
+async def open_intake(pilot) -> IntakeScreen:
+    await settle(pilot)
+    await pilot.press("f2")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, IntakeScreen)
+    return pilot.app.screen
+
+
+async def fill(pilot, screen: IntakeScreen, **values: str) -> None:
+    for name, value in values.items():
+        widget = screen.query_one(f"#f-{name}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        else:
+            widget.value = value
+        await pilot.pause()
+
+
+async def test_intake_to_registered_case_with_read_back(ws, clock) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17012340000")
+        await pilot.press("tab", *"wangfang")
+        await fill(pilot, screen, name="王芳")
+        screen.query_one("#f-category", Input).focus()
+        await pilot.press("l", "p")  # pinyin initials of 理赔
+        await settle(pilot)
+        suggestions = screen.query_one("#category-suggestions", OptionList)
+        assert suggestions.display and suggestions.get_option_at_index(0).id == "claims"
+        await pilot.press("enter")
+        assert screen.query_one("#f-category", Input).value == "理赔"
+        await fill(pilot, screen, facts="理赔款三周未到账", request="本周内到账")
+        clock.advance(minutes=4)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ReadBackDialog)
+        assert "理赔" in dialog.text and "11月27日" in dialog.text  # 3 working days from Tuesday 11-24
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CasesScreen)
+    cases = ws.list_cases(CaseQuery(), mask=False)
+    assert len(cases) == 1
+    case = cases[0]
+    assert case["complainant"]["phone"] == "17012340000" and case["category"] == "claims"
+    kinds = [e.kind for e in ws.store.events(case["id"])]
+    assert kinds == ["registered", "accepted", "read_back"]
+    assert "11月27日" in ws.store.events(case["id"])[2].payload["summary"]
+    assert ws.store.drafts(ws.actor) == []
+
+
+async def test_validation_messages_next_to_the_fields(ws) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, phone="123", category="天气")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "5 digits" in str(screen.query_one("#err-phone", Static).render())
+        assert "unknown category" in str(screen.query_one("#err-category", Static).render())
+        assert "required" in str(screen.query_one("#err-facts", Static).render())
+    assert ws.store.count_cases() == 0
+
+
+async def test_draft_survives_a_crash_mid_intake(tmp_path, clock) -> None:
+    ws = make_workspace(tmp_path, clock)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17099998888")
+        await fill(pilot, screen, name="李雷", facts="保单无法查询", request="恢复查询")
+        await pilot.pause(0.5)  # the autosave fires 0.3 s after typing stops
+        await settle(pilot)
+    # the app is gone without saving (as if killed); a new console on the same database
+    ws.close()
+    ws2 = make_workspace(tmp_path, clock)
+    app2 = AgentConsoleApp(ws2)
+    async with app2.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        assert screen.query_one("#f-phone", Input).value == "17099998888"
+        assert screen.query_one("#f-name", Input).value == "李雷"
+        assert screen.query_one("#f-facts", TextArea).text == "保单无法查询"
+    ws2.close()
+
+
+async def test_repeat_caller_found_and_call_attached(ws, clock) -> None:
+    old = ws.register(sample_case(complainant={"name": "周杰", "phone": "17011112222"}))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17011112222")
+        await settle(pilot)
+        earlier = screen.query_one("#earlier", OptionList)
+        assert earlier.option_count == 1 and earlier.get_option_at_index(0).id == old.id
+        assert "repeat" in screen.query_one("#f-flags").selected
+        await fill(pilot, screen, facts="又来催了")
+        earlier.highlighted = 0
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+    assert ws.store.count_cases() == 1
+    state = ws.store.state(old.id)
+    assert "repeat" in state.flags
+    notes = [e.payload.get("note", "") for e in ws.store.events(old.id) if e.kind == "progress_noted"]
+    assert notes and "又来催了" in notes[0]
+
+
+async def test_dissatisfaction_prompt_at_the_limit_and_report(ws, clock) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, phone="17033334444", category="理赔", facts="等了一个月", request="马上赔")
+        await pilot.press("ctrl+u")
+        clock.advance(minutes=4, seconds=59)
+        screen._tick()
+        timer = screen.query_one("#call-timer", Static)
+        assert timer.has_class("upset") and not timer.has_class("report-due")
+        clock.advance(seconds=2)
+        screen._tick()
+        assert timer.has_class("report-due") and "Ctrl+L" in str(timer.render())
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+    case = ws.list_cases(CaseQuery(), mask=False)[0]
+    events = ws.store.events(case["id"])
+    report = next(e for e in events if e.kind == "dissatisfaction_reported")
+    assert report.payload["upset_since"] == "2026-11-24T10:00:00+08:00"
+    state = ws.store.state(case["id"])
+    assert state.clocks["lead_calm"].due == report.at + timedelta(minutes=10)
+
+
+async def test_enquiry_recorded_without_a_case(ws) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, phone="17055550000", facts="问保单贷款利率", request="已告知")
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+    assert ws.store.count_cases() == 0
+    assert ws.store.enquiries(phone="17055550000")[0]["topic"] == "问保单贷款利率"
+
+
+async def test_pasted_escapes_are_cleaned_and_huge_paste_is_cut_with_a_warning(ws) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        name = screen.query_one("#f-name", Input)
+        name.value = "王\x1b[31m芳\x07"
+        await settle(pilot)
+        assert name.value == "王芳"
+        facts = screen.query_one("#f-facts", TextArea)
+        facts.text = "长" * 1_000_000
+        await settle(pilot)
+        assert len(facts.text) == 20_000
