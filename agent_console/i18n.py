@@ -38,12 +38,19 @@ class Translator:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
 
-    def duration(self, seconds: float, unit: str = "working_days", late: bool | None = None) -> str:
+    def duration(self, seconds: float, unit: str = "working_days", late: bool | None = None,
+                 compact: bool = False) -> str:
         """'2天3小时' / '2d 3h'; working-day clocks count working days, others wall time.
 
         `late` marks a breached clock even when no working time has passed since (a weekend after the due).
         """
         late = seconds < 0 if late is None else late
+        if compact:  # an 80-column list: "超3日4时" / "-3d4h"
+            s = int(abs(seconds))
+            d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+            zh = self.lang == "zh"
+            body = (f"{d}日{h}时" if zh else f"{d}d{h}h") if d else (f"{h}时{m}分" if zh else f"{h}h{m}m")
+            return (("超" if zh else "-") + body) if late else body
         s = int(abs(seconds))
         days, rem = divmod(s, 86400)
         hours, rem = divmod(rem, 3600)

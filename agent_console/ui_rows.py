@@ -65,13 +65,16 @@ class CaseRow:
     clocks: dict[str, Any] = field(default_factory=dict)
 
 
-def load_rows(ws: Any, flt: ListFilter, now: datetime) -> list[CaseRow]:
+def load_rows(ws: Any, flt: ListFilter, now: datetime, narrow: bool = False) -> list[CaseRow]:
+    """The list's rows; `narrow` (an 80-column terminal) shows the caller's masked name without the phone."""
     rows = ws.store.case_rows(flt.query(ws, now), columns="c.id, c.number, c.status, c.paused, c.category, c.doc, c.clocks")
     out = []
     for r in rows:
         doc = json.loads(r["doc"]) if r["doc"] else {"complainant": {}}
         person = doc.get("complainant", {})
-        caller = f"{person.get('name', '')}{person.get('title', '')} {person.get('phone', '')}".strip()
+        caller = f"{person.get('name', '')}{person.get('title', '')}"
+        if not narrow:
+            caller = f"{caller} {person.get('phone', '')}".strip()
         out.append(CaseRow(r["id"], r["number"], r["status"], bool(r["paused"]), r["category"], caller,
                            json.loads(r["clocks"] or "{}")))
     return out

@@ -59,6 +59,10 @@ class CaseDetailScreen(Screen):
                 yield timeline
         yield Footer()
 
+    def on_resize(self) -> None:
+        # side by side when there is room; stacked on an 80-column terminal so no column is cut
+        self.query_one("#detail-body").styles.layout = "horizontal" if self.size.width >= 120 else "vertical"
+
     def on_mount(self) -> None:
         self.refresh_case()
         self.set_interval(1.0, self._tick)

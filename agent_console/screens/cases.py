@@ -85,7 +85,7 @@ class CasesScreen(Screen):
     def load(self) -> None:
         now = self.ws.now()
         try:
-            rows = load_rows(self.ws, self.filter, now)
+            rows = load_rows(self.ws, self.filter, now, narrow=self.size.width < 110)
         except StoreError as exc:
             self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
             return
@@ -121,9 +121,12 @@ class CasesScreen(Screen):
         if near:
             _, d = near
             clock = d["label"]
-            left = Text(t.duration(d["remaining_seconds"], d["unit"], d["state"] == "breached"),
+            left = Text(t.duration(d["remaining_seconds"], d["unit"], d["state"] == "breached",
+                                   compact=self.size.width < 110),
                         style=BAND_STYLE.get(d["band"], ""))
             due = d["due"][5:16].replace("T", " ") if d["due"] else t("band.paused")
+            if self.size.width < 110:
+                due = due[-11:-6] if d["due"] else due  # MM-DD is enough on a narrow terminal
         return {"number": row.number, "status": status, "category": cat, "caller": row.caller, "clock": clock,
                 "left": left, "due": due}
 
