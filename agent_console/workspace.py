@@ -23,7 +23,9 @@ from agent_console.core.models import CaseState, ClockTrack, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
-from agent_console.store.local import CaseQuery, LocalStore
+from agent_console.store.local import CaseQuery, LocalStore, StoreError
+
+__all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
 
 class NotAllowed(PermissionError):

@@ -16,9 +16,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from agent_console.store.local import StoreError
 from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.widgets.localized import localize_bindings
+from agent_console.workspace import StoreError
 
 BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
               "met": "dim", "missed": "dim red"}
