@@ -1,0 +1,302 @@
+"""Loading and searching the phrasebook.
+
+Files: `*.toml` in each phrasebook folder. `[[entry]]` tables are replies, `[[block]]` tables are shared sentences
+included by `{{include:block_id}}`, `[[forbidden]]` tables are phrasings never to use with what to say instead.
+A broken file never stops the console: its problems are reported (file:line) and the rest loads. Edits are picked
+up without a restart (file modification times are checked before each search).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from agent_console.core.typeahead import keys
+from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
+
+INCLUDE = re.compile(r"\{\{include:([\w.\-]+)\}\}")
+REQUIRED = ("id", "situation", "title", "text")
+STAGES = ("opening", "intake", "case", "callback", "closing", "any")
+
+
+@dataclass
+class Entry:
+    id: str
+    situation: str
+    title: str
+    text: str  # includes resolved
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    text_en: str = ""
+    placeholders: list[str] = field(default_factory=list)  # ones the console must ask for
+    stage: str = "any"
+    source: str = ""  # file:line
+
+
+@dataclass
+class Forbidden:
+    phrase: str
+    say_instead: str
+    why: str = ""
+    source: str = ""
+
+
+@dataclass
+class _Index:
+    """Derived search data, cached on disk by content hash so start-up stays fast."""
+
+    hay: list[str]  # lower-case title | tags | text
+    title_low: list[str]
+    initials: list[str]  # pinyin initials of title and tags
+    full: list[str]  # full pinyin of title and tags
+
+
+def _header_lines(text: str, table: str) -> list[int]:
+    return [i for i, line in enumerate(text.splitlines(), start=1) if line.strip() == f"[[{table}]]"]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "agent-console"
+
+
+class Phrasebook:
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = [Path(d) for d in dirs]
+        self.entries: list[Entry] = []
+        self.forbidden: list[Forbidden] = []
+        self.problems: list[str] = []
+        self._mtimes: dict[Path, float] = {}
+        self._index: _Index | None = None
+        self.load()
+
+    # -- loading ----------------------------------------------------------------------------------------------
+    def files(self) -> list[Path]:
+        out: list[Path] = []
+        for d in self.dirs:
+            if d.is_dir():
+                out.extend(sorted(d.glob("*.toml")))
+        return out
+
+    def changed(self) -> bool:
+        files = self.files()
+        if set(files) != set(self._mtimes):
+            return True
+        return any(self._mtimes.get(f) != f.stat().st_mtime for f in files)
+
+    def reload_if_changed(self) -> bool:
+        if self.changed():
+            self.load()
+            return True
+        return False
+
+    def load(self) -> None:
+        entries: list[Entry] = []
+        blocks: dict[str, tuple[str, str]] = {}
+        forbidden: list[Forbidden] = []
+        problems: list[str] = []
+        raw_entries: list[tuple[dict[str, Any], str]] = []
+        self._mtimes = {}
+        for path in self.files():
+            self._mtimes[path] = path.stat().st_mtime
+            text = path.read_text(encoding="utf-8")
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                problems.append(f"{path}:{getattr(exc, 'lineno', 1)}: {exc} (file left out)")
+                continue
+            for table in ("entry", "block", "forbidden"):
+                lines = _header_lines(text, table)
+                for i, item in enumerate(data.get(table, [])):
+                    where = f"{path}:{lines[i] if i < len(lines) else 1}"
+                    if table == "block":
+                        if not item.get("id") or not item.get("text"):
+                            problems.append(f"{where}: a block needs id and text (left out)")
+                        elif item["id"] in blocks:
+                            problems.append(f"{where}: block id {item['id']!r} already used at {blocks[item['id']][1]}")
+                        else:
+                            blocks[item["id"]] = (str(item["text"]), where)
+                    elif table == "forbidden":
+                        if not item.get("phrase") or not item.get("say_instead"):
+                            problems.append(f"{where}: forbidden phrasing needs phrase and say_instead (left out)")
+                        else:
+                            forbidden.append(Forbidden(str(item["phrase"]), str(item["say_instead"]),
+                                                       str(item.get("why", "")), where))
+                    else:
+                        raw_entries.append((item, where))
+            unknown = set(data) - {"entry", "block", "forbidden"}
+            if unknown:
+                problems.append(f"{path}:1: unknown table(s) {', '.join(sorted(unknown))}")
+        seen: dict[str, str] = {}
+        for item, where in raw_entries:
+            missing = [k for k in REQUIRED if not str(item.get(k, "")).strip()]
+            if missing:
+                problems.append(f"{where}: entry {item.get('id', '?')!r} lacks {', '.join(missing)} (left out)")
+                continue
+            if item["id"] in seen:
+                problems.append(f"{where}: duplicate id {item['id']!r} (first at {seen[item['id']]}; left out)")
+                continue
+            try:
+                body = _resolve(str(item["text"]), blocks, [])
+            except ValueError as exc:
+                problems.append(f"{where}: entry {item['id']!r}: {exc} (left out)")
+                continue
+            declared = [str(p) for p in item.get("placeholders", [])]
+            unknown_ph = [p for p in placeholders_of(body) if p not in KNOWN_PLACEHOLDERS and p not in declared]
+            if unknown_ph:
+                problems.append(f"{where}: entry {item['id']!r}: unknown placeholder {{{unknown_ph[0]}}}; "
+                                f"declare it in placeholders = [...] or use one of {', '.join(KNOWN_PLACEHOLDERS)}"
+                                " (left out)")
+                continue
+            stage = str(item.get("stage", "any"))
+            if stage not in STAGES:
+                problems.append(f"{where}: entry {item['id']!r}: stage {stage!r} is not one of {', '.join(STAGES)}")
+                stage = "any"
+            seen[item["id"]] = where
+            entries.append(Entry(
+                id=str(item["id"]), situation=str(item["situation"]), title=str(item["title"]), text=body,
+                categories=[str(c) for c in item.get("categories", [])], tags=[str(t) for t in item.get("tags", [])],
+                text_en=_resolve(str(item.get("text_en", "")), blocks, []) if item.get("text_en") else "",
+                placeholders=declared, stage=stage, source=where,
+            ))
+        self.entries, self.forbidden, self.problems = entries, forbidden, problems
+        self._index = self._build_index()
+
+    def _build_index(self) -> _Index:
+        digest = hashlib.sha256()
+        for e in self.entries:
+            digest.update(f"{e.id}\x00{e.title}\x00{'|'.join(e.tags)}\x00{e.text}\x01".encode())
+        cache = _cache_dir() / f"phrase-index-{digest.hexdigest()[:24]}.pickle"
+        if cache.is_file():
+            try:
+                with cache.open("rb") as fh:
+                    index = pickle.load(fh)
+                if isinstance(index, _Index) and len(index.hay) == len(self.entries):
+                    return index
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                pass
+        hay, titles, initials, full = [], [], [], []
+        for e in self.entries:
+            words = [e.title, *e.tags]
+            hay.append(" | ".join([e.title, *e.tags, e.text]).lower())
+            titles.append(e.title.lower())
+            pinyin = [keys(w) for w in words]
+            full.append(" ".join(p[0] for p in pinyin))
+            initials.append(" ".join(p[1] for p in pinyin))
+        index = _Index(hay, titles, initials, full)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(index, fh)
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only home only costs the next start its pinyin
+        return index
+
+    # -- searching --------------------------------------------------------------------------------------------
+    def search(self, query: str, category: str | None = None, stage: str | None = None,
+               usage: dict[str, int] | None = None, limit: int = 20) -> list[Entry]:
+        """Best entries for what the agent typed; the case's category and the call's stage rank entries first."""
+        self.reload_if_changed()
+        index = self._index
+        assert index is not None
+        q = query.strip().lower()
+        entries = self.entries
+        scores: dict[int, float] = {}
+        if not q:
+            for i in range(len(entries)):
+                scores[i] = 1.0
+        else:
+            compact = q.replace(" ", "")
+            for i, hay in enumerate(index.hay):
+                if q in hay:
+                    title = index.title_low[i]
+                    scores[i] = 100 if title.startswith(q) else 85 if q in title else 50
+            if compact.isascii() and compact.isalpha():
+                for i, ini in enumerate(index.initials):
+                    if compact in ini.replace(" ", "") or any(part.startswith(compact) for part in ini.split()):
+                        scores[i] = max(scores.get(i, 0), 75 if ini.startswith(compact) else 65)
+                for i, full in enumerate(index.full):
+                    if compact in full.replace(" ", ""):
+                        scores[i] = max(scores.get(i, 0), 70 if full.startswith(compact) else 60)
+            if len(scores) < limit:  # typos: fuzzy over titles and pinyin
+                for choices in (index.title_low, index.full):
+                    for _, score, i in process.extract(q, choices, scorer=fuzz.partial_ratio, limit=limit,
+                                                       score_cutoff=70):
+                        scores[i] = max(scores.get(i, 0), score * 0.45)
+        ranked = []
+        for i, score in scores.items():
+            e = entries[i]
+            if category and category in e.categories:
+                score += 30
+            elif e.categories and category and category not in e.categories:
+                score -= 5
+            if stage and e.stage == stage:
+                score += 15
+            if usage:
+                score += min(usage.get(e.id, 0), 10) * 0.5
+            ranked.append((-score, e.id, e))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        return [r[2] for r in ranked[:limit]]
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def situations(self) -> list[str]:
+        out: list[str] = []
+        for e in self.entries:
+            if e.situation not in out:
+                out.append(e.situation)
+        return out
+
+    def check_text(self, text: str) -> list[Forbidden]:
+        """The forbidden phrasings a reply or note contains (ignoring spaces and punctuation differences)."""
+        norm = _norm(text)
+        return [f for f in self.forbidden if _norm(f.phrase) and _norm(f.phrase) in norm]
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s，。、,.!！?？;；:：“”\"'‘’…]+", "", text).lower()
+
+
+def _resolve(text: str, blocks: dict[str, tuple[str, str]], trail: list[str]) -> str:
+    def put(match: re.Match[str]) -> str:
+        block_id = match.group(1)
+        if block_id in trail:
+            raise ValueError(f"include loop: {' -> '.join([*trail, block_id])}")
+        if block_id not in blocks:
+            raise ValueError(f"include {block_id!r} does not exist")
+        return _resolve(blocks[block_id][0], blocks, [*trail, block_id])
+
+    return INCLUDE.sub(put, text)
+
+
+_CACHE: dict[tuple[str, ...], Phrasebook] = {}
+
+
+def load_phrasebook(extra_dirs: list[Path] | None = None) -> Phrasebook:
+    """The shipped phrasebook plus a team's folders, loaded once per process (reloaded when files change)."""
+    from agent_console.paths import shipped_phrasebook_dir
+
+    dirs = [shipped_phrasebook_dir(), *(extra_dirs or [])]
+    key = tuple(str(d) for d in dirs)
+    book = _CACHE.get(key)
+    if book is None:
+        book = _CACHE[key] = Phrasebook(dirs)
+    else:
+        book.reload_if_changed()
+    return book
+
+
+def validate_all(dirs: list[Path]) -> list[str]:
+    """Every problem in the phrasebook folders, as "file:line: message" (used by `agent-console check`)."""
+    return Phrasebook([Path(d) for d in dirs]).problems
