@@ -46,6 +46,7 @@ class ActionForm(ModalScreen[bool]):
         with VerticalScroll(id="form-box"):
             yield Static(t(f"action.{self.kind}"), classes="panel-title")
             yield Static("", id="form-error", classes="form-error")
+            yield Static("", id="form-warning", classes="form-warning")
             for f in self.fields:
                 label = t(f.label) + (" *" if f.required else "")
                 yield Label(label, classes="field-label")
@@ -131,6 +132,21 @@ class ActionForm(ModalScreen[bool]):
                 self._show({}, reason)
             return
         self.dismiss(True)
+
+    @on(TextArea.Changed)
+    @on(Input.Changed)
+    def _warn_forbidden(self, event: Any) -> None:
+        """A reply or note with forbidden phrasing gets a warning and what to say instead (it is not blocked)."""
+        from agent_console import phrase_service
+
+        text = event.text_area.text if isinstance(event, TextArea.Changed) else event.value
+        hits = phrase_service.forbidden_in(self.ws, text) if text else []
+        warning = self.query_one("#form-warning", Static)
+        if hits:
+            hit = hits[0]
+            warning.update(self.app.t("phrase.forbidden", phrase=hit.phrase, instead=hit.say_instead))
+        else:
+            warning.update("")
 
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:

@@ -1,0 +1,162 @@
+"""The in-call phrase panel (F3): search from the first keystroke, see the reply filled from the case, copy it.
+
+A value the console cannot know is asked for before copying; an empty one is never copied silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agent_console import phrase_service as phrases
+from agent_console.clipboard import CopyFailed, copy
+from agent_console.widgets.localized import localize_bindings
+
+
+class AskValues(ModalScreen[dict[str, str] | None]):
+    """Ask for the placeholders the console could not fill."""
+
+    BINDINGS = [Binding("escape", "cancel", "keys.back", id="ask_cancel")]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Static(self.app.t("phrase.ask"), classes="panel-title")
+            for name in self.names:
+                yield Label(self.app.t(f"phrase.ph_{name}") if self.app.t(f"phrase.ph_{name}") != f"phrase.ph_{name}"
+                            else name, classes="field-label")
+                yield Input(id=f"ask-{name}")
+            yield Static("", id="ask-error", classes="form-error")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#ask-{self.names[0]}", Input).focus()
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        values = {n: self.query_one(f"#ask-{n}", Input).value.strip() for n in self.names}
+        empty = [n for n, v in values.items() if not v]
+        if not empty:
+            self.dismiss(values)
+            return
+        self.query_one("#ask-error", Static).update(self.app.t("phrase.still_empty", names=", ".join(empty)))
+        self.query_one(f"#ask-{empty[0]}", Input).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PhrasePanel(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "keys.back", id="phrase_close"),
+        Binding("ctrl+y", "copy", "phrase.copy", id="phrase_copy", priority=True),
+        Binding("down", "focus_results", show=False, id="phrase_down"),
+    ]
+    DEFAULT_CSS = """
+    PhrasePanel { align: right middle; }
+    #phrase-box { width: 60%; min-width: 50; height: 100%; border-left: thick $accent; background: $surface; }
+    #phrase-results { height: 1fr; }
+    #phrase-preview { height: auto; max-height: 12; padding: 1; border-top: solid $primary; }
+    #phrase-query { border: none; height: 1; background: $boost; }
+    """
+
+    def __init__(self, context: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.context = context or {}
+        self.results: list[Any] = []
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        localize_bindings(self, self.app.t)
+        with Vertical(id="phrase-box"):
+            yield Static(self.app.t("phrase.title"), classes="panel-title")
+            yield Input(placeholder=self.app.t("phrase.placeholder"), id="phrase-query")
+            yield OptionList(id="phrase-results")
+            yield Static(id="phrase-preview")
+
+    def on_mount(self) -> None:
+        problems = phrases.book(self.ws).problems
+        if problems:
+            self.notify(self.app.t("phrase.left_out", count=len(problems)) + "\n" + problems[0], severity="warning")
+        self.query_one("#phrase-query", Input).focus()
+        self._search("")
+
+    @on(Input.Changed, "#phrase-query")
+    def _typed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    def _search(self, text: str) -> None:
+        self.results = phrases.search(self.ws, text, self.context, limit=30)
+        box = self.query_one("#phrase-results", OptionList)
+        box.clear_options()
+        for e in self.results:
+            box.add_option(Option(f"{e.title}  [dim]{e.situation}[/dim]", id=e.id))
+        if self.results:
+            box.highlighted = 0
+        self._preview()
+
+    def current(self) -> Any:
+        box = self.query_one("#phrase-results", OptionList)
+        if box.highlighted is None or not self.results:
+            return None
+        return self.results[box.highlighted]
+
+    @on(OptionList.OptionHighlighted, "#phrase-results")
+    def _preview(self, *_: Any) -> None:
+        entry = self.current()
+        preview = self.query_one("#phrase-preview", Static)
+        if entry is None:
+            preview.update(self.app.t("phrase.none"))
+            return
+        filled = phrases.fill_entry(self.ws, entry, self.context)
+        note = ("\n[yellow]" + self.app.t("phrase.will_ask", names=", ".join(filled.missing)) + "[/yellow]"
+                if filled.missing else "")
+        preview.update(filled.text + note)
+
+    @on(Input.Submitted, "#phrase-query")
+    @on(OptionList.OptionSelected, "#phrase-results")
+    def _chosen(self) -> None:
+        self.action_copy()
+
+    def action_focus_results(self) -> None:
+        self.query_one("#phrase-results", OptionList).focus()
+
+    def action_copy(self) -> None:
+        entry = self.current()
+        if entry is None:
+            return
+        filled = phrases.fill_entry(self.ws, entry, self.context)
+        if filled.missing:
+            def answered(values: dict[str, str] | None) -> None:
+                if values:
+                    self._copy(entry, phrases.fill_entry(self.ws, entry, self.context, values).text)
+
+            self.app.push_screen(AskValues(filled.missing), answered)
+            return
+        self._copy(entry, filled.text)
+
+    def _copy(self, entry: Any, text: str) -> None:
+        try:
+            how = copy(text, self.app.copy_to_clipboard)
+        except CopyFailed as exc:
+            self.notify(str(exc), severity="error")
+            return
+        phrases.record_use(self.ws, entry, self.context)
+        self.last_copied = text
+        self.notify(self.app.t("phrase.copied_" + how))
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,96 @@
+"""The phrasebook screen (F4): browse replies by situation, search, and copy — the panel's big sibling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agent_console import phrase_service as phrases
+from agent_console.widgets.localized import localize_bindings
+
+
+class PhrasebookScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "keys.back", id="phrasebook_back"),
+        Binding("ctrl+y", "copy", "phrase.copy", id="phrasebook_copy", priority=True),
+        Binding("slash", "search", "keys.search", id="phrasebook_search"),
+    ]
+    DEFAULT_CSS = """
+    #situations { width: 30; }
+    #pb-query { border: none; height: 1; background: $boost; }
+    #pb-preview { height: auto; max-height: 10; padding: 1; border-top: solid $primary; }
+    """
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        localize_bindings(self, self.app.t)
+        yield Header()
+        yield Input(placeholder=self.app.t("phrase.placeholder"), id="pb-query")
+        with Horizontal():
+            yield OptionList(id="situations")
+            with Vertical():
+                yield OptionList(id="pb-entries")
+                yield Static(id="pb-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        book = phrases.book(self.ws)
+        box = self.query_one("#situations", OptionList)
+        for s in book.situations():
+            box.add_option(Option(f"{s} ({sum(1 for e in book.entries if e.situation == s)})", id=s))
+        box.focus()
+        if book.situations():
+            box.highlighted = 0
+            self._show([e for e in book.entries if e.situation == book.situations()[0]])
+
+    def _show(self, entries: list[Any]) -> None:
+        self.entries = entries
+        box = self.query_one("#pb-entries", OptionList)
+        box.clear_options()
+        for e in entries:
+            box.add_option(Option(e.title, id=e.id))
+        if entries:
+            box.highlighted = 0
+        self._preview()
+
+    @on(OptionList.OptionHighlighted, "#situations")
+    def _situation(self, event: OptionList.OptionHighlighted) -> None:
+        book = phrases.book(self.ws)
+        self._show([e for e in book.entries if e.situation == event.option.id])
+
+    @on(OptionList.OptionHighlighted, "#pb-entries")
+    def _preview(self, *_: Any) -> None:
+        box = self.query_one("#pb-entries", OptionList)
+        entry = self.entries[box.highlighted] if self.entries and box.highlighted is not None else None
+        self.query_one("#pb-preview", Static).update(
+            "" if entry is None else f"{entry.text}\n[dim]{entry.id} · {', '.join(entry.tags)}[/dim]")
+
+    @on(Input.Changed, "#pb-query")
+    def _search(self, event: Input.Changed) -> None:
+        self._show(phrases.search(self.ws, event.value, None, limit=50))
+
+    def action_search(self) -> None:
+        self.query_one("#pb-query", Input).focus()
+
+    def action_copy(self) -> None:
+        box = self.query_one("#pb-entries", OptionList)
+        if not self.entries or box.highlighted is None:
+            return
+        from agent_console.screens.phrase_panel import PhrasePanel
+
+        panel = PhrasePanel({"case_id": None, "category": None, "stage": None, "fields": {}})
+        self.app.push_screen(panel)
+        panel.query_one("#phrase-query", Input).value = self.entries[box.highlighted].title
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
