@@ -8,7 +8,9 @@ up without a restart (file modification times are checked before each search).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import os
 import pickle
 import re
@@ -25,6 +27,7 @@ from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
 INCLUDE = re.compile(r"\{\{include:([\w.\-]+)\}\}")
 REQUIRED = ("id", "situation", "title", "text")
 STAGES = ("opening", "intake", "case", "callback", "closing", "any")
+_CACHE_VERSION = 2
 
 
 @dataclass
@@ -51,12 +54,42 @@ class Forbidden:
 
 @dataclass
 class _Index:
-    """Derived search data, cached on disk by content hash so start-up stays fast."""
+    """Derived search data, cached on disk by content hash so start-up stays fast.
 
-    hay: list[str]  # lower-case title | tags | text
-    title_low: list[str]
-    initials: list[str]  # pinyin initials of title and tags
-    full: list[str]  # full pinyin of title and tags
+    Each field is one string for all entries, entries separated by newlines, so a keystroke is a few C-speed
+    `str.find` scans instead of a Python loop over every entry.
+    """
+
+    hay: str  # lower-case title | tags | text
+    initials: str  # pinyin initials of title and tags, run together
+    full: str  # full pinyin of title and tags, run together
+    titles: list[str]  # lower-case titles (for prefix scoring and typo matching)
+    title_pinyin: list[str]  # full pinyin of each title (typo matching)
+    hay_starts: list[int]
+    initials_starts: list[int]
+    full_starts: list[int]
+
+
+def _joined(parts: list[str]) -> tuple[str, list[int]]:
+    starts, pos = [], 0
+    for part in parts:
+        starts.append(pos)
+        pos += len(part) + 1
+    return "\n".join(parts), starts
+
+
+def _hits(big: str, starts: list[int], q: str) -> list[int]:
+    """Indexes of the entries whose part of `big` contains q (each entry once)."""
+    found: list[int] = []
+    pos = big.find(q)
+    n = len(starts)
+    while pos != -1:
+        i = bisect.bisect_right(starts, pos) - 1
+        found.append(i)
+        if i + 1 >= n:
+            break
+        pos = big.find(q, starts[i + 1])
+    return found
 
 
 def _header_lines(text: str, table: str) -> list[int]:
@@ -76,6 +109,7 @@ class Phrasebook:
         self.problems: list[str] = []
         self._mtimes: dict[Path, float] = {}
         self._index: _Index | None = None
+        self._boost_cache: dict[Any, list[float]] = {}
         self.load()
 
     # -- loading ----------------------------------------------------------------------------------------------
@@ -99,14 +133,40 @@ class Phrasebook:
         return False
 
     def load(self) -> None:
+        self._boost_cache = {}
+        files = self.files()
+        stats = [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files]
+        key = hashlib.sha256(repr(stats).encode()).hexdigest()[:24]
+        cache = _cache_dir() / f"phrasebook-{key}.pickle"
+        self._mtimes = {f: f.stat().st_mtime for f in files}
+        if cache.is_file():
+            try:
+                with cache.open("rb") as fh:
+                    loaded = pickle.load(fh)
+                if isinstance(loaded, tuple) and len(loaded) == 5 and loaded[0] == _CACHE_VERSION:
+                    _, self.entries, self.forbidden, self.problems, self._index = loaded
+                    self._by_id = {e.id: e for e in self.entries}
+                    return
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                pass
+        self._parse()
+        self._by_id = {e.id: e for e in self.entries}
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump((_CACHE_VERSION, self.entries, self.forbidden, self.problems, self._index), fh)
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only home only costs the next start its parsing
+
+    def _parse(self) -> None:
         entries: list[Entry] = []
         blocks: dict[str, tuple[str, str]] = {}
         forbidden: list[Forbidden] = []
         problems: list[str] = []
         raw_entries: list[tuple[dict[str, Any], str]] = []
-        self._mtimes = {}
         for path in self.files():
-            self._mtimes[path] = path.stat().st_mtime
             text = path.read_text(encoding="utf-8")
             try:
                 data = tomllib.loads(text)
@@ -171,36 +231,19 @@ class Phrasebook:
         self._index = self._build_index()
 
     def _build_index(self) -> _Index:
-        digest = hashlib.sha256()
-        for e in self.entries:
-            digest.update(f"{e.id}\x00{e.title}\x00{'|'.join(e.tags)}\x00{e.text}\x01".encode())
-        cache = _cache_dir() / f"phrase-index-{digest.hexdigest()[:24]}.pickle"
-        if cache.is_file():
-            try:
-                with cache.open("rb") as fh:
-                    index = pickle.load(fh)
-                if isinstance(index, _Index) and len(index.hay) == len(self.entries):
-                    return index
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-                pass
-        hay, titles, initials, full = [], [], [], []
+        hay, titles, initials, full, title_pinyin = [], [], [], [], []
         for e in self.entries:
             words = [e.title, *e.tags]
-            hay.append(" | ".join([e.title, *e.tags, e.text]).lower())
+            hay.append(" | ".join([e.title, *e.tags, e.text]).lower().replace("\n", " "))
             titles.append(e.title.lower())
             pinyin = [keys(w) for w in words]
-            full.append(" ".join(p[0] for p in pinyin))
-            initials.append(" ".join(p[1] for p in pinyin))
-        index = _Index(hay, titles, initials, full)
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(index, fh)
-            tmp.replace(cache)
-        except OSError:
-            pass  # a read-only home only costs the next start its pinyin
-        return index
+            full.append("".join(p[0] for p in pinyin))
+            initials.append("".join(p[1] for p in pinyin))
+            title_pinyin.append(pinyin[0][0])
+        hay_s, hay_starts = _joined(hay)
+        ini_s, ini_starts = _joined(initials)
+        full_s, full_starts = _joined(full)
+        return _Index(hay_s, ini_s, full_s, titles, title_pinyin, hay_starts, ini_starts, full_starts)
 
     # -- searching --------------------------------------------------------------------------------------------
     def search(self, query: str, category: str | None = None, stage: str | None = None,
@@ -213,43 +256,53 @@ class Phrasebook:
         entries = self.entries
         scores: dict[int, float] = {}
         if not q:
-            for i in range(len(entries)):
-                scores[i] = 1.0
+            scores = dict.fromkeys(range(len(entries)), 1.0)
         else:
             compact = q.replace(" ", "")
-            for i, hay in enumerate(index.hay):
-                if q in hay:
-                    title = index.title_low[i]
-                    scores[i] = 100 if title.startswith(q) else 85 if q in title else 50
+            for i in _hits(index.hay, index.hay_starts, q):
+                title = index.titles[i]
+                scores[i] = 100 if title.startswith(q) else 85 if q in title else 50
             if compact.isascii() and compact.isalpha():
-                for i, ini in enumerate(index.initials):
-                    if compact in ini.replace(" ", "") or any(part.startswith(compact) for part in ini.split()):
-                        scores[i] = max(scores.get(i, 0), 75 if ini.startswith(compact) else 65)
-                for i, full in enumerate(index.full):
-                    if compact in full.replace(" ", ""):
-                        scores[i] = max(scores.get(i, 0), 70 if full.startswith(compact) else 60)
-            if len(scores) < limit:  # typos: fuzzy over titles and pinyin
-                for choices in (index.title_low, index.full):
-                    for _, score, i in process.extract(q, choices, scorer=fuzz.partial_ratio, limit=limit,
-                                                       score_cutoff=70):
-                        scores[i] = max(scores.get(i, 0), score * 0.45)
-        ranked = []
-        for i, score in scores.items():
-            e = entries[i]
+                for i in _hits(index.initials, index.initials_starts, compact):
+                    start = index.initials_starts[i]
+                    scores[i] = max(scores.get(i, 0), 75 if index.initials.startswith(compact, start) else 65)
+                for i in _hits(index.full, index.full_starts, compact):
+                    start = index.full_starts[i]
+                    scores[i] = max(scores.get(i, 0), 70 if index.full.startswith(compact, start) else 60)
+            if not scores and len(q) >= 2:  # nothing matched as typed: a typo, so match approximately
+                choices = index.title_pinyin if compact.isascii() else index.titles
+                for _, score, i in process.extract(compact, choices, scorer=fuzz.partial_ratio, limit=limit,
+                                                   score_cutoff=75):
+                    scores[i] = score * 0.45
+        boost = self._boosts(category, stage, usage)
+        best = heapq.nlargest(limit, scores.items(), key=lambda it: it[1] + boost[it[0]])
+        return [entries[i] for i, _ in best]
+
+    def _boosts(self, category: str | None, stage: str | None, usage: dict[str, int] | None) -> list[float]:
+        """Per-entry rank boosts for a call's context, computed once per context rather than per keystroke."""
+        key = (category, stage, frozenset((usage or {}).items()))
+        cached = self._boost_cache.get(key)
+        if cached is not None:
+            return cached
+        out = []
+        for e in self.entries:
+            b = 0.0
             if category and category in e.categories:
-                score += 30
-            elif e.categories and category and category not in e.categories:
-                score -= 5
+                b += 30
+            elif e.categories and category:
+                b -= 5
             if stage and e.stage == stage:
-                score += 15
+                b += 15
             if usage:
-                score += min(usage.get(e.id, 0), 10) * 0.5
-            ranked.append((-score, e.id, e))
-        ranked.sort(key=lambda r: (r[0], r[1]))
-        return [r[2] for r in ranked[:limit]]
+                b += min(usage.get(e.id, 0), 10) * 0.5
+            out.append(b)
+        if len(self._boost_cache) > 32:
+            self._boost_cache.clear()
+        self._boost_cache[key] = out
+        return out
 
     def get(self, entry_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == entry_id), None)
+        return self._by_id.get(entry_id)
 
     def situations(self) -> list[str]:
         out: list[str] = []
