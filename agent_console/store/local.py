@@ -26,6 +26,7 @@ from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
+from agent_console.store import callbacks as callback_store
 from agent_console.store.migrations import migrate
 
 
@@ -168,8 +169,7 @@ class LocalStore:
                     states[event.case_id] = lifecycle.apply(before, event, strict=strict)
                 self._insert_event(conn, event, origin="local")
                 conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
-                if event.kind == "enquiry_recorded":
-                    self._project_enquiry(conn, event)
+                self._project_side(conn, event)
             for state in states.values():
                 self._project(conn, state)
             self.set_meta("hlc_last", self.hlc.last)
@@ -194,8 +194,7 @@ class LocalStore:
                     new_ids.append(event.id)
                     if event.case_id:
                         touched.add(event.case_id)
-                    if event.kind == "enquiry_recorded":
-                        self._project_enquiry(conn, event)
+                    self._project_side(conn, event)
             for case_id in touched:
                 state = lifecycle.fold(self.events(case_id), strict=False)
                 if state is not None:
@@ -246,6 +245,13 @@ class LocalStore:
             "INSERT INTO cases_fts (rowid, number, name, phone, body) VALUES (?,?,?,?,?)",
             (rowid, s.number, s.complainant.name, digits(s.complainant.phone), body),
         )
+
+    def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
+        """Projections beside the case: enquiries and callbacks."""
+        if e.kind == "enquiry_recorded":
+            self._project_enquiry(conn, e)
+        elif e.kind in callback_store.KINDS:
+            callback_store.project(conn, e)
 
     def _project_enquiry(self, conn: sqlite3.Connection, e: Event) -> None:
         p = e.payload
@@ -396,6 +402,11 @@ class LocalStore:
             conn.execute(
                 "DELETE FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
             )
+            marks = ",".join("?" * len(callback_store.KINDS))
+            callback_events = [_row_event(r) for r in conn.execute(
+                "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
+                f" WHERE kind IN ({marks}) ORDER BY hlc, id", callback_store.KINDS)]
+            callback_store.rebuild(conn, callback_events)
         return differences
 
 
