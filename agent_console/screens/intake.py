@@ -60,6 +60,7 @@ class IntakeScreen(Screen):
         Binding("ctrl+u", "upset", "intake.upset", id="intake_upset", priority=True),
         Binding("ctrl+l", "report_lead", "intake.report", id="intake_report", priority=True),
         Binding("ctrl+a", "attach", "intake.attach", id="intake_attach", priority=True),
+        Binding("ctrl+b", "callback", "keys.callback", id="intake_callback", priority=True),
         Binding("escape", "leave", "keys.back", id="intake_leave"),
     ]
 
@@ -72,6 +73,7 @@ class IntakeScreen(Screen):
         self._save_timer: Any = None
         self._restoring = False
         self._earlier: list[dict[str, Any]] = []
+        self._asked_callbacks: set[str] = set()
 
     def _set_error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)
@@ -219,6 +221,15 @@ class IntakeScreen(Screen):
         self._schedule_save()
 
     def _lookup(self, phone: str) -> None:
+        from agent_console import callbacks
+        from agent_console.core.text import digits
+
+        pending = callbacks.pending_for_phone(self.ws, phone)
+        if pending and digits(phone) not in self._asked_callbacks:
+            self._asked_callbacks.add(digits(phone))
+            from agent_console.screens.callbacks import KeepOrCancel
+
+            self.app.push_screen(KeepOrCancel(pending))
         earlier = svc.earlier_cases(self.ws, phone)
         self._earlier = earlier
         box = self.query_one("#earlier", OptionList)
@@ -382,6 +393,18 @@ class IntakeScreen(Screen):
         self.ws.store.delete_draft(self.draft_key)
         self.notify(self.app.t("intake.attached", number=state.number))
         self.app.pop_screen()
+
+    def action_callback(self) -> None:
+        """"Call me back after 3 pm tomorrow": register the case first if needed, then schedule."""
+        case_id = self.case_id
+        if case_id is None:
+            state = self._register(read_back=None, leave=False)
+            if state is None:
+                return
+            case_id = state.id
+        from agent_console.screens.callback_form import ScheduleCallbackForm
+
+        self.app.push_screen(ScheduleCallbackForm(case_id))
 
     def action_enquiry(self) -> None:
         form = self.form()

@@ -1,0 +1,101 @@
+"""Callback screens by keys: the queue, the result form with satisfaction, scheduling from a case by phrase, and the
+keep-or-cancel question on an inbound call. The database is checked after each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import DataTable, Input, Select, Static
+
+from agent_console import callbacks
+from agent_console.app import AgentConsoleApp
+from agent_console.screens.callback_form import ScheduleCallbackForm
+from agent_console.screens.callbacks import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
+from tests.conftest import sample_case
+from tests.test_callbacks import CLOSE, NOW
+from tests.test_ui_console import SIZE, settle
+from tests.test_ui_intake import open_intake
+
+
+async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
+    case = ws.register(sample_case())
+    ws.act(case.id, "closed", CLOSE)
+    other = ws.register(sample_case(facts="另一件"))
+    late = callbacks.schedule(ws, other.id, "requested", NOW - timedelta(hours=3), "客户要求下午回电")
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbackQueueScreen)
+        table = app.screen.query_one("#callbacks", DataTable)
+        keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        assert keys[0] == late and len(keys) == 2  # overdue first; the satisfaction follow-up was created by itself
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        call = app.screen
+        assert isinstance(call, CallbackCallScreen) and call.row["kind"] == "satisfaction"
+        assert "回访" in str(call.query_one("#cb-script").query(Static).last().render())
+        call.query_one("#r-view", Select).value = "dissatisfied"
+        call.query_one("#r-timeliness", Select).value = 1
+        call.query_one("#r-comment", Input).value = "等太久"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, EscalateOffer)
+        await pilot.press("y")
+        await settle(pilot)
+    sat = [c for c in callbacks.for_case(ws, case.id) if c["kind"] == "satisfaction"][0]
+    assert sat["status"] == "done" and sat["satisfaction"]["outcome_view"] == "dissatisfied"
+    assert sat["satisfaction"]["timeliness"] == 1 and sat["satisfaction"]["comment"] == "等太久"
+    assert len(ws.store.state(case.id).escalated_to) == 1
+
+
+async def test_failed_attempt_recorded_from_the_form(ws) -> None:
+    case = ws.register(sample_case())
+    cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(minutes=5))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.query_one("#r-outcome", Select).value = "no_answer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    row = callbacks.get(ws, cb)
+    assert row["status"] == "pending" and [a["outcome"] for a in row["attempts"]] == ["no_answer"]
+    assert ws.store.state(case.id).contact_attempts[-1]["outcome"] == "no_answer"
+
+
+async def test_schedule_from_a_case_by_phrase(ws) -> None:
+    case = ws.register(sample_case())
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_case(case.id)
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, ScheduleCallbackForm)
+        await pilot.press(*"明天下午3点以后")
+        await settle(pilot)
+        assert "2026-11-25 15:00" in str(app.screen.query_one("#cb-parsed", Static).render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    rows = callbacks.for_case(ws, case.id)
+    assert len(rows) == 1 and rows[0]["due"].startswith("2026-11-25T07:00")  # 15:00 in Shanghai
+
+
+async def test_inbound_call_asks_keep_or_cancel(ws) -> None:
+    case = ws.register(sample_case(complainant={"name": "李雷", "phone": "17066667777"}))
+    cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await pilot.press(*"17066667777")
+        await settle(pilot)
+        assert isinstance(app.screen, KeepOrCancel)
+        await pilot.press("c")
+        await settle(pilot)
+    assert callbacks.get(ws, cb)["status"] == "cancelled"
