@@ -175,7 +175,8 @@ class LocalStore:
             self.set_meta("hlc_last", self.hlc.last)
         return states
 
-    def ingest(self, events: Iterable[Event], lifecycle: Lifecycle) -> list[str]:
+    def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
+               meta: dict[str, str] | None = None) -> list[str]:
         """Record events from elsewhere (sync, import of an event log): idempotent by id, never refused.
 
         Cases touched are refolded from all their events in (hlc, id) order, so late arrivals land in place.
@@ -199,6 +200,8 @@ class LocalStore:
                 state = lifecycle.fold(self.events(case_id), strict=False)
                 if state is not None:
                     self._project(conn, state)
+            for key, value in (meta or {}).items():  # e.g. the sync cursor, advanced with what it covers
+                self.set_meta(key, value)
         return new_ids
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, origin: str) -> None:
@@ -362,6 +365,29 @@ class LocalStore:
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def outbox_batch(self, limit: int) -> list[Event]:
+        """The oldest events not yet acknowledged by the centre, in the order they were recorded."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags FROM outbox o"
+            " JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+        return [_row_event(r) for r in rows]
+
+    def acknowledge(self, acked: list[str], refused: list[tuple[str, str]]) -> None:
+        """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(i,) for i in acked])
+            now = datetime.now(timezone.utc).isoformat()
+            for event_id, reason in refused:
+                conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                conn.execute("INSERT OR REPLACE INTO sync_refused VALUES (?, ?, ?)", (event_id, reason, now))
+
+    def refused(self, limit: int = 20) -> list[tuple[str, str]]:
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT event_id, reason FROM sync_refused ORDER BY at DESC LIMIT ?", (limit,))]
+
+    def event_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT id FROM events")}
 
     def enquiries(self, phone: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM enquiries", []  # type: ignore[var-annotated]

@@ -1,0 +1,89 @@
+"""`agent-console sync [--once]` and `agent-console central init|add-user`: sync from the shell, set up a centre."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from agent_console.commands.common import CliError, open_workspace, print_json
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("sync", help="sync with the central store (push, then pull)", parents=[common])
+    p.add_argument("--once", action="store_true", help="one round, then exit (default: keep syncing)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sync)
+
+    central = sub.add_parser("central", help="set up a central PostgreSQL store", parents=[common])
+    csub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
+    init = csub.add_parser("init", help="install schema, functions, roles and row-level security", parents=[common])
+    init.add_argument("url", help="postgresql://owner@host/db (or sqlite:///file for the embedded centre)")
+    init.set_defaults(func=cmd_init)
+    add = csub.add_parser("add-user", help="a login for one agent or lead", parents=[common])
+    add.add_argument("url")
+    add.add_argument("login")
+    add.add_argument("--as", dest="as_role", choices=["agent", "lead"], default="agent")
+    add.add_argument("--teams", required=True, help="comma-separated teams this login sees")
+    add.add_argument("--password")
+    add.set_defaults(func=cmd_add_user)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from agent_console.sync import open_central, sync_once
+
+    ws = open_workspace(args)
+    try:
+        url = ws.settings.central
+        if not url:
+            raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+        try:
+            central = open_central(url, ws.settings)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        while True:
+            report = sync_once(ws.store, central, ws.lifecycle)
+            if args.json:
+                print_json(report.__dict__)
+            else:
+                state = "online" if report.online else report.error
+                skew = f"; clock {report.skew_ms / 1000:.0f}s ahead" if report.skew_ms else ""
+                print(f"{state}: pushed {report.pushed}, pulled {report.pulled}, waiting {report.waiting}, "
+                      f"refused {len(report.refused)}{skew}")
+                for event_id, reason in report.refused:
+                    print(f"  refused {event_id}: {reason}")
+            if args.once:
+                return 0 if report.online else 1
+            time.sleep(ws.settings.sync_interval)
+    finally:
+        ws.close()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    if args.url.startswith("sqlite:///"):
+        from agent_console.sync.central import Identity
+        from agent_console.sync.sqlite_central import SqliteCentral
+
+        SqliteCentral(args.url, Identity("setup")).close()
+        print(f"embedded centre ready at {args.url}")
+        return 0
+    from agent_console.sync import pg
+
+    try:
+        pg.install(args.url)
+    except Exception as exc:  # noqa: BLE001 - any driver error is reported as it is
+        raise CliError(f"central init: {exc}") from exc
+    print("central PostgreSQL ready: schema ac, roles ac_agent and ac_lead, row-level security on")
+    return 0
+
+
+def cmd_add_user(args: argparse.Namespace) -> int:
+    from agent_console.sync import pg
+
+    teams = [t.strip() for t in args.teams.split(",") if t.strip()]
+    try:
+        pg.add_user(args.url, args.login, args.as_role, teams, args.password)
+    except Exception as exc:  # noqa: BLE001
+        raise CliError(f"central add-user: {exc}") from exc
+    print(f"{args.login}: {args.as_role} of {', '.join(teams)}")
+    return 0

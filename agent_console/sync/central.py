@@ -1,0 +1,67 @@
+"""The central store's interface, the identity a console syncs as, and opening a centre from its URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agent_console.core.events import Event
+
+MAX_DRIFT_MS = 5 * 60_000  # a device clock further ahead than this is told so and its events are flagged
+
+
+class CentralUnavailable(ConnectionError):
+    """The centre cannot be reached (offline, server down): nothing was lost, try again later."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    actor: str
+    role: str = "agent"
+    teams: tuple[str, ...] = ()
+
+
+@dataclass
+class PushResult:
+    accepted: list[str] = field(default_factory=list)  # new at the centre
+    duplicates: list[str] = field(default_factory=list)  # already there: also acknowledged
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (event id, reason): never retried
+    skew_ms: int = 0  # how far ahead of the centre this device's clock runs (0 when within the bound)
+
+    @property
+    def acknowledged(self) -> list[str]:
+        return self.accepted + self.duplicates
+
+
+class Central(Protocol):
+    url: str
+
+    def identity(self) -> Identity: ...
+
+    def push(self, events: list[Event]) -> PushResult: ...
+
+    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]: ...
+
+    def close(self) -> None: ...
+
+
+def event_team(event: Event, known: dict[str, str]) -> str | None:
+    """The team an event belongs to: the registering team, or the team of the case it is about."""
+    if event.kind == "registered":
+        return str(event.payload.get("team") or "")
+    if event.case_id is None:
+        return None
+    return known.get(event.case_id)
+
+
+def open_central(url: str, settings: Any) -> Central:
+    if url.startswith("sqlite:///"):
+        from agent_console.sync.sqlite_central import SqliteCentral
+
+        teams = tuple(dict.fromkeys([settings.team, *settings.lead_teams]))
+        return SqliteCentral(url, Identity(settings.agent, settings.role, teams))
+    if url.startswith(("postgresql://", "postgres://")):
+        from agent_console.sync.pg import PostgresCentral
+
+        return PostgresCentral(url)
+    raise ValueError(f"unknown central URL {url!r}: use sqlite:///path/central.db or postgresql://…")

@@ -1,0 +1,115 @@
+"""An embedded central store in one SQLite file: for one machine or a demo, same semantics as PostgreSQL.
+
+SQLite has one writer at a time, so the ordering number (`seq`) is assigned in commit order: a reader never skips
+an event that commits late. The identity is the one the console is configured with (there are no logins here).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from agent_console.core.events import Event
+from agent_console.core.hlc import Stamp
+from agent_console.sync.central import MAX_DRIFT_MS, CentralUnavailable, Identity, PushResult, event_team
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, case_id TEXT, kind TEXT NOT NULL,
+    actor TEXT NOT NULL, device TEXT NOT NULL, at TEXT NOT NULL, hlc TEXT NOT NULL, payload TEXT NOT NULL,
+    flags TEXT NOT NULL, team TEXT NOT NULL, received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_team_seq ON events (team, seq);
+CREATE TABLE IF NOT EXISTS case_teams (case_id TEXT PRIMARY KEY, team TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'central events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'central events are append-only'); END;
+"""
+
+
+class SqliteCentral:
+    def __init__(self, url: str, ident: Identity, now_ms: object = None) -> None:
+        self.url = url
+        # as in SQLAlchemy: sqlite:///relative/path.db, sqlite:////absolute/path.db
+        self.path = Path(url.removeprefix("sqlite:///"))
+        self._ident = ident
+        self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise CentralUnavailable(f"{self.path}: {exc}") from exc
+
+    def identity(self) -> Identity:
+        return self._ident
+
+    def push(self, events: list[Event]) -> PushResult:
+        result = PushResult()
+        now = self._now_ms()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            known = dict(self.conn.execute(
+                f"SELECT case_id, team FROM case_teams WHERE case_id IN ({','.join('?' * len(events))})",
+                [e.case_id for e in events]).fetchall()) if events else {}
+            for e in events:
+                if e.actor != self._ident.actor:
+                    result.refused.append((e.id, f"written in the name of {e.actor!r}, not {self._ident.actor!r}"))
+                    continue
+                team = event_team(e, known)
+                if e.case_id is not None and team is None:
+                    result.refused.append((e.id, "the case is unknown at the centre"))
+                    continue
+                team = team or (self._ident.teams[0] if self._ident.teams else "")
+                if team not in self._ident.teams:
+                    result.refused.append((e.id, f"team {team!r} is not yours"))
+                    continue
+                flags = list(e.flags)
+                drift = Stamp.parse(e.hlc).wall_ms - now if e.hlc else 0
+                if drift > MAX_DRIFT_MS:
+                    result.skew_ms = max(result.skew_ms, drift)
+                    flags.append("clock_skew")
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, team,"
+                    " received_at) VALUES (?,?,?,?,?,?,?,?,?,?,datetime('now'))",
+                    (e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
+                     json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(flags), team))
+                if cur.rowcount:
+                    result.accepted.append(e.id)
+                    if e.kind == "registered" and e.case_id:
+                        self.conn.execute("INSERT OR IGNORE INTO case_teams VALUES (?, ?)", (e.case_id, team))
+                        known[e.case_id] = team
+                else:
+                    result.duplicates.append(e.id)
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise CentralUnavailable(f"{self.path}: {exc}") from exc
+        return result
+
+    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+        teams = self._ident.teams
+        try:
+            rows = self.conn.execute(
+                "SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
+                f" WHERE seq > ? AND team IN ({','.join('?' * len(teams))}) ORDER BY seq LIMIT ?",
+                (after, *teams, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise CentralUnavailable(f"{self.path}: {exc}") from exc
+        return [(r[0], _event(r[1:])) for r in rows]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _event(r: tuple) -> Event:
+    from datetime import datetime
+
+    return Event.model_construct(id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4],
+                                 at=datetime.fromisoformat(r[5]), hlc=r[6], payload=json.loads(r[7]),
+                                 flags=json.loads(r[8]))

@@ -1,0 +1,68 @@
+"""The sync status line: online or offline, events waiting, last successful sync, refused events with the reason.
+
+When a centre is configured it runs the sync in a worker thread (its own database connection) at the configured
+interval and soon after each local change; the screen never waits for the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.widgets import Static
+
+
+class SyncStatus(Static):
+    DEFAULT_CSS = "SyncStatus { height: 1; padding: 0 1; background: $boost; color: $text-muted; }"
+
+    def __init__(self) -> None:
+        super().__init__("", id="sync-status")
+        self._last_outbox = -1
+        self._report: Any = None
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def on_mount(self) -> None:
+        self._show()
+        if self.ws.settings.central:
+            self.set_interval(max(self.ws.settings.sync_interval, 2.0), self.run_sync)
+            self.set_interval(2.0, self._after_change)
+            self.run_sync()
+
+    def _after_change(self) -> None:
+        waiting = self.ws.store.outbox_count()
+        if waiting and waiting != self._last_outbox:
+            self.run_sync()
+        self._last_outbox = waiting
+
+    @work(thread=True, exclusive=True, group="sync")
+    def run_sync(self) -> None:
+        from agent_console.sync.engine import sync_workspace_in_thread
+
+        report = sync_workspace_in_thread(self.ws)
+        self.app.call_from_thread(self._done, report)
+
+    def _done(self, report: Any) -> None:
+        self._report = report
+        self._show()
+        if report.pulled and hasattr(self.screen, "load"):
+            self.screen.load()
+
+    def _show(self) -> None:
+        t, ws = self.app.t, self.ws
+        if not ws.settings.central:
+            self.update(t("sync.local_only", waiting=ws.store.outbox_count()))
+            return
+        r = self._report
+        last = ws.store.meta("sync_last") or "—"
+        parts = [t("sync.online") if r is None or r.online else t("sync.offline"),
+                 t("sync.waiting", count=ws.store.outbox_count()), t("sync.last", when=last[:19].replace("T", " "))]
+        refused = ws.store.refused(1)
+        if refused:
+            parts.append(t("sync.refused", reason=refused[0][1]))
+        skew = ws.store.meta("sync_clock_skew_ms")
+        if skew:
+            parts.append(t("sync.skew", seconds=int(skew) // 1000))
+        self.update(" · ".join(parts))
