@@ -183,7 +183,7 @@ class LocalStore:
         Returns the ids of the events that were new here.
         """
         new_ids: list[str] = []
-        touched: set[str] = set()
+        touched: dict[str, list[Event]] = {}
         with self.transaction() as conn:
             for event in events:
                 cur = conn.execute(
@@ -194,10 +194,17 @@ class LocalStore:
                 if cur.rowcount:
                     new_ids.append(event.id)
                     if event.case_id:
-                        touched.add(event.case_id)
+                        touched.setdefault(event.case_id, []).append(event)
                     self._project_side(conn, event)
-            for case_id in touched:
-                state = lifecycle.fold(self.events(case_id), strict=False)
+            for case_id, arrived in touched.items():
+                state = self.state(case_id)
+                arrived.sort(key=lambda e: (e.hlc, e.id))
+                if state is not None and arrived[0].hlc > state.last_hlc:
+                    # everything new comes after what the case already holds: fold just the new events
+                    for event in arrived:
+                        state = lifecycle.apply(state, event, strict=False)
+                else:  # something arrived out of order: refold the case from its whole history
+                    state = lifecycle.fold(self.events(case_id), strict=False)
                 if state is not None:
                     self._project(conn, state)
             for key, value in (meta or {}).items():  # e.g. the sync cursor, advanced with what it covers

@@ -36,7 +36,7 @@ def cursor_key(central: Central) -> str:
     return f"sync_cursor:{central.url}"
 
 
-def push(store: Any, central: Central, batch: int = 1000) -> SyncReport:
+def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     report = SyncReport()
     while True:
         events = store.outbox_batch(batch)
@@ -52,7 +52,7 @@ def push(store: Any, central: Central, batch: int = 1000) -> SyncReport:
     return report
 
 
-def pull(store: Any, central: Central, lifecycle: Any, batch: int = 2000) -> int:
+def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000) -> int:
     key = cursor_key(central)
     pulled = 0
     while True:

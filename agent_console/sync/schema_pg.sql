@@ -77,28 +77,32 @@ BEGIN
     SELECT last INTO first_seq FROM ac.counter WHERE one = 1 FOR UPDATE;
 
     DROP TABLE IF EXISTS pg_temp.ac_batch;
+    -- one set-based pass: each event's team (the registering team, or its case's), and its verdict
     CREATE TEMP TABLE ac_batch ON COMMIT DROP AS
-    SELECT r.*, o.ord, NULL::text AS team, NULL::text AS verdict
-      FROM jsonb_array_elements(batch) WITH ORDINALITY AS o(elem, ord),
-           LATERAL jsonb_to_record(o.elem) AS r(id text, case_id text, kind text, actor text, device text,
-                                                at timestamptz, hlc text, payload jsonb, flags jsonb);
-
-    UPDATE ac_batch b SET team = CASE WHEN b.kind = 'registered' THEN b.payload ->> 'team'
-        ELSE coalesce((SELECT t.team FROM ac.case_teams t WHERE t.case_id = b.case_id),
-                      (SELECT r.payload ->> 'team' FROM ac_batch r
-                        WHERE r.case_id = b.case_id AND r.kind = 'registered' LIMIT 1)) END;
-    UPDATE ac_batch SET team = mine[1] WHERE case_id IS NULL AND team IS NULL;
-
-    UPDATE ac_batch SET verdict = 'written in the name of ' || quote_literal(actor) || ', not ' || quote_literal(me)
-     WHERE actor IS DISTINCT FROM me;
-    UPDATE ac_batch SET verdict = 'the case is unknown at the centre' WHERE verdict IS NULL AND team IS NULL;
-    UPDATE ac_batch SET verdict = 'team ' || quote_literal(team) || ' is not yours'
-     WHERE verdict IS NULL AND NOT (team = ANY (mine));
-    UPDATE ac_batch b SET verdict = 'duplicate'
-     WHERE verdict IS NULL AND EXISTS (SELECT 1 FROM ac.events e WHERE e.id = b.id);
-    -- the same id twice in one batch: keep the first
-    UPDATE ac_batch b SET verdict = 'duplicate'
-     WHERE verdict IS NULL AND EXISTS (SELECT 1 FROM ac_batch o WHERE o.id = b.id AND o.ord < b.ord);
+    WITH raw AS (
+        SELECT r.*, o.ord, row_number() OVER (PARTITION BY r.id ORDER BY o.ord) AS nth
+          FROM jsonb_array_elements(batch) WITH ORDINALITY AS o(elem, ord),
+               LATERAL jsonb_to_record(o.elem) AS r(id text, case_id text, kind text, actor text, device text,
+                                                    at timestamptz, hlc text, payload jsonb, flags jsonb)
+    ), registered_here AS (
+        SELECT DISTINCT ON (case_id) case_id, payload ->> 'team' AS team
+          FROM raw WHERE kind = 'registered' ORDER BY case_id, ord
+    ), teamed AS (
+        SELECT raw.*, CASE WHEN raw.kind = 'registered' THEN raw.payload ->> 'team'
+                           WHEN raw.case_id IS NULL THEN mine[1]
+                           ELSE coalesce(t.team, h.team) END AS team
+          FROM raw
+          LEFT JOIN ac.case_teams t ON t.case_id = raw.case_id
+          LEFT JOIN registered_here h ON h.case_id = raw.case_id
+    )
+    SELECT teamed.*, CASE
+        WHEN actor IS DISTINCT FROM me
+            THEN 'written in the name of ' || quote_literal(coalesce(actor, '')) || ', not ' || quote_literal(me)
+        WHEN team IS NULL THEN 'the case is unknown at the centre'
+        WHEN NOT (team = ANY (mine)) THEN 'team ' || quote_literal(team) || ' is not yours'
+        WHEN nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = teamed.id) THEN 'duplicate'
+        END AS verdict
+      FROM teamed;
 
     SELECT count(*) INTO n FROM ac_batch WHERE verdict IS NULL;
     UPDATE ac.counter SET last = last + n WHERE one = 1;

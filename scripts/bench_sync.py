@@ -1,0 +1,113 @@
+"""Sync benchmark (issue 5) against a real PostgreSQL. Prints figures; asserts nothing.
+
+- push and pull 100,000 events through PostgreSQL, against a bare psycopg COPY of the same rows in the same run;
+- an incremental sync with 10 new events;
+- peak memory (RSS) while syncing, to show it stays flat (batches are streamed).
+
+Needs a PostgreSQL superuser URL in AGENT_CONSOLE_TEST_PG (scripts/pg_cluster.sh starts one):
+  bash -c 'source scripts/pg_cluster.sh && pg_cluster_start && .venv/bin/python scripts/bench_sync.py; pg_cluster_stop'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+from agent_console.config import load_settings  # noqa: E402
+from agent_console.sync import pg  # noqa: E402
+from agent_console.sync.engine import pull, push, sync_once  # noqa: E402
+from agent_console.workspace import Workspace  # noqa: E402
+
+N = int(os.environ.get("BENCH_EVENTS", "100000"))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    admin_url = os.environ.get("AGENT_CONSOLE_TEST_PG")
+    if not admin_url:
+        sys.exit("set AGENT_CONSOLE_TEST_PG (see the docstring)")
+    name = "bench_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    pg.install(url)
+    pg.add_user(url, "bench_a", "agent", ["t1"])
+    pg.add_user(url, "bench_b", "agent", ["t1"])
+    tmp = Path(tempfile.mkdtemp())
+    a = Workspace(load_settings(db=tmp / "a.db", agent="bench_a", team="t1", demo_on_first_run=False))
+    b = Workspace(load_settings(db=tmp / "b.db", agent="bench_b", team="t1", demo_on_first_run=False))
+    case = a.register({"category": "claims", "complainant": {"name": "甲", "phone": "17000000000"},
+                       "facts": "基准", "request": "基准"})
+    start = a.now()
+    batch = []
+    for i in range(N - 2):
+        batch.append(a.event("progress_noted", case.id, {"note": f"进展 {i}"}, at=start + timedelta(seconds=i)))
+        if len(batch) == 20_000:
+            a.store.append(batch, a.lifecycle)
+            batch = []
+    if batch:
+        a.store.append(batch, a.lifecycle)
+    events = a.store.outbox_batch(N)
+    rows = [(i + 1, e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc,
+             json.dumps(e.payload, ensure_ascii=False), json.dumps(e.flags), "t1") for i, e in enumerate(events)]
+    del events
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE copy_target (LIKE ac.events INCLUDING DEFAULTS)")
+        t0 = time.perf_counter()
+        with conn.cursor().copy("COPY copy_target (seq, id, case_id, kind, actor, device, at, hlc, payload, flags,"
+                                " team) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        conn.commit()
+        copy_s = time.perf_counter() - t0
+    del rows
+    rss_before = rss_mb()
+    central_a = pg.PostgresCentral(pg.with_login(url, "bench_a"))
+    t0 = time.perf_counter()
+    pushed = push(a.store, central_a, batch=2000)
+    push_s = time.perf_counter() - t0
+    central_b = pg.PostgresCentral(pg.with_login(url, "bench_b"))
+    t0 = time.perf_counter()
+    pulled = pull(b.store, central_b, b.lifecycle, batch=5000)
+    pull_s = time.perf_counter() - t0
+    rss_after = rss_mb()
+    for i in range(10):
+        a.act(case.id, "progress_noted", {"note": f"增量 {i}"})
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        sync_once(a.store, central_a, a.lifecycle)
+        times.append(time.perf_counter() - t0)
+        for i in range(10):
+            a.act(case.id, "progress_noted", {"note": f"增量 {i}"})
+    t0 = time.perf_counter()
+    sync_once(b.store, central_b, b.lifecycle)
+    pull_10 = time.perf_counter() - t0
+    print(f"COPY of {N:,} event rows: {copy_s:.2f} s ({N / copy_s:,.0f} rows/s)")
+    print(f"push {pushed.pushed:,} events: {push_s:.2f} s ({N / push_s:,.0f}/s) -> {push_s / copy_s:.1f}x COPY")
+    print(f"pull {pulled:,} events (applied to a local store, cases refolded): {pull_s:.2f} s "
+          f"({N / pull_s:,.0f}/s) -> {pull_s / copy_s:.1f}x COPY")
+    print(f"incremental sync, 10 new events: push side {min(times) * 1e3:.0f} ms (best of 3), pull side "
+          f"{pull_10 * 1e3:.0f} ms")
+    print(f"peak RSS: {rss_before:.0f} MB before syncing, {rss_after:.0f} MB after pushing and pulling {N:,} events")
+    central_a.close()
+    central_b.close()
+
+
+if __name__ == "__main__":
+    main()
