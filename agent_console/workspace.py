@@ -46,6 +46,8 @@ class Workspace:
         self.vocab: Vocabulary = load_vocabulary()
         self.store = store or LocalStore(settings.db)
         self._specs = {c.id: c for c in self.profile.clocks}
+        if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
+            self.store.rebuild(self.lifecycle)  # a database from before the list documents: fill them in once
 
     # -- time -------------------------------------------------------------------------------------------------
     def now(self) -> datetime:

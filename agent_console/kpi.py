@@ -1,0 +1,179 @@
+"""The figures a team lead and the organisation measure (DOMAIN.md §7), computed from the event log's projections.
+
+Every figure carries the case numbers behind it, so a lead can drill down from a number to its cases.
+Definitions:
+- on-time closure rate: cases closed within their resolution deadline ÷ all cases received in the period;
+- 9-day closure rate: cases closed before the end of the 9th calendar day after receipt ÷ all cases;
+- response rate: routed cases whose coordinator kept every update in time ÷ routed cases;
+- coordinator response time: hours from routing to the first progress note (average);
+- handling time: receipt to closure, in calendar days and in working days with paused time taken out;
+- satisfaction: share of satisfied follow-ups and the average of the 1–5 scores;
+- complaint count: an escalated case counts 2 (003 Art.33.7);
+- departments with more than 50 % of their cases past the limit are flagged for supervision.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from agent_console.store import kpi_queries as q
+
+
+@dataclass
+class Figure:
+    value: float | None
+    numerator: int = 0
+    denominator: int = 0
+    cases: list[str] = field(default_factory=list)  # the case numbers behind it
+
+
+@dataclass
+class KpiReport:
+    period: tuple[str, str]
+    filters: dict[str, Any]
+    figures: dict[str, Figure]
+    by_category: dict[str, int]
+    by_cause: dict[str, int]
+    departments: dict[str, dict[str, Any]]  # {dept: {cases, past_limit, share, flagged}}
+    by_agent: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": {"from": self.period[0], "to": self.period[1]},
+            "filters": self.filters,
+            "figures": {k: {"value": f.value, "numerator": f.numerator, "denominator": f.denominator,
+                            "cases": f.cases} for k, f in self.figures.items()},
+            "by_category": self.by_category, "by_cause": self.by_cause, "by_agent": self.by_agent,
+            "departments": self.departments,
+        }
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _rate(hits: list[str], total: int) -> Figure:
+    return Figure(round(len(hits) / total, 4) if total else None, len(hits), total, sorted(hits))
+
+
+def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None, **filters: Any) -> KpiReport:
+    now = now or ws.now()
+    cal = ws.calendar
+    resolve = ws.profile.resolve_clock
+    coord = next((c for c in ws.profile.clocks if c.role == "coordinator"), None)
+    utc = timezone.utc
+    rows = q.case_facts(ws.store.conn, start.astimezone(utc).isoformat(), end.astimezone(utc).isoformat(),
+                        {k: v for k, v in filters.items() if v}, resolve.id if resolve else "resolve",
+                        coord.id if coord else "coordinator_update")
+    total = len(rows)
+    on_time, nine_day, past_limit = [], [], []
+    escalated = [r["number"] for r in rows if r["escalated_from"]]
+    by_category: Counter[str] = Counter()
+    by_cause: Counter[str] = Counter()
+    by_agent: Counter[str] = Counter()
+    dept_total: Counter[str] = Counter()
+    dept_past: Counter[str] = Counter()
+    closed_rows = []
+    for r in rows:
+        weight = 2 if r["escalated_from"] else 1  # an escalated case counts 2
+        by_category[r["category"]] += weight
+        by_agent[r["owner"]] += weight
+        dept_total[r["department"]] += 1
+        for cause in json.loads(r["causes"] or "[]"):
+            by_cause[cause] += 1
+        due, stopped = _dt(r["resolve_due"]), _dt(r["resolve_stopped"])
+        received, closed = _dt(r["received_at"]), _dt(r["closed_at"])
+        if stopped and due and stopped <= due and r["status"] in ("closed", "archived"):
+            on_time.append(r["number"])
+        late = (stopped is not None and due is not None and stopped > due) or \
+               (stopped is None and due is not None and r["resolve_paused"] is None and now > due)
+        if late:
+            past_limit.append(r["number"])
+            dept_past[r["department"]] += 1
+        if closed and received:
+            nine_end = cal.start_of(received.astimezone(cal.tz).date() + timedelta(days=10))
+            if closed < nine_end:
+                nine_day.append(r["number"])
+            closed_rows.append(r)
+    figures: dict[str, Figure] = {
+        "on_time_closure_rate": _rate(on_time, total),
+        "nine_day_closure_rate": _rate(nine_day, total),
+        "complaints": Figure(total + len(escalated), total + len(escalated), total,
+                             sorted(r["number"] for r in rows)),
+        "escalations": Figure(len(escalated) * 2, len(escalated), total, sorted(escalated)),
+        "past_limit": _rate(past_limit, total),
+    }
+    # routed cases and their coordinators
+    routed = [r for r in rows if r["coord_due"] is not None or r["status"] in ("assigned", "investigating")]
+    in_time = [r["number"] for r in routed if not r["coord_missed"] and not (
+        (_dt(r["coord_stopped"]) and _dt(r["coord_due"]) and _dt(r["coord_stopped"]) > _dt(r["coord_due"])) or
+        (not r["coord_stopped"] and r["coord_due"] and now > _dt(r["coord_due"])))]
+    figures["response_rate"] = _rate(in_time, len(routed))
+    ids = {r["id"]: r["number"] for r in rows}
+    firsts: dict[str, datetime] = {}
+    responses: dict[str, float] = {}
+    paused_spans: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for case_id, kind, at, _ in q.event_times(ws.store.conn, ("assigned", "progress_noted", "paused", "resumed"),
+                                               list(ids)):
+        when = datetime.fromisoformat(at)
+        if kind == "assigned" and case_id not in firsts:
+            firsts[case_id] = when
+        elif kind == "progress_noted" and case_id in firsts and case_id not in responses:
+            responses[case_id] = (when - firsts[case_id]).total_seconds() / 3600
+        elif kind == "paused":
+            paused_spans[case_id].append((when, None))
+        elif kind == "resumed" and paused_spans.get(case_id) and paused_spans[case_id][-1][1] is None:
+            paused_spans[case_id][-1] = (paused_spans[case_id][-1][0], when)
+    figures["coordinator_response_hours"] = Figure(
+        round(sum(responses.values()) / len(responses), 2) if responses else None, len(responses), len(firsts),
+        sorted(ids[c] for c in responses))
+    calendar_days, working_days = [], []
+    for r in closed_rows:
+        received, closed = _dt(r["received_at"]), _dt(r["closed_at"])
+        assert received and closed
+        calendar_days.append((closed - received).total_seconds() / 86400)
+        working = cal.working_time_between(received, closed)
+        for a, b in paused_spans.get(r["id"], []):  # time paused at the customer's request is not handling time
+            working -= cal.working_time_between(a, min(b or closed, closed))
+        working_days.append(max(working.total_seconds(), 0) / 86400)
+    closed_numbers = sorted(r["number"] for r in closed_rows)
+    figures["handling_days_calendar"] = Figure(
+        round(sum(calendar_days) / len(calendar_days), 2) if calendar_days else None, len(calendar_days), total,
+        closed_numbers)
+    figures["handling_days_working"] = Figure(
+        round(sum(working_days) / len(working_days), 2) if working_days else None, len(working_days), total,
+        closed_numbers)
+    sat_rows = q.satisfaction(ws.store.conn, list(ids))
+    satisfied = [ids[c] for c, s in sat_rows if json.loads(s).get("outcome_view") == "satisfied"]
+    scores = [(d["attitude"] + d["professionalism"] + d["timeliness"]) / 3
+              for d in (json.loads(s) for _, s in sat_rows)]
+    figures["satisfaction_rate"] = _rate(satisfied, len(sat_rows))
+    figures["satisfaction_score"] = Figure(round(sum(scores) / len(scores), 2) if scores else None, len(scores),
+                                           len(sat_rows), sorted(ids[c] for c, _ in sat_rows))
+    departments = {
+        d: {"cases": n, "past_limit": dept_past[d], "share": round(dept_past[d] / n, 4),
+            "flagged": dept_past[d] / n > 0.5}
+        for d, n in sorted(dept_total.items())
+    }
+    return KpiReport((start.isoformat(), end.isoformat()), filters, figures, dict(by_category.most_common()),
+                     dict(by_cause.most_common()), departments, dict(by_agent.most_common()))
+
+
+def month_bounds(ws: Any, month: str) -> tuple[datetime, datetime]:
+    from datetime import date, time
+
+    first = date.fromisoformat(month + "-01")
+    start = datetime.combine(first, time(0), ws.tz)
+    end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(0), ws.tz)
+    return start, end
+
+
+def monthly_report_due(ws: Any, month: str) -> datetime:
+    """The monthly report is due before the 10th working day of the next month."""
+    _, end = month_bounds(ws, month)
+    tenth = ws.calendar.nth_working_day_after(end.date() - timedelta(days=1), 10)
+    return ws.calendar.start_of(tenth)
