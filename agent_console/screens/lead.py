@@ -1,0 +1,343 @@
+"""The team lead's console (F7, role lead only): overdue queue, live escalations, approvals, KPIs with drill-down."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static, TabbedContent, TabPane
+
+from agent_console import kpi, lead
+from agent_console.widgets.localized import localize_bindings
+
+
+class AskText(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "keys.back", id="ask_text_cancel")]
+
+    def __init__(self, title: str, required: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Static(self.title_text, classes="panel-title")
+            yield Input(id="ask-text")
+            yield Static("", id="ask-error", classes="form-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-text", Input).focus()
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        if self.required and not event.value.strip():
+            self.query_one("#ask-error", Static).update(self.app.t("form.required"))
+            return
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DrillDown(ModalScreen[None]):
+    """The cases behind one figure; Enter opens one."""
+
+    BINDINGS = [Binding("escape", "close", "keys.back", id="drill_close")]
+
+    def __init__(self, title: str, numbers: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.numbers = numbers
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Static(f"{self.title_text} · {len(self.numbers)}", classes="panel-title")
+            table = DataTable(id="drill", cursor_type="row")
+            table.add_column(self.app.t("cols.number"), key="number")
+            table.add_column(self.app.t("cols.status"), key="status")
+            table.add_column(self.app.t("cols.category"), key="category")
+            yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one("#drill", DataTable)
+        for number in self.numbers:
+            state = self.app.ws.store.find(number)
+            if state is not None:
+                table.add_row(number, self.app.t(f"status.{state.status}"), state.category, key=state.id)
+        table.focus()
+
+    @on(DataTable.RowSelected, "#drill")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        case_id = event.row_key.value
+        self.dismiss(None)
+        if case_id:
+            self.app.open_case(case_id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class LeadScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "keys.back", id="lead_back"),
+        Binding("g", "toggle_group", "lead.group", id="lead_group"),
+        Binding("r", "reassign", "lead.reassign", id="lead_reassign"),
+        Binding("u", "remind", "lead.remind", id="lead_remind"),
+        Binding("y", "approve", "lead.approve", id="lead_approve"),
+        Binding("n", "refuse", "lead.refuse", id="lead_refuse"),
+        Binding("k", "acknowledge", "lead.acknowledge", id="lead_ack"),
+        Binding("d", "calmed", "lead.calmed", id="lead_calmed"),
+        Binding("o", "open", "keys.open_case", id="lead_open"),
+    ]
+    DEFAULT_CSS = """
+    #lead-header { height: auto; padding: 0 1; background: $boost; }
+    #kpi-spark { height: 3; margin: 0 1; }
+    #kpi-bars { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.group_by = "owner"
+        self.hours = 8
+        self.report: kpi.KpiReport | None = None
+
+    @property
+    def ws(self) -> Any:
+        return self.app.ws
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        localize_bindings(self, t)
+        yield Header()
+        yield Static(id="lead-header")
+        with TabbedContent(id="lead-tabs"):
+            with TabPane(t("lead.tab_overdue"), id="tab-overdue"):
+                yield self._table("overdue", ("group", "horizon", "number", "clock", "left", "due", "department"))
+            with TabPane(t("lead.tab_escalations"), id="tab-escalations"):
+                yield self._table("escalations", ("number", "owner", "upset", "lead_left", "ack"))
+            with TabPane(t("lead.tab_approvals"), id="tab-approvals"):
+                yield self._table("approvals", ("number", "owner", "what", "detail"))
+            with TabPane(t("lead.tab_kpi"), id="tab-kpi"):
+                yield self._table("kpi", ("label", "value", "numerator", "denominator"))
+                yield Sparkline([], id="kpi-spark")
+                yield Static(id="kpi-bars")
+        yield Footer()
+
+    def _table(self, name: str, columns: tuple[str, ...]) -> DataTable:
+        table = DataTable(id=name, cursor_type="row", zebra_stripes=True)
+        for col in columns:
+            table.add_column(self.app.t(f"lead.col_{col}"), key=col)
+        return table
+
+    def on_mount(self) -> None:
+        self.refresh_all()
+        self.set_interval(15, self.refresh_all)
+        self.set_interval(1, self._tick)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        self._overdue()
+        self._escalations()
+        self._approvals()
+        self._kpis()
+        self._header()
+
+    def _header(self) -> None:
+        t, ws = self.app.t, self.ws
+        now = ws.now().astimezone(ws.tz)
+        last_month = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        due = kpi.monthly_report_due(ws, last_month)
+        note = t("lead.monthly_due", month=last_month, due=due.strftime("%m-%d")) if now < due else ""
+        flagged = [d for d, v in (self.report.departments.items() if self.report else []) if v["flagged"]]
+        parts = [t("lead.teams", teams=", ".join(ws.settings.visible_teams)), note]
+        if flagged:
+            parts.append(t("lead.flagged", departments=", ".join(flagged)))
+        self.query_one("#lead-header", Static).update(" · ".join(p for p in parts if p))
+
+    def _overdue(self) -> None:
+        t = self.app.t
+        table = self.query_one("#overdue", DataTable)
+        rows = lead.overdue_queue(self.ws, self.hours)
+        rows.sort(key=lambda r: (r[self.group_by] or "", r["due"]))
+        self.overdue_rows = {r["id"]: r for r in rows}
+        table.clear()
+        for r in rows:
+            style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
+            horizon = t(f"lead.horizon_{r['horizon']}")
+            table.add_row(r[self.group_by], f"[{style}]{horizon}[/]" if style else horizon, r["number"], r["clock"],
+                          t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue"),
+                          r["due"][5:16].replace("T", " "), self._dept(r["department"]), key=r["id"])
+
+    def _dept(self, department_id: str) -> str:
+        d = self.ws.profile.department(department_id)
+        return (d.label if self.ws.settings.lang == "zh" else d.label_en) if d else department_id
+
+    def _escalations(self) -> None:
+        t = self.app.t
+        table = self.query_one("#escalations", DataTable)
+        self.escalation_rows = {r["id"]: r for r in lead.escalations(self.ws)}
+        table.clear()
+        for r in self.escalation_rows.values():
+            table.add_row(*self._escalation_cells(r), key=r["id"])
+
+    def _escalation_cells(self, r: dict[str, Any]) -> tuple[str, ...]:
+        t = self.app.t
+        up = int(r["upset_seconds"])
+        left = r["lead_left_seconds"]
+        left_text = "—" if left is None else (t.duration(left, "minutes") if left > 0 else
+                                              "[bold red]" + t.duration(left, "minutes", True) + "[/]")
+        return (r["number"], r["owner"], f"{up // 60}:{up % 60:02d}", left_text, "✓" if r["acknowledged"] else "")
+
+    def _tick(self) -> None:
+        if not self.is_current or not getattr(self, "escalation_rows", None):
+            return
+        now = self.ws.now()
+        table = self.query_one("#escalations", DataTable)
+        for r in lead.escalations(self.ws, now):
+            if r["id"] in self.escalation_rows:
+                cells = self._escalation_cells(r)
+                table.update_cell(r["id"], "upset", cells[2])
+                table.update_cell(r["id"], "lead_left", cells[3])
+
+    def _approvals(self) -> None:
+        t = self.app.t
+        table = self.query_one("#approvals", DataTable)
+        self.approval_rows = {}
+        table.clear()
+        for r in lead.approvals(self.ws):
+            key = f"{r['id']}|{r['what']}"
+            self.approval_rows[key] = r
+            table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
+
+    def _kpis(self) -> None:
+        from agent_console.reports import kpi_rows
+
+        ws = self.ws
+        now = ws.now()
+        start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
+        self.report = kpi.compute(ws, start, end, now)
+        table = self.query_one("#kpi", DataTable)
+        table.clear()
+        self.kpi_rows = {}
+        for r in kpi_rows(self.report, ws.settings.lang):
+            self.kpi_rows[r["figure"]] = r
+            table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
+        from agent_console.store import kpi_queries
+        from datetime import timezone
+
+        days = kpi_queries.daily_counts(ws.store.conn, (now - timedelta(days=30)).astimezone(timezone.utc).isoformat(),
+                                        now.astimezone(timezone.utc).isoformat(), ws.settings.visible_teams)
+        self.query_one("#kpi-spark", Sparkline).data = [n for _, n in days] or [0]
+        top = max(self.report.by_category.values(), default=1)
+        bars = []
+        for cat, n in list(self.report.by_category.items())[:8]:
+            c = ws.profile.category(cat)
+            label = (c.label if ws.settings.lang == "zh" else c.label_en) if c else cat
+            bars.append(f"{label:<8} {'█' * max(1, round(20 * n / top))} {n}")
+        self.query_one("#kpi-bars", Static).update("\n".join(bars))
+
+    # -- row actions ------------------------------------------------------------------------------------------
+    def _current(self, table_id: str) -> str | None:
+        table = self.query_one(f"#{table_id}", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def _active(self) -> str:
+        return self.query_one("#lead-tabs", TabbedContent).active
+
+    def action_toggle_group(self) -> None:
+        self.group_by = "department" if self.group_by == "owner" else "owner"
+        self._overdue()
+
+    def action_reassign(self) -> None:
+        case_id = self._current("overdue")
+        if case_id is None or self._active() != "tab-overdue":
+            return
+
+        def done(owner: str | None) -> None:
+            if owner:
+                lead.reassign(self.ws, case_id, owner)
+                self.notify(self.app.t("app.saved"))
+                self._overdue()
+
+        self.app.push_screen(AskText(self.app.t("lead.reassign_to")), done)
+
+    def action_remind(self) -> None:
+        case_id = self._current("overdue")
+        if case_id is None or self._active() != "tab-overdue":
+            return
+        lead.remind(self.ws, case_id)
+        self.notify(self.app.t("lead.reminded"))
+
+    def _decide(self, approve: bool) -> None:
+        key = self._current("approvals")
+        if key is None or self._active() != "tab-approvals":
+            return
+        row = self.approval_rows[key]
+
+        def done(reason: str | None) -> None:
+            if reason is None:
+                return
+            try:
+                lead.decide(self.ws, row["id"], row["what"], approve, reason)
+            except (ValueError, PermissionError) as exc:
+                self.notify(getattr(exc, "reason", str(exc)), severity="error")
+                return
+            self.notify(self.app.t("app.saved"))
+            self._approvals()
+
+        self.app.push_screen(AskText(self.app.t("lead.reason"), required=not approve), done)
+
+    def action_approve(self) -> None:
+        self._decide(True)
+
+    def action_refuse(self) -> None:
+        self._decide(False)
+
+    def action_acknowledge(self) -> None:
+        case_id = self._current("escalations")
+        if case_id is None or self._active() != "tab-escalations":
+            return
+        lead.acknowledge(self.ws, case_id)
+        self._escalations()
+
+    def action_calmed(self) -> None:
+        case_id = self._current("escalations")
+        if case_id is None or self._active() != "tab-escalations":
+            return
+
+        def done(outcome: str | None) -> None:
+            if outcome:
+                lead.resolve_escalation(self.ws, case_id, outcome)
+                self._escalations()
+
+        self.app.push_screen(AskText(self.app.t("lead.outcome")), done)
+
+    def action_open(self) -> None:
+        tab = self._active().removeprefix("tab-")
+        key = self._current(tab)
+        if key and tab in ("overdue", "escalations", "approvals"):
+            self.app.open_case(key.split("|")[0])
+
+    @on(DataTable.RowSelected, "#kpi")
+    def _drill(self, event: DataTable.RowSelected) -> None:
+        figure = event.row_key.value or ""
+        fig = self.report.figures.get(figure) if self.report else None
+        if fig is not None:
+            self.app.push_screen(DrillDown(self.kpi_rows[figure]["label"], fig.cases))
+
+    @on(DataTable.RowSelected, "#overdue")
+    def _open_overdue(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_case(event.row_key.value)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
