@@ -264,7 +264,11 @@ class LeadScreen(Screen):
 
         def done(owner: str | None) -> None:
             if owner:
-                lead.reassign(self.ws, case_id, owner)
+                try:
+                    lead.reassign(self.ws, case_id, owner)
+                except ValueError as exc:
+                    self.notify(getattr(exc, "reason", str(exc)), severity="warning")
+                    return
                 self.notify(self.app.t("app.saved"))
                 self._overdue()
 
@@ -274,7 +278,11 @@ class LeadScreen(Screen):
         case_id = self._current("overdue")
         if case_id is None or self._active() != "tab-overdue":
             return
-        lead.remind(self.ws, case_id)
+        try:
+            lead.remind(self.ws, case_id)
+        except ValueError as exc:  # e.g. not routed to a department yet
+            self.notify(getattr(exc, "reason", str(exc)), severity="warning")
+            return
         self.notify(self.app.t("lead.reminded"))
 
     def _decide(self, approve: bool) -> None:

@@ -1,0 +1,92 @@
+"""The lead screen by keys: the overdue queue (regroup, remind, reassign), approvals, and a KPI drill-down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import DataTable, Input, TabbedContent
+
+from agent_console.app import AgentConsoleApp
+from agent_console.screens.case_detail import CaseDetailScreen
+from agent_console.screens.lead import AskText, DrillDown, LeadScreen
+from tests.conftest import make_workspace, sample_case
+from tests.test_ui_console import SIZE, settle
+
+
+def rows(screen, table_id: str) -> list:
+    table = screen.query_one(f"#{table_id}", DataTable)
+    return [table.get_row_at(i) for i in range(table.row_count)]
+
+
+async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
+    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    case = agent.register(sample_case())
+    agent.act(case.id, "assigned", {"department": "claims_dept"})
+    clock.advance(days=5)
+    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
+    app = AgentConsoleApp(boss)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LeadScreen)
+        [row] = rows(screen, "overdue")
+        assert row[0] == "a-1" and row[2] == case.number and "超时" in str(row[1])
+        await pilot.press("g")
+        await settle(pilot)
+        assert rows(screen, "overdue")[0][0] == "claims_dept"
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, AskText)
+        await pilot.press(*"a-2", "enter")
+        await settle(pilot)
+    state = agent.store.state(case.id)
+    assert state.owner == "a-2" and state.reminders == 1
+    agent.close()
+    boss.close()
+
+
+async def test_approve_from_the_queue_and_drill_down_from_a_figure(tmp_path, clock) -> None:
+    from datetime import datetime
+
+    from tests.conftest import SHANGHAI
+
+    clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
+    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    case = agent.register(sample_case())
+    agent.act(case.id, "extension_requested", {"length": 5, "reason": "需调取病历"})
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))  # 3 + 5 working days are long over
+    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
+    app = AgentConsoleApp(boss)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#lead-tabs", TabbedContent).active = "tab-approvals"
+        await settle(pilot)
+        screen.query_one("#approvals", DataTable).focus()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("enter")  # approving needs no reason
+        await settle(pilot)
+        assert rows(screen, "approvals") == []
+        screen.query_one("#lead-tabs", TabbedContent).active = "tab-kpi"
+        await settle(pilot)
+        table = screen.query_one("#kpi", DataTable)
+        table.focus()
+        labels = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        table.move_cursor(row=labels.index("past_limit"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DrillDown) and app.screen.numbers == [case.number]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case.id
+    assert agent.store.state(case.id).extension_pending is None
+    assert [e.kind for e in agent.store.events(case.id)][-1] == "extension_approved"
+    agent.close()
+    boss.close()
