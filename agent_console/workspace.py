@@ -45,9 +45,22 @@ class Workspace:
         self.lifecycle = Lifecycle(self.profile, self.clocks)
         self.vocab: Vocabulary = load_vocabulary()
         self.store = store or LocalStore(settings.db)
+        self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
         if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
             self.store.rebuild(self.lifecycle)  # a database from before the list documents: fill them in once
+
+    def _granted(self, settings: Settings) -> Settings:
+        """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""
+        if not settings.central.startswith(("postgresql://", "postgres://")):
+            return settings
+        raw = self.store.meta("central_identity")
+        if not raw:
+            return settings.model_copy(update={"role": "agent"})  # nothing granted yet: the narrowest view
+        granted = json.loads(raw)
+        teams = granted.get("teams") or [settings.team]
+        return settings.model_copy(update={"role": granted.get("role", "agent"), "team": teams[0],
+                                           "lead_teams": teams[1:]})
 
     # -- time -------------------------------------------------------------------------------------------------
     def now(self) -> datetime:

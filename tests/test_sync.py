@@ -318,3 +318,21 @@ def test_agent_role_cannot_read_other_teams_insert_forge_update_or_delete(pg_cen
     with psycopg.connect(pg_centre.admin, autocommit=True) as admin:  # not even the owner may rewrite history
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             admin.execute("DELETE FROM ac.events")
+
+
+def test_role_comes_from_the_centre_not_the_local_flag(pg_centre, tmp_path, clock) -> None:
+    url = pg.with_login(pg_centre.admin, "me")
+    pretender = make_workspace(tmp_path, clock, name="me.db", agent="me", role="lead", central=url)
+    assert not pretender.is_lead  # nothing granted yet: the narrowest view
+    sync_once(pretender.store, pg.PostgresCentral(url), pretender.lifecycle)
+    pretender.close()
+    again = make_workspace(tmp_path, clock, name="me.db", agent="me", role="lead", central=url)
+    assert not again.is_lead and again.settings.visible_teams == ["t1"]
+    again.close()
+    boss_url = pg.with_login(pg_centre.admin, "boss")
+    boss = make_workspace(tmp_path, clock, name="boss.db", agent="boss", role="agent", central=boss_url)
+    sync_once(boss.store, pg.PostgresCentral(boss_url), boss.lifecycle)
+    boss.close()
+    boss = make_workspace(tmp_path, clock, name="boss.db", agent="boss", role="agent", central=boss_url)
+    assert boss.is_lead and boss.settings.visible_teams == ["t1", "t2"]
+    boss.close()

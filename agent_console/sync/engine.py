@@ -9,6 +9,7 @@ concurrent actions that cannot both stand are kept and the case is flagged for t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -74,10 +75,20 @@ def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000) -> int
     return pulled
 
 
+def remember_identity(store: Any, central: Central) -> None:
+    """What the centre grants this login (role and teams): where a centre decides, a local flag cannot widen it."""
+    if not central.url.startswith(("postgresql://", "postgres://")):
+        return
+    ident = central.identity()
+    store.set_meta("central_identity", json.dumps({"actor": ident.actor, "role": ident.role,
+                                                   "teams": list(ident.teams)}))
+
+
 def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
     """Push everything waiting, then pull everything new; a centre that is down gives a report, not an error."""
     report = SyncReport()
     try:
+        remember_identity(store, central)
         pushed = push(store, central)
         report.pushed, report.refused, report.skew_ms = pushed.pushed, pushed.refused, pushed.skew_ms
         report.pulled = pull(store, central, lifecycle)
