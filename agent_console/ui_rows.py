@@ -27,7 +27,7 @@ class ListFilter:
     text: str = ""
     team: bool = False  # a lead's whole-team view
 
-    def query(self, ws: Any, now: datetime, limit: int = 2000) -> CaseQuery:
+    def query(self, ws: Any, now: datetime, limit: int = 300) -> CaseQuery:
         due_before = None
         local = now.astimezone(ws.tz)
         if self.horizon == "overdue":
@@ -50,7 +50,7 @@ class ListFilter:
             due_before=due_before,
             text=text or None,
             phone=phone,
-            limit=limit,
+            limit=limit if not self.text.strip() else min(limit, 100),  # a search shows its best 100 at once
         )
 
 

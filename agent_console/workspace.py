@@ -47,8 +47,11 @@ class Workspace:
         self.store = store or LocalStore(settings.db)
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
-        if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
-            self.store.rebuild(self.lifecycle)  # a database from before the list documents: fill them in once
+        if self.store.meta("list_documents") is None:
+            # a database from before the list documents: fill them in once, then never look again
+            if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
+                self.store.rebuild(self.lifecycle)
+            self.store.set_meta("list_documents", "1")
 
     def _granted(self, settings: Settings) -> Settings:
         """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""

@@ -139,7 +139,7 @@ class CasesScreen(Screen):
                 parts.append(self._label(label, value))
         if f.text:
             parts.append(f"“{f.text}”")
-        parts.append(f"{count}")
+        parts.append(f"{count}" if count < 300 else t("app.capped", count=count))
         self.query_one("#status-line", Static).update(" · ".join(parts) if count else
                                                       " · ".join(parts[:-1] + [t("app.no_cases")]))
 

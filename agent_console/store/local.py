@@ -328,9 +328,14 @@ class LocalStore:
             where.append("c.phone_digits = ?" if len(d) >= 11 else "c.phone_digits LIKE ?")
             params.append(d if len(d) >= 11 else f"%{d}%")
         if q.text and q.text.strip():
-            fts_where, fts_params = _fts_clause(q.text.strip())
-            where.append(f"c.rowid IN (SELECT rowid FROM cases_fts WHERE {fts_where})")
-            params.extend(fts_params)
+            for term in q.text.split():
+                if len(term) >= 3:  # the trigram index finds it among all cases
+                    where.append("c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)")
+                    params.append('"' + term.replace('"', '""') + '"')
+                else:  # too short for trigrams: look inside the rows the other filters already chose
+                    like = "%" + term.replace("%", "").replace("_", "") + "%"
+                    where.append("(c.number LIKE ? OR c.name LIKE ? OR c.phone_digits LIKE ? OR c.doc LIKE ?)")
+                    params.extend([like] * 4)
         sql = f"SELECT {columns} FROM cases c"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -453,20 +458,3 @@ def _row_event(r: tuple[Any, ...]) -> Event:
         id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4], at=datetime.fromisoformat(r[5]), hlc=r[6],
         payload=json.loads(r[7]), flags=json.loads(r[8]),
     )
-
-
-def _fts_clause(text: str) -> tuple[str, list[str]]:
-    """Trigram FTS needs three characters; shorter terms fall back to LIKE over the same table."""
-    terms = [t for t in text.split() if t]
-    clauses, params = [], []
-    for term in terms:
-        if len(term) >= 3:
-            clauses.append("cases_fts MATCH ?")
-            params.append('"' + term.replace('"', '""') + '"')
-        else:
-            clauses.append("(number LIKE ? OR name LIKE ? OR phone LIKE ? OR body LIKE ?)")
-            like = "%" + term.replace("%", "").replace("_", "") + "%"
-            params.extend([like] * 4)
-    if len(clauses) > 1 and all(c == "cases_fts MATCH ?" for c in clauses):
-        return "cases_fts MATCH ?", [" AND ".join(params)]
-    return " AND ".join(clauses) or "1", params

@@ -1,0 +1,144 @@
+"""Console benchmark (issue 3). Prints figures; asserts nothing.
+
+1. Cold start to an interactive open-cases screen on a 100,000-case database (a new process each time, headless),
+   against a bare Textual app with one DataTable in the same run: the ratio.
+2. Search as you type on that database: from setting the search text to the table showing the result.
+3. The countdown tick's cost with 1,000 open cases on screen, as a share of one core at one tick a second.
+
+Uses the 100,000-case database that scripts/bench_foundation.py builds (cached under /tmp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+CONSOLE = """
+import time, sys, asyncio
+t0 = float(sys.argv[1])
+from agent_console.config import load_settings
+from agent_console.workspace import Workspace
+from agent_console.app import AgentConsoleApp
+from textual.widgets import DataTable
+ws = Workspace(load_settings(db=sys.argv[2], agent="me", demo_on_first_run=False))
+app = AgentConsoleApp(ws)
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        while True:
+            await pilot.pause()
+            screen = app.screen
+            tables = screen.query("#cases")
+            if tables and tables.first(DataTable).row_count:
+                break
+        print(time.time() - t0)
+asyncio.run(main())
+"""
+
+BARE = """
+import time, sys, asyncio
+t0 = float(sys.argv[1])
+from textual.app import App
+from textual.widgets import DataTable
+class Bare(App):
+    def compose(self):
+        yield DataTable()
+    def on_mount(self):
+        t = self.query_one(DataTable); t.add_columns("a", "b"); t.add_row("1", "2")
+async def main():
+    app = Bare()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        print(time.time() - t0)
+asyncio.run(main())
+"""
+
+
+def cold(code: str, *args: str) -> float:
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([PY, "-c", code, str(time.time()), *args], capture_output=True, text=True, cwd=ROOT)
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(runs)
+
+
+async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, int]:
+    from textual.widgets import DataTable, Input
+
+    from agent_console.app import AgentConsoleApp
+    from agent_console.config import load_settings
+    from agent_console.workspace import Workspace
+
+    ws = Workspace(load_settings(db=db, agent="me", demo_on_first_run=False))
+    app = AgentConsoleApp(ws)
+    latencies = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen = app.screen
+        search = screen.query_one("#search", Input)
+        for text in ["理", "理赔", "理赔材", "1701", "170123", "2611-", "定损金额", "王", ""]:
+            t0 = time.perf_counter()
+            search.value = text
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            latencies.append(time.perf_counter() - t0)
+    ws.close()
+    ws = Workspace(load_settings(db=tick_db, agent="me", demo_on_first_run=False))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        rows = screen.query_one("#cases", DataTable).row_count
+        t0 = time.process_time()
+        for _ in range(20):
+            screen.tick()
+        per_tick = (time.process_time() - t0) / 20
+    ws.close()
+    return latencies, per_tick, rows
+
+
+def tick_database() -> Path:
+    path = Path(tempfile.gettempdir()) / "agent-console-bench" / "open-1000-v1.db"
+    if not path.exists():
+        from agent_console.config import load_settings
+        from agent_console.workspace import Workspace
+
+        ws = Workspace(load_settings(db=path, agent="me", demo_on_first_run=False))
+        for i in range(1000):
+            ws.register({"category": "claims", "complexity": ["general", "complex", "major"][i % 3],
+                         "complainant": {"name": f"客户{i}", "phone": f"170{i:08d}"}, "facts": f"事实{i}",
+                         "request": "尽快处理"})
+        ws.close()
+    return path
+
+
+def main() -> None:
+    db = Path(tempfile.gettempdir()) / "agent-console-bench" / "cases-100000-v3.db"
+    if not db.exists():
+        sys.exit("run scripts/bench_foundation.py first: it builds the 100,000-case database")
+    console = cold(CONSOLE, str(db))
+    bare = cold(BARE)
+    print(f"cold start to an interactive open-cases screen on 100,000 cases: {console:.2f} s; bare Textual app "
+          f"{bare:.2f} s -> ratio {console / bare:.1f}x")
+    latencies, per_tick, rows = asyncio.run(search_and_tick(db, tick_database()))
+    print(f"search as you type on 100,000 cases: median {statistics.median(latencies) * 1e3:.0f} ms, worst "
+          f"{max(latencies) * 1e3:.0f} ms from keystroke to table")
+    print(f"countdown tick with {rows:,} open cases on screen: {per_tick * 1e3:.1f} ms CPU per tick -> "
+          f"{per_tick * 100:.1f} % of one core at one tick a second")
+
+
+if __name__ == "__main__":
+    main()
