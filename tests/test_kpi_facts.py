@@ -25,7 +25,7 @@ def ws(tmp_path, clock):
 
 
 def facts(ws, **filters):
-    return {r["id"]: r for r in kpi_facts.case_facts(ws.store.conn, *SPAN, filters, "resolve", "coordinator_update",
+    return {r["id"]: dict(r) for r in kpi_facts.case_facts(ws.store.conn, *SPAN, filters, "resolve", "coordinator_update",
                                                      ws.store.path)}
 
 
