@@ -229,12 +229,7 @@ class LeadScreen(Screen):
         for r in kpi_rows(self.report, ws.settings.lang):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
-        from agent_console.store import kpi_queries
-        from datetime import timezone
-
-        days = kpi_queries.daily_counts(ws.store.conn, (now - timedelta(days=30)).astimezone(timezone.utc).isoformat(),
-                                        now.astimezone(timezone.utc).isoformat(), ws.settings.visible_teams)
-        self.query_one("#kpi-spark", Sparkline).data = [n for _, n in days] or [0]
+        self.query_one("#kpi-spark", Sparkline).data = kpi.daily_intake(ws, now, 30) or [0]
         top = max(self.report.by_category.values(), default=1)
         bars = []
         for cat, n in list(self.report.by_category.items())[:8]:
