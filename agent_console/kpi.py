@@ -61,6 +61,23 @@ def _rate(hits: list[str], total: int) -> Figure:
     return Figure(round(len(hits) / total, 4) if total else None, len(hits), total, sorted(hits))
 
 
+def _handling_timing(cal: Any) -> Any:
+    """(received, closed, pauses) -> (calendar seconds, working seconds): time paused at the customer's request is
+    not working handling time; calendar handling time is the plain span."""
+    def timing(received: datetime, closed: datetime, pauses: list[tuple[datetime, datetime | None]]) -> tuple[float, float]:
+        working = cal.working_time_between(received, closed)
+        for a, b in pauses:
+            working -= cal.working_time_between(a, min(b or closed, closed))
+        return (closed - received).total_seconds(), max(working.total_seconds(), 0.0)
+    return timing
+
+
+def _calendar_key(cal: Any) -> str:
+    """Names the calendar the stored handling times were computed with (a change recomputes them)."""
+    local = cal.local
+    return f"{cal.country}|{cal.tz}|{sorted(local.closed)}|{sorted(local.working)}|{cal.all_days}"
+
+
 def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None, **filters: Any) -> KpiReport:
     now = now or ws.now()
     cal = ws.calendar
@@ -70,7 +87,8 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     # the narrow kpi_facts table (refreshed from the event log first) instead of the wide case rows: same columns
     rows = kpi_facts.case_facts(ws.store.conn, start.astimezone(utc).isoformat(), end.astimezone(utc).isoformat(),
                                 {k: v for k, v in filters.items() if v}, resolve.id if resolve else "resolve",
-                                coord.id if coord else "coordinator_update", ws.store.path)
+                                coord.id if coord else "coordinator_update", ws.store.path,
+                                _handling_timing(cal), _calendar_key(cal))
     total = len(rows)
     on_time, nine_day, past_limit = [], [], []
     escalated = [r["number"] for r in rows if r["escalated_from"]]
@@ -142,11 +160,13 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
         sorted(ids[c] for c in responses))
     calendar_days, working_days = [], []
     for r, received, closed in closed_rows:
-        calendar_days.append((closed - received).total_seconds() / 86400)
-        working = cal.working_time_between(received, closed)
-        for a, b in paused_spans.get(r["id"], []):  # time paused at the customer's request is not handling time
-            working -= cal.working_time_between(a, min(b or closed, closed))
-        working_days.append(max(working.total_seconds(), 0) / 86400)
+        if r["handling_working_s"] is not None:  # computed once per case when its fact row was built
+            calendar_days.append(r["handling_calendar_s"] / 86400)
+            working_days.append(r["handling_working_s"] / 86400)
+            continue
+        seconds = _handling_timing(cal)(received, closed, paused_spans.get(r["id"], []))
+        calendar_days.append(seconds[0] / 86400)
+        working_days.append(seconds[1] / 86400)
     closed_numbers = sorted(r["number"] for r, _, _ in closed_rows)
     figures["handling_days_calendar"] = Figure(
         round(sum(calendar_days) / len(calendar_days), 2) if calendar_days else None, len(calendar_days), total,

@@ -7,19 +7,26 @@ the cases with events after the stored watermark (events.seq) are recomputed fro
 with no watermark (a new or older database) everything is. Drop its rows and it is rebuilt. No Textual here.
 
 `case_facts` returns the same row keys as `kpi_queries.case_facts` plus `assigned_at` (first routing),
-`progress_at` (first progress note after it) and `pauses` (JSON [[paused, resumed|null], …]).
+`progress_at` (first progress note after it), `pauses` (JSON [[paused, resumed|null], …]) and, for closed cases
+when the caller passes its calendar's `timing`, `handling_calendar_s` / `handling_working_s` (paused time out).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 COLUMNS = ("received_at", "id", "number", "status", "is_open", "owner", "team", "department", "category",
            "closed_at", "resolve_due", "resolve_stopped", "resolve_paused", "coord_due", "coord_stopped",
-           "coord_missed", "escalated_from", "causes", "outcome", "assigned_at", "progress_at", "pauses")
+           "coord_missed", "escalated_from", "causes", "outcome", "assigned_at", "progress_at", "pauses",
+           "handling_calendar_s", "handling_working_s")
+# (received, closed, pauses) -> (calendar seconds, working seconds) of handling, paused time taken out. The store
+# knows no calendar: the caller passes this with a key naming its calendar, so a changed calendar recomputes all.
+Timing = Callable[[datetime, datetime, list[tuple[datetime, datetime | None]]], tuple[float, float]]
 TIMELINE_KINDS = ("assigned", "progress_noted", "paused", "resumed")
 FULL_REBUILD = 20_000  # more changed cases than this: one pass over everything beats chunked lookups
 
@@ -29,17 +36,22 @@ def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock: str, coordinator_clock: str) -> int:
+def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock: str, coordinator_clock: str,
+            timing: Timing | None = None, calendar_key: str = "") -> int:
     """Bring kpi_facts up to date; return how many cases were recomputed.
 
     The write goes through a connection of its own when the database is a file, so a reader's connection (maybe
     inside its own transaction, maybe on another thread) is never asked to nest one.
     """
     shape = f"{resolve_clock}|{coordinator_clock}"
-    last = int(_meta(conn, "kpi_facts_seq") or 0) if _meta(conn, "kpi_facts_shape") == shape else 0
+    same = _meta(conn, "kpi_facts_shape") == shape
+    if timing is not None and _meta(conn, "kpi_facts_calendar") != calendar_key:
+        same = False  # the stored handling times were computed with another calendar
+    last = int(_meta(conn, "kpi_facts_seq") or 0) if same else 0
     top = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
     if top <= last and last:
         return 0
+    # a caller without a calendar leaves the handling times of the rows it rebuilds empty; KPIs compute those live
     own = db_path is not None and str(db_path) != ":memory:"
     writer = sqlite3.connect(str(db_path), timeout=5.0, isolation_level=None) if own else conn
     try:
@@ -49,7 +61,7 @@ def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock:
                 "SELECT DISTINCT case_id FROM events WHERE seq > ? AND case_id IS NOT NULL", (last,))]
             if last == 0 or len(changed) > FULL_REBUILD:
                 writer.execute("DELETE FROM kpi_facts")
-                done = _store(writer, _rows(writer, resolve_clock, coordinator_clock, "1", []))
+                done = _store(writer, _rows(writer, resolve_clock, coordinator_clock, "1", [], timing))
             else:
                 done = 0
                 for i in range(0, len(changed), 500):
@@ -57,8 +69,11 @@ def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock:
                     marks = ",".join("?" * len(chunk))
                     writer.execute(f"DELETE FROM kpi_facts WHERE id IN ({marks})", chunk)
                     done += _store(writer, _rows(writer, resolve_clock, coordinator_clock, f"c.id IN ({marks})",
-                                                 chunk))
-            for key, value in (("kpi_facts_seq", str(top)), ("kpi_facts_shape", shape)):
+                                                 chunk, timing))
+            marks_ = [("kpi_facts_seq", str(top)), ("kpi_facts_shape", shape)]
+            if timing is not None and last == 0:
+                marks_.append(("kpi_facts_calendar", calendar_key))
+            for key, value in marks_:
                 writer.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                                (key, value))
         except BaseException:
@@ -71,7 +86,8 @@ def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock:
     return done
 
 
-def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params: list[Any],
+          timing: Timing | None = None) -> list[tuple[Any, ...]]:
     r, c = f"$.{resolve}", f"$.{coord}"
     cases = conn.execute(
         "SELECT c.received_at, c.id, c.number, c.status, c.is_open, c.owner, c.team, c.department, c.category,"
@@ -102,7 +118,12 @@ def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params
                     pauses.append([at, None])
             elif kind == "resumed" and pauses and pauses[-1][1] is None:
                 pauses[-1][1] = at
-        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None))
+        handling: tuple[float | None, float | None] = (None, None)
+        if timing is not None and row[9]:  # closed: how long it took, paused time taken out
+            fromiso = datetime.fromisoformat
+            spans = [(fromiso(a), fromiso(b) if b else None) for a, b in pauses]  # type: ignore[arg-type]
+            handling = timing(fromiso(row[0]), fromiso(row[9]), spans)
+        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None, *handling))
     return out
 
 
@@ -112,9 +133,10 @@ def _store(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
 
 
 def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, Any], resolve_clock: str,
-               coordinator_clock: str, db_path: Path | str | None = None) -> list[dict[str, Any]]:
+               coordinator_clock: str, db_path: Path | str | None = None, timing: Timing | None = None,
+               calendar_key: str = "") -> list[dict[str, Any]]:
     """Per case received in [start, end) (UTC ISO strings) and matching the filters: the KPI columns."""
-    refresh(conn, db_path, resolve_clock, coordinator_clock)
+    refresh(conn, db_path, resolve_clock, coordinator_clock, timing, calendar_key)
     where = ["received_at >= ?", "received_at < ?"]
     params: list[Any] = [start, end]
     for column in ("team", "owner", "department", "category"):
