@@ -135,12 +135,15 @@ def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
     conn = ws.store.conn
     if rules.satisfaction_on_close:
         for case_id, closed_at in conn.execute(
-            "SELECT id, closed_at FROM cases WHERE status IN ('closed', 'archived') AND closed_at IS NOT NULL"
+            "SELECT id, closed_at FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"
             " AND closed_at >= ? AND id NOT IN (SELECT case_id FROM callbacks WHERE kind = 'satisfaction')",
             ((now - timedelta(days=30)).astimezone(timezone.utc).isoformat(),),
         ).fetchall():
             due = max(datetime.fromisoformat(closed_at) + timedelta(hours=rules.satisfaction_after_hours), now)
-            created.append(schedule(ws, case_id, "satisfaction", due, "办结后满意度回访"))
+            try:
+                created.append(schedule(ws, case_id, "satisfaction", due, "办结后满意度回访"))
+            except ValueError:  # the case moved on meanwhile (e.g. archived on another console)
+                continue
     update_ids = [c.id for c in ws.profile.clocks if c.role == "update"]
     if update_ids:
         horizon = now + timedelta(hours=rules.progress_before_update_hours)
@@ -160,8 +163,11 @@ def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
                     "SELECT 1 FROM callbacks WHERE case_id = ? AND kind = 'progress' AND note = ?", (case_id, note)
                 ).fetchone()
                 if not exists:
-                    created.append(schedule(ws, case_id, "progress", max(now, due - timedelta(hours=4)), note,
-                                            owner=owner))
+                    try:
+                        created.append(schedule(ws, case_id, "progress", max(now, due - timedelta(hours=4)), note,
+                                                owner=owner))
+                    except ValueError:
+                        continue
     return created
 
 

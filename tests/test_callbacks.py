@@ -177,3 +177,18 @@ def test_sample_and_callback_commands(capsys, tmp_path, clock, monkeypatch) -> N
     assert main(["callback", "list", "--all", "--json", "--db", db]) == 0
     kinds = {r["kind"] for r in json.loads(capsys.readouterr().out)}
     assert {"audit", "requested"} <= kinds
+
+
+def test_automatic_callbacks_skip_archived_cases(ws) -> None:
+    case = ws.register(sample_case())
+    ws.act(case.id, "closed", CLOSE)
+    ws.act(case.id, "archived", {})
+    assert callbacks.ensure_automatic(ws) == []
+
+
+def test_queue_on_the_demo_database(ws) -> None:
+    from agent_console.demo import generate
+
+    generate(ws, cases=200, seed=7)
+    assert callbacks.ensure_automatic(ws)  # closed demo cases get their satisfaction follow-ups
+    assert callbacks.queue(ws, None)
