@@ -207,7 +207,53 @@ def monthly_report_due(ws: Any, month: str) -> datetime:
 
 
 def daily_intake(ws: Any, now: datetime, days: int) -> list[int]:
-    """Cases received per day over the last `days` days (for the trend line)."""
-    rows = q.daily_counts(ws.store.conn, (now - timedelta(days=days)).astimezone(timezone.utc).isoformat(),
-                          now.astimezone(timezone.utc).isoformat(), ws.settings.visible_teams)
-    return [n for _, n in rows]
+    """Cases received on each of the last `days` local days (today included, days without cases as 0)."""
+    cal = ws.calendar
+    _refresh(ws)
+    today = now.astimezone(cal.tz).date()
+    first = today - timedelta(days=days - 1)
+    counts = [0] * days
+    since = cal.start_of(first).astimezone(timezone.utc).isoformat()
+    for minute, n in kpi_facts.received_per_minute(ws.store.conn, since, now.astimezone(timezone.utc).isoformat(),
+                                                   ws.settings.visible_teams):
+        day = datetime.fromisoformat(minute + "+00:00").astimezone(cal.tz).date()
+        if 0 <= (day - first).days < days:
+            counts[(day - first).days] += n
+    return counts
+
+
+def _refresh(ws: Any) -> None:
+    cal = ws.calendar
+    resolve = ws.profile.resolve_clock
+    coord = next((c for c in ws.profile.clocks if c.role == "coordinator"), None)
+    kpi_facts.refresh(ws.store.conn, ws.store.path, resolve.id if resolve else "resolve",
+                      coord.id if coord else "coordinator_update", _handling_timing(cal), _calendar_key(cal))
+
+
+def daily_overdue(ws: Any, now: datetime, days: int) -> list[int]:
+    """How many cases were past their resolution due at the end of each of the last `days` days (today: now).
+
+    A case is overdue from its due until its clock stops (for good while open): one pass with a difference array.
+    """
+    cal = ws.calendar
+    _refresh(ws)
+    today = now.astimezone(cal.tz).date()
+    first = today - timedelta(days=days - 1)
+    since = cal.start_of(first).astimezone(timezone.utc).isoformat()
+    diff = [0] * (days + 1)
+    for due_s, stopped_s in kpi_facts.overdue_spans(ws.store.conn, since, ws.settings.visible_teams):
+        due = datetime.fromisoformat(due_s)
+        stopped = datetime.fromisoformat(stopped_s) if stopped_s else None
+        if (stopped is not None and stopped <= due) or due > now:
+            continue
+        start = max((due.astimezone(cal.tz).date() - first).days, 0)  # counted at the end of the day it fell due
+        if start >= days:
+            continue
+        diff[start] += 1
+        if stopped is not None:
+            diff[min(max((stopped.astimezone(cal.tz).date() - first).days, start), days)] -= 1
+    out, running = [], 0
+    for i in range(days):
+        running += diff[i]
+        out.append(running)
+    return out

@@ -96,8 +96,10 @@ class LeadScreen(Screen):
     ]
     DEFAULT_CSS = """
     #lead-header { height: auto; padding: 0 1; background: $boost; }
-    #kpi-spark { height: 3; margin: 0 1; }
-    #kpi-bars { height: auto; padding: 0 1; }
+    #kpi-spark, #kpi-overdue-spark { height: 3; margin: 0 1; }
+    #kpi-overdue-spark > .sparkline--max-color { color: $error; }
+    .chart-title { padding: 0 1; color: $text-muted; }
+    #kpi-bars, #kpi-agent-bars { height: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -124,8 +126,12 @@ class LeadScreen(Screen):
                 yield self._table("approvals", ("number", "owner", "what", "detail"))
             with TabPane(t("lead.tab_kpi"), id="tab-kpi"):
                 yield self._table("kpi", ("label", "value", "numerator", "denominator"))
+                yield Static(t("lead.chart_intake"), classes="chart-title", id="kpi-spark-title")
                 yield Sparkline([], id="kpi-spark")
+                yield Static(t("lead.chart_overdue"), classes="chart-title", id="kpi-overdue-title")
+                yield Sparkline([], id="kpi-overdue-spark")
                 yield Static(id="kpi-bars")
+                yield Static(id="kpi-agent-bars")
         yield Footer()
 
     def _table(self, name: str, columns: tuple[str, ...]) -> DataTable:
@@ -229,9 +235,21 @@ class LeadScreen(Screen):
         for r in kpi_rows(self.report, ws.settings.lang):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
-        self.query_one("#kpi-spark", Sparkline).data = kpi.daily_intake(ws, now, 30) or [0]
+        intake, overdue = kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30)
+        self.query_one("#kpi-spark", Sparkline).data = intake or [0]
+        self.query_one("#kpi-overdue-spark", Sparkline).data = overdue or [0]
+        t = self.app.t
+        self.query_one("#kpi-spark-title", Static).update(
+            t("lead.chart_intake") + (f"  {intake[-1]} / {max(intake)}" if intake else ""))
+        self.query_one("#kpi-overdue-title", Static).update(
+            t("lead.chart_overdue") + (f"  {overdue[-1]}" if overdue else ""))
+        agents = list(self.report.by_agent.items())[:8]
+        most = max((n for _, n in agents), default=1)
+        self.query_one("#kpi-agent-bars", Static).update("\n".join(
+            [t("lead.chart_agent")] + [f"{agent[:10]:<10} {'█' * max(1, round(20 * n / most))} {n}"
+                                       for agent, n in agents]))
         top = max(self.report.by_category.values(), default=1)
-        bars = []
+        bars = [self.app.t("lead.chart_category")]
         for cat, n in list(self.report.by_category.items())[:8]:
             c = ws.profile.category(cat)
             label = (c.label if ws.settings.lang == "zh" else c.label_en) if c else cat

@@ -145,3 +145,27 @@ def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str
             params.append(filters[column])
     cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM kpi_facts WHERE {' AND '.join(where)}", params)
     return [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
+
+
+def overdue_spans(conn: sqlite3.Connection, since: str, teams: list[str] | None) -> list[tuple[str, str | None]]:
+    """(resolution due, when the clock stopped) of every accepted case that may have been past its due at some
+    point after `since` (UTC ISO): still open, or closed after `since`. Read after `refresh`."""
+    sql = ("SELECT resolve_due, resolve_stopped FROM kpi_facts WHERE status != 'not_accepted'"
+           " AND resolve_due IS NOT NULL AND (closed_at IS NULL OR closed_at >= ?)")
+    params: list[Any] = [since]
+    if teams:
+        sql += f" AND team IN ({','.join('?' * len(teams))})"
+        params.extend(teams)
+    return conn.execute(sql, params).fetchall()
+
+
+def received_per_minute(conn: sqlite3.Connection, since: str, until: str,
+                        teams: list[str] | None) -> list[tuple[str, int]]:
+    """Cases received in [since, until) counted per UTC minute ("YYYY-MM-DDTHH:MM"): few rows, and every timezone's
+    offset is whole minutes, so the caller can place each count on its local day exactly. Read after `refresh`."""
+    sql = "SELECT substr(received_at, 1, 16), count(*) FROM kpi_facts WHERE received_at >= ? AND received_at < ?"
+    params: list[Any] = [since, until]
+    if teams:
+        sql += f" AND team IN ({','.join('?' * len(teams))})"
+        params.extend(teams)
+    return conn.execute(sql + " GROUP BY 1", params).fetchall()
