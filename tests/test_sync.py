@@ -202,16 +202,29 @@ def test_device_offline_for_ten_thousand_events(centre, tmp_path, clock) -> None
 ACTIONS = ["register", "note", "assign", "close", "reopen", "sync"]
 
 
+SCRIPTS = st.lists(st.tuples(st.sampled_from(["me", "you", "boss"]), st.sampled_from(ACTIONS), st.integers(0, 5)),
+                   min_size=3, max_size=30)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(script=st.lists(st.tuples(st.sampled_from(["me", "you", "boss"]), st.sampled_from(ACTIONS),
-                                 st.integers(0, 5)), min_size=3, max_size=30))
+@given(script=SCRIPTS)
 def test_random_devices_converge(tmp_path_factory, script) -> None:
+    converge(tmp_path_factory, script, "sqlite", None)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=SCRIPTS)
+def test_random_devices_converge_through_postgres(tmp_path_factory, pg_url, script) -> None:
+    converge(tmp_path_factory, script, "postgres", pg_url)
+
+
+def converge(tmp_path_factory, script, kind: str, pg_url: str | None) -> None:
     from tests.conftest import FakeClock, SHANGHAI
     from datetime import datetime
 
     tmp = tmp_path_factory.mktemp("conv")
     clock = FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))
-    centre = Centre("sqlite", tmp, None)
+    centre = Centre(kind, tmp, pg_url)
     devices = {login: device(tmp, clock, login) for login in ("me", "you", "boss")}
     close = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "完"}
     for login, action, pick in script:
