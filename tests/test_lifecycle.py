@@ -182,3 +182,10 @@ def test_refolding_the_log_gives_the_incremental_state(tmp_path_factory, steps) 
     assert refolded.model_dump() == w.store.state(s.id).model_dump()
     assert w.store.rebuild(w.lifecycle) == []
     w.close()
+
+
+def test_a_huge_note_is_refused_not_cut(ws) -> None:
+    s = ws.register(sample_case())
+    with pytest.raises(ValueError, match="too long"):
+        ws.act(s.id, "progress_noted", {"note": "长" * 1_000_000})
+    assert len(ws.store.events(s.id)) == 2

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent_console.core.text import clean_text
+from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 
 
 def new_id() -> str:
@@ -34,6 +34,8 @@ class _Payload(BaseModel):
     def _clean(cls, value: Any) -> Any:
         # Pasted text may carry control characters or terminal escapes; they never reach the record.
         if isinstance(value, str):
+            if len(value) > MAX_FIELD_CHARS:  # refused with a message, never cut silently
+                raise ValueError(f"too long ({len(value):,} characters; at most {MAX_FIELD_CHARS:,})")
             return clean_text(value)
         return value
 
