@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -149,10 +149,29 @@ class LeadScreen(Screen):
         self.refresh_all()
 
     def refresh_all(self) -> None:
+        """The queue at once (it is what the lead opens the screen for); the rest from a worker thread, so a big
+        team's KPIs never hold the screen."""
         self._overdue()
-        self._escalations()
-        self._approvals()
-        self._kpis()
+        self._header()
+        self._load_rest()
+
+    @work(thread=True, exclusive=True, group="lead-load", exit_on_error=False)
+    def _load_rest(self) -> None:
+        ws = self.ws
+        now = ws.now()
+        escalations, approvals = lead.escalations(ws, now), lead.approvals(ws)
+        start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
+        report = kpi.compute(ws, start, end, now)
+        series = (kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30))
+        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series)
+
+    def _show_rest(self, now: datetime, escalations: list[dict[str, Any]], approvals: list[dict[str, Any]],
+                   report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
+        if not self.is_attached:
+            return
+        self._escalations(escalations, now)
+        self._approvals(approvals)
+        self._kpis(report, series)
         self._header()
 
     def _header(self) -> None:
@@ -185,18 +204,19 @@ class LeadScreen(Screen):
         d = self.ws.profile.department(department_id)
         return (d.label if self.ws.settings.lang == "zh" else d.label_en) if d else department_id
 
-    def _escalations(self) -> None:
-        t = self.app.t
+    def _escalations(self, found: list[dict[str, Any]] | None = None, at: datetime | None = None) -> None:
         table = self.query_one("#escalations", DataTable)
-        self.escalation_rows = {r["id"]: r for r in lead.escalations(self.ws)}
+        self.escalations_at = at or self.ws.now()
+        found = lead.escalations(self.ws, self.escalations_at) if found is None else found
+        self.escalation_rows = {r["id"]: r for r in found}
         table.clear()
         for r in self.escalation_rows.values():
             table.add_row(*self._escalation_cells(r), key=r["id"])
 
-    def _escalation_cells(self, r: dict[str, Any]) -> tuple[str, ...]:
+    def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str, ...]:
         t = self.app.t
-        up = int(r["upset_seconds"])
-        left = r["lead_left_seconds"]
+        up = int(r["upset_seconds"] + elapsed)
+        left = None if r["lead_left_seconds"] is None else r["lead_left_seconds"] - elapsed
         left_text = "—" if left is None else (t.duration(left, "minutes") if left > 0 else
                                               "[bold red]" + t.duration(left, "minutes", True) + "[/]")
         return (r["number"], r["owner"], f"{up // 60}:{up % 60:02d}", left_text, "✓" if r["acknowledged"] else "")
@@ -204,38 +224,36 @@ class LeadScreen(Screen):
     def _tick(self) -> None:
         if not self.is_current or not getattr(self, "escalation_rows", None):
             return
-        now = self.ws.now()
+        # the countdown moves with the clock from the last read; no database work every second
+        elapsed = (self.ws.now() - self.escalations_at).total_seconds()
         table = self.query_one("#escalations", DataTable)
-        for r in lead.escalations(self.ws, now):
-            if r["id"] in self.escalation_rows:
-                cells = self._escalation_cells(r)
-                table.update_cell(r["id"], "upset", cells[2])
-                table.update_cell(r["id"], "lead_left", cells[3])
+        for r in self.escalation_rows.values():
+            cells = self._escalation_cells(r, elapsed)
+            table.update_cell(r["id"], "upset", cells[2])
+            table.update_cell(r["id"], "lead_left", cells[3])
 
-    def _approvals(self) -> None:
+    def _approvals(self, found: list[dict[str, Any]] | None = None) -> None:
         t = self.app.t
         table = self.query_one("#approvals", DataTable)
         self.approval_rows = {}
         table.clear()
-        for r in lead.approvals(self.ws):
+        for r in (lead.approvals(self.ws) if found is None else found):
             key = f"{r['id']}|{r['what']}"
             self.approval_rows[key] = r
             table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
 
-    def _kpis(self) -> None:
+    def _kpis(self, report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
         from agent_console.reports import kpi_rows
 
         ws = self.ws
-        now = ws.now()
-        start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
-        self.report = kpi.compute(ws, start, end, now)
+        self.report = report
         table = self.query_one("#kpi", DataTable)
         table.clear()
         self.kpi_rows = {}
         for r in kpi_rows(self.report, ws.settings.lang):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
-        intake, overdue = kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30)
+        intake, overdue = series
         self.query_one("#kpi-spark", Sparkline).data = intake or [0]
         self.query_one("#kpi-overdue-spark", Sparkline).data = overdue or [0]
         t = self.app.t

@@ -72,7 +72,10 @@ def overdue_rows(conn: sqlite3.Connection, before: str, teams: list[str] | None)
 def pending_decisions(conn: sqlite3.Connection, teams: list[str] | None) -> list[dict[str, Any]]:
     sql = ("SELECT id, number, owner, team, json_extract(state, '$.extension_pending') AS extension,"
            " json_extract(state, '$.closure_pending') AS closure, json_extract(state, '$.remedy_pending') AS remedy,"
-           " json_extract(state, '$.remedy') AS remedy_text FROM cases WHERE is_open = 1 AND ("
+           " json_extract(state, '$.remedy') AS remedy_text FROM cases WHERE is_open = 1"
+           # only cases that ever asked (the events' kind index) have their state read
+           " AND id IN (SELECT case_id FROM events WHERE kind IN ('extension_requested', 'proposed',"
+           " 'closure_proposed')) AND ("
            " json_extract(state, '$.extension_pending') IS NOT NULL OR json_extract(state, '$.closure_pending')"
            " IS NOT NULL OR json_extract(state, '$.remedy_pending') = 1)")
     params: list[Any] = []
@@ -87,7 +90,8 @@ def pending_decisions(conn: sqlite3.Connection, teams: list[str] | None) -> list
 def open_escalations(conn: sqlite3.Connection, teams: list[str] | None) -> list[dict[str, Any]]:
     sql = ("SELECT id, number, owner, team, json_extract(state, '$.dissatisfaction') AS d,"
            " json_extract(clocks, '$.lead_calm.due') AS lead_due FROM cases"
-           " WHERE json_extract(state, '$.dissatisfaction') IS NOT NULL"
+           " WHERE id IN (SELECT case_id FROM events WHERE kind = 'dissatisfaction_reported')"
+           " AND json_extract(state, '$.dissatisfaction') IS NOT NULL"
            " AND json_extract(state, '$.dissatisfaction.resolved_at') IS NULL")
     params: list[Any] = []
     if teams:
