@@ -109,25 +109,35 @@ class Lifecycle:
         return state
 
     def apply(self, state: CaseState | None, event: Event, strict: bool = True) -> CaseState:
-        """The state after `event`. strict: refuse an illegal event; otherwise record it as a conflict."""
+        """The state after `event` (a new object). strict: refuse an illegal event; otherwise record a conflict."""
+        return self._apply(state.model_copy(deep=True) if state is not None else None, state, event, strict)
+
+    def apply_many(self, state: CaseState, events: list[Event]) -> CaseState:
+        """The state after several events from elsewhere (non-strict), copying the state once rather than per event."""
+        work = state.model_copy(deep=True)
+        for event in events:
+            work = self._apply(work, work, event, strict=False)
+        return work
+
+    def _apply(self, work: CaseState | None, before: CaseState | None, event: Event, strict: bool) -> CaseState:
+        """Change `work` (a copy the caller owns) by `event`; `before` is the state to check against."""
         try:
-            self.check(state, event)
+            self.check(before, event)
         except IllegalTransition as exc:
-            if strict or state is None:
+            if strict or work is None:
                 raise
-            new = state.model_copy(deep=True)
-            new.conflicts.append({"event": event.id, "kind": event.kind, "reason": exc.reason, "actor": event.actor})
-            self._touch(new, event)
-            return new
+            work.conflicts.append({"event": event.id, "kind": event.kind, "reason": exc.reason, "actor": event.actor})
+            self._touch(work, event)
+            return work
         if event.kind == "registered":
-            new = self._register(event)
+            work = self._register(event)
         else:
-            assert state is not None
-            new = state.model_copy(deep=True)
-            self._change(new, event)
-            self._run_clocks(new, event, state)
-        self._touch(new, event)
-        return new
+            assert work is not None
+            snapshot = _Before(work) if work is before else before
+            self._change(work, event)
+            self._run_clocks(work, event, snapshot)
+        self._touch(work, event)
+        return work
 
     def check(self, state: CaseState | None, event: Event) -> None:
         """Raise IllegalTransition when `event` cannot follow `state`."""
@@ -307,7 +317,7 @@ class Lifecycle:
         spec = self.profile.resolve_clock
         return spec.id if spec else ""
 
-    def _run_clocks(self, s: CaseState, e: Event, before: CaseState) -> None:
+    def _run_clocks(self, s: CaseState, e: Event, before: "CaseState | _Before") -> None:
         if e.kind == "field_edited" and e.payload.get("field") in ("complexity", "flags", "category"):
             self._retier(s, before)
             return
@@ -333,7 +343,7 @@ class Lifecycle:
                 if before.extension_pending.get("clock") == spec.id:
                     s.clocks[spec.id] = self.clocks.extend(spec, track, before.extension_pending["length"])
 
-    def _retier(self, s: CaseState, before: CaseState) -> None:
+    def _retier(self, s: CaseState, before: "CaseState | _Before") -> None:
         """A changed tier, category or flag set: recompute running clocks from their own start."""
         flags = set(s.flags)
         for spec in self.profile.clocks:
@@ -357,6 +367,16 @@ class Lifecycle:
         s.last_event_at = e.at
         s.last_hlc = max(s.last_hlc, e.hlc)
         s.event_count += 1
+
+
+class _Before:
+    """What the clock rules need to know of the state before an in-place change (pending extension, tiers)."""
+
+    def __init__(self, state: CaseState) -> None:
+        self.extension_pending = dict(state.extension_pending) if state.extension_pending else None
+        self.complexity = state.complexity
+        self.flags = list(state.flags)
+        self.category = state.category
 
 
 def _view_order(view: ClockView) -> tuple[int, float]:

@@ -201,8 +201,7 @@ class LocalStore:
                 arrived.sort(key=lambda e: (e.hlc, e.id))
                 if state is not None and arrived[0].hlc > state.last_hlc:
                     # everything new comes after what the case already holds: fold just the new events
-                    for event in arrived:
-                        state = lifecycle.apply(state, event, strict=False)
+                    state = lifecycle.apply_many(state, arrived)
                 else:  # something arrived out of order: refold the case from its whole history
                     state = lifecycle.fold(self.events(case_id), strict=False)
                 if state is not None:
