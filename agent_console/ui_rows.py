@@ -50,7 +50,7 @@ class ListFilter:
             due_before=due_before,
             text=text or None,
             phone=phone,
-            limit=limit if not self.text.strip() else min(limit, 100),  # a search shows its best 100 at once
+            limit=limit if not self.text.strip() else min(limit, 50),  # a search shows its best 50 at once
         )
 
 
