@@ -24,14 +24,26 @@ def horizon_end(ws: Any, now: datetime, working_hours: float) -> datetime:
     return ws.calendar.advance_working_time(now, timedelta(hours=working_hours))
 
 
-def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Open cases overdue, due today, or due within the next N working hours, nearest first, with the band."""
-    require_lead(ws)
-    now = now or ws.now()
+def _queue_end(ws: Any, now: datetime, working_hours: float) -> str:
     end = horizon_end(ws, now, working_hours)
     today_end = ws.calendar.start_of(now.astimezone(ws.tz).date() + timedelta(days=1))
-    rows = q.overdue_rows(ws.store.conn, max(end, today_end).astimezone(timezone.utc).isoformat(),
-                          ws.settings.visible_teams)
+    return max(end, today_end).astimezone(timezone.utc).isoformat()
+
+
+def overdue_total(ws: Any, working_hours: float = 8, now: datetime | None = None) -> int:
+    """How many cases the whole queue holds (when a screen shows only the most urgent)."""
+    require_lead(ws)
+    return q.overdue_count(ws.store.conn, _queue_end(ws, now or ws.now(), working_hours), ws.settings.visible_teams)
+
+
+def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Open cases overdue, due today, or due within the next N working hours, nearest first, with the band;
+    `limit`: only the most urgent (the longest overdue) that many."""
+    require_lead(ws)
+    now = now or ws.now()
+    rows = q.overdue_rows(ws.store.conn, _queue_end(ws, now, working_hours), ws.settings.visible_teams, limit)
+    today_end = ws.calendar.start_of(now.astimezone(ws.tz).date() + timedelta(days=1))
     out = []
     memo: dict[Any, Any] = {}
     for r in rows:

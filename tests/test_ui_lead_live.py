@@ -64,3 +64,33 @@ async def test_an_agent_is_refused_the_lead_screen(ws) -> None:
         await pilot.press("f7")
         await settle(pilot)
         assert not isinstance(app.screen, LeadScreen)
+
+
+async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_path, clock, monkeypatch) -> None:
+    import agent_console.screens.lead as lead_screen
+    from textual.widgets import Static
+
+    monkeypatch.setattr(lead_screen, "QUEUE_ROWS", 2)
+    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    oldest = agent.register(sample_case())
+    clock.advance(days=1)
+    middle = agent.register(sample_case(facts="二"))
+    clock.advance(days=1)
+    newest = agent.register(sample_case(facts="三"))
+    clock.advance(days=10)
+    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
+    app = AgentConsoleApp(boss)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#overdue", DataTable)
+        shown = {table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)}
+        assert shown == {oldest.id, middle.id}  # the longest overdue
+        assert "2" in str(screen.query_one("#lead-header", Static).render())
+        await pilot.press("a")
+        await settle(pilot)
+        assert table.row_count == 3 and newest.id in screen.overdue_rows
+    agent.close()
+    boss.close()

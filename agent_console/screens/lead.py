@@ -82,6 +82,9 @@ class DrillDown(ModalScreen[None]):
         self.dismiss(None)
 
 
+QUEUE_ROWS = 300  # rows of the overdue queue shown at once; `a` shows them all
+
+
 class LeadScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="lead_back"),
@@ -93,6 +96,7 @@ class LeadScreen(Screen):
         Binding("k", "acknowledge", "lead.acknowledge", id="lead_ack"),
         Binding("d", "calmed", "lead.calmed", id="lead_calmed"),
         Binding("o", "open", "keys.open_case", id="lead_open"),
+        Binding("a", "show_all", "lead.show_all", id="lead_show_all"),
     ]
     DEFAULT_CSS = """
     #lead-header { height: auto; padding: 0 1; background: $boost; }
@@ -107,6 +111,9 @@ class LeadScreen(Screen):
         self.group_by = "owner"
         self.hours = 8
         self.report: kpi.KpiReport | None = None
+        self.limit: int | None = QUEUE_ROWS
+        self.queue_total = 0
+        self._shown_once = False
 
     @property
     def ws(self) -> Any:
@@ -146,14 +153,18 @@ class LeadScreen(Screen):
         self.set_interval(1, self._tick)
 
     def on_screen_resume(self) -> None:
-        self.refresh_all()
+        # the first resume comes with the push, right after on_mount loaded everything: do not load it twice
+        if self._shown_once:
+            self.refresh_all()
+        self._shown_once = True
 
     def refresh_all(self) -> None:
         """The queue at once (it is what the lead opens the screen for); the rest from a worker thread, so a big
         team's KPIs never hold the screen."""
         self._overdue()
         self._header()
-        self._load_rest()
+        # after the queue is painted: the worker's Python would otherwise share the GIL with the first paint
+        self.call_after_refresh(self._load_rest)
 
     @work(thread=True, exclusive=True, group="lead-load", exit_on_error=False)
     def _load_rest(self) -> None:
@@ -184,12 +195,18 @@ class LeadScreen(Screen):
         parts = [t("lead.teams", teams=", ".join(ws.settings.visible_teams)), note]
         if flagged:
             parts.append(t("lead.flagged", departments=", ".join(flagged)))
+        shown = len(getattr(self, "overdue_rows", {}))
+        if self.queue_total > shown:
+            parts.append(t("lead.queue_partial", shown=shown, total=f"{self.queue_total:,}"))
         self.query_one("#lead-header", Static).update(" · ".join(p for p in parts if p))
 
     def _overdue(self) -> None:
         t = self.app.t
         table = self.query_one("#overdue", DataTable)
-        rows = lead.overdue_queue(self.ws, self.hours)
+        # a big queue shows its most urgent rows at once (a DataTable row costs about half a millisecond)
+        rows = lead.overdue_queue(self.ws, self.hours, limit=self.limit)
+        self.queue_total = len(rows) if self.limit is None or len(rows) < self.limit else \
+            lead.overdue_total(self.ws, self.hours)
         rows.sort(key=lambda r: (r[self.group_by] or "", r["due"]))
         self.overdue_rows = {r["id"]: r for r in rows}
         table.clear()
@@ -199,6 +216,13 @@ class LeadScreen(Screen):
             table.add_row(r[self.group_by], f"[{style}]{horizon}[/]" if style else horizon, r["number"], r["clock"],
                           t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue"),
                           r["due"][5:16].replace("T", " "), self._dept(r["department"]), key=r["id"])
+
+    def action_show_all(self) -> None:
+        if self.limit is None or self.queue_total <= len(self.overdue_rows):
+            return
+        self.limit = None
+        self._overdue()
+        self._header()
 
     def _dept(self, department_id: str) -> str:
         d = self.ws.profile.department(department_id)

@@ -56,15 +56,30 @@ def satisfaction(conn: sqlite3.Connection, case_ids: list[str]) -> list[tuple]:
         " AND case_id IN (SELECT value FROM json_each(?))", (json.dumps(case_ids),)).fetchall()
 
 
-def overdue_rows(conn: sqlite3.Connection, before: str, teams: list[str] | None) -> list[dict[str, Any]]:
-    """Open cases whose nearest running clock is due before `before`, nearest first."""
+def overdue_count(conn: sqlite3.Connection, before: str, teams: list[str] | None) -> int:
+    """How many open cases have their nearest running clock due before `before`."""
+    sql = "SELECT count(*) FROM cases WHERE is_open = 1 AND next_due IS NOT NULL AND next_due < ?"
+    params: list[Any] = [before]
+    if teams:
+        sql += f" AND team IN ({','.join('?' * len(teams))})"
+        params += teams
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def overdue_rows(conn: sqlite3.Connection, before: str, teams: list[str] | None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """Open cases whose nearest running clock is due before `before`, nearest first (the first `limit` of them)."""
     sql = ("SELECT id, number, status, owner, team, department, category, next_due, next_clock, name, clocks"
            " FROM cases WHERE is_open = 1 AND next_due IS NOT NULL AND next_due < ?")
     params: list[Any] = [before]
     if teams:
         sql += f" AND team IN ({','.join('?' * len(teams))})"
         params += teams
-    cur = conn.execute(sql + " ORDER BY next_due", params)
+    sql += " ORDER BY next_due"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
