@@ -91,7 +91,7 @@ def test_case_new_bad_input(capsys, monkeypatch, db) -> None:
     huge = dict(NEW, facts="长" * 1_000_000)
     code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(huge), monkeypatch=monkeypatch)
     assert code == 2 and "facts" in err and "too long" in err
-    code, _, err = run(capsys, "case", "show", "2609-XXX-999", "--db", db)
+    code, _, err = run(capsys, "case", "show", "2609-ZZZ-999", "--db", db)
     assert code == 1 and "no case" in err
 
 

@@ -16,9 +16,10 @@ from agent_console.action_fields import FORMS, Field, build_payload, field_for_r
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.text import clean_text
 from agent_console.workspace import NotAllowed
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 
-class ActionForm(ModalScreen[bool]):
+class ActionForm(UsesWorkspace, ModalScreen[bool]):
     """Ask what `kind` needs, then record it on the case; dismisses with True once recorded."""
 
     BINDINGS = [
@@ -31,10 +32,6 @@ class ActionForm(ModalScreen[bool]):
         self.case_id = case_id
         self.kind = kind
         self.fields: tuple[Field, ...] = FORMS.get(kind, ())
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def _set_error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)

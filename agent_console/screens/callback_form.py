@@ -15,9 +15,10 @@ from agent_console import callbacks
 from agent_console.core.due_phrases import DuePhraseError, parse_due
 from agent_console.core.text import clean_text
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 
-class ScheduleCallbackForm(ModalScreen[str | None]):
+class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "keys.back", id="cbform_cancel"),
                 Binding("ctrl+s", "save", "form.submit", id="cbform_save", priority=True)]
 
@@ -25,10 +26,6 @@ class ScheduleCallbackForm(ModalScreen[str | None]):
         super().__init__()
         self.case_id = case_id
         self.due: Any = None
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t = self.app.t

@@ -16,6 +16,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, S
 from agent_console import callbacks
 from agent_console.core.text import clean_text, mask_phone
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 SCRIPTS = {"satisfaction": ["survey.open", "survey.proactive", "survey.outcome", "survey.attitude",
                             "survey.professional", "survey.timely", "survey.thanks"],
@@ -24,7 +25,7 @@ SCRIPTS = {"satisfaction": ["survey.open", "survey.proactive", "survey.outcome",
            "requested": ["survey.requested_callback", "close.anything_else"]}
 
 
-class CallbackQueueScreen(Screen):
+class CallbackQueueScreen(UsesWorkspace, Screen):
     BINDINGS = [Binding("escape", "back", "keys.back", id="cbq_back"),
                 Binding("enter", "start", "callbacks.start", id="cbq_start"),
                 Binding("m", "toggle_mine", "callbacks.mine_all", id="cbq_mine")]
@@ -33,10 +34,6 @@ class CallbackQueueScreen(Screen):
         super().__init__()
         self.mine = True
         self.rows: dict[str, dict[str, Any]] = {}
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -96,7 +93,7 @@ class CallbackQueueScreen(Screen):
         self.app.pop_screen()
 
 
-class CallbackCallScreen(Screen):
+class CallbackCallScreen(UsesWorkspace, Screen):
     """One callback being made: case summary, the script, a call timer and the result form."""
 
     BINDINGS = [Binding("escape", "back", "keys.back", id="cbcall_back"),
@@ -111,10 +108,6 @@ class CallbackCallScreen(Screen):
         super().__init__()
         self.row = row
         self.started: datetime | None = None
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t, ws = self.app.t, self.ws
@@ -212,7 +205,7 @@ class CallbackCallScreen(Screen):
         self.app.pop_screen()
 
 
-class EscalateOffer(ModalScreen[bool]):
+class EscalateOffer(UsesWorkspace, ModalScreen[bool]):
     """An unhappy customer on a closed case: offer a new linked case."""
 
     BINDINGS = [Binding("y", "yes", "callbacks.escalate_yes", id="offer_yes"),
@@ -236,7 +229,7 @@ class EscalateOffer(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class KeepOrCancel(ModalScreen[str]):
+class KeepOrCancel(UsesWorkspace, ModalScreen[str]):
     """An inbound call from a customer with pending callbacks: keep them or cancel them; never silently."""
 
     BINDINGS = [Binding("k", "keep", "callbacks.keep", id="inbound_keep"),

@@ -17,9 +17,10 @@ from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 
-class CaseDetailScreen(Screen):
+class CaseDetailScreen(UsesWorkspace, Screen):
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="detail_back"),
         Binding("x", "focus_actions", "keys.action", id="detail_actions"),
@@ -31,10 +32,6 @@ class CaseDetailScreen(Screen):
         self.case_id = case_id
         self.state: Any = None
         self.available: dict[str, str | None] = {}
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t = self.app.t

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 from agent_console.workspace import StoreError
 
 BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
@@ -25,7 +26,7 @@ BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold re
 COLUMNS = ("number", "status", "category", "caller", "clock", "left", "due")
 
 
-class CasesScreen(Screen):
+class CasesScreen(UsesWorkspace, Screen):
     """My open cases (a lead can switch to the team's)."""
 
     BINDINGS = [
@@ -48,10 +49,6 @@ class CasesScreen(Screen):
         self.filter = ListFilter()
         self.rows: dict[str, CaseRow] = {}
         self._shown: dict[tuple[str, str], str] = {}
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t = self.app.t

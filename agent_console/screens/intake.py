@@ -23,12 +23,13 @@ from agent_console.core.intake import IntakeError
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 TEXT_INPUTS = ("phone", "name", "id_number", "category", "respondent", "amount")
 AREAS = ("facts", "request")
 
 
-class ReadBackDialog(ModalScreen[bool]):
+class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
     """The sentence to read to the caller; Enter when they confirm it."""
 
     BINDINGS = [Binding("escape", "no", "keys.back", id="readback_cancel"),
@@ -52,7 +53,7 @@ class ReadBackDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class IntakeScreen(Screen):
+class IntakeScreen(UsesWorkspace, Screen):
     BINDINGS = [
         Binding("ctrl+r", "read_back", "intake.read_back", id="intake_read_back", priority=True),
         Binding("ctrl+s", "save", "intake.save", id="intake_save", priority=True),
@@ -79,10 +80,6 @@ class IntakeScreen(Screen):
         box = self.query_one(f"#err-{name}", Static)
         box.update(message)
         box.set_class(bool(message), "shown")
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         t, ws = self.app.t, self.ws

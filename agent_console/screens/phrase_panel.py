@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from agent_console import phrase_service as phrases
 from agent_console.clipboard import CopyFailed, copy
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 
 class AskValues(ModalScreen[dict[str, str] | None]):
@@ -55,7 +56,7 @@ class AskValues(ModalScreen[dict[str, str] | None]):
         self.dismiss(None)
 
 
-class PhrasePanel(ModalScreen[None]):
+class PhrasePanel(UsesWorkspace, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "keys.back", id="phrase_close"),
         Binding("ctrl+y", "copy", "phrase.copy", id="phrase_copy", priority=True),
@@ -73,10 +74,6 @@ class PhrasePanel(ModalScreen[None]):
         super().__init__()
         self.context = context or {}
         self.results: list[Any] = []
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         localize_bindings(self, self.app.t)

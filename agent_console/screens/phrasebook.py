@@ -14,9 +14,10 @@ from textual.widgets.option_list import Option
 
 from agent_console import phrase_service as phrases
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.workspace_access import UsesWorkspace
 
 
-class PhrasebookScreen(Screen):
+class PhrasebookScreen(UsesWorkspace, Screen):
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="phrasebook_back"),
         Binding("ctrl+y", "copy", "phrase.copy", id="phrasebook_copy", priority=True),
@@ -27,10 +28,6 @@ class PhrasebookScreen(Screen):
     #pb-query { border: none; height: 1; background: $boost; }
     #pb-preview { height: auto; max-height: 10; padding: 1; border-top: solid $primary; }
     """
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def compose(self) -> ComposeResult:
         localize_bindings(self, self.app.t)
