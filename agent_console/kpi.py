@@ -99,6 +99,7 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     dept_past: Counter[str] = Counter()
     closed_rows = []
     nine_ends: dict[Any, datetime] = {}
+    cause_lists: dict[str, list[str]] = {}
     fromiso, tz = datetime.fromisoformat, cal.tz
     for r in rows:
         weight = 2 if r["escalated_from"] else 1  # an escalated case counts 2
@@ -107,7 +108,10 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
         dept_total[r["department"]] += 1
         causes = r["causes"]
         if causes and causes != "[]":  # most cases are open or carry no cause: skip the JSON parse
-            for cause in json.loads(causes):
+            parsed = cause_lists.get(causes)
+            if parsed is None:  # the same few lists repeat: parse each once
+                parsed = cause_lists[causes] = json.loads(causes)
+            for cause in parsed:
                 by_cause[cause] += 1
         due_s, stopped_s, closed_s = r["resolve_due"], r["resolve_stopped"], r["closed_at"]
         due = fromiso(due_s) if due_s else None
@@ -174,7 +178,7 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     figures["handling_days_working"] = Figure(
         round(sum(working_days) / len(working_days), 2) if working_days else None, len(working_days), total,
         closed_numbers)
-    sat_rows = q.satisfaction(ws.store.conn, list(ids))
+    sat_rows = [(c, s) for c, s in kpi_facts.satisfaction_recorded(ws.store.conn) if c in ids]
     satisfied = [ids[c] for c, s in sat_rows if json.loads(s).get("outcome_view") == "satisfied"]
     scores = [(d["attitude"] + d["professionalism"] + d["timeliness"]) / 3
               for d in (json.loads(s) for _, s in sat_rows)]

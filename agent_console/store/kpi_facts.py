@@ -169,3 +169,9 @@ def received_per_minute(conn: sqlite3.Connection, since: str, until: str,
         sql += f" AND team IN ({','.join('?' * len(teams))})"
         params.extend(teams)
     return conn.execute(sql + " GROUP BY 1", params).fetchall()
+
+
+def satisfaction_recorded(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(case id, satisfaction JSON) of every callback with a recorded result: few rows next to the cases, so the
+    caller keeps those of its period instead of sending every case id to SQLite."""
+    return conn.execute("SELECT case_id, satisfaction FROM callbacks WHERE satisfaction IS NOT NULL").fetchall()
