@@ -57,6 +57,17 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
     return out
 
 
+DRILL_ROWS = 500  # a drill-down lists this many of a figure's cases at once
+
+
+def drill_rows(ws: Any, numbers: list[str], limit: int | None = DRILL_ROWS) -> list[dict[str, Any]]:
+    """The cases behind a figure as short rows (number, status, category, owner, department), the first `limit`."""
+    from agent_console.store import kpi_facts
+
+    require_lead(ws)
+    return kpi_facts.case_briefs(ws.store.conn, numbers if limit is None else numbers[:limit])
+
+
 def grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:

@@ -94,3 +94,41 @@ async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_pa
         assert table.row_count == 3 and newest.id in screen.overdue_rows
     agent.close()
     boss.close()
+
+
+def test_drill_rows_keep_the_figure_order_and_stop_at_the_limit(tmp_path, clock) -> None:
+    from agent_console import lead
+
+    boss = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
+    cases = [boss.register(sample_case(facts=f"第{i}件")) for i in range(3)]
+    numbers = [c.number for c in reversed(cases)] + ["2699-XXX-999"]  # an unknown number is skipped
+    rows = lead.drill_rows(boss, numbers)
+    assert [r["number"] for r in rows] == numbers[:3]
+    assert rows[0]["owner"] == "lead-1" and rows[0]["department"] == "claims_dept"
+    assert [r["number"] for r in lead.drill_rows(boss, numbers, limit=2)] == numbers[:2]
+    boss.close()
+
+
+async def test_drill_down_lists_owner_and_department_and_says_when_it_is_partial(tmp_path, clock) -> None:
+    from textual.widgets import Static
+
+    from agent_console import lead
+    from agent_console.screens.lead import DrillDown
+
+    boss = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
+    cases = [boss.register(sample_case(facts=f"第{i}件")) for i in range(3)]
+    app = AgentConsoleApp(boss)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        original = lead.drill_rows
+        lead.drill_rows = lambda ws, numbers: original(ws, numbers, limit=2)
+        try:
+            app.push_screen(DrillDown("超时件数", [c.number for c in cases]))
+            await settle(pilot)
+        finally:
+            lead.drill_rows = original
+        table = app.screen.query_one("#drill", DataTable)
+        assert table.row_count == 2
+        assert [str(c) for c in table.get_row_at(0)][3:] == ["lead-1", "理赔部"]
+        assert "3" in str(app.screen.query_one(".panel-title", Static).render())
+    boss.close()

@@ -175,3 +175,17 @@ def satisfaction_recorded(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(case id, satisfaction JSON) of every callback with a recorded result: few rows next to the cases, so the
     caller keeps those of its period instead of sending every case id to SQLite."""
     return conn.execute("SELECT case_id, satisfaction FROM callbacks WHERE satisfaction IS NOT NULL").fetchall()
+
+
+def case_briefs(conn: sqlite3.Connection, numbers: list[str]) -> list[dict[str, Any]]:
+    """Short rows (id, number, status, category, owner, department) for case numbers, in the order given: what a
+    drill-down lists, read in a few queries instead of one full case per number."""
+    found: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i:i + 500]
+        cur = conn.execute("SELECT id, number, status, category, owner, department FROM cases"
+                           f" WHERE number IN ({','.join('?' * len(chunk))})", chunk)
+        names = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            found[r[1]] = dict(zip(names, r))
+    return [found[n] for n in numbers if n in found]
