@@ -114,6 +114,8 @@ def test_crash_before_the_centre_commits(centre, tmp_path, clock) -> None:
         def push(self, events: list) -> PushResult:
             raise CentralUnavailable("connection reset")
 
+        push_rows = push
+
     report = sync_once(me.store, DiesBeforeCommit(), me.lifecycle)  # type: ignore[arg-type]
     assert not report.online and me.store.outbox_count() == 6
     assert sync_once(me.store, centre.connect("me"), me.lifecycle).pushed == 6

@@ -384,6 +384,12 @@ class LocalStore:
             " JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
         return [_row_event(r) for r in rows]
 
+    def outbox_rows(self, limit: int) -> list[tuple[Any, ...]]:
+        """Like outbox_batch, but rows as stored (payload and flags still JSON text): the fast path for pushing."""
+        return self.conn.execute(
+            "SELECT e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags FROM outbox o"
+            " JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+
     def acknowledge(self, acked: list[str], refused: list[tuple[str, str]]) -> None:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self.transaction() as conn:
@@ -450,6 +456,11 @@ class LocalStore:
 def _event_row(e: Event) -> tuple[Any, ...]:
     return (e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
             json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
+
+
+def row_event(r: tuple[Any, ...]) -> Event:
+    """An event from a stored row (id, case_id, kind, actor, device, at, hlc, payload, flags)."""
+    return _row_event(r)
 
 
 def _row_event(r: tuple[Any, ...]) -> Event:

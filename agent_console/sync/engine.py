@@ -40,10 +40,10 @@ def cursor_key(central: Central) -> str:
 def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     report = SyncReport()
     while True:
-        events = store.outbox_batch(batch)
+        events = store.outbox_rows(batch)
         if not events:
             break
-        result = central.push(events)
+        result = central.push_rows(events)
         store.acknowledge(result.acknowledged, result.refused)
         report.pushed += len(result.accepted)
         report.refused.extend(result.refused)

@@ -72,10 +72,17 @@ class PostgresCentral:
         return Identity(row[0], row[1], tuple(row[2]))
 
     def push(self, events: list[Event]) -> PushResult:
-        payload = json.dumps([
-            {"id": e.id, "case_id": e.case_id, "kind": e.kind, "actor": e.actor, "device": e.device,
-             "at": e.at.isoformat(), "hlc": e.hlc, "payload": e.payload, "flags": e.flags} for e in events
-        ], ensure_ascii=False, default=str)
+        return self.push_rows([(e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
+                                json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
+                               for e in events])
+
+    def push_rows(self, rows: list[tuple]) -> PushResult:
+        """Push stored rows as they are: their payload is already JSON text, so it is spliced, not re-encoded."""
+        dumps = json.dumps
+        payload = "[" + ",".join(
+            f'{{"id":{dumps(r[0])},"case_id":{dumps(r[1])},"kind":{dumps(r[2])},"actor":{dumps(r[3])},'
+            f'"device":{dumps(r[4])},"at":{dumps(r[5])},"hlc":{dumps(r[6])},"payload":{r[7]},"flags":{r[8]}}}'
+            for r in rows) + "]"
         conn = self._connection()
         try:
             row = conn.execute("SELECT ac.push(%s::jsonb, %s)", (payload, MAX_DRIFT_MS)).fetchone()

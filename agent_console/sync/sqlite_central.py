@@ -92,6 +92,11 @@ class SqliteCentral:
             raise CentralUnavailable(f"{self.path}: {exc}") from exc
         return result
 
+    def push_rows(self, rows: list[tuple]) -> PushResult:
+        from agent_console.store.local import row_event
+
+        return self.push([row_event(r) for r in rows])
+
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
         teams = self._ident.teams
         try:
