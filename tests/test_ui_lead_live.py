@@ -132,3 +132,22 @@ async def test_drill_down_lists_owner_and_department_and_says_when_it_is_partial
         assert [str(c) for c in table.get_row_at(0)][3:] == ["lead-1", "理赔部"]
         assert "3" in str(app.screen.query_one(".panel-title", Static).render())
     boss.close()
+
+
+async def test_a_new_dissatisfaction_report_appears_without_waiting_for_the_full_refresh(tmp_path, clock) -> None:
+    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    case = agent.register(sample_case())
+    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
+    app = AgentConsoleApp(boss)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#escalations", DataTable).row_count == 0
+        agent.act(case.id, "dissatisfaction_reported", {"upset_since": clock().isoformat(), "note": ""})
+        screen._poll_escalations()  # what the 5-second timer runs
+        await settle(pilot)
+        assert cells(screen, case.id)[0] == case.number
+    agent.close()
+    boss.close()

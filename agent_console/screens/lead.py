@@ -92,6 +92,7 @@ class DrillDown(ModalScreen[None]):
 
 
 QUEUE_ROWS = 300  # rows of the overdue queue shown at once; `a` shows them all
+ESCALATION_POLL = 5.0  # seconds between looks for new dissatisfaction reports
 
 
 class LeadScreen(Screen):
@@ -160,6 +161,23 @@ class LeadScreen(Screen):
         self.refresh_all()
         self.set_interval(15, self.refresh_all)
         self.set_interval(1, self._tick)
+        self.set_interval(ESCALATION_POLL, self._poll_escalations)  # a report from a call shows within seconds
+
+    @work(thread=True, exclusive=True, group="lead-escalations", exit_on_error=False)
+    def _poll_escalations(self) -> None:
+        now = self.ws.now()
+        found = lead.escalations(self.ws, now)
+        self.app.call_from_thread(self._merge_escalations, found, now)
+
+    def _merge_escalations(self, found: list[dict[str, Any]], at: datetime) -> None:
+        """New or changed reports rebuild the table; otherwise only the figures behind the countdowns move."""
+        if not self.is_attached:
+            return
+        old = getattr(self, "escalation_rows", {})
+        if [(r["id"], r["acknowledged"]) for r in found] != [(k, r["acknowledged"]) for k, r in old.items()]:
+            self._escalations(found, at)
+        else:
+            self.escalation_rows, self.escalations_at = {r["id"]: r for r in found}, at
 
     def on_screen_resume(self) -> None:
         # the first resume comes with the push, right after on_mount loaded everything: do not load it twice
