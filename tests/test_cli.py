@@ -183,3 +183,12 @@ def test_settings_from_config_file_and_environment(capsys, tmp_path, monkeypatch
     assert (tmp_path / "fromfile.db").exists()
     assert case["deadlines"]["resolve"]["due"] == "2026-10-14T00:00:00+08:00"  # 10-13 is the 5th working day (override)
     assert case["deadlines"]["resolve"]["label"] == "Resolve"
+
+
+@pytest.mark.parametrize("command", [[], ["case"], ["case", "list"], ["demo"], ["import"], ["export"], ["calendar"],
+                                     ["check"], ["rebuild"], ["phrase"], ["callback"], ["sample"], ["sync"],
+                                     ["central"], ["report"]])
+def test_every_help_page_renders(capsys, command) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0 and "usage: agent-console" in capsys.readouterr().out

@@ -23,7 +23,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)
 
-    sample = sub.add_parser("sample", help="the monthly audit sample (at least 20 % of late cases)", parents=[common])
+    sample = sub.add_parser("sample", help="the monthly audit sample (at least 20 %% of late cases)", parents=[common])
     sample.add_argument("--month", required=True, metavar="YYYY-MM")
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("--owner", default="callback-team", help="who works the audit callbacks")
