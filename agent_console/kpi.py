@@ -141,11 +141,23 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
         "past_limit": _rate(past_limit, total),
     }
     # routed cases and their coordinators
-    routed = [r for r in rows if r["coord_due"] is not None or r["status"] in ("assigned", "investigating")]
-    in_time = [r["number"] for r in routed if not r["coord_missed"] and not (
-        (_dt(r["coord_stopped"]) and _dt(r["coord_due"]) and _dt(r["coord_stopped"]) > _dt(r["coord_due"])) or
-        (not r["coord_stopped"] and r["coord_due"] and now > _dt(r["coord_due"])))]
-    figures["response_rate"] = _rate(in_time, len(routed))
+    routed = 0
+    in_time = []
+    for r in rows:
+        coord_due_s, coord_stopped_s = r["coord_due"], r["coord_stopped"]
+        if coord_due_s is None and r["status"] not in ("assigned", "investigating"):
+            continue
+        routed += 1
+        if r["coord_missed"]:
+            continue
+        coord_due = fromiso(coord_due_s) if coord_due_s else None
+        if coord_stopped_s:
+            if coord_due is not None and fromiso(coord_stopped_s) > coord_due:
+                continue
+        elif coord_due is not None and now > coord_due:
+            continue
+        in_time.append(r["number"])
+    figures["response_rate"] = _rate(in_time, routed)
     ids = {r["id"]: r["number"] for r in rows}
     firsts: dict[str, datetime] = {}
     responses: dict[str, float] = {}
