@@ -4,7 +4,9 @@ Reading a month of 100,000 cases out of the wide `cases` rows (state JSON, list 
 answer and pause events for each costs over a second; the same figures read from `kpi_facts`, one short row per
 case ordered by receipt, take a fraction of that. The table is derived like the case projection: before each read,
 the cases with events after the stored watermark (events.seq) are recomputed from the projection and their events;
-with no watermark (a new or older database) everything is. Drop its rows and it is rebuilt. No Textual here.
+with no watermark (a new or older database) everything is. Drop its rows and it is rebuilt. (A projection
+rebuilt by `agent-console rebuild` without new events is not noticed; it folds to the same states anyway.)
+No Textual here.
 
 `case_facts` returns the same row keys as `kpi_queries.case_facts` plus `assigned_at` (first routing),
 `progress_at` (first progress note after it), `pauses` (JSON [[paused, resumed|null], …]) and, for closed cases
@@ -70,10 +72,10 @@ def refresh(conn: sqlite3.Connection, db_path: Path | str | None, resolve_clock:
                     writer.execute(f"DELETE FROM kpi_facts WHERE id IN ({marks})", chunk)
                     done += _store(writer, _rows(writer, resolve_clock, coordinator_clock, f"c.id IN ({marks})",
                                                  chunk, timing))
-            marks_ = [("kpi_facts_seq", str(top)), ("kpi_facts_shape", shape)]
+            stamps = [("kpi_facts_seq", str(top)), ("kpi_facts_shape", shape)]
             if timing is not None and last == 0:
-                marks_.append(("kpi_facts_calendar", calendar_key))
-            for key, value in marks_:
+                stamps.append(("kpi_facts_calendar", calendar_key))
+            for key, value in stamps:
                 writer.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                                (key, value))
         except BaseException:
