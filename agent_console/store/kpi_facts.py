@@ -4,8 +4,8 @@ Reading a month of 100,000 cases out of the wide `cases` rows (state JSON, list 
 answer and pause events for each costs over a second; the same figures read from `kpi_facts`, one short row per
 case ordered by receipt, take a fraction of that. The table is derived like the case projection: before each read,
 the cases with events after the stored watermark (events.seq) are recomputed from the projection and their events;
-with no watermark (a new or older database) everything is. Drop its rows and it is rebuilt. (A projection
-rebuilt by `agent-console rebuild` without new events is not noticed; it folds to the same states anyway.)
+with no watermark (a new or older database; delete the meta key kpi_facts_seq to force it) everything is. A
+projection rebuilt by `agent-console rebuild` without new events is not noticed: it folds to the same states anyway.
 No Textual here.
 
 `case_facts` returns the same row keys as `kpi_queries.case_facts` plus `assigned_at` (first routing),

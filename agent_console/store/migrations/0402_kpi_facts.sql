@@ -1,6 +1,6 @@
 -- What the KPIs need of each case, one narrow row ordered by receipt (store/kpi_facts.py). Derived like the case
--- projection: refreshed from the event log (events.seq watermark in meta) before every read; empty it and it is
--- rebuilt. Same columns as kpi_queries.case_facts returns, plus the routing, first answer and pauses.
+-- projection: refreshed from the event log (events.seq watermark in meta) before every read; delete the watermark
+-- (meta kpi_facts_seq) and it is rebuilt. Same columns as kpi_queries.case_facts, plus routing, first answer, pauses.
 -- (A short-lived 0401 draft of this table may exist in some databases: replace it.)
 DROP TABLE IF EXISTS kpi_facts;
 CREATE TABLE kpi_facts (
