@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from agent_console.store import kpi_facts
-from agent_console.store import kpi_queries as q
 
 
 @dataclass

@@ -19,7 +19,7 @@ from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.intake import NewCase, normalise
 from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
-from agent_console.core.models import CaseState, ClockTrack, ClockView
+from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary

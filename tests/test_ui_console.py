@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from agent_console.app import AgentConsoleApp

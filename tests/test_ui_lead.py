@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.case_detail import CaseDetailScreen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyperclip
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Static
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.action_forms import ActionForm

@@ -41,7 +41,7 @@ def event_times(conn: sqlite3.Connection, kinds: tuple[str, ...], case_ids: list
     if case_ids is not None:
         if not case_ids:
             return []
-        sql += f" AND case_id IN (SELECT value FROM json_each(?))"
+        sql += " AND case_id IN (SELECT value FROM json_each(?))"
         import json
 
         params.append(json.dumps(case_ids))
