@@ -2,7 +2,8 @@
 
 1. Cold start to an interactive open-cases screen on a 100,000-case database (a new process each time, headless),
    against a bare Textual app with one DataTable in the same run: the ratio.
-2. Search as you type on that database: from setting the search text to the table showing the result.
+2. Search as you type on that database: from the keystroke (or the input method's commit) to the end of the screen
+   update that shows the new rows (measured by wrapping the list's `_show` and the compositor's refresh).
 3. The countdown tick's cost with 1,000 open cases on screen, as a share of one core at one tick a second.
 
 Uses the 100,000-case database that scripts/bench_foundation.py builds (cached under /tmp).
@@ -11,6 +12,7 @@ Uses the 100,000-case database that scripts/bench_foundation.py builds (cached u
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +31,7 @@ t0 = float(sys.argv[1])
 from agent_console.config import load_settings
 from agent_console.workspace import Workspace
 from agent_console.app import AgentConsoleApp
-from textual.widgets import DataTable
+from agent_console.widgets.case_table import CaseTable
 ws = Workspace(load_settings(db=sys.argv[2], agent="me", demo_on_first_run=False))
 app = AgentConsoleApp(ws)
 async def main():
@@ -38,7 +40,7 @@ async def main():
             await pilot.pause()
             screen = app.screen
             tables = screen.query("#cases")
-            if tables and tables.first(DataTable).row_count:
+            if tables and tables.first(CaseTable).row_count:
                 break
         print(time.time() - t0)
 asyncio.run(main())
@@ -72,27 +74,57 @@ def cold(code: str, *args: str) -> float:
 
 
 async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, int]:
-    from textual.widgets import DataTable, Input
+    from textual.screen import Screen
+    from textual.widgets import Input
 
     from agent_console.app import AgentConsoleApp
     from agent_console.config import load_settings
+    from agent_console.screens.cases import CasesScreen
     from agent_console.workspace import Workspace
 
+    # Instrumentation (this script only): when the list got its rows, and the end of the first screen update after
+    # that (the compositor has written the new table to the terminal).
+    marks: dict[str, float] = {}
+    show, paint = CasesScreen._show, Screen._compositor_refresh
+
+    def timed_show(self, rows, now):  # type: ignore[no-untyped-def]
+        show(self, rows, now)
+        marks["shown"] = time.perf_counter()
+
+    def timed_paint(self):  # type: ignore[no-untyped-def]
+        paint(self)
+        if "shown" in marks and "painted" not in marks:
+            marks["painted"] = time.perf_counter()
+
+    CasesScreen._show, Screen._compositor_refresh = timed_show, timed_paint  # type: ignore[method-assign]
+    # What an agent types: Chinese arrives from the input method one committed word at a time, digits key by key.
+    steps: list[tuple[str, str]] = [("ime", "理"), ("ime", "理赔"), ("ime", "理赔材"), ("ime", "理赔材料"), ("ime", ""),
+                                    *[("key", k) for k in "170123"], ("ime", ""),
+                                    *[("key", k) for k in "2611-"], ("ime", ""),
+                                    ("ime", "定损金额"), ("ime", "王"), ("ime", "")]
     ws = Workspace(load_settings(db=db, agent="me", demo_on_first_run=False))
     app = AgentConsoleApp(ws)
     latencies = []
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        screen = app.screen
-        search = screen.query_one("#search", Input)
-        for text in ["理", "理赔", "理赔材", "1701", "170123", "2611-", "定损金额", "王", ""]:
-            t0 = time.perf_counter()
-            search.value = text
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            latencies.append(time.perf_counter() - t0)
+        await pilot.pause()
+        search = app.screen.query_one("#search", Input)
+        search.focus()
+        await pilot.pause()
+        for _ in range(3):
+            for how, text in steps:
+                marks.clear()
+                t0 = time.perf_counter()
+                if how == "ime":
+                    search.value = text
+                else:
+                    await pilot.press(text)
+                while "painted" not in marks and time.perf_counter() - t0 < 5:
+                    await asyncio.sleep(0.001)
+                latencies.append(marks.get("painted", time.perf_counter()) - t0)
+                await pilot.pause()
+    CasesScreen._show, Screen._compositor_refresh = show, paint  # type: ignore[method-assign]
     ws.close()
     ws = Workspace(load_settings(db=tick_db, agent="me", demo_on_first_run=False))
     app = AgentConsoleApp(ws)
@@ -101,7 +133,7 @@ async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, 
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
-        rows = screen.query_one("#cases", DataTable).row_count
+        rows = screen.query_one("#cases").row_count
         t0 = time.process_time()
         for _ in range(20):
             screen.tick()
@@ -134,8 +166,12 @@ def main() -> None:
     print(f"cold start to an interactive open-cases screen on 100,000 cases: {console:.2f} s; bare Textual app "
           f"{bare:.2f} s -> ratio {console / bare:.1f}x")
     latencies, per_tick, rows = asyncio.run(search_and_tick(db, tick_database()))
-    print(f"search as you type on 100,000 cases: median {statistics.median(latencies) * 1e3:.0f} ms, worst "
-          f"{max(latencies) * 1e3:.0f} ms from keystroke to table")
+    if os.environ.get("BENCH_VERBOSE"):
+        print([round(x * 1e3) for x in latencies])
+    q = statistics.quantiles(latencies, n=20)
+    print(f"search as you type on 100,000 cases ({len(latencies)} keystrokes): median "
+          f"{statistics.median(latencies) * 1e3:.0f} ms, p95 {q[-1] * 1e3:.0f} ms, worst {max(latencies) * 1e3:.0f} ms "
+          f"from the keystroke to the new table on screen")
     print(f"countdown tick with {rows:,} open cases on screen: {per_tick * 1e3:.1f} ms CPU per tick -> "
           f"{per_tick * 100:.1f} % of one core at one tick a second")
 

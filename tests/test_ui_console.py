@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.action_forms import ActionForm
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
+from agent_console.widgets.case_table import CaseTable
 from tests.conftest import make_workspace, sample_case
 
 SIZE = (140, 45)
@@ -23,7 +24,7 @@ async def settle(pilot, times: int = 3) -> None:
 
 
 def table_numbers(app) -> list[str]:
-    table = app.screen.query_one("#cases", DataTable)
+    table = app.screen.query_one("#cases", CaseTable)
     return [table.get_row_at(i)[0] for i in range(table.row_count)]
 
 
@@ -36,7 +37,7 @@ async def test_open_cases_sorted_masked_filtered_and_searched(ws, clock) -> None
         await settle(pilot)
         assert isinstance(app.screen, CasesScreen)
         assert table_numbers(app) == [late.number, fresh.number]  # the breached one first
-        row = app.screen.query_one("#cases", DataTable).get_row_at(0)
+        row = app.screen.query_one("#cases", CaseTable).get_row_at(0)
         assert "170****6666" in row[3] and "17055556666" not in " ".join(map(str, row))
         assert "超时" in str(row[5])
         await pilot.press("o")  # overdue only
@@ -62,7 +63,7 @@ async def test_countdown_ticks_without_moving_the_cursor(ws, clock) -> None:
     app = AgentConsoleApp(ws)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#cases", DataTable)
+        table = app.screen.query_one("#cases", CaseTable)
         await pilot.press("down")
         before = str(table.get_row_at(1)[5])
         clock.advance(hours=5)
@@ -197,8 +198,8 @@ async def test_english_labels(tmp_path, clock) -> None:
     app = AgentConsoleApp(ws)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#cases", DataTable)
-        assert [c.label.plain for c in table.columns.values()][:2] == ["Number", "Status"]
+        table = app.screen.query_one("#cases", CaseTable)
+        assert [c.label for c in table.columns][:2] == ["Number", "Status"]
         assert table.get_row_at(0)[1] == "Accepted"
     ws.close()
 

@@ -14,9 +14,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 from agent_console.workspace import StoreError
@@ -24,6 +25,7 @@ from agent_console.workspace import StoreError
 BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
               "met": "dim", "missed": "dim red"}
 COLUMNS = ("number", "status", "category", "caller", "clock", "left", "due")
+MAX_WIDTH = {"category": 16, "caller": 26, "clock": 16}
 
 
 class CasesScreen(UsesWorkspace, Screen):
@@ -57,10 +59,8 @@ class CasesScreen(UsesWorkspace, Screen):
         yield Static(id="status-line")
         yield Input(placeholder=t("keys.search") + "：编号 / 电话 / 姓名 / 内容" if self.ws.settings.lang == "zh"
                     else "Search: number / phone / name / text", id="search")
-        table = DataTable(id="cases", cursor_type="row", zebra_stripes=True)
-        for col in COLUMNS:
-            table.add_column(t(f"cols.{col}"), key=col)
-        yield table
+        yield CaseTable([Column(col, t(f"cols.{col}"), MAX_WIDTH.get(col, 40), shrink=col in MAX_WIDTH)
+                         for col in COLUMNS], id="cases")
         try:
             from agent_console.widgets.sync_status import SyncStatus
         except ImportError:
@@ -70,7 +70,7 @@ class CasesScreen(UsesWorkspace, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#cases", DataTable).focus()
+        self.query_one("#cases", CaseTable).focus()
         self.load()
         self.set_interval(1.0, self.tick)
 
@@ -89,21 +89,16 @@ class CasesScreen(UsesWorkspace, Screen):
         self.app.call_from_thread(self._show, rows, now)
 
     def _show(self, rows: list[CaseRow], now: datetime) -> None:
-        table = self.query_one("#cases", DataTable)
-        keep = None
-        if table.row_count and table.cursor_row is not None and table.cursor_row < table.row_count:
-            keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        table.clear()
         self._shown.clear()
         self.rows = {r.id: r for r in rows}
         memo: dict[Any, Any] = {}
+        lines = []
         for row in rows:
             cells = self._cells(row, now, memo)
-            table.add_row(*(cells[c] for c in COLUMNS), key=row.id)
+            lines.append((row.id, [cells[c] for c in COLUMNS]))
             for col in ("clock", "left", "due"):
                 self._shown[(row.id, col)] = str(cells[col])
-        if keep in self.rows:
-            table.move_cursor(row=table.get_row_index(keep))
+        self.query_one("#cases", CaseTable).set_rows(lines)  # the cursor stays on the same case
         self._status(len(rows))
 
     def _cells(self, row: CaseRow, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
@@ -137,8 +132,9 @@ class CasesScreen(UsesWorkspace, Screen):
         if f.text:
             parts.append(f"“{f.text}”")
         parts.append(f"{count}" if count < 300 else t("app.capped", count=count))
+        # one line high in app.tcss, so no layout pass: a search keystroke repaints the line and the table only
         self.query_one("#status-line", Static).update(" · ".join(parts) if count else
-                                                      " · ".join(parts[:-1] + [t("app.no_cases")]))
+                                                      " · ".join(parts[:-1] + [t("app.no_cases")]), layout=False)
 
     def _label(self, kind: str, value: str) -> str:
         ws, t = self.ws, self.app.t
@@ -154,7 +150,7 @@ class CasesScreen(UsesWorkspace, Screen):
         """Rewrite only the countdown cells whose text changed; the cursor and scroll stay where they are."""
         if not self.rows or not self.is_current:
             return
-        table = self.query_one("#cases", DataTable)
+        table = self.query_one("#cases", CaseTable)
         now = self.ws.now()
         memo: dict[Any, Any] = {}
         for case_id, row in self.rows.items():
@@ -167,23 +163,19 @@ class CasesScreen(UsesWorkspace, Screen):
 
     # -- keys -------------------------------------------------------------------------------------------------
     def action_open_case(self) -> None:
-        table = self.query_one("#cases", DataTable)
-        if not table.row_count:
-            return
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = self.query_one("#cases", CaseTable).cursor_key
         if key:
             self.app.open_case(key)
 
-    @on(DataTable.RowSelected, "#cases")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.open_case(event.row_key.value)
+    @on(CaseTable.RowSelected, "#cases")
+    def _selected(self, event: CaseTable.RowSelected) -> None:
+        self.app.open_case(event.key)
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
     def action_leave_search(self) -> None:
-        self.query_one("#cases", DataTable).focus()
+        self.query_one("#cases", CaseTable).focus()
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
@@ -194,7 +186,7 @@ class CasesScreen(UsesWorkspace, Screen):
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
-        self.query_one("#cases", DataTable).focus()
+        self.query_one("#cases", CaseTable).focus()
 
     def action_horizon(self, horizon: str) -> None:
         self.filter.horizon = horizon

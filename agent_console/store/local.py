@@ -51,7 +51,6 @@ class CaseQuery:
     received_from: datetime | None = None
     received_to: datetime | None = None
     limit: int | None = None
-    offset: int = 0
 
 
 def _utc(dt: datetime) -> str:
@@ -335,13 +334,20 @@ class LocalStore:
                     like = "%" + term.replace("%", "").replace("_", "") + "%"
                     where.append("(c.number LIKE ? OR c.name LIKE ? OR c.phone_digits LIKE ? OR c.doc LIKE ?)")
                     params.extend([like] * 4)
-        sql = f"SELECT {columns} FROM cases c"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY c.next_due IS NULL, c.next_due, c.received_at DESC"
-        if q.limit:
-            sql += " LIMIT ? OFFSET ?"
-            params.extend([q.limit, q.offset])
+        sql = f"SELECT {columns} FROM cases c WHERE " + " AND ".join(where or ["1"])
+        if not q.limit:
+            return self._rows(sql + " ORDER BY c.next_due IS NULL, c.next_due, c.received_at DESC", params)
+        # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order and stops at the
+        # limit, where the single query sorted every matching row (with its JSON) first — the search-as-you-type
+        # path, where a one-character term matches thousands of an agent's open cases.
+        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC LIMIT ?",
+                          [*params, q.limit])
+        if len(rows) < q.limit:
+            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC LIMIT ?",
+                               [*params, q.limit - len(rows)])
+        return rows
+
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
