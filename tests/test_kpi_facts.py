@@ -112,17 +112,18 @@ def test_handling_times_are_stored_per_closed_case_and_follow_the_calendar(ws, c
     def timing(key_value):
         def t(received, done, pauses):
             seen.append(pauses)
-            return key_value, key_value * 2
+            return key_value, key_value * 2, key_value > 2
         return t
 
     def read(key_value, key):
         rows = kpi_facts.case_facts(ws.store.conn, *SPAN, {}, "resolve", "coordinator_update", ws.store.path,
                                     timing(key_value), key)
-        return {r["id"]: (r["handling_calendar_s"], r["handling_working_s"]) for r in rows}
+        return {r["id"]: (r["handling_calendar_s"], r["handling_working_s"],
+                          bool(r["flags"] & kpi_facts.NINE_DAY)) for r in rows}
 
     first = read(1.0, "cal-a")
-    assert first[paused.id] == (1.0, 2.0) and first[closed.id] == (1.0, 2.0)
-    assert first[routed.id] == (None, None)  # still open
+    assert first[paused.id] == (1.0, 2.0, False) and first[closed.id] == (1.0, 2.0, False)
+    assert first[routed.id] == (None, None, False)  # still open
     assert any(len(p) == 1 and p[0][1] is not None for p in seen)  # the pause reached the timing, resumed
-    assert read(5.0, "cal-a")[paused.id] == (1.0, 2.0)  # same calendar: kept, not recomputed
-    assert read(5.0, "cal-b")[paused.id] == (5.0, 10.0)  # another calendar: recomputed
+    assert read(5.0, "cal-a")[paused.id] == (1.0, 2.0, False)  # same calendar: kept, not recomputed
+    assert read(5.0, "cal-b")[paused.id] == (5.0, 10.0, True)  # another calendar: recomputed

@@ -10,7 +10,10 @@ No Textual here.
 
 `case_facts` returns the same row keys as `kpi_queries.case_facts` plus `assigned_at` (first routing),
 `progress_at` (first progress note after it), `pauses` (JSON [[paused, resumed|null], …]) and, for closed cases
-when the caller passes its calendar's `timing`, `handling_calendar_s` / `handling_working_s` (paused time out).
+when the caller passes its calendar's `timing`, `handling_calendar_s` / `handling_working_s` (paused time out);
+plus what each case contributes to the KPIs, worked out when its row is built (`flags`, `late_from_us`,
+`coord_ok_until_us`, `response_s`: see `derive`). `summary` reads a period's figures from those in a few aggregate
+scans of one narrow index (migration 0404), "now" applied in SQL to the few facts that depend on it.
 """
 
 from __future__ import annotations
@@ -18,17 +21,32 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 COLUMNS = ("received_at", "id", "number", "status", "is_open", "owner", "team", "department", "category",
            "closed_at", "resolve_due", "resolve_stopped", "resolve_paused", "coord_due", "coord_stopped",
            "coord_missed", "escalated_from", "causes", "outcome", "assigned_at", "progress_at", "pauses",
-           "handling_calendar_s", "handling_working_s")
-# (received, closed, pauses) -> (calendar seconds, working seconds) of handling, paused time taken out. The store
-# knows no calendar: the caller passes this with a key naming its calendar, so a changed calendar recomputes all.
-Timing = Callable[[datetime, datetime, list[tuple[datetime, datetime | None]]], tuple[float, float]]
+           "handling_calendar_s", "handling_working_s", "flags", "late_from_us", "coord_ok_until_us", "response_s")
+# (received, closed, pauses) -> (calendar seconds, working seconds) of handling, paused time taken out, and whether
+# it was closed before the end of the 9th calendar day after the day of receipt. The store knows no calendar: the
+# caller passes this with a key naming its calendar, so a changed calendar recomputes all.
+Timing = Callable[[datetime, datetime, list[tuple[datetime, datetime | None]]], tuple[float, float, bool]]
+
+# The bits of kpi_facts.flags: facts about a case that do not depend on when the KPIs are read (kpi.py defines
+# the figures built from them). NINE_DAY is known only with a calendar: trust it only where handling_working_s is.
+ESCALATED = 1  # an escalation of an earlier case (counts 2)
+ON_TIME = 2  # closed or archived, its resolution clock stopped by its due
+LATE = 4  # its resolution clock stopped after its due (a running one: late_from_us)
+CLOSED = 8  # has a closing time
+NINE_DAY = 16  # closed before the end of the 9th calendar day after receipt
+ROUTED = 32  # has a coordinator clock, or is with a department (assigned / investigating)
+COORD_IN_TIME = 64  # routed, no missed cycle, its clock stopped in time or has no due (running: coord_ok_until_us)
+ASSIGNED = 128  # routed to a department at some point
+RESPONDED = 256  # and answered with a progress note after that (response_s)
+_STORED = 1 << 30  # only while reading (summary): the row's handling time is stored
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIMELINE_KINDS = ("assigned", "progress_noted", "paused", "resumed")
 FULL_REBUILD = 20_000  # more changed cases than this: one pass over everything beats chunked lookups
 
@@ -120,13 +138,60 @@ def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params
                     pauses.append([at, None])
             elif kind == "resumed" and pauses and pauses[-1][1] is None:
                 pauses[-1][1] = at
-        handling: tuple[float | None, float | None] = (None, None)
-        if timing is not None and row[9]:  # closed: how long it took, paused time taken out
-            fromiso = datetime.fromisoformat
-            spans = [(fromiso(a), fromiso(b) if b else None) for a, b in pauses]  # type: ignore[arg-type]
-            handling = timing(fromiso(row[0]), fromiso(row[9]), spans)
-        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None, *handling))
+        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None,
+                    *derive(row, assigned, progress, pauses, timing)))
     return out
+
+
+def _us(at: datetime) -> int:
+    """Microseconds since the epoch: exact, and comparable whatever offset the text was written with."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def derive(row: tuple[Any, ...], assigned: str | None, progress: str | None, pauses: list[list[str | None]],
+           timing: Timing | None) -> tuple[float | None, float | None, int, int | None, int | None, float | None]:
+    """(handling_calendar_s, handling_working_s, flags, late_from_us, coord_ok_until_us, response_s) of one case
+    from its projection row (the first 19 COLUMNS) and its timeline, as kpi.py's definitions read them."""
+    fromiso = datetime.fromisoformat
+    status, closed_at, escalated_from = row[3], row[9], row[16]
+    due_s, stopped_s, paused_s, coord_due_s, coord_stopped_s, coord_missed = row[10:16]
+    flags = ESCALATED if escalated_from else 0
+    due = fromiso(due_s) if due_s else None
+    stopped = fromiso(stopped_s) if stopped_s else None
+    late_from = coord_until = None
+    if stopped is not None and due is not None:
+        if stopped <= due:
+            flags |= ON_TIME if status in ("closed", "archived") else 0
+        else:
+            flags |= LATE
+    elif stopped is None and due is not None and paused_s is None:
+        late_from = _us(due)  # late once now > due
+    if coord_due_s is not None or status in ("assigned", "investigating"):
+        flags |= ROUTED
+        if not coord_missed:
+            coord_due = fromiso(coord_due_s) if coord_due_s else None
+            if coord_stopped_s:
+                if coord_due is None or fromiso(coord_stopped_s) <= coord_due:
+                    flags |= COORD_IN_TIME
+            elif coord_due is None:
+                flags |= COORD_IN_TIME
+            else:
+                coord_until = _us(coord_due)  # in time while now <= due
+    response = None
+    if assigned:
+        flags |= ASSIGNED
+        if progress:
+            flags |= RESPONDED
+            response = (fromiso(progress) - fromiso(assigned)).total_seconds()
+    handling: tuple[float | None, float | None] = (None, None)
+    if closed_at:
+        flags |= CLOSED
+        if timing is not None:  # how long it took, paused time taken out; and the 9-day rule
+            spans = [(fromiso(a), fromiso(b) if b else None) for a, b in pauses]  # type: ignore[arg-type]
+            calendar_s, working_s, nine_day = timing(fromiso(row[0]), fromiso(closed_at), spans)
+            handling = (calendar_s, working_s)
+            flags |= NINE_DAY if nine_day else 0
+    return (*handling, flags, late_from, coord_until, response)
 
 
 def _store(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
@@ -147,6 +212,78 @@ def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str
             params.append(filters[column])
     cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM kpi_facts WHERE {' AND '.join(where)}", params)
     return [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
+
+
+SEP = "\x1f"  # joins case numbers in group_concat: a control character no case number holds
+
+
+def _period(start: str, end: str, filters: dict[str, Any], prefix: str = "") -> tuple[str, list[Any]]:
+    where = [f"{prefix}received_at >= ?", f"{prefix}received_at < ?"]
+    params: list[Any] = [start, end]
+    for column in ("team", "owner", "department", "category"):
+        if filters.get(column):
+            where.append(f"{prefix}{column} = ?")
+            params.append(filters[column])
+    return " AND ".join(where), params
+
+
+def _numbers(joined: str | None) -> list[str]:
+    # the scan runs in number order, so this sort only confirms it (linear on sorted input); it keeps the lists
+    # sorted whatever order SQLite happens to aggregate in
+    return sorted(joined.split(SEP)) if joined else []
+
+
+def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A period's KPI material (cases received in [start, end), UTC ISO, matching the filters), read after `refresh`:
+
+    - sorted case numbers: `numbers` (all) and those `escalated`, `on_time`, `nine_day`, `late` (past the
+      resolution due at `now`), `in_time` (routed, the coordinator in time at `now`), `responded`, `closed`;
+    - `groups`: per (category, owner, department): cases, escalated, late, routed, assigned, the sum of response_s
+      over those responded, and how many closed cases have a stored handling time with the sums of those times;
+    - `unhandled`: (number, received_at, closed_at, pauses) of closed cases whose row was built without a calendar
+      (no handling time, no 9-day fact): the caller works those out;
+    - `causes`: (causes JSON, cases) per distinct cause list;
+    - `satisfaction`: (number, outcome_view, attitude, professionalism, timeliness) per recorded follow-up.
+    """
+    now_us = _us(now)
+    where, params = _period(start, end, filters)
+    late = f"(flags & {LATE} OR late_from_us < {now_us})"
+    stored = f"(flags & {CLOSED} AND handling_working_s IS NOT NULL)"
+    # "now" folded into the bits: the rows sorted by number are just (number, bits), the cheapest sort
+    bits = (f"flags | CASE WHEN late_from_us < {now_us} THEN {LATE} ELSE 0 END"
+            f" | CASE WHEN coord_ok_until_us >= {now_us} THEN {COORD_IN_TIME} ELSE 0 END"
+            f" | CASE WHEN handling_working_s IS NULL THEN 0 ELSE {_STORED} END")
+    lists = {"escalated": f"f & {ESCALATED}", "on_time": f"f & {ON_TIME}", "late": f"f & {LATE}",
+             "nine_day": f"f & {NINE_DAY} AND f & {_STORED}", "in_time": f"f & {ROUTED} AND f & {COORD_IN_TIME}",
+             "responded": f"f & {RESPONDED}", "closed": f"f & {CLOSED}"}
+    # one scan in number order (its ORDER BY keeps the subquery from being flattened into the aggregate)
+    row = conn.execute(
+        "SELECT group_concat(number, char(31)), "
+        + ", ".join(f"group_concat(number, char(31)) FILTER (WHERE {c})" for c in lists.values())
+        + f" FROM (SELECT number, {bits} AS f FROM kpi_facts WHERE {where} ORDER BY number)", params).fetchone()
+    out: dict[str, Any] = {"numbers": _numbers(row[0])} | {k: _numbers(v) for k, v in zip(lists, row[1:])}
+    out["groups"] = conn.execute(
+        f"SELECT category, owner, department, count(*), count(*) FILTER (WHERE flags & {ESCALATED}),"
+        f" count(*) FILTER (WHERE {late}), count(*) FILTER (WHERE flags & {ROUTED}),"
+        f" count(*) FILTER (WHERE flags & {ASSIGNED}), total(response_s) FILTER (WHERE flags & {RESPONDED}),"
+        f" count(*) FILTER (WHERE {stored}), total(handling_calendar_s) FILTER (WHERE {stored}),"
+        f" total(handling_working_s) FILTER (WHERE {stored}), count(*) FILTER (WHERE flags & {CLOSED})"
+        f" FROM kpi_facts WHERE {where} GROUP BY 1, 2, 3", params).fetchall()
+    unhandled = sum(g[12] - g[9] for g in out["groups"])
+    out["unhandled"] = conn.execute(
+        f"SELECT number, received_at, closed_at, pauses FROM kpi_facts WHERE {where} AND flags & {CLOSED}"
+        " AND handling_working_s IS NULL", params).fetchall() if unhandled else []
+    out["causes"] = conn.execute(
+        f"SELECT causes, count(*) FROM kpi_facts WHERE {where} AND causes IS NOT NULL AND causes != '[]'"
+        " GROUP BY causes", params).fetchall()
+    joined_where, joined_params = _period(start, end, filters, "f.")
+    # from the few recorded follow-ups to their cases (CROSS JOIN keeps that order), not the other way round
+    out["satisfaction"] = conn.execute(
+        "SELECT f.number, json_extract(cb.satisfaction, '$.outcome_view'), json_extract(cb.satisfaction,"
+        " '$.attitude'), json_extract(cb.satisfaction, '$.professionalism'), json_extract(cb.satisfaction,"
+        " '$.timeliness') FROM callbacks cb CROSS JOIN kpi_facts f ON f.id = cb.case_id"
+        f" WHERE cb.satisfaction IS NOT NULL AND {joined_where}", joined_params).fetchall()
+    return out
 
 
 def overdue_spans(conn: sqlite3.Connection, since: str, teams: list[str] | None) -> list[tuple[str, str | None]]:
