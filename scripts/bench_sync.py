@@ -79,11 +79,11 @@ def main() -> None:
     rss_before = rss_mb()
     central_a = pg.PostgresCentral(pg.with_login(url, "bench_a"))
     t0 = time.perf_counter()
-    pushed = push(a.store, central_a, batch=2000)
+    pushed = push(a.store, central_a)  # the batch sizes sync_once uses
     push_s = time.perf_counter() - t0
     central_b = pg.PostgresCentral(pg.with_login(url, "bench_b"))
     t0 = time.perf_counter()
-    pulled = pull(b.store, central_b, b.lifecycle, batch=5000)
+    pulled = pull(b.store, central_b, b.lifecycle)
     pull_s = time.perf_counter() - t0
     rss_after = rss_mb()
     for i in range(10):

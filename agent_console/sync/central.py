@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,6 +34,23 @@ class PushResult:
         return self.accepted + self.duplicates
 
 
+@dataclass(frozen=True)
+class PulledPage:
+    """A page of the centre's events after a cursor, as one JSON array of rows
+    [seq, id, case_id, kind, actor, device, at (ISO-8601), hlc, payload (object), flags (list)] in seq order."""
+
+    text: str
+    count: int
+    last_seq: int  # the cursor after this page
+
+
+def page_events(page: PulledPage) -> list[tuple[int, Event]]:
+    """A pulled page as (seq, event) pairs (the stores read the JSON text directly; this is for everyone else)."""
+    from agent_console.store.local import event_from_page_row
+
+    return [(r[0], event_from_page_row(r)) for r in json.loads(page.text)]
+
+
 class Central(Protocol):
     url: str
 
@@ -40,7 +58,10 @@ class Central(Protocol):
 
     def push(self, events: list[Event]) -> PushResult: ...
 
-    def push_rows(self, rows: list[tuple]) -> PushResult: ...
+    def push_rows(self, rows: list[tuple]) -> PushResult:
+        """Outbox rows as stored: (local seq, id, case_id, kind, actor, device, at, hlc, payload JSON, flags JSON)."""
+
+    def pull_page(self, after: int, limit: int) -> PulledPage: ...
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]: ...
 

@@ -39,17 +39,19 @@ def cursor_key(central: Central) -> str:
 
 def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     report = SyncReport()
+    after = None
     while True:
-        events = store.outbox_rows(batch)
-        if not events:
+        rows = store.outbox_rows(batch, after)
+        if not rows:
             break
-        result = central.push_rows(events)
+        result = central.push_rows(rows)
         store.acknowledge(result.acknowledged, result.refused)
         report.pushed += len(result.accepted)
         report.refused.extend(result.refused)
         report.skew_ms = max(report.skew_ms, result.skew_ms)
-        if len(events) < batch:
+        if len(rows) < batch:
             break
+        after = rows[-1][0]
     return report
 
 
@@ -58,21 +60,31 @@ def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000) -> int
     pulled = 0
     while True:
         cursor = int(store.meta(key) or 0)
-        page = central.pull(cursor, batch)
-        if not page:
+        page = central.pull_page(cursor, batch)
+        if not page.count:
             break
-        events = [e for _, e in page]
-        for e in events:
-            try:
-                store.hlc.receive(e.hlc)
-            except ClockSkew:
-                pass  # the centre flagged it already; we keep our own clock sane
-        store.ingest(events, lifecycle, meta={key: str(page[-1][0])})
-        pulled += len(page)
-        if len(page) < batch:
+        done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)})
+        receive_stamps(store.hlc, done.stamps)
+        pulled += page.count
+        if page.count < batch:
             break
     store.set_meta("hlc_last", store.hlc.last)
     return pulled
+
+
+def receive_stamps(clock: Any, stamps: list[str]) -> None:
+    """Fold a page's stamps into our clock: receiving the latest is the same as receiving each, unless it is too far
+    ahead (the centre flagged it already; we keep our own clock sane and take the others one by one)."""
+    if not stamps:
+        return
+    try:
+        clock.receive(max(stamps))
+    except ClockSkew:
+        for stamp in stamps:
+            try:
+                clock.receive(stamp)
+            except ClockSkew:
+                pass
 
 
 def remember_identity(store: Any, central: Central) -> None:

@@ -1,4 +1,5 @@
-"""The central store in PostgreSQL (psycopg 3): install, add users, push through ac.push(), pull under RLS."""
+"""The central store in PostgreSQL (psycopg 3): install, add users, push (COPY into a stage, then ac.push_staged()),
+pull pages under row-level security."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import psycopg
 from psycopg import sql
 
 from agent_console.core.events import Event
-from agent_console.sync.central import MAX_DRIFT_MS, CentralUnavailable, Identity, PushResult
+from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
+                                        page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
 
@@ -50,11 +52,15 @@ class PostgresCentral:
         self.url = url
         self._timeout = connect_timeout
         self._conn: psycopg.Connection | None = None
+        self._staged: psycopg.Connection | None = None  # the connection whose session has its push stage
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
             try:
                 self._conn = psycopg.connect(self.url, connect_timeout=self._timeout)
+                # times travel as ISO text in pulled pages: in UTC, as every console records them
+                self._conn.execute("SET TIME ZONE 'UTC'")
+                self._conn.commit()
             except psycopg.OperationalError as exc:
                 raise CentralUnavailable(str(exc).strip().splitlines()[0]) from exc
         return self._conn
@@ -71,21 +77,25 @@ class PostgresCentral:
         return Identity(row[0], row[1], tuple(row[2]))
 
     def push(self, events: list[Event]) -> PushResult:
-        return self.push_rows([(e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
+        return self.push_rows([(i, e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
                                 json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
-                               for e in events])
+                               for i, e in enumerate(events)])
 
     def push_rows(self, rows: list[tuple]) -> PushResult:
-        """Push stored rows as they are: their payload is already JSON text, so it is spliced, not re-encoded."""
-        dumps = json.dumps
-        payload = "[" + ",".join(
-            f'{{"id":{dumps(r[0])},"case_id":{dumps(r[1])},"kind":{dumps(r[2])},"actor":{dumps(r[3])},'
-            f'"device":{dumps(r[4])},"at":{dumps(r[5])},"hlc":{dumps(r[6])},"payload":{r[7]},"flags":{r[8]}}}'
-            for r in rows) + "]"
+        """Push outbox rows as stored (local seq, id, …, payload and flags still JSON text): COPY them into this session's stage, then
+        one ac.push_staged() call classifies, numbers and records the batch and names what it did not accept."""
         conn = self._connection()
         try:
-            row = conn.execute("SELECT ac.push(%s::jsonb, %s)", (payload, MAX_DRIFT_MS)).fetchone()
+            if self._staged is not conn:
+                conn.execute("SELECT ac.push_stage()")  # once per session: the stage is a temporary table
+            with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload,"
+                                    " flags) FROM STDIN") as copy:
+                write = copy.write_row
+                for r in rows:  # (local seq, id, …): the local order is the order the centre numbers them in
+                    write(r)
+            row = conn.execute("SELECT ac.push_staged(%s)", (MAX_DRIFT_MS,)).fetchone()
             conn.commit()
+            self._staged = conn  # only now: a rolled-back transaction takes the new stage with it
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop()
             raise CentralUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost") \
@@ -94,23 +104,33 @@ class PostgresCentral:
             conn.rollback()
             raise
         answer = row[0]
-        return PushResult(answer["accepted"], answer["duplicates"], [tuple(r) for r in answer["refused"]],
-                          int(answer["skew_ms"] or 0))
+        duplicates = answer["duplicates"]
+        refused = [(r[0], r[1]) for r in answer["refused"]]
+        # the centre names only what it did not accept (short lists); everything else sent was recorded
+        accepted = _accepted([r[1] for r in rows], duplicates, refused)
+        if len(accepted) != answer["accepted_count"]:  # never acknowledge on an answer that does not add up
+            raise RuntimeError(f"the centre recorded {answer['accepted_count']} events, expected {len(accepted)}")
+        return PushResult(accepted, duplicates, refused, int(answer["skew_ms"] or 0))
 
-    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+    def pull_page(self, after: int, limit: int) -> PulledPage:
+        """The next page after the cursor as one JSON text, built by the server (row-level security applies): no
+        per-row fetching or decoding here; the local store reads the page in one pass."""
         conn = self._connection()
         try:
-            rows = conn.execute(
-                "SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM ac.events"
-                " WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit)).fetchall()
+            text, count, last = conn.execute(
+                "SELECT coalesce(json_agg(json_build_array(seq, id, case_id, kind, actor, device, at, hlc, payload,"
+                " flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %s)"
+                " FROM (SELECT * FROM ac.events WHERE seq > %s ORDER BY seq LIMIT %s) e",
+                (after, after, limit)).fetchone()
             conn.commit()
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop()
             raise CentralUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost") \
                 from exc
-        return [(r[0], Event.model_construct(id=r[1], case_id=r[2], kind=r[3], actor=r[4], device=r[5], at=r[6],
-                                             hlc=r[7], payload=r[8], flags=list(r[9] or [])))
-                for r in rows]
+        return PulledPage(text, count, last)
+
+    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+        return page_events(self.pull_page(after, limit))
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -119,9 +139,31 @@ class PostgresCentral:
             except psycopg.Error:
                 pass
         self._conn = None
+        self._staged = None
 
     def close(self) -> None:
         self._drop()
+
+
+def _accepted(sent: list[str], duplicates: list[str], refused: list[tuple[str, str]]) -> list[str]:
+    """What the centre recorded: everything sent, less refusals and duplicates (an id sent twice in one batch is
+    recorded once, and its later copies come back as duplicates)."""
+    if not duplicates and not refused:
+        return list(sent)
+    from collections import Counter
+
+    refused_ids = {r[0] for r in refused}
+    dup_left = Counter(duplicates)
+    occurrences = Counter(sent)
+    accepted, seen = [], set()
+    for event_id in sent:
+        if event_id in refused_ids or event_id in seen:
+            continue
+        seen.add(event_id)
+        # every copy a duplicate: it was at the centre already; one copy fewer: the first was recorded now
+        if dup_left[event_id] < occurrences[event_id]:
+            accepted.append(event_id)
+    return accepted
 
 
 def with_login(url: str, login: str) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
-from agent_console.sync.central import MAX_DRIFT_MS, CentralUnavailable, Identity, PushResult, event_team
+from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
+                                        event_team, page_events)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -95,26 +96,23 @@ class SqliteCentral:
     def push_rows(self, rows: list[tuple]) -> PushResult:
         from agent_console.store.local import row_event
 
-        return self.push([row_event(r) for r in rows])
+        return self.push([row_event(r[1:]) for r in rows])
 
-    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+    def pull_page(self, after: int, limit: int) -> PulledPage:
         teams = self._ident.teams
         try:
-            rows = self.conn.execute(
-                "SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
-                f" WHERE seq > ? AND team IN ({','.join('?' * len(teams))}) ORDER BY seq LIMIT ?",
-                (after, *teams, limit)).fetchall()
+            text, count, last = self.conn.execute(
+                "SELECT coalesce(json_group_array(json_array(seq, id, case_id, kind, actor, device, at, hlc,"
+                " json(payload), json(flags))), '[]'), count(*), coalesce(max(seq), ?) FROM (SELECT * FROM events"
+                f" WHERE seq > ? AND team IN ({','.join('?' * len(teams))}) ORDER BY seq LIMIT ?)",
+                (after, after, *teams, limit)).fetchone()
         except sqlite3.Error as exc:
             raise CentralUnavailable(f"{self.path}: {exc}") from exc
-        return [(r[0], _event(r[1:])) for r in rows]
+        return PulledPage(text, count, last)
+
+    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+        return page_events(self.pull_page(after, limit))
 
     def close(self) -> None:
         self.conn.close()
 
-
-def _event(r: tuple) -> Event:
-    from datetime import datetime
-
-    return Event.model_construct(id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4],
-                                 at=datetime.fromisoformat(r[5]), hlc=r[6], payload=json.loads(r[7]),
-                                 flags=json.loads(r[8]))
