@@ -213,3 +213,20 @@ async def test_keys_remap_from_config(tmp_path, clock) -> None:
         await settle(pilot)
         assert isinstance(app.screen, IntakeScreen)
     ws.close()
+
+
+async def test_slash_and_digits_typed_in_one_burst_all_reach_the_search(ws, clock) -> None:
+    from textual import events
+
+    ws.register(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
+    ws.register(sample_case(complainant={"name": "钱多", "phone": "18912345678"}))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key, char in [("slash", "/"), ("5", "5"), ("5", "5"), ("5", "5"), ("slash", "/"), ("6", "6")]:
+            app.post_message(events.Key(key, char))  # queued together, as a fast typist's keys arrive
+        await settle(pilot)
+        assert app.screen.query_one("#search", Input).value == "555/6"  # "/" inside the box is text
+        app.screen.query_one("#search", Input).value = "5555"
+        await settle(pilot)
+        assert len(table_numbers(app)) == 1

@@ -168,3 +168,22 @@ async def test_pasted_escapes_are_cleaned_and_huge_paste_is_cut_with_a_warning(w
         facts.text = "长" * 1_000_000
         await settle(pilot)
         assert len(facts.text) == 20_000
+
+
+async def test_digits_typed_right_behind_f2_are_the_callers_number(ws, clock) -> None:
+    from textual import events
+
+    earlier = ws.register(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.post_message(events.Key("f2", None))
+        for digit in "17055556666":  # queued behind F2, before the intake screen exists
+            app.post_message(events.Key(digit, digit))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, IntakeScreen)
+        assert screen.query_one("#f-phone", Input).value == "17055556666"
+        await settle(pilot)
+        found = screen.query_one("#earlier", OptionList)  # the repeat caller is caught as usual
+        assert found.option_count == 1 and found.get_option_at_index(0).id == earlier.id

@@ -33,7 +33,9 @@ class CasesScreen(UsesWorkspace, Screen):
 
     BINDINGS = [
         Binding("enter", "open_case", "keys.open_case", id="open_case"),
-        Binding("slash", "focus_search", "keys.search", id="search"),
+        # priority: handled as the key arrives, so "/170…" typed in one burst lands in the search box (a normal
+        # binding runs only after the table has been handed the key, and the digits behind it with it)
+        Binding("slash", "focus_search", "keys.search", id="search", priority=True),
         Binding("a", "horizon('all')", "keys.filter_all", id="filter_all"),
         Binding("o", "horizon('overdue')", "keys.filter_overdue", id="filter_overdue"),
         Binding("t", "horizon('today')", "keys.filter_today", id="filter_today"),
@@ -172,7 +174,7 @@ class CasesScreen(UsesWorkspace, Screen):
         self.app.open_case(event.key)
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))  # now, not via focus()'s call_later: the keys right behind "/" are already queued
 
     def action_leave_search(self) -> None:
         self.query_one("#cases", CaseTable).focus()
@@ -217,6 +219,8 @@ class CasesScreen(UsesWorkspace, Screen):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search" and isinstance(self.focused, Input):
+            return False  # "/" typed inside the search box is text
         if action == "toggle_team" and not self.ws.is_lead:
             return None  # shown dimmed: leads only
         return True

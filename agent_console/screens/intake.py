@@ -54,6 +54,10 @@ class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
 
 
 class IntakeScreen(UsesWorkspace, Screen):
+    # the phone field has focus from the first moment: digits typed right behind F2 are the caller's number
+    # (with the default, the scrolling form took focus first and swallowed them)
+    AUTO_FOCUS = "#f-phone"
+
     BINDINGS = [
         Binding("ctrl+r", "read_back", "intake.read_back", id="intake_read_back", priority=True),
         Binding("ctrl+s", "save", "intake.save", id="intake_save", priority=True),
@@ -92,7 +96,8 @@ class IntakeScreen(UsesWorkspace, Screen):
                 for name in ("phone", "name"):
                     yield from self._field(name, Input(id=f"f-{name}", placeholder=t(f"intake.{name}")))
                 titles = [(x.text(lang) or "—", x.id) for x in ws.vocab.terms("titles")]
-                yield from self._field("title", Select(titles, id="f-title", allow_blank=True))
+                yield from self._field("title", Select(titles, id="f-title", allow_blank=True,
+                                                       prompt=self.app.t("app.select_prompt")))
                 yield from self._field("id_number", Input(id="f-id_number"))
                 yield from self._field("category", Input(id="f-category", placeholder="理赔 / lipei / lp"))
                 yield OptionList(id="category-suggestions")
@@ -134,7 +139,9 @@ class IntakeScreen(UsesWorkspace, Screen):
             found = dict(self.ws.store.drafts(self.ws.actor)).get(self.draft_key)
             if found:
                 self._restore(found)
-        self.query_one("#f-phone", Input).focus()
+        self.query_one("#f-phone", Input).focus(scroll_visible=False)
+        # auto-focus scrolled the phone field to the top edge; show its label too
+        self.call_after_refresh(self.query_one("#intake-form").scroll_home, animate=False)
         self._tick()
         self.set_interval(1.0, self._tick)
 
