@@ -112,3 +112,38 @@ def test_monthly_report_names_its_due_date(pair, capsys, tmp_path) -> None:
     code = main(["report", "monthly", "--period", "2026-10", "--format", "json", "--db", str(tmp_path / "team.db"),
                  "--agent", "lead-1", "--role", "lead"])
     assert code == 0 and json.loads(capsys.readouterr().out)["due"] == "2026-11-13"
+
+
+def test_overdue_queue_rows_equal_the_full_clock_evaluation(tmp_path, clock) -> None:
+    """The queue reads only the due and id of each case's nearest running clock; its rows must be what evaluating
+    every clock from the stored clocks JSON gives (the way lists show deadlines), at several instants."""
+    from datetime import datetime, timedelta
+
+    from agent_console.demo import generate
+
+    boss = make_workspace(tmp_path, clock, name="q.db", agent="lead-1", role="lead")
+    try:
+        generate(boss, cases=250, seed=3, history_days=30)
+        for later in (timedelta(0), timedelta(hours=5), timedelta(days=3, hours=7)):
+            now = clock() + later
+            end = lead._queue_end(boss, now, 30)
+            want = []
+            memo: dict = {}
+            today_end = boss.calendar.start_of(now.astimezone(boss.tz).date() + timedelta(days=1))
+            for r in boss.store.conn.execute(
+                    "SELECT id, number, status, owner, team, department, category, next_due, next_clock, clocks"
+                    " FROM cases WHERE is_open = 1 AND next_due IS NOT NULL AND next_due < ? ORDER BY next_due",
+                    (end,)):
+                due = datetime.fromisoformat(r[7])
+                clock_view = boss.deadlines(json.loads(r[9]), now, memo)[r[8]]
+                want.append({**dict(zip(("id", "number", "status", "owner", "team", "department", "category"), r)),
+                             "horizon": "overdue" if due <= now else ("today" if due <= today_end else "soon"),
+                             "due": due.astimezone(boss.tz).isoformat(), "clock": clock_view["label"],
+                             "remaining_seconds": clock_view["remaining_seconds"], "unit": clock_view["unit"]})
+            got = lead.overdue_queue(boss, 30, now)
+            assert len(got) > 20 and {r["horizon"] for r in got} >= {"overdue", "today"}
+            assert [r["id"] for r in got] == [r["id"] for r in want]  # ties in next_due: either order is fine
+            assert sorted(got, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
+            assert lead.overdue_queue(boss, 30, now, limit=10) == got[:10]
+    finally:
+        boss.close()

@@ -69,7 +69,8 @@ def overdue_count(conn: sqlite3.Connection, before: str, teams: list[str] | None
 def overdue_rows(conn: sqlite3.Connection, before: str, teams: list[str] | None,
                  limit: int | None = None) -> list[dict[str, Any]]:
     """Open cases whose nearest running clock is due before `before`, nearest first (the first `limit` of them)."""
-    sql = ("SELECT id, number, status, owner, team, department, category, next_due, next_clock, name, clocks"
+    # only columns stored before the wide state JSON: a row's later columns are read through its overflow pages
+    sql = ("SELECT id, number, status, owner, team, department, category, next_due, next_clock"
            " FROM cases WHERE is_open = 1 AND next_due IS NOT NULL AND next_due < ?")
     params: list[Any] = [before]
     if teams:
