@@ -45,7 +45,6 @@ ROUTED = 32  # has a coordinator clock, or is with a department (assigned / inve
 COORD_IN_TIME = 64  # routed, no missed cycle, its clock stopped in time or has no due (running: coord_ok_until_us)
 ASSIGNED = 128  # routed to a department at some point
 RESPONDED = 256  # and answered with a progress note after that (response_s)
-_STORED = 1 << 30  # only while reading (summary): the row's handling time is stored
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIMELINE_KINDS = ("assigned", "progress_noted", "paused", "resumed")
 FULL_REBUILD = 20_000  # more changed cases than this: one pass over everything beats chunked lookups
@@ -248,13 +247,12 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
     now_us = _us(now)
     where, params = _period(start, end, filters)
     late = f"(flags & {LATE} OR late_from_us < {now_us})"
-    stored = f"(flags & {CLOSED} AND handling_working_s IS NOT NULL)"
     # "now" folded into the bits: the rows sorted by number are just (number, bits), the cheapest sort
     bits = (f"flags | CASE WHEN late_from_us < {now_us} THEN {LATE} ELSE 0 END"
-            f" | CASE WHEN coord_ok_until_us >= {now_us} THEN {COORD_IN_TIME} ELSE 0 END"
-            f" | CASE WHEN handling_working_s IS NULL THEN 0 ELSE {_STORED} END")
+            f" | CASE WHEN coord_ok_until_us >= {now_us} THEN {COORD_IN_TIME} ELSE 0 END")
+    # NINE_DAY is set only by a row build that had the calendar, which stored the handling time too
     lists = {"escalated": f"f & {ESCALATED}", "on_time": f"f & {ON_TIME}", "late": f"f & {LATE}",
-             "nine_day": f"f & {NINE_DAY} AND f & {_STORED}", "in_time": f"f & {ROUTED} AND f & {COORD_IN_TIME}",
+             "nine_day": f"f & {NINE_DAY}", "in_time": f"f & {ROUTED} AND f & {COORD_IN_TIME}",
              "responded": f"f & {RESPONDED}", "closed": f"f & {CLOSED}"}
     # one scan in number order (its ORDER BY keeps the subquery from being flattened into the aggregate)
     row = conn.execute(
@@ -265,9 +263,9 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
     out["groups"] = conn.execute(
         f"SELECT category, owner, department, count(*), count(*) FILTER (WHERE flags & {ESCALATED}),"
         f" count(*) FILTER (WHERE {late}), count(*) FILTER (WHERE flags & {ROUTED}),"
-        f" count(*) FILTER (WHERE flags & {ASSIGNED}), total(response_s) FILTER (WHERE flags & {RESPONDED}),"
-        f" count(*) FILTER (WHERE {stored}), total(handling_calendar_s) FILTER (WHERE {stored}),"
-        f" total(handling_working_s) FILTER (WHERE {stored}), count(*) FILTER (WHERE flags & {CLOSED})"
+        # response_s is there only when RESPONDED, the handling times only for closed cases (with a calendar)
+        f" count(*) FILTER (WHERE flags & {ASSIGNED}), total(response_s), count(handling_working_s),"
+        f" total(handling_calendar_s), total(handling_working_s), count(*) FILTER (WHERE flags & {CLOSED})"
         f" FROM kpi_facts WHERE {where} GROUP BY 1, 2, 3", params).fetchall()
     unhandled = sum(g[12] - g[9] for g in out["groups"])
     out["unhandled"] = conn.execute(
