@@ -115,10 +115,10 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     by_agent: Counter[str] = Counter()
     dept_total: Counter[str] = Counter()
     dept_past: Counter[str] = Counter()
-    routed = assigned = handled = 0
-    response_s = calendar_s = working_s = 0.0
+    routed = assigned = handled = surveys = 0
+    response_s = calendar_s = working_s = score = 0.0
     for category, owner, department, n, n_escalated, n_late, n_routed, n_assigned, g_response_s, n_handled, \
-            g_calendar_s, g_working_s, _ in s["groups"]:
+            g_calendar_s, g_working_s, _, n_surveys, _, g_score in s["groups"]:
         by_category[category] += n + n_escalated  # an escalated case counts 2
         by_agent[owner] += n + n_escalated
         dept_total[department] += n
@@ -126,6 +126,7 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
         routed, assigned, handled = routed + n_routed, assigned + n_assigned, handled + n_handled
         response_s, calendar_s, working_s = response_s + g_response_s, calendar_s + g_calendar_s, \
             working_s + g_working_s
+        surveys, score = surveys + n_surveys, score + g_score
     # closed cases whose fact row was built without a calendar: their handling time and 9-day rule, live
     nine_day = s["nine_day"]
     timing = _handling_timing(cal) if s["unhandled"] else None
@@ -149,10 +150,8 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     closed = s["closed"]
     figures["handling_days_calendar"] = Figure(_mean(calendar_s / 86400, handled), handled, total, closed)
     figures["handling_days_working"] = Figure(_mean(working_s / 86400, handled), handled, total, list(closed))
-    sat = s["satisfaction"]
-    figures["satisfaction_rate"] = _rate([n for n, view, *_ in sat if view == "satisfied"], len(sat))
-    figures["satisfaction_score"] = Figure(_mean(sum((a + p + t) / 3 for _, _, a, p, t in sat), len(sat)),
-                                           len(sat), len(sat), sorted(n for n, *_ in sat))
+    figures["satisfaction_rate"] = _rate(s["satisfied"], surveys)
+    figures["satisfaction_score"] = Figure(_mean(score, surveys), surveys, surveys, s["surveyed"])
     by_cause: Counter[str] = Counter()
     for causes, n in s["causes"]:
         for cause in json.loads(causes):

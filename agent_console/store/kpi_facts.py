@@ -12,8 +12,9 @@ No Textual here.
 `progress_at` (first progress note after it), `pauses` (JSON [[paused, resumed|null], …]) and, for closed cases
 when the caller passes its calendar's `timing`, `handling_calendar_s` / `handling_working_s` (paused time out);
 plus what each case contributes to the KPIs, worked out when its row is built (`flags`, `late_from_us`,
-`coord_ok_until_us`, `response_s`: see `derive`). `summary` reads a period's figures from those in a few aggregate
-scans of one narrow index (migration 0404), "now" applied in SQL to the few facts that depend on it.
+`coord_ok_until_us`, `response_s`: see `derive`; `sat_n`, `sat_satisfied`, `sat_score`: its recorded satisfaction
+follow-ups). `summary` reads a period's figures from those in a few aggregate scans of one narrow index
+(migrations 0404, 0405), "now" applied in SQL to the few facts that depend on it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Any
 COLUMNS = ("received_at", "id", "number", "status", "is_open", "owner", "team", "department", "category",
            "closed_at", "resolve_due", "resolve_stopped", "resolve_paused", "coord_due", "coord_stopped",
            "coord_missed", "escalated_from", "causes", "outcome", "assigned_at", "progress_at", "pauses",
-           "handling_calendar_s", "handling_working_s", "flags", "late_from_us", "coord_ok_until_us", "response_s")
+           "handling_calendar_s", "handling_working_s", "flags", "late_from_us", "coord_ok_until_us", "response_s",
+           "sat_n", "sat_satisfied", "sat_score")
 # (received, closed, pauses) -> (calendar seconds, working seconds) of handling, paused time taken out, and whether
 # it was closed before the end of the 9th calendar day after the day of receipt. The store knows no calendar: the
 # caller passes this with a key naming its calendar, so a changed calendar recomputes all.
@@ -45,6 +47,8 @@ ROUTED = 32  # has a coordinator clock, or is with a department (assigned / inve
 COORD_IN_TIME = 64  # routed, no missed cycle, its clock stopped in time or has no due (running: coord_ok_until_us)
 ASSIGNED = 128  # routed to a department at some point
 RESPONDED = 256  # and answered with a progress note after that (response_s)
+SURVEYED = 512  # a satisfaction follow-up's result is recorded (sat_n of them)
+SATISFIED = 1024  # and one at least says "satisfied" (sat_satisfied of them)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIMELINE_KINDS = ("assigned", "progress_noted", "paused", "resumed")
 FULL_REBUILD = 20_000  # more changed cases than this: one pass over everything beats chunked lookups
@@ -122,6 +126,14 @@ def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params
             f"SELECT e.case_id, e.kind, e.at, e.hlc FROM events e WHERE e.kind IN ({marks})"
             f" AND {where.replace('c.id', 'e.case_id')}", [*TIMELINE_KINDS, *params]):
         timelines.setdefault(case_id, []).append((hlc, kind, at))
+    surveys: dict[str, tuple[int, int, float]] = {}  # case id -> (results, satisfied, sum of the scores)
+    for case_id, view, attitude, professionalism, timeliness in conn.execute(
+            "SELECT case_id, json_extract(satisfaction, '$.outcome_view'), json_extract(satisfaction, '$.attitude'),"
+            " json_extract(satisfaction, '$.professionalism'), json_extract(satisfaction, '$.timeliness')"
+            f" FROM callbacks WHERE satisfaction IS NOT NULL AND {where.replace('c.id', 'case_id')}", params):
+        n, satisfied, score = surveys.get(case_id, (0, 0, 0.0))
+        surveys[case_id] = (n + 1, satisfied + (view == "satisfied"),
+                            score + (attitude + professionalism + timeliness) / 3)
     out = []
     for row in cases:
         assigned = progress = None
@@ -137,8 +149,12 @@ def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params
                     pauses.append([at, None])
             elif kind == "resumed" and pauses and pauses[-1][1] is None:
                 pauses[-1][1] = at
-        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None,
-                    *derive(row, assigned, progress, pauses, timing)))
+        derived = derive(row, assigned, progress, pauses, timing)
+        n, satisfied, score = surveys.get(row[1], (0, 0, None))
+        if n:  # the follow-ups are flags too, so the lists of their cases come out of the same scan
+            derived = (*derived[:2], derived[2] | SURVEYED | (SATISFIED if satisfied else 0), *derived[3:])
+        out.append((*row, assigned, progress, json.dumps(pauses) if pauses else None, *derived, n, satisfied,
+                    score))
     return out
 
 
@@ -238,11 +254,13 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
     - sorted case numbers: `numbers` (all) and those `escalated`, `on_time`, `nine_day`, `late` (past the
       resolution due at `now`), `in_time` (routed, the coordinator in time at `now`), `responded`, `closed`;
     - `groups`: per (category, owner, department): cases, escalated, late, routed, assigned, the sum of response_s
-      over those responded, and how many closed cases have a stored handling time with the sums of those times;
+      over those responded, how many closed cases have a stored handling time with the sums of those times, the
+      closed cases, and the satisfaction results, "satisfied" ones and the sum of their scores;
     - `unhandled`: (number, received_at, closed_at, pauses) of closed cases whose row was built without a calendar
       (no handling time, no 9-day fact): the caller works those out;
     - `causes`: (causes JSON, cases) per distinct cause list;
-    - `satisfaction`: (number, outcome_view, attitude, professionalism, timeliness) per recorded follow-up.
+    - `surveyed` / `satisfied`: the sorted numbers of the cases once per recorded follow-up result / per
+      "satisfied" one; the groups end with their counts and the sum of the scores.
     """
     now_us = _us(now)
     where, params = _period(start, end, filters)
@@ -253,7 +271,8 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
     # NINE_DAY is set only by a row build that had the calendar, which stored the handling time too
     lists = {"escalated": f"f & {ESCALATED}", "on_time": f"f & {ON_TIME}", "late": f"f & {LATE}",
              "nine_day": f"f & {NINE_DAY}", "in_time": f"f & {ROUTED} AND f & {COORD_IN_TIME}",
-             "responded": f"f & {RESPONDED}", "closed": f"f & {CLOSED}"}
+             "responded": f"f & {RESPONDED}", "closed": f"f & {CLOSED}", "surveyed": f"f & {SURVEYED}",
+             "satisfied": f"f & {SATISFIED}"}
     # one scan in number order (its ORDER BY keeps the subquery from being flattened into the aggregate)
     row = conn.execute(
         "SELECT group_concat(number, char(31)), "
@@ -265,7 +284,8 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
         f" count(*) FILTER (WHERE {late}), count(*) FILTER (WHERE flags & {ROUTED}),"
         # response_s is there only when RESPONDED, the handling times only for closed cases (with a calendar)
         f" count(*) FILTER (WHERE flags & {ASSIGNED}), total(response_s), count(handling_working_s),"
-        f" total(handling_calendar_s), total(handling_working_s), count(*) FILTER (WHERE flags & {CLOSED})"
+        f" total(handling_calendar_s), total(handling_working_s), count(*) FILTER (WHERE flags & {CLOSED}),"
+        " sum(sat_n), sum(sat_satisfied), total(sat_score)"
         f" FROM kpi_facts WHERE {where} GROUP BY 1, 2, 3", params).fetchall()
     unhandled = sum(g[12] - g[9] for g in out["groups"])
     out["unhandled"] = conn.execute(
@@ -274,13 +294,15 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
     out["causes"] = conn.execute(
         f"SELECT causes, count(*) FROM kpi_facts WHERE {where} AND causes IS NOT NULL AND causes != '[]'"
         " GROUP BY causes", params).fetchall()
-    joined_where, joined_params = _period(start, end, filters, "f.")
-    # from the few recorded follow-ups to their cases (CROSS JOIN keeps that order), not the other way round
-    out["satisfaction"] = conn.execute(
-        "SELECT f.number, json_extract(cb.satisfaction, '$.outcome_view'), json_extract(cb.satisfaction,"
-        " '$.attitude'), json_extract(cb.satisfaction, '$.professionalism'), json_extract(cb.satisfaction,"
-        " '$.timeliness') FROM callbacks cb CROSS JOIN kpi_facts f ON f.id = cb.case_id"
-        f" WHERE cb.satisfaction IS NOT NULL AND {joined_where}", joined_params).fetchall()
+    surveys, satisfied = sum(g[13] for g in out["groups"]), sum(g[14] for g in out["groups"])
+    if surveys != len(out["surveyed"]) or satisfied != len(out["satisfied"]):
+        # a case followed up more than once counts once per result, as the follow-ups are counted: rare
+        for number, n, n_satisfied in conn.execute(
+                f"SELECT number, sat_n, sat_satisfied FROM kpi_facts WHERE {where} AND sat_n > 1", params):
+            out["surveyed"] += [number] * (n - 1)
+            out["satisfied"] += [number] * max(n_satisfied - 1, 0)
+        out["surveyed"].sort()
+        out["satisfied"].sort()
     return out
 
 
