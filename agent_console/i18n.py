@@ -10,6 +10,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from agent_console.core.reasons import ENGLISH
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
@@ -37,6 +39,24 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
+
+    def reason(self, why: object) -> str:
+        """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""
+        if isinstance(why, BaseException):
+            why = getattr(why, "reason", None) or (why.args[0] if why.args else str(why))
+        key = getattr(why, "key", None)
+        if key is None:
+            return str(why)
+        params = {name: self._reason_param(name, value) for name, value in why.params.items()}  # type: ignore[attr-defined]
+        text = _table(self.lang).get(f"refusal.{key}") if self.lang != "en" else None
+        return (text or ENGLISH[key]).format(**params)
+
+    def _reason_param(self, name: str, value: object) -> object:
+        if name in ("status", "unit", "what"):  # words from the lifecycle, shown in the console's language
+            key = f"{'refusal_' + name if name != 'status' else 'status'}.{value}"
+            found = _table(self.lang).get(key) or _table("en").get(key)
+            return found or value
+        return value
 
     def duration(self, seconds: float, unit: str = "working_days", late: bool | None = None,
                  compact: bool = False) -> str:

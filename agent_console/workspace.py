@@ -19,6 +19,7 @@ from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.intake import NewCase, normalise
 from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
+from agent_console.core.reasons import Reason
 from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.text import mask_id, mask_name, mask_phone
@@ -115,9 +116,9 @@ class Workspace:
             at: datetime | None = None) -> CaseState:
         """Record one lifecycle action on a case; refuses what the role or the lifecycle does not allow."""
         if kind in LEAD_ONLY and not self.is_lead:
-            raise NotAllowed(f"{kind}: only a team lead can do this")
+            raise NotAllowed(Reason("lead_only"))
         if kind == "registered":
-            raise IllegalTransition(kind, "use register() for a new case")
+            raise IllegalTransition(kind, Reason("register_new"))
         if kind == "escalated":
             return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
         event = self.event(kind, case_id, payload, at)

@@ -127,7 +127,7 @@ async def test_every_lifecycle_action_through_its_form(ws, clock) -> None:
         await act(pilot, "closed", typed(outcome="at_fault", causes=["system_fault"], stage="customer_service",
                                          report="已修复"))
         assert isinstance(app.screen, ActionForm)
-        assert "fault" in str(app.screen.query_one("#err-fault_description", Static).render())
+        assert "故障描述" in str(app.screen.query_one("#err-fault_description", Static).render())
         app.screen.query_one("#f-fault_description").text = "上传接口超时"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -156,9 +156,10 @@ async def test_illegal_action_is_dimmed_with_its_reason_and_refused(ws) -> None:
         await settle(pilot)
         actions = app.screen.query_one("#actions", OptionList)
         archived = actions.get_option("archived")
-        assert archived.disabled and "not possible" in str(archived.prompt)
+        # the reasons in the console's language, the case's status named as the list names it
+        assert archived.disabled and "案件当前为“已受理”，不能执行此操作" in str(archived.prompt)
         approve = actions.get_option("extension_approved")
-        assert approve.disabled and "team lead" in str(approve.prompt)
+        assert approve.disabled and "仅班长可执行" in str(approve.prompt)
         app.screen.start_action("archived")
         await settle(pilot)
         assert isinstance(app.screen, CaseDetailScreen)
@@ -201,6 +202,10 @@ async def test_english_labels(tmp_path, clock) -> None:
         table = app.screen.query_one("#cases", CaseTable)
         assert [c.label for c in table.columns][:2] == ["Number", "Status"]
         assert table.get_row_at(0)[1] == "Accepted"
+        app.open_case(table.cursor_key)
+        await settle(pilot)
+        archived = app.screen.query_one("#actions", OptionList).get_option("archived")
+        assert "not possible while the case is Accepted" in str(archived.prompt)
     ws.close()
 
 

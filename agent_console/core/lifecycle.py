@@ -16,6 +16,7 @@ from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event
 from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
 from agent_console.core.profiles import Profile
+from agent_console.core.reasons import Reason
 
 FAILED_CONTACT = frozenset({"no_answer", "busy", "wrong_number"})
 EDITABLE_FIELDS = frozenset(
@@ -144,19 +145,19 @@ class Lifecycle:
         kind = event.kind
         if kind == "registered":
             if state is not None:
-                raise IllegalTransition(kind, "this case is already registered", "exists")
+                raise IllegalTransition(kind, Reason("exists"), "exists")
             return
         if state is None:
-            raise IllegalTransition(kind, "the case has not been registered", "missing")
+            raise IllegalTransition(kind, Reason("missing"), "missing")
         if kind in ("enquiry_recorded",):
-            raise IllegalTransition(kind, "an enquiry is not part of a case", "enquiry")
+            raise IllegalTransition(kind, Reason("enquiry"), "enquiry")
         if state.status == "archived" and kind not in ("escalated", "conflict_flagged", "conflict_resolved"):
-            raise IllegalTransition(kind, "the case is archived; nothing more can happen to it", "archived")
+            raise IllegalTransition(kind, Reason("archived"), "archived")
         if state.paused and kind not in ALLOWED_WHILE_PAUSED:
-            raise IllegalTransition(kind, "the case is paused at the customer's request; resume it first", "paused")
+            raise IllegalTransition(kind, Reason("paused"), "paused")
         allowed, _ = _STATUS_RULES.get(kind, (None, None))
         if allowed is not None and state.status not in allowed:
-            raise IllegalTransition(kind, f"not possible while the case is {state.status}", "status")
+            raise IllegalTransition(kind, Reason("status", status=state.status), "status")
         rule = _EXTRA_CHECKS.get(kind)
         if rule is not None:
             reason = rule(self, state, event)
@@ -170,7 +171,7 @@ class Lifecycle:
         out: dict[str, str | None] = {}
         for kind in CASE_ACTIONS:
             if kind in LEAD_ONLY and not is_lead:
-                out[kind] = "only a team lead can do this"
+                out[kind] = Reason("lead_only")
                 continue
             probe = Event.model_construct(
                 id="probe", case_id=state.id, kind=kind, actor=actor, device="", at=at, hlc="", payload={}, flags=[]
@@ -198,12 +199,11 @@ class Lifecycle:
         rules = self.profile.callbacks
         fails = sorted(self.failed_contacts(state))
         if len(fails) < rules.unreachable_attempts:
-            return (f"needs {rules.unreachable_attempts} failed contact attempts; "
-                    f"{len(fails)} recorded")
+            return Reason("unreachable_attempts", needed=rules.unreachable_attempts, recorded=len(fails))
         span = fails[-1] - fails[0]
         if span < timedelta(hours=rules.unreachable_span_hours):
-            return (f"the failed attempts must spread over at least {rules.unreachable_span_hours} hours; "
-                    f"they span {span.total_seconds() / 3600:.1f}")
+            return Reason("unreachable_span", hours=rules.unreachable_span_hours,
+                          span=f"{span.total_seconds() / 3600:.1f}")
         return None
 
     # -- folding ----------------------------------------------------------------------------------------------
@@ -396,17 +396,17 @@ def _set_field(s: CaseState, field: str, value: Any) -> None:
 # -- rules beyond the status table ----------------------------------------------------------------------------
 def _check_extension_request(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     if s.extension_pending:
-        return "an extension request is already waiting for the lead"
+        return Reason("extension_pending")
     spec = lc.profile.resolve_clock
     if spec is None or not spec.extendable or lc.profile.extension_ceiling <= 0:
-        return "this profile does not allow extensions"
+        return Reason("no_extensions")
     track = s.clocks.get(spec.id)
     if track is None or track.stopped_at is not None:
-        return "the resolution clock is not running"
+        return Reason("resolve_not_running")
     length = e.payload.get("length") or 0
     if track.extended + length > lc.profile.extension_ceiling:
-        return (f"extensions may add at most {lc.profile.extension_ceiling} {spec.unit.value} in all; "
-                f"{track.extended:g} already granted")
+        return Reason("extension_ceiling", ceiling=lc.profile.extension_ceiling, unit=spec.unit.value,
+                      granted=f"{track.extended:g}")
     return None
 
 
@@ -414,9 +414,9 @@ def _check_decision(kind: str, key: str) -> Callable[[Lifecycle, CaseState, Even
     def check(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
         pending = getattr(s, key)
         if not pending:
-            return f"there is no {kind} waiting for a decision"
+            return Reason("nothing_to_decide", what=kind)
         if isinstance(pending, dict) and pending.get("by") == e.actor:
-            return f"you cannot decide your own {kind}"
+            return Reason("own_decision", what=kind)
         return None
 
     return check
@@ -424,72 +424,72 @@ def _check_decision(kind: str, key: str) -> Callable[[Lifecycle, CaseState, Even
 
 def _check_remedy(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     if not s.remedy_pending:
-        return "there is no non-standard remedy waiting for approval"
+        return Reason("no_remedy")
     return None
 
 
 def _check_reply(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     if s.remedy_pending:
-        return "the proposed remedy is waiting for the lead's approval"
+        return Reason("remedy_pending")
     return None
 
 
 def _check_close(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     if s.remedy_pending:
-        return "the proposed remedy is waiting for the lead's approval"
+        return Reason("remedy_pending")
     if s.closure_pending:
-        return "a closure as unreachable is waiting for the lead"
+        return Reason("closure_pending")
     p = e.payload
     if not p:  # a probe from `available`: the form will ask for the details
         return None
     if p.get("outcome") == "unreachable":
-        return "propose the closure as unreachable; it closes when the lead approves"
+        return Reason("propose_unreachable")
     if not p.get("causes"):
-        return "name at least one cause"
+        return Reason("need_cause")
     if not (p.get("report") or "").strip():
-        return "write the closing report"
+        return Reason("need_report")
     if not p.get("stage"):
-        return "name the responsible stage"
+        return Reason("need_stage")
     cat = lc.profile.category(s.category)
     if cat and cat.needs_fault_description and not (p.get("fault_description") or "").strip():
-        return "the system category needs a description of the fault"
+        return Reason("need_fault")
     return None
 
 
 def _check_closure_proposal(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     if s.closure_pending:
-        return "a closure as unreachable is already waiting for the lead"
+        return Reason("closure_already")
     return lc.unreachable_rule(s)
 
 
 def _check_escalate(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     new_case = e.payload.get("new_case")
     if new_case and new_case == s.id:
-        return "a case cannot escalate into itself"
+        return Reason("self_escalation")
     return None
 
 
 def _check_resume(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
-    return None if s.paused else "the case is not paused"
+    return None if s.paused else Reason("not_paused")
 
 
 def _check_pause(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
-    return "the case is already paused" if s.paused else None
+    return Reason("already_paused") if s.paused else None
 
 
 def _check_dissatisfaction(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     d = s.dissatisfaction
     if d is None or d.resolved_at is not None:
-        return "no dissatisfaction report is open"
+        return Reason("no_dissatisfaction")
     if e.kind == "dissatisfaction_acknowledged" and d.acknowledged_at is not None:
-        return "already acknowledged"
+        return Reason("already_acknowledged")
     return None
 
 
 def _check_edit(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     field = e.payload.get("field")
     if field and field not in EDITABLE_FIELDS:
-        return f"{field} cannot be edited"
+        return Reason("not_editable", field=field)
     return None
 
 

@@ -121,8 +121,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
             self._show(errs, errs.pop("", ""))
             return
         except (IllegalTransition, NotAllowed) as exc:
-            reason = getattr(exc, "reason", str(exc))
-            target = field_for_reason(reason)
+            target = field_for_reason(getattr(exc, "reason", None) or str(exc))  # matched on the English words
+            reason = self.app.t.reason(exc)
             if target and target in {f.name for f in self.fields}:
                 self._show({target: reason})
             else:

@@ -196,7 +196,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
             else:
                 callbacks.attempt(ws, self.row["id"], outcome, note)
         except (ValueError, KeyError) as exc:
-            self.query_one("#r-error", Static).update(str(exc))
+            self.query_one("#r-error", Static).update(self.app.t.reason(exc))
             return
         self.notify(t("app.saved"))
         self.app.pop_screen()

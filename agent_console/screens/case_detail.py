@@ -131,7 +131,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         # what can be done now first; the rest below, dimmed, each with the reason it cannot
         for kind in sorted(CASE_ACTIONS, key=lambda k: self.available.get(k) is not None):
             reason = self.available.get(kind)
-            label = t(f"action.{kind}") if reason is None else f"{t('action.' + kind)}  — {reason}"
+            label = t(f"action.{kind}") if reason is None else f"{t('action.' + kind)}  — {t.reason(reason)}"
             actions.add_option(Option(label, id=kind, disabled=reason is not None))
 
     def _tick(self) -> None:

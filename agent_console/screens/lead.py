@@ -349,7 +349,7 @@ class LeadScreen(Screen):
                 try:
                     lead.reassign(self.ws, case_id, owner)
                 except ValueError as exc:
-                    self.notify(getattr(exc, "reason", str(exc)), severity="warning")
+                    self.notify(self.app.t.reason(exc), severity="warning")
                     return
                 self.notify(self.app.t("app.saved"))
                 self._overdue()
@@ -363,7 +363,7 @@ class LeadScreen(Screen):
         try:
             lead.remind(self.ws, case_id)
         except ValueError as exc:  # e.g. not routed to a department yet
-            self.notify(getattr(exc, "reason", str(exc)), severity="warning")
+            self.notify(self.app.t.reason(exc), severity="warning")
             return
         self.notify(self.app.t("lead.reminded"))
 
@@ -379,7 +379,7 @@ class LeadScreen(Screen):
             try:
                 lead.decide(self.ws, row["id"], row["what"], approve, reason)
             except (ValueError, PermissionError) as exc:
-                self.notify(getattr(exc, "reason", str(exc)), severity="error")
+                self.notify(self.app.t.reason(exc), severity="error")
                 return
             self.notify(self.app.t("app.saved"))
             self._approvals()

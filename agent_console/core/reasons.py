@@ -1,0 +1,64 @@
+"""Why an action is refused: English text for logs, the CLI and the sync log, plus a key the console translates.
+
+A `Reason` is a `str` (the English sentence), so everything that stores or prints reasons keeps working; the
+console looks up `refusal.<key>` in its locale files and fills in the parameters (a status, a clock unit and the
+like are themselves translated there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENGLISH: dict[str, str] = {
+    "exists": "this case is already registered",
+    "missing": "the case has not been registered",
+    "register_new": "use register() for a new case",
+    "enquiry": "an enquiry is not part of a case",
+    "archived": "the case is archived; nothing more can happen to it",
+    "paused": "the case is paused at the customer's request; resume it first",
+    "status": "not possible while the case is {status}",
+    "lead_only": "only a team lead can do this",
+    "extension_pending": "an extension request is already waiting for the lead",
+    "no_extensions": "this profile does not allow extensions",
+    "resolve_not_running": "the resolution clock is not running",
+    "extension_ceiling": "extensions may add at most {ceiling} {unit} in all; {granted} already granted",
+    "nothing_to_decide": "there is no {what} waiting for a decision",
+    "own_decision": "you cannot decide your own {what}",
+    "no_remedy": "there is no non-standard remedy waiting for approval",
+    "remedy_pending": "the proposed remedy is waiting for the lead's approval",
+    "closure_pending": "a closure as unreachable is waiting for the lead",
+    "propose_unreachable": "propose the closure as unreachable; it closes when the lead approves",
+    "need_cause": "name at least one cause",
+    "need_report": "write the closing report",
+    "need_stage": "name the responsible stage",
+    "need_fault": "the system category needs a description of the fault",
+    "closure_already": "a closure as unreachable is already waiting for the lead",
+    "self_escalation": "a case cannot escalate into itself",
+    "not_paused": "the case is not paused",
+    "already_paused": "the case is already paused",
+    "no_dissatisfaction": "no dissatisfaction report is open",
+    "already_acknowledged": "already acknowledged",
+    "not_editable": "{field} cannot be edited",
+    "unreachable_attempts": "needs {needed} failed contact attempts; {recorded} recorded",
+    "unreachable_span": "the failed attempts must spread over at least {hours} hours; they span {span}",
+}
+
+
+class Reason(str):
+    """The English sentence, carrying `key` and `params` for translation."""
+
+    key: str
+    params: dict[str, Any]
+
+    def __new__(cls, key: str, **params: Any) -> "Reason":
+        obj = super().__new__(cls, ENGLISH[key].format(**params))
+        obj.key = key
+        obj.params = params
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (worker threads, copies) as a Reason, not a plain str
+        return (_rebuild, (self.key, self.params))
+
+
+def _rebuild(key: str, params: dict[str, Any]) -> Reason:
+    return Reason(key, **params)
