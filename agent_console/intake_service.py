@@ -15,8 +15,8 @@ from agent_console.core.intake import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.store.local import CaseQuery
 
-FORM_FIELDS = ("phone", "name", "title", "id_number", "category", "channel", "complexity", "respondent", "facts",
-               "request", "amount", "flags")
+FORM_FIELDS = ("phone", "name", "title", "id_number", "category", "also", "channel", "complexity", "respondent",
+               "facts", "request", "amount", "flags")
 
 
 def to_new_case(form: dict[str, Any], received_at: datetime | None) -> NewCase:
@@ -80,17 +80,26 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
                 f"You ask that {new.request.strip()}.")
         if when:
             text += f" We will get back to you by {when}."
+    others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
+    names = [(c.label if lang == "zh" else c.label_en) for c in others if c]
+    if names:
+        text += (f"您反映的{'、'.join(names)}方面的问题，我们会同时转相关部门处理。" if lang == "zh" else
+                 f" What concerns {', '.join(names)} goes to those departments at the same time.")
     return Preview(text, due)
 
 
-def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: str | None) -> Any:
-    """Register the case; with a confirmed read-back, record it in the same transaction."""
+def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: str | None) -> list[Any]:
+    """Register the case (and, when the form names other categories too, one linked copy per category for its
+    department), all in one transaction; a confirmed read-back is recorded on each. The main case comes first."""
     new = normalise(to_new_case(form, received_at), ws.profile, ws.vocab)
-    events = ws.registration_events(new)
-    if read_back is not None:
-        events.append(ws.event("read_back", events[0].case_id, {"summary": read_back}))
+    per_case = ws.split_registration_events(new, list(form.get("also") or []))
+    events = []
+    for case_events in per_case:
+        events += case_events
+        if read_back is not None:
+            events.append(ws.event("read_back", case_events[0].case_id, {"summary": read_back}))
     states = ws.store.append(events, ws.lifecycle)
-    return states[events[0].case_id]
+    return [states[case_events[0].case_id] for case_events in per_case]
 
 
 def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -17,11 +17,11 @@ from agent_console.config import Settings
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
-from agent_console.core.intake import NewCase, normalise
+from agent_console.core.intake import IntakeError, NewCase, normalise
 from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
-from agent_console.core.reasons import Reason
 from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
+from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.store.local import CaseQuery, LocalStore, StoreError
@@ -93,12 +93,13 @@ class Workspace:
         states = self.store.append(events, self.lifecycle)
         return states[events[0].case_id or ""]
 
-    def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None) -> list[Event]:
+    def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None,
+                            case_id: str | None = None) -> list[Event]:
         new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
         new = normalise(new, self.profile, self.vocab)
         at = at or self.now()
         received = new.received_at or at
-        case_id = new_id()
+        case_id = case_id or new_id()
         payload = new.model_dump(mode="json", exclude={"received_at"}) | {
             "number": "",  # the store numbers the case inside the writing transaction
             "received_at": received.isoformat(),
@@ -111,6 +112,29 @@ class Workspace:
         elif new.channel in self.profile.auto_accept_channels:
             events.append(self.event("accepted", case_id, {"note": ""}, at))
         return events
+
+    def split_registration_events(self, case: NewCase | dict[str, Any], also: list[str],
+                                  at: datetime | None = None) -> list[list[Event]]:
+        """One intake touching several categories (DOMAIN §2): one case per category, the first is the main case
+        and its department leads; each other category's department gets a copy linked to it. Events per case, the
+        main case's first; append them together so the split is all or nothing."""
+        new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
+        new = normalise(new, self.profile, self.vocab)
+        others = []
+        for category in also:
+            try:
+                cat = normalise(new.model_copy(update={"category": category}), self.profile, self.vocab).category
+            except IntakeError as exc:
+                raise IntakeError({"also": exc.fields.get("category", str(exc))}) from exc
+            if cat != new.category and cat not in others:
+                others.append(cat)
+        at = at or self.now()
+        main_id, copy_ids = new_id(), [new_id() for _ in others]
+        main = self.registration_events(new.model_copy(update={"linked": [*new.linked, *copy_ids]}), at, main_id)
+        copies = [self.registration_events(new.model_copy(update={"category": cat, "linked": [*new.linked, main_id],
+                                                                  "lead_case": main_id}), at, cid)
+                  for cat, cid in zip(others, copy_ids)]
+        return [main, *copies]
 
     def act(self, case_id: str, kind: str, payload: BaseModel | dict[str, Any] | None = None,
             at: datetime | None = None) -> CaseState:

@@ -187,3 +187,54 @@ async def test_digits_typed_right_behind_f2_are_the_callers_number(ws, clock) ->
         await settle(pilot)
         found = screen.query_one("#earlier", OptionList)  # the repeat caller is caught as usual
         assert found.option_count == 1 and found.get_option_at_index(0).id == earlier.id
+
+
+async def test_one_call_about_two_categories_becomes_two_linked_cases(ws, clock) -> None:
+    from textual.widgets import SelectionList
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17012340000")
+        await fill(pilot, screen, name="王芳", category="理赔", facts="理赔款未到账，到账通知短信也没收到",
+                   request="尽快到账并解释")
+        also = screen.query_one("#f-also", SelectionList)
+        also.focus()
+        await pilot.pause()
+        also.highlighted = next(i for i in range(also.option_count)
+                                if also.get_option_at_index(i).value == "notifications")
+        await pilot.press("space")  # ticked by key
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "通知服务方面的问题，我们会同时转相关部门处理" in app.screen.text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CasesScreen)
+    cases = {c["category"]: c for c in ws.list_cases(CaseQuery(), mask=False)}
+    assert set(cases) == {"claims", "notifications"}
+    main, copy = ws.store.state(cases["claims"]["id"]), ws.store.state(cases["notifications"]["id"])
+    assert main.linked == [copy.id] and copy.linked == [main.id]
+    assert copy.lead_case == main.id and main.lead_case is None
+    assert copy.department == ws.profile.category("notifications").department != main.department
+    assert copy.facts == main.facts and copy.complainant.phone == "17012340000"
+    for case in (main, copy):  # the caller heard one read-back; it is on the record of both
+        assert [e.kind for e in ws.store.events(case.id)] == ["registered", "accepted", "read_back"]
+
+
+def test_a_split_intake_is_all_or_nothing(ws) -> None:
+    from agent_console import intake_service as svc
+    from agent_console.core.intake import IntakeError
+
+    form = {"phone": "17012340000", "name": "王芳", "category": "claims", "facts": "事实", "request": "诉求",
+            "also": ["notifications", "天气"]}
+    try:
+        svc.register(ws, form, ws.now(), None)
+    except IntakeError as exc:
+        assert "also" in exc.fields
+    else:
+        raise AssertionError("an unknown extra category must be refused")
+    assert ws.list_cases(CaseQuery(), mask=False) == []
+    form["also"] = ["claims", "payments", "payments"]  # the main category and repeats are not copied again
+    states = svc.register(ws, form, ws.now(), None)
+    assert [s.category for s in states] == ["claims", "payments"]

@@ -69,6 +69,8 @@ class Registered(_Payload):
     department: str = ""
     escalated_from: str | None = None  # case id of the closed case this one escalates
     linked: list[str] = Field(default_factory=list)
+    # one intake touching several categories: this case is the copy for one department; `lead_case` leads
+    lead_case: str | None = None
 
 
 class ReadBack(_Payload):

@@ -40,6 +40,7 @@ class NewCase(BaseModel):
     team: str = ""
     linked: list[str] = Field(default_factory=list)
     escalated_from: str | None = None
+    lead_case: str | None = None  # set on the copies of a split intake: the main case, whose department leads
 
     @field_validator("respondent", "facts", "request", "channel", "category", "complexity", "owner", "team",
                      mode="before")

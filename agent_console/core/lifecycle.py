@@ -233,6 +233,7 @@ class Lifecycle:
             department=data.get("department") or self._department_for(data["category"]),
             escalated_from=data.get("escalated_from"),
             linked=list(data.get("linked") or []) + ([data["escalated_from"]] if data.get("escalated_from") else []),
+            lead_case=data.get("lead_case"),
         )
         for spec in self.profile.clocks:
             if spec.start == "received" and spec.applies(state.complexity, state.channel, set(state.flags), state.category):

@@ -87,6 +87,7 @@ class CaseState(BaseModel):
     escalated_from: str | None = None
     escalated_to: list[str] = Field(default_factory=list)
     linked: list[str] = Field(default_factory=list)
+    lead_case: str | None = None  # a copy from a split intake: the main case (its department leads)
     reopened: int = 0
     reminders: int = 0
     contact_attempts: list[dict[str, Any]] = Field(default_factory=list)  # {at, outcome}

@@ -100,8 +100,11 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update("\n".join(lines))
         linked = [ws.store.state(cid) for cid in s.linked]
-        self.query_one("#linked", Static).update(
-            (t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)) if any(linked) else "")
+        lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
+        lead_case = ws.store.state(s.lead_case) if s.lead_case else None
+        if lead_case is not None:
+            lines.append(t("detail.lead_case", number=lead_case.number))
+        self.query_one("#linked", Static).update("\n".join(lines))
         self._fill_clocks()
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()

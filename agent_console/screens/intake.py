@@ -112,6 +112,9 @@ class IntakeScreen(UsesWorkspace, Screen):
                 yield from self._field("amount", Input(id="f-amount"))
                 flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
                 yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
+                # one call about several departments: each ticked category becomes a linked copy for its department
+                others = [(c.label if lang == "zh" else c.label_en, c.id) for c in ws.profile.categories]
+                yield from self._field("also", SelectionList[str](*others, id="f-also"))
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
                 yield OptionList(id="earlier")
@@ -158,6 +161,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         if out["title"] == "none":
             out["title"] = ""
         out["flags"] = list(self.query_one("#f-flags", SelectionList).selected)
+        out["also"] = list(self.query_one("#f-also", SelectionList).selected)
         return out
 
     def _restore(self, data: dict[str, Any]) -> None:
@@ -174,6 +178,9 @@ class IntakeScreen(UsesWorkspace, Screen):
             flags = self.query_one("#f-flags", SelectionList)
             for flag in form.get("flags", []):
                 flags.select(flag)
+            also = self.query_one("#f-also", SelectionList)
+            for category in form.get("also", []):
+                also.select(category)
             if data.get("upset_since"):
                 self.upset_since = datetime.fromisoformat(data["upset_since"])
         finally:
@@ -368,14 +375,17 @@ class IntakeScreen(UsesWorkspace, Screen):
         if self.case_id is not None:
             return self.ws.store.state(self.case_id)
         try:
-            state = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
+            state, *copies = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
         except IntakeError as exc:
             self._errors(exc.fields)
             return None
         self.case_id = state.id
         self.ws.store.delete_draft(self.draft_key)
-        self.notify(self.app.t("intake.registered", number=state.number), timeout=10)
-        self.query_one("#side-note", Static).update(self.app.t("intake.registered", number=state.number))
+        said = self.app.t("intake.registered", number=state.number)
+        if copies:
+            said += "\n" + self.app.t("intake.copies", numbers="、".join(c.number for c in copies))
+        self.notify(said, timeout=10)
+        self.query_one("#side-note", Static).update(said)
         if leave:
             self.app.pop_screen()
         return state
