@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,7 +42,8 @@ class Workspace:
         self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
                                              settings.profile_dirs)
         local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
-        self.calendar = WorkingCalendar(self.profile.country, self.profile.timezone, local)
+        self.calendar = WorkingCalendar(self.profile.country, self.profile.timezone, local,
+                                        cache=Path(settings.db).parent / "calendar-cache.json")
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks)
         self.vocab: Vocabulary = load_vocabulary()

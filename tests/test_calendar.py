@@ -113,3 +113,24 @@ def test_local_days_file_errors_name_file_and_line(tmp_path: Path) -> None:
 def test_calendar_day_calendar_counts_every_day() -> None:
     cal = WorkingCalendar(all_days=True)
     assert cal.nth_working_day_after(date(2026, 9, 30), 3) == date(2026, 10, 3)
+
+
+def test_the_year_cache_gives_the_same_days_and_spares_the_holidays_import(tmp_path) -> None:
+    from datetime import date, timedelta
+
+    from agent_console.core.calendar import WorkingCalendar
+
+    cache = tmp_path / "calendar-cache.json"
+    plain = WorkingCalendar("CN")
+    first = WorkingCalendar("CN", cache=cache)
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(4 * 366)]
+    assert [first.is_working_day(d) for d in days] == [plain.is_working_day(d) for d in days]
+    assert cache.exists()
+    second = WorkingCalendar("CN", cache=cache)
+    assert [second.is_working_day(d) for d in days] == [plain.is_working_day(d) for d in days]
+    assert second._holidays is None  # answered from the cache alone
+    assert second.is_working_day(date(2026, 10, 1)) is False and second.is_working_day(date(2026, 9, 20)) is True
+    cache.write_text("{not json", encoding="utf-8")  # damaged: rebuilt, same answers
+    third = WorkingCalendar("CN", cache=cache)
+    assert [third.is_working_day(d) for d in days] == [plain.is_working_day(d) for d in days]
+    assert third.holiday_name(date(2026, 10, 1))  # names still come from `holidays`

@@ -7,13 +7,18 @@ N-th working day after it. Instants are timezone-aware; days are judged in the c
 from __future__ import annotations
 
 import bisect
+import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 DAY = timedelta(days=1)
 
@@ -87,6 +92,7 @@ class WorkingCalendar:
         local: LocalDays | None = None,
         subdivision: str | None = None,
         all_days: bool = False,
+        cache: Path | None = None,
     ) -> None:
         self.country = country
         self.tz = ZoneInfo(tz)
@@ -96,6 +102,10 @@ class WorkingCalendar:
         self._years: set[int] = set()
         self._ordinals: list[int] = []
         self._holidays: holidays.HolidayBase | None = None
+        # `holidays` takes ~0.15 s to import (every country loads), on the way to the first screen; the year's
+        # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
+        self._cache_path = cache
+        self._cache: dict[str, dict[str, list[str]]] | None = None
 
     # -- days -------------------------------------------------------------------------------------------------
     def _ensure(self, year: int) -> None:
@@ -103,28 +113,70 @@ class WorkingCalendar:
             return
         lo, hi = year - 1, year + 2  # a margin so that arithmetic near year ends never falls off
         new_years = [y for y in range(lo, hi + 1) if y not in self._years]
-        if not self.all_days:
-            if self._holidays is None:
-                # expand=True (the default) lets the holiday table grow as later years are asked for
-                self._holidays = holidays.country_holidays(self.country, subdiv=self.subdivision, years=new_years)
         for y in new_years:
+            off, on = self._exceptions(y)
             d = date(y, 1, 1)
             while d.year == y:
-                if self._is_working_uncached(d):
+                if self.all_days or d in self.local.working or (
+                        d not in self.local.closed and (d in on if d.weekday() >= 5 else d not in off)):
                     self._ordinals.append(d.toordinal())
                 d += DAY
             self._years.add(y)
         self._ordinals.sort()
 
-    def _is_working_uncached(self, d: date) -> bool:
+    def _exceptions(self, year: int) -> tuple[set[date], set[date]]:
+        """The public calendar's exceptions to Monday-Friday in `year`: weekdays off, weekend days worked."""
         if self.all_days:
-            return True
-        if d in self.local.closed:
-            return False
-        if d in self.local.working:
-            return True
-        assert self._holidays is not None
-        return self._holidays.is_working_day(d)
+            return set(), set()
+        cache = self._read_cache()
+        entry = cache.get(str(year))
+        if entry is None:
+            table = self._table(year)
+            off, on = [], []
+            d = date(year, 1, 1)
+            while d.year == year:
+                working = table.is_working_day(d)
+                if d.weekday() < 5 and not working:
+                    off.append(d.isoformat())
+                elif d.weekday() >= 5 and working:
+                    on.append(d.isoformat())
+                d += DAY
+            entry = cache[str(year)] = {"off": off, "on": on}
+            self._write_cache()
+        return {date.fromisoformat(x) for x in entry["off"]}, {date.fromisoformat(x) for x in entry["on"]}
+
+    def _table(self, year: int) -> holidays.HolidayBase:
+        import holidays
+
+        if self._holidays is None:
+            # expand=True (the default) lets the holiday table grow as later years are asked for
+            self._holidays = holidays.country_holidays(self.country, subdiv=self.subdivision, years=[year])
+        return self._holidays
+
+    def _cache_key(self) -> str:
+        return f"{self.country}|{self.subdivision or ''}|holidays {metadata.version('holidays')}"
+
+    def _read_cache(self) -> dict[str, dict[str, list[str]]]:
+        if self._cache is None:
+            self._cache = {}
+            if self._cache_path is not None:
+                try:
+                    data = json.loads(self._cache_path.read_text(encoding="utf-8"))
+                    if data.get("key") == self._cache_key():
+                        self._cache = data["years"]
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    pass  # missing, old or damaged: rebuilt from `holidays`
+        return self._cache
+
+    def _write_cache(self) -> None:
+        if self._cache_path is None or self._cache is None:
+            return
+        try:
+            tmp = self._cache_path.with_name(self._cache_path.name + f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": self._cache_key(), "years": self._cache}), encoding="utf-8")
+            os.replace(tmp, self._cache_path)
+        except OSError:
+            pass  # a read-only place only costs the import next time
 
     def is_working_day(self, d: date) -> bool:
         self._ensure(d.year)
@@ -137,8 +189,7 @@ class WorkingCalendar:
         self._ensure(d.year)
         if d in self.local.notes:
             return self.local.notes[d]
-        assert self._holidays is not None
-        return self._holidays.get(d)
+        return self._table(d.year).get(d)
 
     def next_working_days(self, start: date, count: int) -> list[date]:
         """The next `count` working days strictly after `start` (the preview `agent-console calendar` shows)."""

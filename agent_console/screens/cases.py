@@ -73,10 +73,11 @@ class CasesScreen(UsesWorkspace, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#cases", CaseTable).focus()
-        self.load()
         self.set_interval(1.0, self.tick)
 
     def on_screen_resume(self) -> None:
+        # also sent when the screen is first shown: the one place the list loads on arrival (loading in on_mount
+        # too ran the first query twice on the way to the first screen)
         self.load()
 
     # -- loading ----------------------------------------------------------------------------------------------
