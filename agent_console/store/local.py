@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -189,49 +191,69 @@ class LocalStore:
         """Record a page of events from elsewhere, given as the JSON text a centre sends (see sync.central.PulledPage):
         idempotent by id, never refused, in one transaction with `meta` (e.g. the sync cursor it advances).
 
-        SQLite reads the page and inserts every row in one statement, naming the rows that were new. Python decodes
-        the page once and builds events only for those; each touched case is folded once per page: just its new
-        events when they all come after what it holds, else its whole history in (hlc, id) order.
+        SQLite reads the page and inserts every row in one statement; for a big page that statement runs on another
+        thread (SQLite works without Python's lock) while this one builds the events and folds each touched case once:
+        just its new events when they all come after what it holds, else its whole history in (hlc, id) order. The
+        fold assumes every row is new, as they are unless a page is applied twice; the insert says whether they were,
+        and the cases of rows that were already here are worked out again from what is stored.
         """
         rows = json.loads(text)
         with self.transaction() as conn:
-            new = {r[0] for r in conn.execute(
+            by_case: dict[str, list[Event]] = {}
+            for r in rows:
+                if r[2] is not None:
+                    by_case.setdefault(r[2], []).append(event_from_page_row(r))
+            # what the fold starts from, read before SQLite is busy inserting
+            before = {case_id: self.state(case_id) for case_id in by_case}
+            history = {case_id for case_id, state in before.items()
+                       if state is None and self._has_events(case_id)}
+            last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            insert = _run(lambda: conn.execute(
                 "INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                 " SELECT value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->8,"
-                " value->9, 'remote' FROM json_each(?) RETURNING id", (text,))}
-            touched: dict[str, list[Event]] = {}
-            new_ids: list[str] = []
-            for r in rows:
-                if r[1] not in new:
-                    continue
-                new.discard(r[1])  # the same id twice in a page: the first one counts
-                new_ids.append(r[1])
-                kind = r[3]
-                if r[2] is None and kind not in _SIDE_KINDS:
-                    continue
-                event = event_from_page_row(r)
-                if r[2] is not None:
-                    touched.setdefault(r[2], []).append(event)
-                if kind in _SIDE_KINDS:
-                    self._project_side(conn, event)
-            for case_id, arrived in touched.items():
-                state = self.state(case_id)
-                arrived.sort(key=_hlc_order)
-                if state is not None and arrived[0].hlc > state.last_hlc:
-                    # everything new comes after what the case already holds: fold just the new events
-                    state = lifecycle.apply_many(state, arrived)
-                elif state is None and self._count_case_events(case_id) == len(arrived):
-                    state = _fold(lifecycle, arrived)  # a case new here, all of it in this page
-                else:  # something arrived out of order: refold the case from its whole history
-                    state = _fold(lifecycle, self.events(case_id))
+                " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(rows) >= _THREADED_PAGE)
+            try:
+                folded: dict[str, CaseState | None] = {}
+                for case_id, arrived in by_case.items():
+                    state = before[case_id]
+                    arrived.sort(key=_hlc_order)
+                    if state is not None and arrived[0].hlc > state.last_hlc:
+                        folded[case_id] = lifecycle.apply_many(state, arrived)
+                    elif state is None and case_id not in history:
+                        folded[case_id] = _fold(lifecycle, arrived)  # a case new here, all of it in this page
+            finally:
+                inserted = insert.result()  # never leave SQLite busy behind us, even on an error
+            new_ids = [r[1] for r in rows]
+            if inserted != len(rows) or len(set(new_ids)) != len(new_ids):
+                # some rows were here already (a page applied twice, an id repeated): keep the new ones only
+                new = {r[0] for r in conn.execute("SELECT id FROM events WHERE seq > ?", (last_seq,))}
+                new_ids, stale = [], set()
+                for r in rows:
+                    if r[1] in new:
+                        new.discard(r[1])
+                        new_ids.append(r[1])
+                    elif r[2] is not None:
+                        stale.add(r[2])
+                new_set = set(new_ids)
+                for case_id in stale:
+                    folded.pop(case_id, None)
+                    if not any(e.id in new_set for e in by_case[case_id]):
+                        by_case.pop(case_id)  # nothing new for this case: it stays as it is
+                side = [r for r in rows if r[3] in _SIDE_KINDS and r[1] in new_set]
+            else:
+                side = [r for r in rows if r[3] in _SIDE_KINDS]
+            for r in side:
+                self._project_side(conn, event_from_page_row(r))
+            for case_id in by_case:
+                state = folded[case_id] if case_id in folded else _fold(lifecycle, self.events(case_id))
                 if state is not None:
                     self._project(conn, state)
             for key, value in (meta or {}).items():  # e.g. the sync cursor, advanced with what it covers
                 self.set_meta(key, value)
         return Ingested(new_ids, [r[7] for r in rows])
 
-    def _count_case_events(self, case_id: str) -> int:
-        return self.conn.execute("SELECT count(*) FROM events WHERE case_id=?", (case_id,)).fetchone()[0]
+    def _has_events(self, case_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM events WHERE case_id=? LIMIT 1", (case_id,)).fetchone() is not None
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, origin: str) -> None:
         try:
@@ -435,7 +457,8 @@ class LocalStore:
     def acknowledge(self, acked: list[str], refused: list[tuple[str, str]]) -> None:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self.transaction() as conn:
-            conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(i,) for i in acked])
+            # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
+            conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
             now = datetime.now(timezone.utc).isoformat()
             for event_id, reason in refused:
                 conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
@@ -519,6 +542,26 @@ def event_from_page_row(r: list[Any]) -> Event:
     _set_attribute(event, "__pydantic_extra__", None)
     _set_attribute(event, "__pydantic_private__", None)
     return event
+
+
+_THREADED_PAGE = 500  # rows from which a page is inserted on a thread of its own
+
+
+def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:
+    """`work` on a thread of its own (threaded) or right here; either way its result or error comes from the future."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(exc)
+
+    if threaded:
+        threading.Thread(target=run, name="store-ingest", daemon=True).start()
+    else:
+        run()
+    return future
 
 
 def _hlc_order(e: Event) -> tuple[str, str]:

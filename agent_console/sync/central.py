@@ -68,6 +68,29 @@ class Central(Protocol):
     def close(self) -> None: ...
 
 
+def malformed(row: tuple) -> str | None:
+    """Why an outbox row (local seq, id, case_id, kind, actor, device, at, hlc, payload, flags) cannot be read by a
+    centre, or None. Only looked at when a batch fails to load: rows are well formed unless the file was tampered with.
+    """
+    from datetime import datetime
+
+    try:
+        at = datetime.fromisoformat(row[6])
+    except (TypeError, ValueError):
+        return "malformed: time is not ISO-8601"
+    if at.tzinfo is None:
+        return "malformed: time without an offset"
+    try:
+        payload, flags = json.loads(row[8]), json.loads(row[9])
+    except (TypeError, ValueError):
+        return "malformed: payload or flags is not JSON"
+    if not isinstance(payload, dict) or not isinstance(flags, list):
+        return "malformed: payload is not an object or flags not a list"
+    if "\\u0000" in row[8] or "\x00" in "".join(str(x) for x in row[1:8]):
+        return "malformed: contains a NUL character"
+    return None
+
+
 def event_team(event: Event, known: dict[str, str]) -> str | None:
     """The team an event belongs to: the registering team, or the team of the case it is about."""
     if event.kind == "registered":

@@ -10,12 +10,13 @@ concurrent actions that cannot both stand are kept and the case is flagged for t
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from agent_console.core.hlc import ClockSkew
-from agent_console.sync.central import Central, CentralUnavailable
+from agent_console.sync.central import Central, CentralUnavailable, PushResult
 
 
 @dataclass
@@ -38,36 +39,55 @@ def cursor_key(central: Central) -> str:
 
 
 def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
+    """Send the outbox in batches, taking rows out only once the centre has answered for them.
+
+    While the centre records one batch, the next is read from the outbox and the previous one acknowledged here, on
+    another thread: the centre's work and ours overlap (the connection to the centre is used by one thread at a time,
+    the local database by this one only).
+    """
     report = SyncReport()
-    after = None
-    while True:
-        rows = store.outbox_rows(batch, after)
-        if not rows:
-            break
-        result = central.push_rows(rows)
-        store.acknowledge(result.acknowledged, result.refused)
-        report.pushed += len(result.accepted)
-        report.refused.extend(result.refused)
-        report.skew_ms = max(report.skew_ms, result.skew_ms)
-        if len(rows) < batch:
-            break
-        after = rows[-1][0]
+    rows = store.outbox_rows(batch)
+    if not rows:
+        return report
+    if len(rows) < batch:  # everything in one batch (an incremental sync): no thread needed
+        _acknowledge(store, report, central.push_rows(rows))
+        return report
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
+        pending: Future[PushResult] | None = pool.submit(central.push_rows, rows)
+        while pending is not None:
+            following = store.outbox_rows(batch, rows[-1][0]) if len(rows) == batch else []
+            result = pending.result()  # the centre's answer for `rows` (raises if it could not give one)
+            pending = pool.submit(central.push_rows, following) if following else None
+            _acknowledge(store, report, result)
+            rows = following
     return report
 
 
+def _acknowledge(store: Any, report: SyncReport, result: PushResult) -> None:
+    store.acknowledge(result.acknowledged, result.refused)
+    report.pushed += len(result.accepted)
+    report.refused.extend(result.refused)
+    report.skew_ms = max(report.skew_ms, result.skew_ms)
+
+
 def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000) -> int:
+    """Apply the centre's pages after our cursor, each with the cursor it advances to in one local transaction.
+
+    While one page is applied here, the next is fetched on another thread (from the cursor the page in hand will
+    leave behind; if applying it fails, the fetched page is simply dropped).
+    """
     key = cursor_key(central)
     pulled = 0
-    while True:
-        cursor = int(store.meta(key) or 0)
-        page = central.pull_page(cursor, batch)
-        if not page.count:
-            break
-        done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)})
-        receive_stamps(store.hlc, done.stamps)
-        pulled += page.count
-        if page.count < batch:
-            break
+    page = central.pull_page(int(store.meta(key) or 0), batch)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
+        while page.count:
+            following = pool.submit(central.pull_page, page.last_seq, batch) if page.count >= batch else None
+            done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)})
+            receive_stamps(store.hlc, done.stamps)
+            pulled += page.count
+            if following is None:
+                break
+            page = following.result()
     store.set_meta("hlc_last", store.hlc.last)
     return pulled
 

@@ -11,7 +11,7 @@ from psycopg import sql
 
 from agent_console.core.events import Event
 from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
-                                        page_events)
+                                        malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
 
@@ -100,6 +100,18 @@ class PostgresCentral:
             self._drop()
             raise CentralUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost") \
                 from exc
+        except psycopg.errors.DataError:
+            # a row the centre cannot even load (its time or JSON does not parse): it fails the whole COPY, so find
+            # such rows here, keep them as refused with the reason, and send the rest
+            conn.rollback()
+            bad = [(r[1], reason) for r in rows if (reason := malformed(r))]
+            if not bad:
+                raise
+            skip = {b[0] for b in bad}
+            rest = [r for r in rows if r[1] not in skip]
+            result = self.push_rows(rest) if rest else PushResult()
+            result.refused = bad + result.refused
+            return result
         except psycopg.Error:
             conn.rollback()
             raise
@@ -119,9 +131,13 @@ class PostgresCentral:
         try:
             text, count, last = conn.execute(
                 "SELECT coalesce(json_agg(json_build_array(seq, id, case_id, kind, actor, device, at, hlc, payload,"
-                " flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %s)"
-                " FROM (SELECT * FROM ac.events WHERE seq > %s ORDER BY seq LIMIT %s) e",
-                (after, after, limit)).fetchone()
+                " flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %(after)s)"
+                " FROM (SELECT e.* FROM unnest(ac.my_teams()) AS t(team) CROSS JOIN LATERAL"
+                # each team's next rows in order from the (team, seq) index, then the first of them all: a page
+                # never scans or sorts what lies beyond it, whatever the planner thinks of the table's size
+                "       (SELECT * FROM ac.events x WHERE x.team = t.team AND x.seq > %(after)s ORDER BY x.seq"
+                "        LIMIT %(limit)s) e ORDER BY e.seq LIMIT %(limit)s) p",
+                {"after": after, "limit": limit}).fetchone()
             conn.commit()
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop()

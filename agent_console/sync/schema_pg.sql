@@ -83,10 +83,10 @@ SET check_function_bodies = off;
 -- Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the definer). `strict` adds
 -- the checks that cost a regular expression per row; the fast path leaves them to the casts, which fail loudly.
 CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boolean)
-    RETURNS TABLE (ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text, payload jsonb,
-                   flags jsonb, team text, verdict text)
+    RETURNS TABLE (tid tid, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
+                   payload jsonb, flags jsonb, team text, verdict text)
     LANGUAGE sql STABLE AS $$
-    SELECT s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
+    SELECT s.ctid, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
         WHEN s.id IS NULL OR s.id = '' THEN 'malformed: no id'
         WHEN s.kind IS NULL OR s.kind = '' THEN 'malformed: no kind'
         WHEN s.device IS NULL OR s.at IS NULL THEN 'malformed: no device or time'
@@ -117,7 +117,7 @@ DECLARE
     n bigint;
     latest text;
     now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    skip bigint[] := '{}';  -- the rows (by ord) found refused or already there on the careful path
+    skip tid[] := '{}';  -- the stage rows found refused or already there on the careful path
     careful boolean := false;
     duplicates jsonb := '[]';
     refused jsonb := '[]';
@@ -131,19 +131,16 @@ BEGIN
     LOOP
         BEGIN
             -- one set-based pass: the rows that stand are numbered in the order they were sent and recorded
-            WITH recorded AS (
-                INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
-                SELECT first_seq + row_number() OVER (ORDER BY v.ord), v.id, v.case_id, v.kind, me, v.device, v.at,
-                       v.hlc, v.payload,
-                       CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > max_drift_ms
-                            THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
-                            ELSE coalesce(v.flags, '[]'::jsonb) END,
-                       v.team
-                  FROM ac.staged_verdicts(me, mine, careful) v
-                 WHERE v.verdict IS NULL AND NOT (v.ord = ANY (skip))
-                RETURNING hlc
-            )
-            SELECT count(*), max(hlc) INTO n, latest FROM recorded;
+            INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
+            SELECT first_seq + row_number() OVER (ORDER BY v.ord, v.tid), v.id, v.case_id, v.kind, me, v.device, v.at,
+                   v.hlc, v.payload,
+                   CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > max_drift_ms
+                        THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
+                        ELSE coalesce(v.flags, '[]'::jsonb) END,
+                   v.team
+              FROM ac.staged_verdicts(me, mine, careful) v
+             WHERE v.verdict IS NULL AND NOT (v.tid = ANY (skip));
+            GET DIAGNOSTICS n = ROW_COUNT;
             EXIT;
         EXCEPTION WHEN unique_violation OR not_null_violation OR invalid_text_representation
                        OR numeric_value_out_of_range THEN
@@ -151,16 +148,16 @@ BEGIN
             -- rare, so only now look at every row, set the refused and the duplicates aside, and record the rest
             IF careful THEN RAISE; END IF;
             careful := true;
-            SELECT coalesce(array_agg(v.ord), '{}'),
+            SELECT coalesce(array_agg(v.tid), '{}'),
                    coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.ord), '[]')
               INTO skip, refused
               FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NOT NULL;
             WITH dup AS (
-                SELECT c.ord, c.id FROM (
-                    SELECT v.ord, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.ord) AS nth
+                SELECT c.tid, c.ord, c.id FROM (
+                    SELECT v.tid, v.ord, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.ord, v.tid) AS nth
                       FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NULL) c
                  WHERE c.nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = c.id))
-            SELECT skip || coalesce((SELECT array_agg(ord) FROM dup), '{}'),
+            SELECT skip || coalesce((SELECT array_agg(tid) FROM dup), '{}'),
                    coalesce((SELECT jsonb_agg(id ORDER BY ord) FROM dup), '[]')
               INTO skip, duplicates;
         END;
@@ -176,9 +173,11 @@ BEGIN
      WHERE s.kind = 'registered' AND e.seq > first_seq
     ON CONFLICT DO NOTHING;
     UPDATE ac.counter SET last = last + n WHERE one = 1;
+    -- how far ahead this device's clock runs, from its latest stamp (stamps sort as text, wall time first)
+    SELECT max(hlc) INTO latest FROM pg_temp.ac_stage;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
-        'skew_ms', CASE WHEN split_part(latest, '-', 1)::bigint - now_ms > max_drift_ms
+        'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > max_drift_ms
                         THEN split_part(latest, '-', 1)::bigint - now_ms ELSE 0 END);
 END
 $$;
@@ -209,7 +208,8 @@ $$;
 
 ALTER TABLE ac.events ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS events_read_own_teams ON ac.events;
-CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY (ac.my_teams()));
+-- (SELECT …): the login's teams are looked up once per query, not once per row
+CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY ((SELECT ac.my_teams())::text[]));
 
 REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM PUBLIC;
 REVOKE ALL ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.staged_verdicts(text, text[], boolean)

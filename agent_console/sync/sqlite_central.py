@@ -14,7 +14,7 @@ from pathlib import Path
 from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
 from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
-                                        event_team, page_events)
+                                        event_team, malformed, page_events)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -96,7 +96,11 @@ class SqliteCentral:
     def push_rows(self, rows: list[tuple]) -> PushResult:
         from agent_console.store.local import row_event
 
-        return self.push([row_event(r[1:]) for r in rows])
+        bad = [(r[1], reason) for r in rows if (reason := malformed(r))]  # cheap enough for one machine's centre
+        skip = {b[0] for b in bad}
+        result = self.push([row_event(r[1:]) for r in rows if r[1] not in skip])
+        result.refused = bad + result.refused
+        return result
 
     def pull_page(self, after: int, limit: int) -> PulledPage:
         teams = self._ident.teams

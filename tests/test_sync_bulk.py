@@ -1,0 +1,261 @@
+"""The bulk sync paths: pages of events ingested in one statement (threaded or not), the copy-free fold, pushing in
+overlapping batches, malformed outbox rows refused with a reason, and the centre's careful path (duplicates, an id
+sent twice in one batch) -- against both centres where the behaviour is shared."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from agent_console import callbacks
+from agent_console.core.events import Event
+from agent_console.store import local
+from agent_console.sync import pg
+from agent_console.sync.central import CentralUnavailable, PushResult, malformed
+from agent_console.sync.engine import pull, push, sync_once
+from tests.conftest import sample_case
+from tests.test_sync import Centre, centre, device, states  # noqa: F401 - the shared fixture
+
+CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "完"}
+
+
+def page(events: list[Event], seq: int = 0) -> str:
+    """A page as a centre sends it."""
+    return json.dumps([[seq + i, e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc, e.payload,
+                        e.flags] for i, e in enumerate(events, 1)], ensure_ascii=False, default=str)
+
+
+def history(ws: Any) -> list[Event]:
+    return [e for _, e in ws.store.all_events()]
+
+
+def busy_case(ws: Any, clock: Any) -> str:
+    """A case with a varied history: notes, a pause and resume, an assignment, a callback, a close and a reopen."""
+    case = ws.register(sample_case())
+    for kind, payload in (("progress_noted", {"note": "一"}), ("paused", {"reason": "客户要求", "evidence": "录音"}),
+                          ("resumed", {}), ("assigned", {"department": "finance"}),
+                          ("progress_noted", {"note": "二"}), ("closed", CLOSE), ("reopened", {"reason": "r"})):
+        clock.advance(hours=3)
+        ws.act(case.id, kind, payload)
+    callbacks.schedule(ws, case.id, "requested", clock() + timedelta(days=1), note="回电")
+    return case.id
+
+
+# -- the local store --------------------------------------------------------------------------------------------------
+def test_event_from_a_page_row_is_what_model_construct_makes(ws, clock) -> None:
+    case = ws.register(sample_case())
+    for e in history(ws):
+        row = json.loads(page([e]))[0]
+        fast = local.event_from_page_row(row)
+        slow = Event.model_construct(id=row[1], case_id=row[2], kind=row[3], actor=row[4], device=row[5],
+                                     at=local.datetime.fromisoformat(row[6]), hlc=row[7], payload=row[8],
+                                     flags=row[9])
+        assert fast == slow and fast.model_fields_set == slow.model_fields_set
+        assert fast.model_dump() == slow.model_dump() and fast.case_id == case.id
+
+
+def test_the_copy_free_fold_is_the_fold(ws, clock) -> None:
+    case_id = busy_case(ws, clock)
+    events = ws.store.events(case_id)
+    assert local._fold(ws.lifecycle, list(reversed(events))).model_dump() == \
+        ws.lifecycle.fold(events, strict=False).model_dump()
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_page_applied_twice_in_pieces_and_with_repeats(tmp_path, clock, monkeypatch, threaded) -> None:
+    monkeypatch.setattr(local, "_THREADED_PAGE", 1 if threaded else 10**9)
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case_id = busy_case(me, clock)
+    events = history(me)
+    done = you.store.ingest_page(page(events[:4]), you.lifecycle)
+    assert done.new_ids == [e.id for e in events[:4]] and len(done.stamps) == 4
+    # overlapping, out of order, with one event twice: only the new ones count, each once
+    again = events[6:] + events[2:7] + [events[-1]]
+    done = you.store.ingest_page(page(again), you.lifecycle, meta={"cursor": "9"})
+    assert done.new_ids == [e.id for e in events[6:]] + [e.id for e in events[4:6]]
+    assert you.store.meta("cursor") == "9"
+    assert you.store.ingest_page(page(events), you.lifecycle).new_ids == []  # everything again: nothing new
+    assert states(you) == states(me)
+    assert you.store.state(case_id).event_count == len([e for e in events if e.case_id == case_id])
+    assert [c["id"] for c in callbacks.for_case(you, case_id)] == [c["id"] for c in callbacks.for_case(me, case_id)]
+    assert you.store.rebuild(you.lifecycle) == []
+
+
+def test_ingest_of_events_goes_through_the_page_path(tmp_path, clock) -> None:
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    busy_case(me, clock)
+    events = history(me)
+    assert you.store.ingest(reversed(events), you.lifecycle) == [e.id for e in reversed(events)]
+    assert you.store.ingest(events, you.lifecycle) == []
+    assert states(you) == states(me)
+
+
+def test_a_failed_page_leaves_nothing_behind(tmp_path, clock, monkeypatch) -> None:
+    monkeypatch.setattr(local, "_THREADED_PAGE", 1)
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    me.act(case.id, "progress_noted", {"note": "x"})
+    orphan = history(me)[-1:]  # a note whose case is unknown here: the fold cannot start from it
+    with pytest.raises(ValueError):
+        you.store.ingest_page(page(orphan), you.lifecycle, meta={"cursor": "1"})
+    assert you.store.event_ids() == set() and you.store.meta("cursor") is None
+    assert not you.store.conn.in_transaction
+
+
+def test_outbox_pages_follow_the_local_order(ws, clock) -> None:
+    case = ws.register(sample_case())
+    for i in range(7):
+        ws.act(case.id, "progress_noted", {"note": str(i)})
+    first = ws.store.outbox_rows(5)
+    second = ws.store.outbox_rows(5, first[-1][0])
+    assert [r[1] for r in first + second] == [e.id for e in ws.store.outbox_batch(100)]
+    assert [r[0] for r in first + second] == sorted(r[0] for r in first + second)
+    ws.store.acknowledge([r[1] for r in first], [])
+    assert ws.store.outbox_rows(100) == second
+
+
+def test_malformed_rows_are_named() -> None:
+    good = (1, "i", "c", "progress_noted", "me", "d", "2026-11-24T02:00:00+00:00", "1764000000000-0000-d",
+            '{"note": "x"}', "[]")
+    assert malformed(good) is None
+    assert "offset" in malformed(good[:6] + ("2026-11-24T02:00:00",) + good[7:])
+    assert "JSON" in malformed(good[:8] + ("{not json",) + good[9:])
+    assert "object" in malformed(good[:8] + ("[1]",) + good[9:])
+    assert "NUL" in malformed(good[:8] + ('{"note": "\\u0000"}',) + good[9:])
+
+
+# -- both centres -----------------------------------------------------------------------------------------------------
+def _tamper(ws: Any, base: Event, payload: str, at: str, tag: str) -> str:
+    """A row written behind the store's back (a damaged or edited file), queued for sync."""
+    event_id = base.id[:-4] + tag
+    ws.store.conn.execute(
+        "INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags) VALUES (?,?,?,?,?,?,?,?,?)",
+        (event_id, base.case_id, "progress_noted", base.actor, base.device, at, ws.store.hlc.now(), payload, "[]"))
+    ws.store.conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event_id,))
+    return event_id
+
+
+def test_a_malformed_row_is_refused_with_its_reason_and_the_rest_goes(centre, tmp_path, clock) -> None:
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    base = history(me)[-1]
+    bad_json = _tamper(me, base, "{broken", clock().isoformat(), "beef")
+    bad_time = _tamper(me, base, '{"note": "x"}', "yesterday", "f00d")
+    me.act(case.id, "progress_noted", {"note": "after"})
+    report = sync_once(me.store, centre.connect("me"), me.lifecycle)
+    assert dict(report.refused).keys() == {bad_json, bad_time}
+    assert all(reason.startswith("malformed") for _, reason in report.refused)
+    assert report.pushed == 3 and me.store.outbox_count() == 0 and centre.count() == 3
+    sync_once(you.store, centre.connect("you"), you.lifecycle)
+    assert you.store.state(case.id).event_count == 3
+
+
+def test_many_batches_in_flight_keep_their_order(centre, tmp_path, clock) -> None:
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    for n in range(5):  # each registration lands in one batch and its notes in the next ones
+        case = me.register(sample_case(facts=f"案{n}"))
+        for i in range(4):
+            me.act(case.id, "progress_noted", {"note": f"{n}-{i}"})
+    central = centre.connect("me")
+    report = push(me.store, central, batch=3)
+    assert report.pushed == 30 and not report.refused and me.store.outbox_count() == 0
+    assert pull(you.store, centre.connect("you"), you.lifecycle, batch=4) == 30
+    assert states(you) == states(me)
+    assert pull(you.store, centre.connect("you"), you.lifecycle, batch=4) == 0
+
+
+def test_a_push_that_fails_half_way_keeps_what_was_not_answered(centre, tmp_path, clock) -> None:
+    me = device(tmp_path, clock, "me")
+    case = me.register(sample_case())
+    for i in range(10):
+        me.act(case.id, "progress_noted", {"note": str(i)})
+    real = centre.connect("me")
+
+    class FailsSecondBatch:
+        url = real.url
+        calls = 0
+
+        def push_rows(self, rows: list) -> PushResult:
+            FailsSecondBatch.calls += 1
+            if FailsSecondBatch.calls == 2:
+                raise CentralUnavailable("connection reset")
+            return real.push_rows(rows)
+
+    with pytest.raises(CentralUnavailable):
+        push(me.store, FailsSecondBatch(), batch=4)  # type: ignore[arg-type]
+    assert me.store.outbox_count() == 12 - 4 and centre.count() >= 4
+    assert sync_once(me.store, real, me.lifecycle).waiting == 0 and centre.count() == 12
+
+
+# -- PostgreSQL only ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def pg_centre(tmp_path, pg_url) -> Centre:
+    return Centre("postgres", tmp_path, pg_url)
+
+
+def test_duplicates_and_an_id_twice_in_one_batch(pg_centre, tmp_path, clock) -> None:
+    me = device(tmp_path, clock, "me")
+    case = me.register(sample_case())
+    me.act(case.id, "progress_noted", {"note": "x"})
+    rows = me.store.outbox_rows(10)
+    central = pg_centre.connect("me")
+    first = central.push_rows(rows[:2])
+    assert len(first.accepted) == 2 and not first.duplicates
+    me.act(case.id, "progress_noted", {"note": "y"})
+    rows = me.store.outbox_rows(10)
+    again = central.push_rows(rows + rows[2:])  # two already there, two new ones sent twice
+    assert again.accepted == [rows[2][1], rows[3][1]]
+    assert sorted(again.duplicates) == \
+        sorted([rows[0][1], rows[1][1], rows[2][1], rows[3][1]])
+    assert pg_centre.count() == 4
+    with psycopg.connect(pg_centre.admin) as conn:
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM ac.events ORDER BY seq")]
+        assert seqs == sorted(set(seqs)) and conn.execute("SELECT last FROM ac.counter").fetchone()[0] >= seqs[-1]
+
+
+def test_the_stage_is_private_and_empty_after_each_push(pg_centre, tmp_path, clock) -> None:
+    me = device(tmp_path, clock, "me")
+    me.register(sample_case())
+    central = pg_centre.connect("me")
+    sync_once(me.store, central, me.lifecycle)
+    conn = central._connection()
+    answer = conn.execute("SELECT ac.push_staged()").fetchone()[0]  # nothing left over from the batch
+    assert answer["accepted_count"] == 0 and answer["refused"] == [] == answer["duplicates"]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the session may fill it, not read or change it
+        conn.execute("SELECT * FROM pg_temp.ac_stage")
+    conn.rollback()
+    with psycopg.connect(pg.with_login(pg_centre.admin, "you")) as other:  # another session has a stage of its own
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            other.execute("SELECT ac.push_staged()")
+
+
+def test_pages_for_a_lead_merge_teams_in_order(pg_centre, tmp_path, clock) -> None:
+    me, other, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "other"), device(tmp_path, clock, "boss")
+    for n in range(3):
+        for ws, login in ((me, "me"), (other, "other")):
+            ws.register(sample_case(facts=f"{login}{n}"))
+            sync_once(ws.store, pg_centre.connect(login), ws.lifecycle)
+    central = pg_centre.connect("boss")
+    seen, cursor = [], 0
+    while (p := central.pull_page(cursor, 5)).count:
+        seen += [r[0] for r in json.loads(p.text)]
+        cursor = p.last_seq
+    assert seen == sorted(seen) and len(seen) == 12
+    assert pull(boss.store, central, boss.lifecycle, batch=5) == 12 and boss.store.count_cases() == 6
+
+
+def test_times_come_back_in_utc_whatever_the_server_zone(pg_centre, tmp_path, clock) -> None:
+    with psycopg.connect(pg_centre.admin, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {pg_centre.admin.rsplit('/', 1)[1]} SET TimeZone = 'Asia/Shanghai'")
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    me.register(sample_case())
+    sync_once(me.store, pg_centre.connect("me"), me.lifecycle)
+    sync_once(you.store, pg_centre.connect("you"), you.lifecycle)
+    assert states(you) == states(me)
+    ats = [r[0] for r in sqlite3.connect(tmp_path / "you.db").execute("SELECT at FROM events")]
+    assert ats and all(a.endswith("+00:00") for a in ats)
