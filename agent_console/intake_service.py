@@ -83,7 +83,7 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
     others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
     names = [(c.label if lang == "zh" else c.label_en) for c in others if c]
     if names:
-        text += (f"您反映的{'、'.join(names)}方面的问题，我们会同时转相关部门处理。" if lang == "zh" else
+        text += (f"另外，{'、'.join(names)}方面的问题我们会同时转相关部门处理。" if lang == "zh" else
                  f" What concerns {', '.join(names)} goes to those departments at the same time.")
     return Preview(text, due)
 

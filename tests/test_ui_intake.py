@@ -207,7 +207,7 @@ async def test_one_call_about_two_categories_becomes_two_linked_cases(ws, clock)
         await settle(pilot)
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert "通知服务方面的问题，我们会同时转相关部门处理" in app.screen.text
+        assert "另外，通知服务方面的问题我们会同时转相关部门处理" in app.screen.text
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CasesScreen)

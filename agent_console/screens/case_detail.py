@@ -131,11 +131,14 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         self.available = self.ws.available_actions(self.state)
         actions = self.query_one("#actions", OptionList)
         actions.clear_options()
-        # what can be done now first; the rest below, dimmed, each with the reason it cannot
+        # what can be done now first; the rest below, dimmed, each with the reason it cannot. Dimmed, not disabled:
+        # the cursor still reaches them (a disabled option is skipped, and so could not be scrolled to by keys),
+        # and Enter on one says why instead of opening a form
         for kind in sorted(CASE_ACTIONS, key=lambda k: self.available.get(k) is not None):
             reason = self.available.get(kind)
-            label = t(f"action.{kind}") if reason is None else f"{t('action.' + kind)}  — {t.reason(reason)}"
-            actions.add_option(Option(label, id=kind, disabled=reason is not None))
+            label = (Text(t(f"action.{kind}")) if reason is None else
+                     Text(f"{t('action.' + kind)}  — {t.reason(reason)}", style="dim"))
+            actions.add_option(Option(label, id=kind))
 
     def _tick(self) -> None:
         if self.state is not None and self.is_current:
@@ -148,7 +151,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
     def start_action(self, kind: str) -> None:
         """Open the action's form (or say why it is not possible now)."""
         if self.available.get(kind) is not None:
-            self.notify(self.available[kind] or "", severity="warning")
+            self.notify(self.app.t.reason(self.available[kind]), severity="warning")
             return
         from agent_console.screens.action_forms import ActionForm
 
