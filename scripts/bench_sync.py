@@ -1,6 +1,8 @@
 """Sync benchmark (issue 5) against a real PostgreSQL. Prints figures; asserts nothing.
 
-- push and pull 100,000 events through PostgreSQL, against a bare psycopg COPY of the same rows in the same run;
+- push and pull 100,000 events through PostgreSQL, against a bare psycopg COPY of the same rows into a table shaped
+  like ac.events, in the same run (pull is also set against a bare COPY TO of those rows); both go through the same
+  functions `agent-console sync` and the console's worker use (engine.push / engine.pull, their default batches);
 - an incremental sync with 10 new events;
 - peak memory (RSS) while syncing, to show it stays flat (batches are streamed).
 
@@ -75,6 +77,11 @@ def main() -> None:
                 copy.write_row(r)
         conn.commit()
         copy_s = time.perf_counter() - t0
+        t0 = time.perf_counter()  # and back out: a bare COPY TO of the same rows, for scale on the pull side
+        with conn.cursor().copy("COPY (SELECT * FROM copy_target ORDER BY seq) TO STDOUT") as copy:
+            copied_out = sum(1 for _ in copy.rows())
+        copy_to_s = time.perf_counter() - t0
+        conn.commit()
     del rows
     rss_before = rss_mb()
     central_a = pg.PostgresCentral(pg.with_login(url, "bench_a"))
@@ -101,7 +108,8 @@ def main() -> None:
     print(f"COPY of {N:,} event rows: {copy_s:.2f} s ({N / copy_s:,.0f} rows/s)")
     print(f"push {pushed.pushed:,} events: {push_s:.2f} s ({N / push_s:,.0f}/s) -> {push_s / copy_s:.1f}x COPY")
     print(f"pull {pulled:,} events (applied to a local store, cases refolded): {pull_s:.2f} s "
-          f"({N / pull_s:,.0f}/s) -> {pull_s / copy_s:.1f}x COPY")
+          f"({N / pull_s:,.0f}/s) -> {pull_s / copy_s:.1f}x COPY ({pull_s / copy_to_s:.1f}x a bare COPY TO of "
+          f"{copied_out:,} rows, {copy_to_s:.2f} s)")
     print(f"incremental sync, 10 new events: push side {min(times) * 1e3:.0f} ms (best of 3), pull side "
           f"{pull_10 * 1e3:.0f} ms")
     print(f"peak RSS: {rss_before:.0f} MB before syncing, {rss_after:.0f} MB after pushing and pulling {N:,} events")

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,20 @@ class LocalStore:
         else:
             self.conn.execute("COMMIT")
 
+    @contextmanager
+    def _replayable_transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction for what the centre can give or take again (a pulled page with the cursor it advances, an
+        acknowledgement), committed without waiting for the disk: a power cut may undo the last of them, cursor and
+        all, and they are then pulled or pushed again (the centre ignores what it has) -- nothing is lost. The next
+        durable commit (local work stays synchronous=FULL) makes them durable too, since the log is written in order.
+        """
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.transaction() as conn:
+                yield conn
+        finally:
+            self.conn.execute("PRAGMA synchronous=FULL")
+
     # -- meta and counters ------------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -198,7 +213,7 @@ class LocalStore:
         and the cases of rows that were already here are worked out again from what is stored.
         """
         rows = json.loads(text)
-        with self.transaction() as conn:
+        with self._replayable_transaction() as conn:
             by_case: dict[str, list[Event]] = {}
             for r in rows:
                 if r[2] is not None:
@@ -227,11 +242,13 @@ class LocalStore:
             if inserted != len(rows) or len(set(new_ids)) != len(new_ids):
                 # some rows were here already (a page applied twice, an id repeated): keep the new ones only
                 new = {r[0] for r in conn.execute("SELECT id FROM events WHERE seq > ?", (last_seq,))}
-                new_ids, stale = [], set()
+                new_ids, stale, side = [], set(), []
                 for r in rows:
-                    if r[1] in new:
+                    if r[1] in new:  # its first copy in the page
                         new.discard(r[1])
                         new_ids.append(r[1])
+                        if r[3] in _SIDE_KINDS:
+                            side.append(r)
                     elif r[2] is not None:
                         stale.add(r[2])
                 new_set = set(new_ids)
@@ -239,7 +256,6 @@ class LocalStore:
                     folded.pop(case_id, None)
                     if not any(e.id in new_set for e in by_case[case_id]):
                         by_case.pop(case_id)  # nothing new for this case: it stays as it is
-                side = [r for r in rows if r[3] in _SIDE_KINDS and r[1] in new_set]
             else:
                 side = [r for r in rows if r[3] in _SIDE_KINDS]
             for r in side:
@@ -456,7 +472,7 @@ class LocalStore:
 
     def acknowledge(self, acked: list[str], refused: list[tuple[str, str]]) -> None:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
-        with self.transaction() as conn:
+        with self._replayable_transaction() as conn:
             # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
             conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
             now = datetime.now(timezone.utc).isoformat()
@@ -564,8 +580,7 @@ def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:
     return future
 
 
-def _hlc_order(e: Event) -> tuple[str, str]:
-    return (e.hlc, e.id)
+_hlc_order = attrgetter("hlc", "id")  # the fold's order, (hlc, id)
 
 
 def _fold(lifecycle: Lifecycle, events: list[Event]) -> CaseState | None:

@@ -10,6 +10,7 @@ concurrent actions that cannot both stand are kept and the case is flagged for t
 from __future__ import annotations
 
 import json
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,9 +42,8 @@ def cursor_key(central: Central) -> str:
 def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     """Send the outbox in batches, taking rows out only once the centre has answered for them.
 
-    While the centre records one batch, the next is read from the outbox and the previous one acknowledged here, on
-    another thread: the centre's work and ours overlap (the connection to the centre is used by one thread at a time,
-    the local database by this one only).
+    Up to two batches are in flight: while the centre records one, the next is on its way and this thread reads the
+    one after from the outbox and acknowledges what was answered (the local database is used by this thread only).
     """
     report = SyncReport()
     rows = store.outbox_rows(batch)
@@ -52,15 +52,31 @@ def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     if len(rows) < batch:  # everything in one batch (an incremental sync): no thread needed
         _acknowledge(store, report, central.push_rows(rows))
         return report
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as pool:
-        pending: Future[PushResult] | None = pool.submit(central.push_rows, rows)
-        while pending is not None:
-            following = store.outbox_rows(batch, rows[-1][0]) if len(rows) == batch else []
-            result = pending.result()  # the centre's answer for `rows` (raises if it could not give one)
-            pending = pool.submit(central.push_rows, following) if following else None
-            _acknowledge(store, report, result)
-            rows = following
+    pipeline = central.push_pipeline() if hasattr(central, "push_pipeline") else _OneAtATime(central)
+    in_flight: deque[Future[PushResult]] = deque()
+    try:
+        while rows or in_flight:
+            while rows and len(in_flight) < 2:
+                in_flight.append(pipeline.submit(rows))
+                rows = store.outbox_rows(batch, rows[-1][0]) if len(rows) == batch else []
+            _acknowledge(store, report, in_flight.popleft().result())  # raises if the centre gave no answer
+    finally:
+        pipeline.close()  # waits for what is still in flight (after an error it is not recorded, or sent again)
     return report
+
+
+class _OneAtATime:
+    """A centre's push_rows on a thread of its own, one batch after the other."""
+
+    def __init__(self, central: Central) -> None:
+        self._push = central.push_rows
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push")
+
+    def submit(self, rows: list[tuple]) -> Future[PushResult]:
+        return self._pool.submit(self._push, rows)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _acknowledge(store: Any, report: SyncReport, result: PushResult) -> None:

@@ -4,6 +4,7 @@ pull pages under row-level security."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -45,25 +46,134 @@ def add_user(url: str, login: str, role: str, teams: list[str], password: str | 
                      " SET role = excluded.role, teams = excluded.teams", (login, role, teams))
 
 
+class _Session:
+    """One connection to the centre and whether its push stage exists yet (a temporary table, one per session)."""
+
+    def __init__(self, url: str, timeout: int) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.conn: psycopg.Connection | None = None
+        self.staged = False
+
+    def connection(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.staged = False
+            try:
+                self.conn = psycopg.connect(self.url, connect_timeout=self.timeout)
+                # times travel as ISO text in pulled pages: in UTC, as every console records them
+                self.conn.execute("SET TIME ZONE 'UTC'")
+                self.conn.commit()
+            except psycopg.OperationalError as exc:
+                raise CentralUnavailable(_first_line(exc)) from exc
+        return self.conn
+
+    def drop(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg.Error:
+                pass
+        self.conn = None
+        self.staged = False
+
+    def stage(self, rows: list[tuple]) -> list[tuple[str, str]]:
+        """COPY a batch into this session's stage, in a transaction left open for record(); returns the rows refused
+        as malformed (a row the centre cannot even load fails the whole COPY: such rows are found here, and the
+        others copied again)."""
+        conn = self.connection()
+        try:
+            if not self.staged:
+                conn.execute("SELECT ac.push_stage()")
+            with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload,"
+                                    " flags) FROM STDIN") as copy:
+                write = copy.write_row
+                for r in rows:  # (local seq, id, …): the local order is the order the centre numbers them in
+                    write(r)
+            return []
+        except psycopg.errors.DataError:
+            conn.rollback()  # (a stage created in this transaction goes with it: staged is still False)
+            bad = [(r[1], reason) for r in rows if (reason := malformed(r))]
+            if not bad:
+                raise
+            skip = {b[0] for b in bad}
+            return bad + self.stage([r for r in rows if r[1] not in skip])
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self.drop()
+            raise CentralUnavailable(_first_line(exc)) from exc
+        except psycopg.Error:
+            conn.rollback()
+            raise
+
+    def record(self, rows: list[tuple], refused: list[tuple[str, str]]) -> PushResult:
+        """One ac.push_staged() call classifies, numbers and records what stage() copied, then commits."""
+        conn = self.connection()
+        try:
+            row = conn.execute("SELECT ac.push_staged(%s)", (MAX_DRIFT_MS,)).fetchone()
+            conn.commit()
+            self.staged = True  # only now: a rolled-back transaction takes a new stage with it
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self.drop()
+            raise CentralUnavailable(_first_line(exc)) from exc
+        except psycopg.Error:
+            conn.rollback()
+            raise
+        answer = row[0]
+        duplicates = answer["duplicates"]
+        refused = refused + [(r[0], r[1]) for r in answer["refused"]]
+        # the centre names only what it did not accept (short lists); everything else sent was recorded
+        accepted = _accepted([r[1] for r in rows], duplicates, refused)
+        if len(accepted) != answer["accepted_count"]:  # never acknowledge on an answer that does not add up
+            raise RuntimeError(f"the centre recorded {answer['accepted_count']} events, expected {len(accepted)}")
+        return PushResult(accepted, duplicates, refused, int(answer["skew_ms"] or 0))
+
+    def rollback(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            try:
+                self.conn.rollback()
+            except psycopg.Error:
+                self.drop()
+
+
+class PushPipeline:
+    """Batches pushed through two sessions in turn: one COPYs its batch while the other's is being recorded, and each
+    is recorded only after the one before it committed (a batch may hold the notes of a case registered in the one
+    before; the counter lock would serialize them anyway). If a batch fails, those after it are not recorded."""
+
+    def __init__(self, central: "PostgresCentral") -> None:
+        self._sessions = (central._main, central._second)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sync-push")
+        self._last: Future[PushResult] | None = None
+        self._turn = 0
+
+    def submit(self, rows: list[tuple]) -> Future[PushResult]:
+        session = self._sessions[self._turn % 2]
+        self._turn += 1
+        future = self._pool.submit(self._push, session, rows, self._last)
+        self._last = future
+        return future
+
+    @staticmethod
+    def _push(session: _Session, rows: list[tuple], before: Future[PushResult] | None) -> PushResult:
+        refused = session.stage(rows)
+        if before is not None and before.exception() is not None:  # waits for it; an error was its caller's to see
+            session.rollback()
+            raise CentralUnavailable("an earlier batch was not recorded")
+        return session.record(rows, refused)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
 class PostgresCentral:
-    """One console's connection to the centre, as its own login role."""
+    """One console's connection to the centre, as its own login role (and a second one while pushing many batches)."""
 
     def __init__(self, url: str, connect_timeout: int = 5) -> None:
         self.url = url
-        self._timeout = connect_timeout
-        self._conn: psycopg.Connection | None = None
-        self._staged: psycopg.Connection | None = None  # the connection whose session has its push stage
+        self._main = _Session(url, connect_timeout)
+        self._second = _Session(url, connect_timeout)
 
     def _connection(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            try:
-                self._conn = psycopg.connect(self.url, connect_timeout=self._timeout)
-                # times travel as ISO text in pulled pages: in UTC, as every console records them
-                self._conn.execute("SET TIME ZONE 'UTC'")
-                self._conn.commit()
-            except psycopg.OperationalError as exc:
-                raise CentralUnavailable(str(exc).strip().splitlines()[0]) from exc
-        return self._conn
+        return self._main.connection()
 
     def identity(self) -> Identity:
         conn = self._connection()
@@ -82,47 +192,12 @@ class PostgresCentral:
                                for i, e in enumerate(events)])
 
     def push_rows(self, rows: list[tuple]) -> PushResult:
-        """Push outbox rows as stored (local seq, id, …, payload and flags still JSON text): COPY them into this session's stage, then
-        one ac.push_staged() call classifies, numbers and records the batch and names what it did not accept."""
-        conn = self._connection()
-        try:
-            if self._staged is not conn:
-                conn.execute("SELECT ac.push_stage()")  # once per session: the stage is a temporary table
-            with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload,"
-                                    " flags) FROM STDIN") as copy:
-                write = copy.write_row
-                for r in rows:  # (local seq, id, …): the local order is the order the centre numbers them in
-                    write(r)
-            row = conn.execute("SELECT ac.push_staged(%s)", (MAX_DRIFT_MS,)).fetchone()
-            conn.commit()
-            self._staged = conn  # only now: a rolled-back transaction takes the new stage with it
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._drop()
-            raise CentralUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost") \
-                from exc
-        except psycopg.errors.DataError:
-            # a row the centre cannot even load (its time or JSON does not parse): it fails the whole COPY, so find
-            # such rows here, keep them as refused with the reason, and send the rest
-            conn.rollback()
-            bad = [(r[1], reason) for r in rows if (reason := malformed(r))]
-            if not bad:
-                raise
-            skip = {b[0] for b in bad}
-            rest = [r for r in rows if r[1] not in skip]
-            result = self.push_rows(rest) if rest else PushResult()
-            result.refused = bad + result.refused
-            return result
-        except psycopg.Error:
-            conn.rollback()
-            raise
-        answer = row[0]
-        duplicates = answer["duplicates"]
-        refused = [(r[0], r[1]) for r in answer["refused"]]
-        # the centre names only what it did not accept (short lists); everything else sent was recorded
-        accepted = _accepted([r[1] for r in rows], duplicates, refused)
-        if len(accepted) != answer["accepted_count"]:  # never acknowledge on an answer that does not add up
-            raise RuntimeError(f"the centre recorded {answer['accepted_count']} events, expected {len(accepted)}")
-        return PushResult(accepted, duplicates, refused, int(answer["skew_ms"] or 0))
+        """Push outbox rows as stored (local seq, id, …, payload and flags still JSON text): COPY them into this
+        session's stage, then one ac.push_staged() call records the batch and names what it did not accept."""
+        return self._main.record(rows, self._main.stage(rows))
+
+    def push_pipeline(self) -> PushPipeline:
+        return PushPipeline(self)
 
     def pull_page(self, after: int, limit: int) -> PulledPage:
         """The next page after the cursor as one JSON text, built by the server (row-level security applies): no
@@ -149,16 +224,15 @@ class PostgresCentral:
         return page_events(self.pull_page(after, limit))
 
     def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except psycopg.Error:
-                pass
-        self._conn = None
-        self._staged = None
+        self._main.drop()
 
     def close(self) -> None:
-        self._drop()
+        self._main.drop()
+        self._second.drop()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost"
 
 
 def _accepted(sent: list[str], duplicates: list[str], refused: list[tuple[str, str]]) -> list[str]:
@@ -192,6 +266,6 @@ def with_login(url: str, login: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-__all__ = ["PostgresCentral", "add_user", "install", "with_login"]
+__all__ = ["PostgresCentral", "PushPipeline", "add_user", "install", "with_login"]
 
 

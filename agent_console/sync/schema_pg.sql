@@ -115,6 +115,7 @@ DECLARE
     mine text[] := ac.my_teams();
     first_seq bigint;
     n bigint;
+    staged bigint;
     latest text;
     now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     skip tid[] := '{}';  -- the stage rows found refused or already there on the careful path
@@ -162,7 +163,10 @@ BEGIN
               INTO skip, duplicates;
         END;
     END LOOP;
-    IF NOT careful AND n < (SELECT count(*) FROM pg_temp.ac_stage) THEN
+    -- one look at the stage: how many rows it held, and this device's latest stamp (stamps sort as text, wall time
+    -- first), to tell it how far ahead its clock runs
+    SELECT count(*), max(hlc) INTO staged, latest FROM pg_temp.ac_stage;
+    IF NOT careful AND n < staged THEN
         -- some rows did not stand (refused, never duplicates: those stop the fast pass): say which, and why
         SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.ord), '[]') INTO refused
           FROM ac.staged_verdicts(me, mine, false) v WHERE v.verdict IS NOT NULL;
@@ -173,8 +177,6 @@ BEGIN
      WHERE s.kind = 'registered' AND e.seq > first_seq
     ON CONFLICT DO NOTHING;
     UPDATE ac.counter SET last = last + n WHERE one = 1;
-    -- how far ahead this device's clock runs, from its latest stamp (stamps sort as text, wall time first)
-    SELECT max(hlc) INTO latest FROM pg_temp.ac_stage;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
         'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > max_drift_ms
