@@ -259,3 +259,29 @@ def test_times_come_back_in_utc_whatever_the_server_zone(pg_centre, tmp_path, cl
     assert states(you) == states(me)
     ats = [r[0] for r in sqlite3.connect(tmp_path / "you.db").execute("SELECT at FROM events")]
     assert ats and all(a.endswith("+00:00") for a in ats)
+
+
+def test_when_a_batch_fails_the_ones_after_it_are_not_recorded(pg_centre, tmp_path, clock, monkeypatch) -> None:
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    for i in range(10):
+        me.act(case.id, "progress_noted", {"note": str(i)})
+    central = pg_centre.connect("me")
+    record = pg._Session.record
+    calls: list[int] = []
+
+    def first_answer_lost(self, rows, refused):  # the first batch's answer never arrives
+        calls.append(len(rows))
+        if len(calls) == 1:
+            self.rollback()
+            raise CentralUnavailable("connection reset")
+        return record(self, rows, refused)
+
+    monkeypatch.setattr(pg._Session, "record", first_answer_lost)
+    with pytest.raises(CentralUnavailable):
+        push(me.store, central, batch=4)
+    assert calls == [4] and pg_centre.count() == 0 and me.store.outbox_count() == 12
+    monkeypatch.setattr(pg._Session, "record", record)
+    assert sync_once(me.store, central, me.lifecycle).pushed == 12 and me.store.outbox_count() == 0
+    assert sync_once(you.store, pg_centre.connect("you"), you.lifecycle).pulled == 12
+    assert states(you) == states(me)
