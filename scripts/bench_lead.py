@@ -171,35 +171,49 @@ def main() -> None:
         from agent_console.screens.lead import QUEUE_ROWS
 
         opened, loaded = asyncio.run(screen_open(ws))
-        print(f"lead screen (F7, headless): overdue queue in its table {opened * 1e3:.0f} ms after the key (the most"
+        print(f"lead screen (F7, headless): overdue queue on screen {opened * 1e3:.0f} ms after the key (the most"
               f" urgent {QUEUE_ROWS} rows); escalations, approvals, KPIs and charts filled by the worker {loaded:.2f} s"
               " after it")
     ws.close()
 
 
 async def screen_open(ws: Workspace) -> tuple[float, float]:
-    """(seconds from F7 to the overdue queue in its table, seconds until the worker has filled the other tabs).
+    """(seconds from F7 to the end of the first screen update showing the overdue queue, seconds until the worker
+    has filled the other tabs).
 
-    The key's action is called directly and the loop polled: Pilot.press would wait for the app to go idle,
-    which includes the background worker.
+    The key's action is called directly and the compositor's refresh wrapped (instrumentation, this script only):
+    Pilot.press would wait for the app to go idle, which includes the background worker.
     """
-    from textual.widgets import DataTable
+    from textual.screen import Screen
 
     from agent_console.app import AgentConsoleApp
+    from agent_console.screens.lead import LeadScreen
 
+    painted: list[float] = []
+    paint = Screen._compositor_refresh
+
+    def timed_paint(self):  # type: ignore[no-untyped-def]
+        paint(self)
+        if isinstance(self, LeadScreen) and not painted and self.query("#overdue").first().row_count:
+            painted.append(time.perf_counter())
+
+    Screen._compositor_refresh = timed_paint  # type: ignore[method-assign]
     app = AgentConsoleApp(ws)
-    async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.5)
-        t0 = time.perf_counter()
-        app.action_lead()
-        while not app.screen.query("#overdue") or app.screen.query("#overdue").first(DataTable).row_count == 0:
-            await asyncio.sleep(0.002)
-        opened = time.perf_counter() - t0
-        while getattr(app.screen, "report", None) is None:
-            await asyncio.sleep(0.01)
-        return opened, time.perf_counter() - t0
+    try:
+        async with app.run_test(size=(140, 45)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)
+            t0 = time.perf_counter()
+            app.action_lead()
+            while not painted:
+                await asyncio.sleep(0.002)
+            opened = painted[0] - t0
+            while getattr(app.screen, "report", None) is None:
+                await asyncio.sleep(0.01)
+            return opened, time.perf_counter() - t0
+    finally:
+        Screen._compositor_refresh = paint  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

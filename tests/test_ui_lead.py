@@ -13,7 +13,7 @@ from tests.test_ui_console import SIZE, settle
 
 
 def rows(screen, table_id: str) -> list:
-    table = screen.query_one(f"#{table_id}", DataTable)
+    table = screen.query_one(f"#{table_id}")
     return [table.get_row_at(i) for i in range(table.row_count)]
 
 

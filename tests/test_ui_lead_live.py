@@ -10,6 +10,7 @@ from textual.widgets import DataTable, TabbedContent
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.lead import AskText, LeadScreen
+from agent_console.widgets.case_table import CaseTable
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 
@@ -85,8 +86,8 @@ async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_pa
         await pilot.press("f7")
         await settle(pilot)
         screen = app.screen
-        table = screen.query_one("#overdue", DataTable)
-        shown = {table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)}
+        table = screen.query_one("#overdue", CaseTable)
+        shown = set(table.row_keys)
         assert shown == {oldest.id, middle.id}  # the longest overdue
         assert "2" in str(screen.query_one("#lead-header", Static).render())
         await pilot.press("a")

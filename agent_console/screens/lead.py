@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static, TabbedContent, TabPane
 
 from agent_console import kpi, lead
+from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 
 
@@ -136,7 +138,10 @@ class LeadScreen(Screen):
         yield Static(id="lead-header")
         with TabbedContent(id="lead-tabs"):
             with TabPane(t("lead.tab_overdue"), id="tab-overdue"):
-                yield self._table("overdue", ("group", "horizon", "number", "clock", "left", "due", "department"))
+                # the queue can hold hundreds of rows and is what the lead opens the screen for: the light table
+                yield CaseTable([Column(c, t(f"lead.col_{c}"), 20, shrink=c in ("group", "clock", "department"))
+                                 for c in ("group", "horizon", "number", "clock", "left", "due", "department")],
+                                id="overdue")
             with TabPane(t("lead.tab_escalations"), id="tab-escalations"):
                 yield self._table("escalations", ("number", "owner", "upset", "lead_left", "ack"))
             with TabPane(t("lead.tab_approvals"), id="tab-approvals"):
@@ -229,20 +234,20 @@ class LeadScreen(Screen):
 
     def _overdue(self) -> None:
         t = self.app.t
-        table = self.query_one("#overdue", DataTable)
-        # a big queue shows its most urgent rows at once (a DataTable row costs about half a millisecond)
+        # a big queue shows its most urgent rows at once; `a` shows them all
         rows = lead.overdue_queue(self.ws, self.hours, limit=self.limit)
         self.queue_total = len(rows) if self.limit is None or len(rows) < self.limit else \
             lead.overdue_total(self.ws, self.hours)
         rows.sort(key=lambda r: (r[self.group_by] or "", r["due"]))
         self.overdue_rows = {r["id"]: r for r in rows}
-        table.clear()
+        lines = []
         for r in rows:
             style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
-            horizon = t(f"lead.horizon_{r['horizon']}")
-            table.add_row(r[self.group_by], f"[{style}]{horizon}[/]" if style else horizon, r["number"], r["clock"],
-                          t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue"),
-                          r["due"][5:16].replace("T", " "), self._dept(r["department"]), key=r["id"])
+            lines.append((r["id"], [r[self.group_by] or "", Text(t(f"lead.horizon_{r['horizon']}"), style=style),
+                                    r["number"], r["clock"],
+                                    t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue"),
+                                    r["due"][5:16].replace("T", " "), self._dept(r["department"])]))
+        self.query_one("#overdue", CaseTable).set_rows(lines)
 
     def action_show_all(self) -> None:
         if self.limit is None or self.queue_total <= len(self.overdue_rows):
@@ -327,6 +332,8 @@ class LeadScreen(Screen):
 
     # -- row actions ------------------------------------------------------------------------------------------
     def _current(self, table_id: str) -> str | None:
+        if table_id == "overdue":
+            return self.query_one("#overdue", CaseTable).cursor_key
         table = self.query_one(f"#{table_id}", DataTable)
         if not table.row_count:
             return None
@@ -424,10 +431,9 @@ class LeadScreen(Screen):
         if fig is not None:
             self.app.push_screen(DrillDown(self.kpi_rows[figure]["label"], fig.cases))
 
-    @on(DataTable.RowSelected, "#overdue")
-    def _open_overdue(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value:
-            self.app.open_case(event.row_key.value)
+    @on(CaseTable.RowSelected, "#overdue")
+    def _open_overdue(self, event: CaseTable.RowSelected) -> None:
+        self.app.open_case(event.key)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -132,6 +132,10 @@ class CaseTable(ScrollView, can_focus=True):
         return len(self._keys)
 
     @property
+    def row_keys(self) -> list[str]:
+        return list(self._keys)
+
+    @property
     def cursor_key(self) -> str | None:
         return self._keys[self.cursor_row] if 0 <= self.cursor_row < len(self._keys) else None
 
