@@ -241,11 +241,13 @@ class LeadScreen(Screen):
         rows.sort(key=lambda r: (r[self.group_by] or "", r["due"]))
         self.overdue_rows = {r["id"]: r for r in rows}
         lines = []
+        narrow = self.app.size.width < 110  # as the open-cases list: "超3日4时" instead of "超时3个工作日4小时"
         for r in rows:
             style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
             lines.append((r["id"], [r[self.group_by] or "", Text(t(f"lead.horizon_{r['horizon']}"), style=style),
                                     r["number"], r["clock"],
-                                    t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue"),
+                                    t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue",
+                                               compact=narrow),
                                     r["due"][5:16].replace("T", " "), self._dept(r["department"])]))
         self.query_one("#overdue", CaseTable).set_rows(lines)
 
