@@ -83,10 +83,10 @@ SET check_function_bodies = off;
 -- Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the definer). `strict` adds
 -- the checks that cost a regular expression per row; the fast path leaves them to the casts, which fail loudly.
 CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boolean)
-    RETURNS TABLE (tid tid, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
+    RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
                    payload jsonb, flags jsonb, team text, verdict text)
     LANGUAGE sql STABLE AS $$
-    SELECT s.ctid, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
+    SELECT s.place, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
         WHEN s.id IS NULL OR s.id = '' THEN 'malformed: no id'
         WHEN s.kind IS NULL OR s.kind = '' THEN 'malformed: no kind'
         WHEN s.device IS NULL OR s.at IS NULL THEN 'malformed: no device or time'
@@ -98,7 +98,7 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boole
         WHEN x.team IS NULL THEN 'the case is unknown at the centre'
         WHEN NOT (x.team = ANY (mine)) THEN 'team ' || quote_literal(x.team) || ' is not yours'
         END
-      FROM pg_temp.ac_stage s
+      FROM (SELECT r.*, row_number() OVER () AS place FROM pg_temp.ac_stage r) s  -- the order they were sent in
       LEFT JOIN ac.case_teams t ON t.case_id = s.case_id
       LEFT JOIN (SELECT DISTINCT ON (r.case_id) r.case_id, r.payload ->> 'team' AS team
                    FROM pg_temp.ac_stage r WHERE r.kind = 'registered' ORDER BY r.case_id, r.ord) h
@@ -115,10 +115,10 @@ DECLARE
     mine text[] := ac.my_teams();
     first_seq bigint;
     n bigint;
-    staged bigint;
     latest text;
     now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    skip tid[] := '{}';  -- the stage rows found refused or already there on the careful path
+    staged bigint;
+    skip bigint[] := '{}';  -- the stage rows (by place) found refused or already there, on the careful path
     careful boolean := false;
     duplicates jsonb := '[]';
     refused jsonb := '[]';
@@ -131,16 +131,17 @@ BEGIN
     SELECT last INTO first_seq FROM ac.counter WHERE one = 1 FOR UPDATE;
     LOOP
         BEGIN
-            -- one set-based pass: the rows that stand are numbered in the order they were sent and recorded
+            -- one set-based pass: the rows that stand are recorded, numbered in the order they were sent (a row
+            -- that does not stand leaves its number unused: readers follow seq > cursor, a gap skips nothing)
             INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
-            SELECT first_seq + row_number() OVER (ORDER BY v.ord, v.tid), v.id, v.case_id, v.kind, me, v.device, v.at,
+            SELECT first_seq + v.place, v.id, v.case_id, v.kind, me, v.device, v.at,
                    v.hlc, v.payload,
                    CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > max_drift_ms
                         THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
                         ELSE coalesce(v.flags, '[]'::jsonb) END,
                    v.team
               FROM ac.staged_verdicts(me, mine, careful) v
-             WHERE v.verdict IS NULL AND NOT (v.tid = ANY (skip));
+             WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip));
             GET DIAGNOSTICS n = ROW_COUNT;
             EXIT;
         EXCEPTION WHEN unique_violation OR not_null_violation OR invalid_text_representation
@@ -149,17 +150,17 @@ BEGIN
             -- rare, so only now look at every row, set the refused and the duplicates aside, and record the rest
             IF careful THEN RAISE; END IF;
             careful := true;
-            SELECT coalesce(array_agg(v.tid), '{}'),
-                   coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.ord), '[]')
+            SELECT coalesce(array_agg(v.place), '{}'),
+                   coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]')
               INTO skip, refused
               FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NOT NULL;
             WITH dup AS (
-                SELECT c.tid, c.ord, c.id FROM (
-                    SELECT v.tid, v.ord, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.ord, v.tid) AS nth
+                SELECT c.place, c.id FROM (
+                    SELECT v.place, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.place) AS nth
                       FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NULL) c
                  WHERE c.nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = c.id))
-            SELECT skip || coalesce((SELECT array_agg(tid) FROM dup), '{}'),
-                   coalesce((SELECT jsonb_agg(id ORDER BY ord) FROM dup), '[]')
+            SELECT skip || coalesce((SELECT array_agg(place) FROM dup), '{}'),
+                   coalesce((SELECT jsonb_agg(id ORDER BY place) FROM dup), '[]')
               INTO skip, duplicates;
         END;
     END LOOP;
@@ -168,7 +169,7 @@ BEGIN
     SELECT count(*), max(hlc) INTO staged, latest FROM pg_temp.ac_stage;
     IF NOT careful AND n < staged THEN
         -- some rows did not stand (refused, never duplicates: those stop the fast pass): say which, and why
-        SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.ord), '[]') INTO refused
+        SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]') INTO refused
           FROM ac.staged_verdicts(me, mine, false) v WHERE v.verdict IS NOT NULL;
     END IF;
     -- the teams of the cases registered just now
@@ -176,7 +177,7 @@ BEGIN
     SELECT e.case_id, e.team FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
      WHERE s.kind = 'registered' AND e.seq > first_seq
     ON CONFLICT DO NOTHING;
-    UPDATE ac.counter SET last = last + n WHERE one = 1;
+    UPDATE ac.counter SET last = last + staged WHERE one = 1;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
         'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > max_drift_ms
