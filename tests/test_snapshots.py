@@ -13,8 +13,8 @@ SIZES = [(80, 24), (160, 48)]
 LANGS = ["zh", "en"]
 
 
-def build_app(tmp_path, clock, lang: str) -> AgentConsoleApp:
-    ws = make_workspace(tmp_path, clock, lang=lang)
+def build_app(tmp_path, clock, lang: str, **settings) -> AgentConsoleApp:
+    ws = make_workspace(tmp_path, clock, lang=lang, **settings)
     ws.store.device_code = "SNP"  # case numbers must not depend on a random device id
     generate(ws, cases=40, seed=11)
     return AgentConsoleApp(ws)
@@ -59,3 +59,15 @@ def test_intake(snap_compare, tmp_path, clock, size, lang) -> None:
         await no_blink(pilot)
 
     assert snap_compare(build_app(tmp_path, clock, lang), terminal_size=size, run_before=start_intake)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_lead_overdue_queue(snap_compare, tmp_path, clock, size, lang) -> None:
+    async def open_lead(pilot) -> None:
+        await no_blink(pilot)
+        await pilot.press("f7")
+        await no_blink(pilot)
+
+    app = build_app(tmp_path, clock, lang, agent="lead-1", role="lead")
+    assert snap_compare(app, terminal_size=size, run_before=open_lead)

@@ -98,11 +98,6 @@ class CallbackCallScreen(UsesWorkspace, Screen):
 
     BINDINGS = [Binding("escape", "back", "keys.back", id="cbcall_back"),
                 Binding("ctrl+s", "save", "callbacks.record", id="cbcall_save", priority=True)]
-    DEFAULT_CSS = """
-    #cb-script { width: 1fr; padding: 0 1; border-right: solid $primary; }
-    #cb-result { width: 1fr; padding: 0 1; }
-    #cb-result Input { border: none; height: 1; background: $boost; }
-    """
 
     def __init__(self, row: dict[str, Any]) -> None:
         super().__init__()

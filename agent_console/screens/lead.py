@@ -110,13 +110,6 @@ class LeadScreen(Screen):
         Binding("o", "open", "keys.open_case", id="lead_open"),
         Binding("a", "show_all", "lead.show_all", id="lead_show_all"),
     ]
-    DEFAULT_CSS = """
-    #lead-header { height: auto; padding: 0 1; background: $boost; }
-    #kpi-spark, #kpi-overdue-spark { height: 3; margin: 0 1; }
-    #kpi-overdue-spark > .sparkline--max-color { color: $error; }
-    .chart-title { padding: 0 1; color: $text-muted; }
-    #kpi-bars, #kpi-agent-bars { height: auto; padding: 0 1; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -226,7 +219,7 @@ class LeadScreen(Screen):
         flagged = [d for d, v in (self.report.departments.items() if self.report else []) if v["flagged"]]
         parts = [t("lead.teams", teams=", ".join(ws.settings.visible_teams)), note]
         if flagged:
-            parts.append(t("lead.flagged", departments=", ".join(flagged)))
+            parts.append(t("lead.flagged", departments=", ".join(self._dept(d) for d in flagged)))
         shown = len(getattr(self, "overdue_rows", {}))
         if self.queue_total > shown:
             parts.append(t("lead.queue_partial", shown=shown, total=f"{self.queue_total:,}"))

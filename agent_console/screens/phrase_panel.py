@@ -62,13 +62,6 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         Binding("ctrl+y", "copy", "phrase.copy", id="phrase_copy", priority=True),
         Binding("down", "focus_results", show=False, id="phrase_down"),
     ]
-    DEFAULT_CSS = """
-    PhrasePanel { align: right middle; }
-    #phrase-box { width: 60%; min-width: 50; height: 100%; border-left: thick $accent; background: $surface; }
-    #phrase-results { height: 1fr; }
-    #phrase-preview { height: auto; max-height: 12; padding: 1; border-top: solid $primary; }
-    #phrase-query { border: none; height: 1; background: $boost; }
-    """
 
     def __init__(self, context: dict[str, Any] | None = None) -> None:
         super().__init__()

@@ -23,11 +23,6 @@ class PhrasebookScreen(UsesWorkspace, Screen):
         Binding("ctrl+y", "copy", "phrase.copy", id="phrasebook_copy", priority=True),
         Binding("slash", "search", "keys.search", id="phrasebook_search"),
     ]
-    DEFAULT_CSS = """
-    #situations { width: 30; }
-    #pb-query { border: none; height: 1; background: $boost; }
-    #pb-preview { height: auto; max-height: 10; padding: 1; border-top: solid $primary; }
-    """
 
     def compose(self) -> ComposeResult:
         localize_bindings(self, self.app.t)
