@@ -37,7 +37,8 @@ def history(ws: Any) -> list[Event]:
 def busy_case(ws: Any, clock: Any) -> str:
     """A case with a varied history: notes, a pause and resume, an assignment, a callback, a close and a reopen."""
     case = ws.register(sample_case())
-    for kind, payload in (("progress_noted", {"note": "一"}), ("paused", {"reason": "客户要求", "evidence": "录音"}),
+    for kind, payload in (("progress_noted", {"note": "一"}),
+                          ("paused", {"reason": "客户要求", "evidence": "录音"}),
                           ("resumed", {}), ("assigned", {"department": "finance"}),
                           ("progress_noted", {"note": "二"}), ("closed", CLOSE), ("reopened", {"reason": "r"})):
         clock.advance(hours=3)

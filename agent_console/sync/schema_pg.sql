@@ -215,8 +215,8 @@ DROP POLICY IF EXISTS events_read_own_teams ON ac.events;
 CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY ((SELECT ac.my_teams())::text[]));
 
 REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM PUBLIC;
-REVOKE ALL ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.staged_verdicts(text, text[], boolean)
-    FROM PUBLIC;
+REVOKE ALL ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint),
+    ac.staged_verdicts(text, text[], boolean) FROM PUBLIC;
 GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()
