@@ -286,3 +286,26 @@ def test_when_a_batch_fails_the_ones_after_it_are_not_recorded(pg_centre, tmp_pa
     assert sync_once(me.store, central, me.lifecycle).pushed == 12 and me.store.outbox_count() == 0
     assert sync_once(you.store, pg_centre.connect("you"), you.lifecycle).pulled == 12
     assert states(you) == states(me)
+
+
+@pytest.mark.parametrize("ords", [[30, 10, 20], [5, 5, 6], [0, 0, 2], [0, 1, 2]])
+def test_the_centre_numbers_a_batch_in_the_order_of_its_ords(pg_centre, tmp_path, clock, ords) -> None:
+    me = device(tmp_path, clock, "me")
+    case = me.register(sample_case())
+    me.act(case.id, "progress_noted", {"note": "x"})
+    rows = me.store.outbox_rows(10)  # registered, accepted, the note
+    session = pg._Session(pg.with_login(pg_centre.admin, "me"), 5)
+    conn = session.connection()
+    conn.execute("SELECT ac.push_stage()")
+    with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload, flags)"
+                            " FROM STDIN") as copy:
+        for ord_, r in zip(ords, rows):
+            copy.write_row((ord_, *r[1:]))
+    result = session.record(rows, [])
+    session.drop()
+    assert len(result.accepted) == 3
+    with psycopg.connect(pg_centre.admin) as admin:
+        recorded = [r[0] for r in admin.execute("SELECT id FROM ac.events ORDER BY seq")]
+        last = admin.execute("SELECT last FROM ac.counter").fetchone()[0]
+    by_ord = [r[1] for _, _, r in sorted(zip(ords, range(3), rows))]  # ties: in the order they were sent
+    assert recorded == by_ord and last >= 3

@@ -87,8 +87,8 @@ class _Session:
             with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload,"
                                     " flags) FROM STDIN") as copy:
                 write = copy.write_row
-                for r in rows:  # (local seq, id, …): the local order is the order the centre numbers them in
-                    write(r)
+                for i, r in enumerate(rows):  # numbered 0, 1, …: the centre records them in this order, unsorted
+                    write((i, *r[1:]))
             return []
         except psycopg.errors.DataError:
             conn.rollback()  # (a stage created in this transaction goes with it: staged is still False)

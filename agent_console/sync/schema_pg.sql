@@ -79,10 +79,13 @@ $$;
 -- ac.staged_verdicts reads the stage each pushing session creates for itself: it cannot be checked at install time
 SET check_function_bodies = off;
 
--- Each staged row with its team (the registering team, or its case's) and its verdict (NULL: it may be recorded).
--- Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the definer). `strict` adds
--- the checks that cost a regular expression per row; the fast path leaves them to the casts, which fail loudly.
-CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boolean)
+-- Each staged row with its place in the batch, its team (the registering team, or its case's) and its verdict (NULL:
+-- it may be recorded). Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the
+-- definer). `strict` adds the checks that cost a regular expression per row; the fast path leaves them to the casts,
+-- which fail loudly. The place is the row's `ord` counted from `first_ord` when the batch numbers its rows densely
+-- (as the console does: no sort needed), else its rank by ord.
+DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean);
+CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boolean, first_ord bigint)
     RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
                    payload jsonb, flags jsonb, team text, verdict text)
     LANGUAGE sql STABLE AS $$
@@ -98,7 +101,9 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boole
         WHEN x.team IS NULL THEN 'the case is unknown at the centre'
         WHEN NOT (x.team = ANY (mine)) THEN 'team ' || quote_literal(x.team) || ' is not yours'
         END
-      FROM (SELECT r.*, row_number() OVER () AS place FROM pg_temp.ac_stage r) s  -- the order they were sent in
+      FROM (SELECT r.*, r.ord - first_ord + 1 AS place FROM pg_temp.ac_stage r WHERE first_ord IS NOT NULL
+            UNION ALL
+            SELECT r.*, row_number() OVER (ORDER BY r.ord, r.ctid) FROM pg_temp.ac_stage r WHERE first_ord IS NULL) s
       LEFT JOIN ac.case_teams t ON t.case_id = s.case_id
       LEFT JOIN (SELECT DISTINCT ON (r.case_id) r.case_id, r.payload ->> 'team' AS team
                    FROM pg_temp.ac_stage r WHERE r.kind = 'registered' ORDER BY r.case_id, r.ord) h
@@ -115,9 +120,12 @@ DECLARE
     mine text[] := ac.my_teams();
     first_seq bigint;
     n bigint;
+    staged bigint;
+    lowest bigint;
+    highest bigint;
+    dense_from bigint;
     latest text;
     now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    staged bigint;
     skip bigint[] := '{}';  -- the stage rows (by place) found refused or already there, on the careful path
     careful boolean := false;
     duplicates jsonb := '[]';
@@ -129,6 +137,10 @@ BEGIN
     -- the lock first: classification and numbering happen strictly one pusher at a time, so numbers become visible
     -- in the order they were handed out and a reader following seq > cursor never skips a late commit
     SELECT last INTO first_seq FROM ac.counter WHERE one = 1 FOR UPDATE;
+    -- one look at the stage: how many rows, whether they are numbered densely (each row's place is then its ord),
+    -- and this device's latest stamp (stamps sort as text, wall time first), to tell it how far ahead its clock runs
+    SELECT count(*), min(ord), max(ord), max(hlc) INTO staged, lowest, highest, latest FROM pg_temp.ac_stage;
+    dense_from := CASE WHEN highest - lowest + 1 = staged THEN lowest END;
     LOOP
         BEGIN
             -- one set-based pass: the rows that stand are recorded, numbered in the order they were sent (a row
@@ -140,37 +152,36 @@ BEGIN
                         THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
                         ELSE coalesce(v.flags, '[]'::jsonb) END,
                    v.team
-              FROM ac.staged_verdicts(me, mine, careful) v
+              FROM ac.staged_verdicts(me, mine, careful, dense_from) v
              WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip));
             GET DIAGNOSTICS n = ROW_COUNT;
             EXIT;
         EXCEPTION WHEN unique_violation OR not_null_violation OR invalid_text_representation
                        OR numeric_value_out_of_range THEN
-            -- an event already here (a batch sent again after a lost answer), or a row the casts cannot read:
-            -- rare, so only now look at every row, set the refused and the duplicates aside, and record the rest
+            -- an event already here (a batch sent again after a lost answer), two rows with one ord, or a row the
+            -- casts cannot read: rare, so only now look at every row, set the refused and the duplicates aside,
+            -- number the rest by rank and record them
             IF careful THEN RAISE; END IF;
             careful := true;
+            dense_from := NULL;
             SELECT coalesce(array_agg(v.place), '{}'),
                    coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]')
               INTO skip, refused
-              FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NOT NULL;
+              FROM ac.staged_verdicts(me, mine, true, NULL) v WHERE v.verdict IS NOT NULL;
             WITH dup AS (
                 SELECT c.place, c.id FROM (
                     SELECT v.place, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.place) AS nth
-                      FROM ac.staged_verdicts(me, mine, true) v WHERE v.verdict IS NULL) c
+                      FROM ac.staged_verdicts(me, mine, true, NULL) v WHERE v.verdict IS NULL) c
                  WHERE c.nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = c.id))
             SELECT skip || coalesce((SELECT array_agg(place) FROM dup), '{}'),
                    coalesce((SELECT jsonb_agg(id ORDER BY place) FROM dup), '[]')
               INTO skip, duplicates;
         END;
     END LOOP;
-    -- one look at the stage: how many rows it held, and this device's latest stamp (stamps sort as text, wall time
-    -- first), to tell it how far ahead its clock runs
-    SELECT count(*), max(hlc) INTO staged, latest FROM pg_temp.ac_stage;
     IF NOT careful AND n < staged THEN
         -- some rows did not stand (refused, never duplicates: those stop the fast pass): say which, and why
         SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]') INTO refused
-          FROM ac.staged_verdicts(me, mine, false) v WHERE v.verdict IS NOT NULL;
+          FROM ac.staged_verdicts(me, mine, false, dense_from) v WHERE v.verdict IS NOT NULL;
     END IF;
     -- the teams of the cases registered just now
     INSERT INTO ac.case_teams (case_id, team)
@@ -216,7 +227,7 @@ CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY ((
 
 REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM PUBLIC;
 REVOKE ALL ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint),
-    ac.staged_verdicts(text, text[], boolean) FROM PUBLIC;
+    ac.staged_verdicts(text, text[], boolean, bigint) FROM PUBLIC;
 GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()
