@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from textual.app import App
@@ -31,6 +32,10 @@ class AgentConsoleApp(App):
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
         super().__init__(**kw)
+        # Database work runs in worker threads; a thread that has its answer waits for the interpreter lock up to
+        # the switch interval (5 ms by default) while the screen is busy drawing. 1 ms keeps a search keystroke's
+        # round trip (screen -> query thread -> screen) short.
+        sys.setswitchinterval(0.001)
         self.ws = workspace
         self.t = Translator(workspace.settings.lang)
         self.title = self.t("app.title")
