@@ -205,8 +205,11 @@ class PostgresCentral:
         conn = self._connection()
         try:
             text, count, last = conn.execute(
-                "SELECT coalesce(json_agg(json_build_array(seq, id, case_id, kind, actor, device, at, hlc, payload,"
-                " flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %(after)s)"
+                "SELECT coalesce(json_agg(json_build_array(seq, id, case_id, kind, actor, device, "
+                # the time as every console writes it (Python's isoformat in UTC), so it reads the same everywhere
+                "  to_char(at AT TIME ZONE 'UTC', CASE WHEN date_part('microseconds', at)::int %% 1000000 = 0"
+                "          THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"' END),"
+                "  hlc, payload, flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %(after)s)"
                 " FROM (SELECT e.* FROM unnest(ac.my_teams()) AS t(team) CROSS JOIN LATERAL"
                 # each team's next rows in order from the (team, seq) index, then the first of them all: a page
                 # never scans or sorts what lies beyond it, whatever the planner thinks of the table's size
