@@ -15,7 +15,7 @@ from typing import Any, Callable
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event
 from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
-from agent_console.core.profiles import Profile
+from agent_console.core.profiles import ClockSpec, Profile
 from agent_console.core.reasons import Reason
 
 FAILED_CONTACT = frozenset({"no_answer", "busy", "wrong_number"})
@@ -101,6 +101,18 @@ class Lifecycle:
         self.profile = profile
         self.clocks = clocks
         self._specs = {c.id: c for c in profile.clocks}
+        # the kinds that can start, restart, stop, pause, resume or extend some clock: any other event leaves the
+        # clocks alone, and folding a page of synced events skips the clock rules for it
+        every = {"paused", "resumed", "extension_approved"}  # these reach every running clock
+        self._kind_specs: dict[str, frozenset[str]] = {}  # kind -> the clocks it can start, restart or stop
+        for c in profile.clocks:
+            for k in {c.start, *c.restart_on, *c.stop} - {"received"}:
+                self._kind_specs[k] = self._kind_specs.get(k, frozenset()) | {c.id}
+        all_ids = frozenset(c.id for c in profile.clocks)
+        for k in every:
+            self._kind_specs[k] = all_ids
+        self._clock_kinds = frozenset(self._kind_specs) | {"field_edited"}
+        self._applicable: dict[tuple[str, str, frozenset[str], str], list[ClockSpec]] = {}
 
     # -- public -----------------------------------------------------------------------------------------------
     def fold(self, events: Iterable[Event], strict: bool = False) -> CaseState | None:
@@ -134,9 +146,12 @@ class Lifecycle:
             work = self._register(event)
         else:
             assert work is not None
-            snapshot = _Before(work) if work is before else before
-            self._change(work, event)
-            self._run_clocks(work, event, snapshot)
+            if event.kind in self._clock_kinds:
+                snapshot = _Before(work) if work is before else before
+                self._change(work, event)
+                self._run_clocks(work, event, snapshot)
+            else:
+                self._change(work, event)
         self._touch(work, event)
         return work
 
@@ -322,9 +337,9 @@ class Lifecycle:
         if e.kind == "field_edited" and e.payload.get("field") in ("complexity", "flags", "category"):
             self._retier(s, before)
             return
-        flags = set(s.flags)
-        for spec in self.profile.clocks:
-            if not spec.applies(s.complexity, s.channel, flags, s.category):
+        concerned = self._kind_specs.get(e.kind, frozenset())
+        for spec in self._applicable_specs(s):
+            if spec.id not in concerned:
                 continue
             track = s.clocks.get(spec.id)
             if track is None:
@@ -343,6 +358,15 @@ class Lifecycle:
             elif e.kind == "extension_approved" and before.extension_pending:
                 if before.extension_pending.get("clock") == spec.id:
                     s.clocks[spec.id] = self.clocks.extend(spec, track, before.extension_pending["length"])
+
+    def _applicable_specs(self, s: CaseState) -> list[ClockSpec]:
+        """The clock specs that apply to a case of this tier, channel, flags and category (a handful of shapes)."""
+        key = (s.complexity, s.channel, frozenset(s.flags), s.category)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = [spec for spec in self.profile.clocks
+                                             if spec.applies(s.complexity, s.channel, set(key[2]), s.category)]
+        return found
 
     def _retier(self, s: CaseState, before: "CaseState | _Before") -> None:
         """A changed tier, category or flag set: recompute running clocks from their own start."""
@@ -365,9 +389,13 @@ class Lifecycle:
             s.clocks[spec.id] = fresh
 
     def _touch(self, s: CaseState, e: Event) -> None:
-        s.last_event_at = e.at
-        s.last_hlc = max(s.last_hlc, e.hlc)
-        s.event_count += 1
+        # straight into the model's dict: these three fields are always set (the fields-set bookkeeping of
+        # pydantic's __setattr__ has nothing to add), and this runs once per event of every synced page
+        d = s.__dict__
+        d["last_event_at"] = e.at
+        if e.hlc > d["last_hlc"]:
+            d["last_hlc"] = e.hlc
+        d["event_count"] += 1
 
 
 class _Before:
