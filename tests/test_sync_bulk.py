@@ -69,7 +69,7 @@ def test_the_copy_free_fold_is_the_fold(ws, clock) -> None:
 
 @pytest.mark.parametrize("threaded", [True, False])
 def test_a_page_applied_twice_in_pieces_and_with_repeats(tmp_path, clock, monkeypatch, threaded) -> None:
-    monkeypatch.setattr(local, "_THREADED_PAGE", 1 if threaded else 10**9)
+    monkeypatch.setattr(local, "_THREADED_TEXT", 1 if threaded else 10**9)
     me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
     case_id = busy_case(me, clock)
     events = history(me)
@@ -97,7 +97,7 @@ def test_ingest_of_events_goes_through_the_page_path(tmp_path, clock) -> None:
 
 
 def test_a_failed_page_leaves_nothing_behind(tmp_path, clock, monkeypatch) -> None:
-    monkeypatch.setattr(local, "_THREADED_PAGE", 1)
+    monkeypatch.setattr(local, "_THREADED_TEXT", 1)
     me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
     case = me.register(sample_case())
     me.act(case.id, "progress_noted", {"note": "x"})

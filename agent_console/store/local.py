@@ -66,6 +66,7 @@ class LocalStore:
 
     def __init__(self, path: Path | str, *, timeout: float = 5.0) -> None:
         self.path = Path(path)
+        self._reader: sqlite3.Connection | None = None
         self._open(timeout)
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
@@ -104,7 +105,17 @@ class LocalStore:
                 os.chmod(side, 0o600)
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self.conn.close()
+
+    def _read_conn(self) -> sqlite3.Connection:
+        """A second, read-only connection: it sees what was committed before the page being ingested, while the
+        main connection's thread inserts that page (one connection cannot read while another thread writes on it)."""
+        if self._reader is None:
+            self._reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._reader.execute("PRAGMA query_only=1")
+        return self._reader
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -217,22 +228,25 @@ class LocalStore:
         fold assumes every row is new, as they are unless a page is applied twice; the insert says whether they were,
         and the cases of rows that were already here are worked out again from what is stored.
         """
-        rows = json.loads(text)
         with self._replayable_transaction() as conn:
-            by_case: dict[str, list[Event]] = {}
-            for r in rows:
-                if r[2] is not None:
-                    by_case.setdefault(r[2], []).append(event_from_page_row(r))
-            # what the fold starts from, read before SQLite is busy inserting
-            before = {case_id: self.state(case_id) for case_id in by_case}
-            history = {case_id for case_id, state in before.items()
-                       if state is None and self._has_events(case_id)}
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            # SQLite starts on the rows at once (it reads the text itself); decoding the page for the fold, reading
+            # the states it starts from (on the reader connection: what was committed before this page) and folding
+            # all happen while it inserts
             insert = _run(lambda: conn.execute(
                 "INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                 " SELECT value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->8,"
-                " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(rows) >= _THREADED_PAGE)
+                " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(text) >= _THREADED_TEXT)
             try:
+                rows = json.loads(text)
+                by_case: dict[str, list[Event]] = {}
+                for r in rows:
+                    if r[2] is not None:
+                        by_case.setdefault(r[2], []).append(event_from_page_row(r))
+                reader = self._read_conn()
+                before = {case_id: _state_from(reader, case_id) for case_id in by_case}
+                history = {case_id for case_id, state in before.items() if state is None and reader.execute(
+                    "SELECT 1 FROM events WHERE case_id=? LIMIT 1", (case_id,)).fetchone() is not None}
                 folded: dict[str, CaseState | None] = {}
                 for case_id, arrived in by_case.items():
                     state = before[case_id]
@@ -272,9 +286,6 @@ class LocalStore:
             for key, value in (meta or {}).items():  # e.g. the sync cursor, advanced with what it covers
                 self.set_meta(key, value)
         return Ingested(new_ids, [r[7] for r in rows])
-
-    def _has_events(self, case_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM events WHERE case_id=? LIMIT 1", (case_id,)).fetchone() is not None
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, origin: str) -> None:
         try:
@@ -355,8 +366,7 @@ class LocalStore:
             yield r[0], _row_event(r[1:])
 
     def state(self, case_id: str) -> CaseState | None:
-        row = self.conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
-        return CaseState.model_validate_json(row[0]) if row else None
+        return _state_from(self.conn, case_id)
 
     def find(self, number_or_id: str) -> CaseState | None:
         key = number_or_id.strip()
@@ -565,7 +575,12 @@ def event_from_page_row(r: list[Any]) -> Event:
     return event
 
 
-_THREADED_PAGE = 500  # rows from which a page is inserted on a thread of its own
+_THREADED_TEXT = 50_000  # characters (about 250 events) from which a page is inserted on a thread of its own
+
+
+def _state_from(conn: sqlite3.Connection, case_id: str) -> CaseState | None:
+    row = conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
+    return CaseState.model_validate_json(row[0]) if row else None
 
 
 @contextmanager
