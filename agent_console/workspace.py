@@ -229,16 +229,24 @@ class Workspace:
         now = now or self.now()
         parts = []
         memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
         for row in self.store.case_rows(query, columns="c.id, c.doc, c.clocks"):
             if row["doc"] is None:  # a row written before list documents existed
                 state = self.store.state(row["id"])
                 parts.append(json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False, default=str))
                 continue
             deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
-            running = [d["due"] for d in deadlines.values() if d["state"] in ("running", "breached") and d["due"]]
-            tail = json.dumps({"deadlines": deadlines, "next_due": min(running) if running else None},
-                              ensure_ascii=False)
-            parts.append(row["doc"][:-1] + "," + tail[1:])
+            items, running = [], []
+            for cid, d in deadlines.items():
+                text = dumped.get(id(d))
+                if text is None:
+                    text = dumped[id(d)] = json.dumps(d, ensure_ascii=False)
+                items.append(f"{json.dumps(cid)}: {text}")
+                if d["state"] in ("running", "breached") and d["due"]:
+                    running.append(d["due"])
+            # the same text json.dumps({"deadlines": …, "next_due": …}) gives
+            parts.append(f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
+                         f'"next_due": {json.dumps(min(running) if running else None)}}}')
         return "[" + ",".join(parts) + "]"
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:

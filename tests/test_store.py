@@ -130,3 +130,13 @@ def test_pasted_escapes_and_control_characters_never_reach_the_record(ws) -> Non
     assert s.facts == "客户说红字理赔慢\n第二行"
     raw = ws.store.conn.execute("SELECT payload FROM events WHERE case_id=?", (s.id,)).fetchone()[0]
     assert "\x1b" not in raw and "\\u001b" not in raw
+
+
+def test_the_store_is_open_to_sqlite_utils_for_ad_hoc_work(ws) -> None:
+    from tests.conftest import sample_case
+
+    ws.register(sample_case())
+    ws.register(sample_case(category="notifications"))
+    db = ws.store.db  # imported on first use, not on every start
+    assert db["cases"].count == 2
+    assert {r["category"] for r in db["cases"].rows_where(select="category")} == {"claims", "notifications"}

@@ -18,11 +18,10 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
@@ -32,6 +31,9 @@ from agent_console.core.numbering import case_number, device_code, month_key
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
 from agent_console.store import callbacks as callback_store
 from agent_console.store.migrations import migrate
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 class StoreError(RuntimeError):
@@ -98,7 +100,6 @@ class LocalStore:
                 "aside and restore a backup, or start with another --db."
             ) from exc
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         for suffix in ("-wal", "-shm"):
             side = Path(str(self.path) + suffix)
             if side.exists():
@@ -108,6 +109,14 @@ class LocalStore:
         if self._reader is not None:
             self._reader.close()
         self.conn.close()
+
+    @cached_property
+    def db(self) -> "sqlite_utils.Database":
+        """The same connection through sqlite-utils, for ad hoc table work; imported on first use (~30 ms that
+        every start of the console and the CLI paid for nothing)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def _read_conn(self) -> sqlite3.Connection:
         """A second, read-only connection: it sees what was committed before the page being ingested, while the
