@@ -263,20 +263,27 @@ class Phrasebook:
                 title = index.titles[i]
                 scores[i] = 100 if title.startswith(q) else 85 if q in title else 50
             if compact.isascii() and compact.isalpha():
-                for i in _hits(index.initials, index.initials_starts, compact):
-                    start = index.initials_starts[i]
-                    scores[i] = max(scores.get(i, 0), 75 if index.initials.startswith(compact, start) else 65)
-                for i in _hits(index.full, index.full_starts, compact):
-                    start = index.full_starts[i]
-                    scores[i] = max(scores.get(i, 0), 70 if index.full.startswith(compact, start) else 60)
+                initials, initials_starts = index.initials, index.initials_starts
+                for i in _hits(initials, initials_starts, compact):
+                    score = 75 if initials.startswith(compact, initials_starts[i]) else 65
+                    if scores.get(i, 0) < score:
+                        scores[i] = score
+                full, full_starts = index.full, index.full_starts
+                for i in _hits(full, full_starts, compact):
+                    if scores.get(i, 0) >= 70:  # the full pinyin cannot raise it (one letter hits nearly all)
+                        continue
+                    score = 70 if full.startswith(compact, full_starts[i]) else 60
+                    if scores.get(i, 0) < score:
+                        scores[i] = score
             if not scores and len(q) >= 2:  # nothing matched as typed: a typo, so match approximately
                 choices = index.title_pinyin if compact.isascii() else index.titles
                 for _, score, i in process.extract(compact, choices, scorer=fuzz.partial_ratio, limit=limit,
                                                    score_cutoff=75):
                     scores[i] = score * 0.45
         boost = self._boosts(category, stage, usage)
-        best = heapq.nlargest(limit, scores.items(), key=lambda it: it[1] + boost[it[0]])
-        return [entries[i] for i, _ in best]
+        # (score, -i) pairs compare without a key function; -i keeps the earlier entry first on a tie
+        best = heapq.nlargest(limit, [(score + boost[i], -i) for i, score in scores.items()])
+        return [entries[-i] for _, i in best]
 
     def _boosts(self, category: str | None, stage: str | None, usage: dict[str, int] | None) -> list[float]:
         """Per-entry rank boosts for a call's context, computed once per context rather than per keystroke."""
