@@ -421,16 +421,15 @@ class LocalStore:
                     where.append("(c.number LIKE ? OR c.name LIKE ? OR c.phone_digits LIKE ? OR c.doc LIKE ?)")
                     params.extend([like] * 4)
         sql = f"SELECT {columns} FROM cases c WHERE " + " AND ".join(where or ["1"])
-        if not q.limit:
-            return self._rows(sql + " ORDER BY c.next_due IS NULL, c.next_due, c.received_at DESC", params)
-        # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order and stops at the
-        # limit, where the single query sorted every matching row (with its JSON) first — the search-as-you-type
-        # path, where a one-character term matches thousands of an agent's open cases.
-        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC LIMIT ?",
-                          [*params, q.limit])
-        if len(rows) < q.limit:
-            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC LIMIT ?",
-                               [*params, q.limit - len(rows)])
+        # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order (and stops at the
+        # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
+        # path, where a one-character term matches thousands of an agent's open cases, and the CLI's whole list.
+        limit = " LIMIT ?" if q.limit else ""
+        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit,
+                          [*params, q.limit] if q.limit else params)
+        if not q.limit or len(rows) < q.limit:
+            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit,
+                               [*params, q.limit - len(rows)] if q.limit else params)
         return rows
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
