@@ -40,7 +40,8 @@ class ConsoleCommands(Provider):
         if looks_like_number(q):
             state = self.app.ws.store.find(q)
             if state is not None:
-                yield Hit(100, f"→ {state.number}", partial(self.app.open_case, state.id), help="go to case")
+                yield Hit(100, f"→ {state.number}", partial(self.app.open_case, state.id),
+                          help=self.app.t("app.go_to_case"))
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
