@@ -110,8 +110,12 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         timeline.clear()
         for e in reversed(ws.store.events(self.case_id)):
             what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome",
-                                                        "department") if e.payload.get(k)), "")
+            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome")
+                           if e.payload.get(k)), "")
+            if not detail and e.payload.get("department"):  # routed: the department by name
+                dept = ws.profile.department(e.payload["department"])
+                detail = ((dept.label if ws.settings.lang == "zh" else dept.label_en) if dept
+                          else str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
                              f"{what} {detail}"[:80], key=e.id)
         self._fill_actions()
