@@ -4,7 +4,9 @@ pull pages under row-level security."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -76,27 +78,12 @@ class _Session:
         self.conn = None
         self.staged = False
 
-    def stage(self, rows: list[tuple]) -> list[tuple[str, str]]:
-        """COPY a batch into this session's stage, in a transaction left open for record(); returns the rows refused
-        as malformed (a row the centre cannot even load fails the whole COPY: such rows are found here, and the
-        others copied again)."""
-        conn = self.connection()
+    @contextmanager
+    def talking(self, conn: psycopg.Connection) -> Iterator[None]:
+        """A lost connection is the centre being unavailable (and the session is dropped: a new one takes a new
+        stage); any other error rolls the transaction back and goes on up."""
         try:
-            if not self.staged:
-                conn.execute("SELECT ac.push_stage()")
-            with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload,"
-                                    " flags) FROM STDIN") as copy:
-                write = copy.write_row
-                for i, r in enumerate(rows):  # numbered 0, 1, …: the centre records them in this order, unsorted
-                    write((i, *r[1:]))
-            return []
-        except psycopg.errors.DataError:
-            conn.rollback()  # (a stage created in this transaction goes with it: staged is still False)
-            bad = [(r[1], reason) for r in rows if (reason := malformed(r))]
-            if not bad:
-                raise
-            skip = {b[0] for b in bad}
-            return bad + self.stage([r for r in rows if r[1] not in skip])
+            yield
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self.drop()
             raise CentralUnavailable(_first_line(exc)) from exc
@@ -104,19 +91,36 @@ class _Session:
             conn.rollback()
             raise
 
+    def stage(self, rows: list[tuple]) -> list[tuple[str, str]]:
+        """COPY a batch into this session's stage, in a transaction left open for record(); returns the rows refused
+        as malformed (a row the centre cannot even load fails the whole COPY: such rows are found here, and the
+        others copied again)."""
+        conn = self.connection()
+        with self.talking(conn):
+            try:
+                if not self.staged:
+                    conn.execute("SELECT ac.push_stage()")
+                with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc,"
+                                        " payload, flags) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for i, r in enumerate(rows):  # numbered 0, 1, …: recorded in this order, unsorted
+                        write((i, *r[1:]))
+                return []
+            except psycopg.errors.DataError:
+                conn.rollback()  # (a stage created in this transaction goes with it: staged is still False)
+                bad = [(r[1], reason) for r in rows if (reason := malformed(r))]
+                if not bad:
+                    raise
+                skip = {b[0] for b in bad}
+                return bad + self.stage([r for r in rows if r[1] not in skip])
+
     def record(self, rows: list[tuple], refused: list[tuple[str, str]]) -> PushResult:
         """One ac.push_staged() call classifies, numbers and records what stage() copied, then commits."""
         conn = self.connection()
-        try:
+        with self.talking(conn):
             row = conn.execute("SELECT ac.push_staged(%s)", (MAX_DRIFT_MS,)).fetchone()
             conn.commit()
             self.staged = True  # only now: a rolled-back transaction takes a new stage with it
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self.drop()
-            raise CentralUnavailable(_first_line(exc)) from exc
-        except psycopg.Error:
-            conn.rollback()
-            raise
         answer = row[0]
         duplicates = answer["duplicates"]
         refused = refused + [(r[0], r[1]) for r in answer["refused"]]
