@@ -54,7 +54,7 @@ class AgentConsoleApp(App):
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(_freeze_once)
 
     # -- what the current screen is about, for the phrase panel ----------------------------------------------
     def phrase_context(self) -> dict[str, Any]:
@@ -103,3 +103,15 @@ class AgentConsoleApp(App):
         from agent_console.screens.case_detail import CaseDetailScreen
 
         self.push_screen(CaseDetailScreen(case_id))
+
+
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """gc.freeze() for the process's first console only: a later one (tests run many) would otherwise pin the
+    garbage of the ones before it for good."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
