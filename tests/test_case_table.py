@@ -102,3 +102,10 @@ async def test_a_click_moves_the_cursor_and_a_second_click_opens() -> None:
         await pilot.click(CaseTable, offset=(3, 3))
         await pilot.pause()
         assert app.selected == ["2"]
+
+
+def test_control_characters_and_escapes_never_reach_the_terminal() -> None:
+    from agent_console.widgets.case_table import _plain
+
+    text, _ = _plain("王芳\x1b[31m\x07先生\x9b2J")
+    assert text == "王芳[31m先生2J" and all(ord(c) >= 32 for c in text)

@@ -41,7 +41,17 @@ class Column:
 MIN_SHRUNK = 6
 
 
+# what reaches the terminal as it is: never a control character or an escape sequence, whatever a row holds (input
+# is cleaned at intake, but rows also arrive from other consoles)
+_CONTROLS = dict.fromkeys([*range(32), 127, *range(0x80, 0xA0)])
+
+
 def _plain(cell: Cell) -> tuple[str, Style | None]:
+    text, style = _split(cell)
+    return text.translate(_CONTROLS), style
+
+
+def _split(cell: Cell) -> tuple[str, Style | None]:
     if isinstance(cell, Text):
         style = cell.style if isinstance(cell.style, Style) else (Style.parse(cell.style) if cell.style else None)
         if cell.spans:  # the list only uses one style per cell; take the first span's if there is one
