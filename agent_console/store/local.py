@@ -69,6 +69,7 @@ class LocalStore:
     def __init__(self, path: Path | str, *, timeout: float = 5.0) -> None:
         self.path = Path(path)
         self._reader: sqlite3.Connection | None = None
+        self._timeout = timeout
         self._open(timeout)
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
@@ -122,7 +123,8 @@ class LocalStore:
         """A second, read-only connection: it sees what was committed before the page being ingested, while the
         main connection's thread inserts that page (one connection cannot read while another thread writes on it)."""
         if self._reader is None:
-            self._reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            self._reader = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                           timeout=self._timeout)
             self._reader.execute("PRAGMA query_only=1")
         return self._reader
 
