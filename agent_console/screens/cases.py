@@ -133,7 +133,7 @@ class CasesScreen(UsesWorkspace, Screen):
             if value:
                 parts.append(self._label(label, value))
         if f.text:
-            parts.append(f"“{f.text}”")
+            parts.append(f"“{f.text[:24]}…”" if len(f.text) > 24 else f"“{f.text}”")  # a long paste stays one line
         parts.append(f"{count}" if count < 300 else t("app.capped", count=count))
         # one line high in app.tcss, so no layout pass: a search keystroke repaints the line and the table only
         self.query_one("#status-line", Static).update(" · ".join(parts) if count else
