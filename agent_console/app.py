@@ -10,9 +10,9 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 
-from agent_console.i18n import Translator
+from agent_console.support.i18n import Translator
 from agent_console.widgets.localized import localize_bindings
-from agent_console.workspace import Workspace
+from agent_console.services.workspace import Workspace
 
 
 class AgentConsoleApp(App):
@@ -86,13 +86,13 @@ class AgentConsoleApp(App):
         self._open("agent_console.screens.phrasebook", "PhrasebookScreen")
 
     def action_callbacks(self) -> None:
-        self._open("agent_console.screens.callbacks", "CallbackQueueScreen")
+        self._open("agent_console.screens.callback_queue", "CallbackQueueScreen")
 
     def action_lead(self) -> None:
         if not self.ws.is_lead:
             self.notify(self.t("app.lead_only"), severity="error")
             return
-        self._open("agent_console.screens.lead", "LeadScreen")
+        self._open("agent_console.screens.lead_console", "LeadScreen")
 
     def action_help(self) -> None:
         from agent_console.screens.help import HelpScreen

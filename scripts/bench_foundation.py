@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent_console.config import load_settings  # noqa: E402
-from agent_console.demo import generate  # noqa: E402
+from agent_console.support.config import load_settings  # noqa: E402
+from agent_console.services.demo_data import generate  # noqa: E402
 from agent_console.store.local import CaseQuery  # noqa: E402
 from agent_console.store.migrations import migrate  # noqa: E402
-from agent_console.workspace import Workspace  # noqa: E402
+from agent_console.services.workspace import Workspace  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "agent-console-bench"
 SAMPLE = {

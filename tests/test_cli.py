@@ -152,8 +152,8 @@ def test_rebuild_and_demo(capsys, db) -> None:
 
 
 def test_demo_covers_every_state_and_clock_band(tmp_path, clock) -> None:
-    from agent_console.demo import generate
-    from agent_console.store.local import CaseQuery
+    from agent_console.services.demo_data import generate
+    from agent_console.core.case_query import CaseQuery
     from tests.conftest import make_workspace
 
     ws = make_workspace(tmp_path, clock)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent_console import callbacks, kpi
+from agent_console.services import callbacks, kpi
 from agent_console.store import kpi_facts, kpi_queries
 from tests.conftest import SHANGHAI, FakeClock, make_workspace, sample_case
 
@@ -228,7 +228,7 @@ def test_fast_path_equals_the_reference_on_long_random_logs(seed) -> None:
 
 def test_reference_agrees_on_a_busy_demo_month(tmp_path) -> None:
     """The demo generator's mix (every status, pauses, extensions, ladders) on a few hundred cases."""
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     clock = FakeClock(datetime(2026, 11, 30, 18, 0, tzinfo=SHANGHAI))
     ws = make_workspace(tmp_path, clock, agent="lead-1", role="lead")

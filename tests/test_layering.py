@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import importlib, pkgutil, sys
 import agent_console
-names = ["agent_console.workspace", "agent_console.cli", "agent_console.demo", "agent_console.transfer"]
-for sub in ("core", "store", "sync", "phrases", "commands"):
+names = ["agent_console.services.workspace", "agent_console.cli", "agent_console.services.demo_data", "agent_console.services.transfer"]
+for sub in ("core", "support", "store", "sync", "phrases", "services", "commands"):
     try:
         pkg = importlib.import_module("agent_console." + sub)
     except ModuleNotFoundError:

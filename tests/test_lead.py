@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agent_console import lead
+from agent_console.services import lead
 from agent_console.cli import main
 from tests.conftest import make_workspace, sample_case
 
@@ -119,7 +119,7 @@ def test_overdue_queue_rows_equal_the_full_clock_evaluation(tmp_path, clock) -> 
     every clock from the stored clocks JSON gives (the way lists show deadlines), at several instants."""
     from datetime import datetime, timedelta
 
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     boss = make_workspace(tmp_path, clock, name="q.db", agent="lead-1", role="lead")
     try:

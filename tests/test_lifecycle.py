@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent_console.core.lifecycle import IllegalTransition
-from agent_console.workspace import NotAllowed
+from agent_console.services.workspace import NotAllowed
 from tests.conftest import SHANGHAI, make_workspace, sample_case
 
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已赔付并致歉"}

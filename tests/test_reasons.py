@@ -6,7 +6,7 @@ import pickle
 import re
 
 from agent_console.core.reasons import ENGLISH, Reason
-from agent_console.i18n import Translator, _table
+from agent_console.support.i18n import Translator, _table
 from tests.conftest import sample_case
 
 

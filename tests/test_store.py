@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent_console.core.numbering import looks_like_number
-from agent_console.store.local import CaseQuery, LocalStore, StoreError
+from agent_console.core.case_query import CaseQuery
+from agent_console.store.local import LocalStore, StoreError
 from tests.conftest import make_workspace, sample_case
 
 
@@ -35,7 +36,7 @@ def test_event_projection_fts_and_outbox_are_one_transaction(ws) -> None:
 
 
 def test_rebuild_equals_incremental_and_reports_tampering(ws) -> None:
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     generate(ws, cases=60, seed=4)
     assert ws.store.rebuild(ws.lifecycle) == []

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from textual.widgets import DataTable, Input, Select, Static
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.callback_form import ScheduleCallbackForm
-from agent_console.screens.callbacks import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
+from agent_console.screens.callback_queue import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
 from tests.conftest import sample_case
 from tests.test_callbacks import CLOSE, NOW
 from tests.test_ui_console import SIZE, settle

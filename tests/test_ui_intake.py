@@ -10,7 +10,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen, ReadBackDialog
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 
@@ -223,8 +223,8 @@ async def test_one_call_about_two_categories_becomes_two_linked_cases(ws, clock)
 
 
 def test_a_split_intake_is_all_or_nothing(ws) -> None:
-    from agent_console import intake_service as svc
-    from agent_console.core.intake import IntakeError
+    from agent_console.services import live_intake as svc
+    from agent_console.core.new_case import IntakeError
 
     form = {"phone": "17012340000", "name": "王芳", "category": "claims", "facts": "事实", "request": "诉求",
             "also": ["notifications", "天气"]}

@@ -7,7 +7,7 @@ from textual.widgets import DataTable, TabbedContent
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.case_detail import CaseDetailScreen
-from agent_console.screens.lead import AskText, DrillDown, LeadScreen
+from agent_console.screens.lead_console import AskText, DrillDown, LeadScreen
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 

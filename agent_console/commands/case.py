@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent_console.commands.common import CliError, open_workspace, parse_duration, print_json
-from agent_console.core.intake import IntakeError
-from agent_console.store.local import CaseQuery
+from agent_console.core.new_case import IntakeError
+from agent_console.core.case_query import CaseQuery
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -133,7 +133,7 @@ def _nearest(case: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 def _human_row(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.i18n import Translator
+    from agent_console.support.i18n import Translator
 
     t = Translator(ws.settings.lang)
     near = _nearest(c)
@@ -147,7 +147,7 @@ def _human_row(ws: Any, c: dict[str, Any]) -> str:
 
 
 def _human_case(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.i18n import Translator
+    from agent_console.support.i18n import Translator
 
     t = Translator(ws.settings.lang)
     lines = [

@@ -50,6 +50,6 @@ def _phrasebook_problems(settings: Any) -> list[str]:
     validate = getattr(phrases, "validate_all", None)
     if validate is None:
         return []
-    from agent_console.paths import shipped_phrasebook_dir
+    from agent_console.core.shipped import shipped_phrasebook_dir
 
     return list(validate([shipped_phrasebook_dir(), *settings.phrasebook_dirs]))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from agent_console.config import ConfigError, load_settings
+from agent_console.support.config import ConfigError, load_settings
 from agent_console.core.profiles import ProfileError
 from agent_console.store.local import StoreError
 
@@ -50,7 +50,7 @@ def settings_from(args: argparse.Namespace) -> Any:
 
 
 def open_workspace(args: argparse.Namespace, **kw: Any) -> Any:
-    from agent_console.workspace import Workspace
+    from agent_console.services.workspace import Workspace
 
     settings = settings_from(args)
     try:
@@ -64,7 +64,7 @@ def seed_first_run(ws: Any) -> None:
     if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
         return
     if ws.store.count_cases() == 0:
-        from agent_console.demo import generate
+        from agent_console.services.demo_data import generate
 
         generate(ws, cases=300, seed=7)
     ws.store.set_meta("seeded", "1")

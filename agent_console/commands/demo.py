@@ -18,7 +18,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.cases < 1:
         raise CliError("--cases must be at least 1")
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     ws = open_workspace(args)
     try:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from agent_console.core.clocks import ClockMath
-from agent_console.core.events import Event
+from agent_console.core.events import EVENT_KINDS, Event
 from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
 from agent_console.core.profiles import ClockSpec, Profile
 from agent_console.core.reasons import Reason
@@ -181,8 +181,6 @@ class Lifecycle:
 
     def available(self, state: CaseState, actor: str, is_lead: bool, at: datetime) -> dict[str, str | None]:
         """Every case action with None when it is possible now, or the reason it is not (for dimming)."""
-        from agent_console.core.events import EVENT_KINDS
-
         out: dict[str, str | None] = {}
         for kind in CASE_ACTIONS:
             if kind in LEAD_ONLY and not is_lead:

@@ -15,18 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent_console.core.errors import ProfileError
+from agent_console.core.events import EVENT_KINDS
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
-from agent_console.paths import shipped_profiles_dir
+from agent_console.core.shipped import shipped_profiles_dir
 
 TIERS = ("general", "complex", "major")
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be used; `problems` holds one "file:line: message" string per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class Unit(StrEnum):
@@ -160,8 +154,6 @@ class Profile(_Strict):
                 if item.id in seen:
                     raise ValueError(f"{kind} id {item.id!r} is listed twice")
                 seen.add(item.id)
-        from agent_console.core.events import EVENT_KINDS  # local: events imports profiles' siblings only
-
         cats = {c.id for c in self.categories}
         for clock in self.clocks:
             for cat in clock.categories or []:

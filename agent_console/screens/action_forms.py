@@ -12,10 +12,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from agent_console.action_fields import FORMS, Field, build_payload, field_for_reason
+from agent_console.screens.action_fields import FORMS, Field, build_payload, field_for_reason
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.text import clean_text
-from agent_console.workspace import NotAllowed
+from agent_console.services.workspace import NotAllowed
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 
@@ -134,7 +134,7 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
     @on(Input.Changed)
     def _warn_forbidden(self, event: Any) -> None:
         """A reply or note with forbidden phrasing gets a warning and what to say instead (it is not blocked)."""
-        from agent_console import phrase_service
+        from agent_console.services import phrase_lookup as phrase_service
 
         text = event.text_area.text if isinstance(event, TextArea.Changed) else event.value
         hits = phrase_service.forbidden_in(self.ws, text) if text else []

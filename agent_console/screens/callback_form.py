@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.core.due_phrases import DuePhraseError, parse_due
 from agent_console.core.text import clean_text
 from agent_console.widgets.localized import localize_bindings

@@ -16,11 +16,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
-from agent_console.workspace import StoreError
+from agent_console.services.workspace import StoreError
 
 BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
               "met": "dim", "missed": "dim red"}

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from agent_console import intake_service as svc
-from agent_console.core.intake import IntakeError
+from agent_console.services import live_intake as svc
+from agent_console.core.new_case import IntakeError
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.localized import localize_bindings
@@ -232,13 +232,13 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._schedule_save()
 
     def _lookup(self, phone: str) -> None:
-        from agent_console import callbacks
+        from agent_console.services import callbacks
         from agent_console.core.text import digits
 
         pending = callbacks.pending_for_phone(self.ws, phone)
         if pending and digits(phone) not in self._asked_callbacks:
             self._asked_callbacks.add(digits(phone))
-            from agent_console.screens.callbacks import KeepOrCancel
+            from agent_console.screens.callback_queue import KeepOrCancel
 
             self.app.push_screen(KeepOrCancel(pending))
         earlier = svc.earlier_cases(self.ws, phone)
@@ -435,7 +435,7 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def phrase_context(self) -> dict[str, Any]:
         form = self.form()
-        from agent_console.core.intake import _resolve_category
+        from agent_console.core.new_case import _resolve_category
 
         return {"case_id": self.case_id, "category": _resolve_category(self.ws.profile, form["category"]),
                 "stage": "intake", "fields": {"name": form["name"], "title": form["title"], "phone": form["phone"]}}

@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_console import phrase_service as phrases
-from agent_console.clipboard import CopyFailed, copy
+from agent_console.services import phrase_lookup as phrases
+from agent_console.support.clipboard import CopyFailed, copy
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 

@@ -23,13 +23,15 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.case_query import CaseQuery
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
+from agent_console.core.wire import event_from_page_row, event_row, row_event
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
-from agent_console.store import callbacks as callback_store
+from agent_console.store import callback_rows as callback_store
 from agent_console.store.migrations import migrate
 
 if TYPE_CHECKING:
@@ -38,25 +40,6 @@ if TYPE_CHECKING:
 
 class StoreError(RuntimeError):
     """The database cannot be used; the message says why and what to do."""
-
-
-@dataclass
-class CaseQuery:
-    """Which cases to list. Every filter is optional; `text` uses the FTS index."""
-
-    open_only: bool = False
-    owner: str | None = None
-    team: str | None = None
-    teams: list[str] | None = None
-    status: str | None = None
-    category: str | None = None
-    channel: str | None = None
-    due_before: datetime | None = None  # nearest running clock due before this instant
-    phone: str | None = None
-    text: str | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    limit: int | None = None
 
 
 def _utc(dt: datetime) -> str:
@@ -303,7 +286,7 @@ class LocalStore:
             conn.execute(
                 "INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{origin}')",
-                _event_row(event),
+                event_row(event),
             )
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
@@ -364,7 +347,7 @@ class LocalStore:
             "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE case_id=?"
             " ORDER BY hlc, id", (case_id,)
         ).fetchall()
-        return [_row_event(r) for r in rows]
+        return [row_event(r) for r in rows]
 
     def all_events(self, after_seq: int = 0, limit: int | None = None) -> Iterator[tuple[int, Event]]:
         sql = ("SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE seq>?"
@@ -374,7 +357,7 @@ class LocalStore:
             sql += " LIMIT ?"
             params += (limit,)
         for r in self.conn.execute(sql, params):
-            yield r[0], _row_event(r[1:])
+            yield r[0], row_event(r[1:])
 
     def state(self, case_id: str) -> CaseState | None:
         return _state_from(self.conn, case_id)
@@ -475,7 +458,7 @@ class LocalStore:
         rows = self.conn.execute(
             "SELECT e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags FROM outbox o"
             " JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
-        return [_row_event(r) for r in rows]
+        return [row_event(r) for r in rows]
 
     def outbox_rows(self, limit: int, after: int | None = None) -> list[tuple[Any, ...]]:
         """Like outbox_batch, but rows as stored, led by their local order: (seq, id, case_id, kind, actor, device,
@@ -552,7 +535,7 @@ class LocalStore:
                 "DELETE FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
             )
             marks = ",".join("?" * len(callback_store.KINDS))
-            callback_events = [_row_event(r) for r in conn.execute(
+            callback_events = [row_event(r) for r in conn.execute(
                 "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
                 f" WHERE kind IN ({marks}) ORDER BY hlc, id", callback_store.KINDS)]
             callback_store.rebuild(conn, callback_events)
@@ -566,25 +549,6 @@ class Ingested:
 
 
 _SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS})  # projected beside the cases
-_FIELDS_SET = frozenset(Event.model_fields)
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-_from_iso = datetime.fromisoformat
-
-
-def event_from_page_row(r: list[Any]) -> Event:
-    """An event from a row of a pulled page, without validation: it was validated where it was made and checked by
-    the centre. This is what Event.model_construct does, minus its per-field bookkeeping (a pulled page builds
-    thousands; tests hold it equal to model_construct)."""
-    event = _new_object(Event)
-    _set_attribute(event, "__dict__", {"id": r[1], "case_id": r[2], "kind": r[3], "actor": r[4], "device": r[5],
-                                       "at": _from_iso(r[6]), "hlc": r[7], "payload": r[8], "flags": r[9]})
-    _set_attribute(event, "__pydantic_fields_set__", set(_FIELDS_SET))
-    _set_attribute(event, "__pydantic_extra__", None)
-    _set_attribute(event, "__pydantic_private__", None)
-    return event
-
-
 _THREADED_TEXT = 50_000  # characters (about 250 events) from which a page is inserted on a thread of its own
 
 
@@ -635,20 +599,3 @@ def _fold(lifecycle: Lifecycle, events: list[Event]) -> CaseState | None:
     events = sorted(events, key=_hlc_order)
     state = lifecycle.apply(None, events[0], strict=False)
     return lifecycle.apply_many(state, events[1:]) if len(events) > 1 else state
-
-
-def _event_row(e: Event) -> tuple[Any, ...]:
-    return (e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
-            json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
-
-
-def row_event(r: tuple[Any, ...]) -> Event:
-    """An event from a stored row (id, case_id, kind, actor, device, at, hlc, payload, flags)."""
-    return _row_event(r)
-
-
-def _row_event(r: tuple[Any, ...]) -> Event:
-    return Event.model_construct(
-        id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4], at=datetime.fromisoformat(r[5]), hlc=r[6],
-        payload=json.loads(r[7]), flags=json.loads(r[8]),
-    )

@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent_console.core.intake import IntakeError, NewCase, normalise
+from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 
 FORM_FIELDS = ("phone", "name", "title", "id_number", "category", "also", "channel", "complexity", "respondent",
                "facts", "request", "amount", "flags")

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static, TabbedContent, TabPane
 
-from agent_console import kpi, lead
+from agent_console.services import kpi, lead
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 
@@ -294,7 +294,7 @@ class LeadScreen(Screen):
             table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
 
     def _kpis(self, report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
-        from agent_console.reports import kpi_rows
+        from agent_console.services.reports import kpi_rows
 
         ws = self.ws
         self.report = report

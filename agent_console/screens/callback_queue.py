@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -146,7 +146,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
 
     def _script(self) -> str:
         try:
-            from agent_console import phrase_service
+            from agent_console.services import phrase_lookup as phrase_service
         except ImportError:
             return ""
         context = {"case_id": self.row["case_id"], "category": None, "stage": "callback", "fields": {}}

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent_console.paths import config_dir, default_config_file, default_db_path
+from agent_console.support.paths import config_dir, default_config_file, default_db_path
 
 
 class ConfigError(ValueError):

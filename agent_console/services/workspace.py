@@ -14,18 +14,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent_console.config import Settings
+from agent_console.support.config import Settings
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
-from agent_console.core.intake import IntakeError, NewCase, normalise
+from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
 from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
-from agent_console.store.local import CaseQuery, LocalStore, StoreError
+from agent_console.core.case_query import CaseQuery
+from agent_console.store.local import LocalStore, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from agent_console.core.text import digits
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 
 FILTERS = ("all", "overdue", "today", "week")
 

@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from agent_console import kpi, lead
+from agent_console.services import kpi, lead
 from agent_console.core.text import mask_name, mask_phone
 
 FIGURE_LABELS = {

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent_console.core.intake import IntakeError, NewCase
+from agent_console.core.new_case import IntakeError, NewCase
 from agent_console.core.text import clean_text
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 
 # Keys an exported case carries that are not part of a new case; import ignores them so exports round-trip.
 EXPORT_ONLY_KEYS = frozenset({

@@ -17,8 +17,8 @@ from typing import Any
 from agent_console.core.due_phrases import parse_due
 from agent_console.core.events import new_id
 from agent_console.core.text import digits
-from agent_console.store import callbacks as store
-from agent_console.store.local import CaseQuery
+from agent_console.store import callback_rows as store
+from agent_console.core.case_query import CaseQuery
 
 KINDS = ("requested", "progress", "satisfaction", "audit")
 FAILED = ("no_answer", "busy", "wrong_number")

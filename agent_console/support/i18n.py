@@ -1,6 +1,6 @@
 """The console's words in Chinese (default) and English, and duration formatting.
 
-Words live in `locale/<lang>/*.toml`, one file per part of the console (base, intake, cases, phrasebook, sync,
+Words live in `agent_console/data/locale/<lang>/*.toml`, one file per part of the console (base, intake, cases, phrasebook, sync,
 callbacks, lead); all files of a language are merged, and a key missing in one language falls back to English.
 """
 
@@ -11,8 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent_console.core.reasons import ENGLISH
+from agent_console.core.shipped import shipped_locale_dir
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = shipped_locale_dir()
 
 
 @lru_cache(maxsize=4)
