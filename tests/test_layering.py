@@ -38,3 +38,71 @@ def test_import_linter_contracts_hold() -> None:
     result = subprocess.run([str(lint), str(ROOT / "pyproject.toml")], capture_output=True, text=True,
                             cwd=ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+UI_DIRS = [ROOT / "agent_console" / "screens", ROOT / "agent_console" / "widgets", ROOT / "agent_console" / "app.py"]
+
+
+def _ui_files() -> list[Path]:
+    out: list[Path] = []
+    for place in UI_DIRS:
+        out += sorted(place.rglob("*.py")) if place.is_dir() else [place]
+    return out
+
+
+def test_screens_and_widgets_never_reach_the_store() -> None:
+    """One route to the store: a screen asks the workspace or a service, never `ws.store` (nor `.store` of anything)."""
+    import ast
+
+    found = []
+    for path in _ui_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("store", "db", "conn", "execute"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+    assert not found, "screens reach the store directly:\n" + "\n".join(found)
+
+
+def test_the_store_check_catches_a_planted_violation(tmp_path: Path) -> None:
+    """The check above is not blind: a planted `self.ws.store.state(...)` is found."""
+    import ast
+
+    planted = "class S:\n    def f(self):\n        return self.ws.store.state('x')\n"
+    hits = [n for n in ast.walk(ast.parse(planted)) if isinstance(n, ast.Attribute) and n.attr == "store"]
+    assert hits
+
+
+def test_layers_contract_fails_on_a_textual_import_in_a_service(tmp_path: Path) -> None:
+    """Planting `import textual` in a service module breaks the build (the contracts are not decoration)."""
+    import shutil
+
+    copy = tmp_path / "tree"
+    shutil.copytree(ROOT / "agent_console", copy / "agent_console",
+                    ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    service = copy / "agent_console" / "services" / "kpi.py"
+    service.write_text("import textual  # planted\n" + service.read_text(encoding="utf-8"), encoding="utf-8")
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([str(lint), "--config", str(copy / "pyproject.toml"), "--no-cache"],
+                            capture_output=True, text=True, cwd=copy, env=env)
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "agent_console.services" in result.stdout and "textual" in result.stdout
+
+
+def test_layers_contract_fails_on_an_upward_import(tmp_path: Path) -> None:
+    """A store module that imports a service breaks the layers contract."""
+    import shutil
+
+    copy = tmp_path / "tree"
+    shutil.copytree(ROOT / "agent_console", copy / "agent_console",
+                    ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    store = copy / "agent_console" / "store" / "phrase_usage.py"
+    store.write_text(store.read_text(encoding="utf-8") + "\nfrom agent_console.services import kpi  # planted\n",
+                     encoding="utf-8")
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([str(lint), "--config", str(copy / "pyproject.toml"), "--no-cache"],
+                            capture_output=True, text=True, cwd=copy, env=env)
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "BROKEN" in result.stdout

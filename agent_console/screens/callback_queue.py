@@ -137,7 +137,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
         yield Footer()
 
     def _summary(self) -> str:
-        state = self.ws.store.state(self.row["case_id"])
+        state = self.ws.case(self.row["case_id"])
         if state is None:
             return self.row.get("number") or ""
         t = self.app.t

@@ -67,7 +67,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
 
     def refresh_case(self) -> None:
         ws, t = self.ws, self.app.t
-        self.state = ws.store.state(self.case_id)
+        self.state = ws.case(self.case_id)
         if self.state is None:
             self.notify(f"no case {self.case_id}", severity="error")
             return
@@ -99,16 +99,16 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         if s.conflicts:
             lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update("\n".join(lines))
-        linked = [ws.store.state(cid) for cid in s.linked]
+        linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
-        lead_case = ws.store.state(s.lead_case) if s.lead_case else None
+        lead_case = ws.case(s.lead_case) if s.lead_case else None
         if lead_case is not None:
             lines.append(t("detail.lead_case", number=lead_case.number))
         self.query_one("#linked", Static).update("\n".join(lines))
         self._fill_clocks()
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
-        for e in reversed(ws.store.events(self.case_id)):
+        for e in reversed(ws.timeline(self.case_id)):
             what = t(f"action.{e.kind}")
             detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome")
                            if e.payload.get(k)), "")

@@ -67,7 +67,7 @@ class CaseRow:
 
 def load_rows(ws: Any, flt: ListFilter, now: datetime, narrow: bool = False) -> list[CaseRow]:
     """The list's rows; `narrow` (an 80-column terminal) shows the caller's masked name without the phone."""
-    rows = ws.store.case_rows(flt.query(ws, now), columns="c.id, c.number, c.status, c.paused, c.category, c.doc, c.clocks")
+    rows = ws.list_summaries(flt.query(ws, now))
     out = []
     for r in rows:
         doc = json.loads(r["doc"]) if r["doc"] else {"complainant": {}}

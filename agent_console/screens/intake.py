@@ -139,7 +139,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             else:
                 self.draft_key = svc.new_draft_key()
         else:
-            found = dict(self.ws.store.drafts(self.ws.actor)).get(self.draft_key)
+            found = svc.draft(self.ws, self.draft_key)
             if found:
                 self._restore(found)
         self.query_one("#f-phone", Input).focus(scroll_visible=False)
@@ -196,7 +196,7 @@ class IntakeScreen(UsesWorkspace, Screen):
     def save_draft(self) -> None:
         data = {"form": self.form(), "started": self.started.isoformat() if self.started else None,
                 "upset_since": self.upset_since.isoformat() if self.upset_since else None}
-        self.ws.store.save_draft(self.draft_key, self.ws.actor, data)
+        svc.save_draft(self.ws, self.draft_key, data)
 
     # -- reacting to typing -----------------------------------------------------------------------------------
     @on(Input.Changed)
@@ -373,14 +373,14 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def _register(self, read_back: str | None, leave: bool = True) -> Any:
         if self.case_id is not None:
-            return self.ws.store.state(self.case_id)
+            return self.ws.case(self.case_id)
         try:
             state, *copies = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
         except IntakeError as exc:
             self._errors(exc.fields)
             return None
         self.case_id = state.id
-        self.ws.store.delete_draft(self.draft_key)
+        svc.discard_draft(self.ws, self.draft_key)
         said = self.app.t("intake.registered", number=state.number)
         if copies:
             said += "\n" + self.app.t("intake.copies", numbers="、".join(c.number for c in copies))
@@ -404,7 +404,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         state = svc.attach_call(self.ws, case_id, self.form())
         self.case_id = state.id
-        self.ws.store.delete_draft(self.draft_key)
+        svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.attached", number=state.number))
         self.app.pop_screen()
 
@@ -424,7 +424,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         form = self.form()
         self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
                                self.app.t("intake.enquiry_reason"))
-        self.ws.store.delete_draft(self.draft_key)
+        svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.enquiry_saved"))
         self.app.pop_screen()
 

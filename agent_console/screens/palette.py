@@ -38,7 +38,7 @@ class ConsoleCommands(Provider):
         matcher = self.matcher(query)
         q = query.strip().upper()
         if looks_like_number(q):
-            state = self.app.ws.store.find(q)
+            state = self.app.ws.find(q)
             if state is not None:
                 yield Hit(100, f"→ {state.number}", partial(self.app.open_case, state.id),
                           help=self.app.t("app.go_to_case"))

@@ -131,6 +131,19 @@ def latest_draft(ws: Any) -> tuple[str, dict[str, Any]] | None:
     return drafts[0] if drafts else None
 
 
+def draft(ws: Any, key: str) -> dict[str, Any] | None:
+    """The saved draft under `key` of this agent, or None."""
+    return dict(ws.store.drafts(ws.actor)).get(key)
+
+
+def save_draft(ws: Any, key: str, data: dict[str, Any]) -> None:
+    ws.store.save_draft(key, ws.actor, data)
+
+
+def discard_draft(ws: Any, key: str) -> None:
+    ws.store.delete_draft(key)
+
+
 @dataclass
 class Ladder:
     """Where the caller's dissatisfaction stands on the profile's ladder."""

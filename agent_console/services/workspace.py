@@ -177,6 +177,18 @@ class Workspace:
         return event
 
     # -- reading ----------------------------------------------------------------------------------------------
+    def case(self, case_id: str) -> CaseState | None:
+        """A case by its id (None when this console has no such case)."""
+        return self.store.state(case_id)
+
+    def find(self, number_or_id: str) -> CaseState | None:
+        """A case by its number or id."""
+        return self.store.find(number_or_id)
+
+    def timeline(self, case_id: str) -> list[Event]:
+        """Every event of a case in the order the lifecycle folds them."""
+        return self.store.events(case_id)
+
     def require(self, number_or_id: str) -> CaseState:
         state = self.store.find(number_or_id)
         if state is None:
@@ -191,6 +203,10 @@ class Workspace:
 
     def list_rows(self, query: CaseQuery) -> list[dict[str, Any]]:
         return self.store.case_rows(query)
+
+    def list_summaries(self, query: CaseQuery) -> list[dict[str, Any]]:
+        """What a case list shows of each case (id, number, status, paused, category, doc, clocks), nothing more."""
+        return self.store.case_rows(query, columns="c.id, c.number, c.status, c.paused, c.category, c.doc, c.clocks")
 
     def deadlines(self, clocks: dict[str, Any], now: datetime,
                   memo: dict[tuple[Any, ...], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
