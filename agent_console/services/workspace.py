@@ -51,6 +51,8 @@ class Workspace:
         self.store = store or LocalStore(settings.db)
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
+        # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
+        self.session = new_id()
         if self.store.meta("list_documents") is None:
             # a database from before the list documents: fill them in once, then never look again
             if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
