@@ -146,7 +146,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                 flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
                 yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
                 # one call about several departments: each ticked category becomes a linked copy for its department
-                others = [(c.label if lang == "zh" else c.label_en, c.id) for c in ws.profile.categories]
+                others = [(self.app.t.label(c), c.id) for c in ws.profile.categories]
                 yield from self._field("also", SelectionList[str](*others, id="f-also"))
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
@@ -390,7 +390,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         if cat is None:
             return
         field = self.query_one("#f-category", Input)
-        field.value = cat.label if self.ws.settings.lang == "zh" else cat.label_en
+        field.value = self.app.t.label(cat)
         self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#f-channel", Select).focus()
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent_console.core.labels import label
+from agent_console.support.i18n import translator
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
@@ -85,16 +87,15 @@ def read_back_text(ws: Any, form: dict[str, Any], new: NewCase, due: datetime | 
     lang = ws.settings.lang
     t = Translator(lang)
     cat = ws.profile.category(new.category)
-    cat_label = (cat.label if lang == "zh" else cat.label_en) if cat else new.category
+    cat_label = label(cat, lang, new.category)
     who = f"{new.complainant.name}{new.complainant.title}" if new.complainant.name else t("intake.readback_you")
     parts = [t("intake.readback_body", who=who, category=cat_label, facts=_clause(new.facts),
                request=_clause(new.request))]
     if due is not None:
         last_day = (due - timedelta(microseconds=1)).astimezone(ws.tz)
-        when = f"{last_day.month}月{last_day.day}日" if lang == "zh" else last_day.strftime("%d %B")
-        parts.append(t("intake.readback_due", when=when))
+        parts.append(t("intake.readback_due", when=translator(lang).day(last_day)))
     others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
-    names = [(c.label if lang == "zh" else c.label_en) for c in others if c]
+    names = [label(c, lang) for c in others if c]
     if names:
         parts.append(t("intake.readback_also", names=("、" if lang == "zh" else ", ").join(names)))
     if number:
@@ -136,8 +137,8 @@ def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:
 def attach_call(ws: Any, case_id: str, form: dict[str, Any]) -> Any:
     """The caller rang about a case already open: note the call on it instead of opening a second case."""
     note = clean_text(" / ".join(x for x in (form.get("facts", ""), form.get("request", "")) if x.strip()))
-    state = ws.act(case_id, "progress_noted", {"note": ("来电补充：" if ws.settings.lang == "zh" else "Caller rang: ")
-                                               + (note or "—")})
+    state = ws.act(case_id, "progress_noted", {"note": translator(ws.settings.lang)("intake.caller_rang_note",
+                                                                                  note=note or "—")})
     if "repeat" not in state.flags:
         state = ws.act(case_id, "field_edited", {"field": "flags", "value": sorted({*state.flags, "repeat"})})
     return state
