@@ -31,6 +31,7 @@ from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
 from agent_console.core.wire import event_from_page_row, event_row, row_event
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
+from agent_console.store import call_rows as call_store
 from agent_console.store import callback_rows as callback_store
 from agent_console.store.migrations import migrate
 
@@ -336,6 +337,8 @@ class LocalStore:
             self._project_enquiry(conn, e)
         elif e.kind in callback_store.KINDS:
             callback_store.project(conn, e)
+        elif e.kind in call_store.KINDS:
+            call_store.project(conn, e)
 
     def _project_enquiry(self, conn: sqlite3.Connection, e: Event) -> None:
         p = e.payload
@@ -555,6 +558,10 @@ class LocalStore:
                 "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
                 f" WHERE kind IN ({marks}) ORDER BY hlc, id", callback_store.KINDS)]
             callback_store.rebuild(conn, callback_events)
+            marks = ",".join("?" * len(call_store.KINDS))
+            call_store.rebuild(conn, [row_event(r) for r in conn.execute(
+                "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
+                f" WHERE kind IN ({marks}) ORDER BY hlc, id", call_store.KINDS)])
         return differences
 
     def recompute_open(self, lifecycle: Lifecycle, progress: Progress | None = None,
@@ -642,7 +649,7 @@ class Ingested:
     stamps: list[str]  # every row's hybrid-logical-clock stamp (the clock folds in the latest)
 
 
-_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS})  # projected beside the cases
+_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS, *call_store.KINDS})  # projected beside the cases
 _THREADED_TEXT = 50_000  # characters (about 250 events) from which a page is inserted on a thread of its own
 
 
