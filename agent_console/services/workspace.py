@@ -28,7 +28,7 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
-from agent_console.store.local import LocalStore, StoreError
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
@@ -304,6 +304,18 @@ class Workspace:
 
     def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
         return (now or self.now()) + span
+
+    def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
+        """Refold the open cases under this workspace's calendar and profile (after either changed); return the
+        cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
+        (each its own transaction), so the console keeps working meanwhile; `progress(done, total)` per batch."""
+        if str(self.settings.db) == ":memory:":
+            return self.store.recompute_open(self.lifecycle, progress)
+        own = LocalStore(self.settings.db)
+        try:
+            return own.recompute_open(self.lifecycle, progress)
+        finally:
+            own.close()
 
     def close(self) -> None:
         self._home_store.close()
