@@ -10,14 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
+from agent_console.core.text import digits
+from agent_console.services import callbacks
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
@@ -110,6 +113,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._pending: list[dict[str, Any]] = []  # the caller's pending callbacks, not yet kept or cancelled
         self.offer: svc.DraftOffer | None = None  # an earlier call's unfinished intake, offered (never merged)
         self.number: str | None = None  # the registered case's number, shown until the next call
+        self._lookups = 0  # caller lookups asked for; only the latest answer is shown
 
     def _set_error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)
@@ -331,13 +335,24 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._schedule_save()
 
     def _lookup(self, phone: str) -> None:
-        from agent_console.services import callbacks
-        from agent_console.core.text import digits
+        """Look the caller up on a worker thread (never on a keystroke's thread); only the latest answer shows."""
+        self._lookups += 1
+        self._lookup_worker(self._lookups, phone)
 
+    @work(thread=True, exclusive=True, group="caller-lookup", exit_on_error=False)
+    def _lookup_worker(self, generation: int, phone: str) -> None:
+        pending = callbacks.pending_for_phone(self.ws, phone)
+        earlier = svc.earlier_cases(self.ws, phone)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_caller, generation, phone, pending, earlier)
+
+    def _show_caller(self, generation: int, phone: str, pending: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]]) -> None:
+        if generation != self._lookups:
+            return  # a newer keystroke asked again
         # a caller's pending callbacks are named beside the form, never popped over it: the agent is typing the
         # number (a popup here once swallowed the caller's digits); Ctrl+K or the registration asks what to do
-        self._pending = [] if digits(phone) in self._asked_callbacks else callbacks.pending_for_phone(self.ws, phone)
-        earlier = svc.earlier_cases(self.ws, phone)
+        self._pending = [] if digits(phone) in self._asked_callbacks else pending
         self._earlier = earlier
         box = self.query_one("#earlier", OptionList)
         box.clear_options()
@@ -487,6 +502,9 @@ class IntakeScreen(UsesWorkspace, Screen):
             self._save_timer.stop()
         svc.discard_draft(self.ws, self.draft_key)
         self._show_number(state.number, [c.number for c in copies])
+        phone = self.query_one("#f-phone", Input).value
+        if digits(phone) not in self._asked_callbacks:  # the lookup may still be on its way: ask now
+            self._pending = callbacks.pending_for_phone(self.ws, phone)
         if self._pending:  # the agent has finished typing: now ask about the caller's pending callbacks
             self.action_pending_callbacks()
         if leave:
