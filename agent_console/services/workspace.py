@@ -7,6 +7,7 @@ Textual. `now` is injectable so tests can move time.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,7 +50,9 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks)
         self.vocab: Vocabulary = load_vocabulary()
-        self.store = store or LocalStore(settings.db)
+        self._home_store = store or LocalStore(settings.db)
+        self._home_thread = threading.get_ident()
+        self._thread_stores = threading.local()
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
         if self.store.meta("list_documents") is None:
@@ -57,6 +60,18 @@ class Workspace:
             if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
                 self.store.rebuild(self.lifecycle)
             self.store.set_meta("list_documents", "1")
+
+    @property
+    def store(self) -> LocalStore:
+        """This thread's connection to the local database: the console's own on the thread that opened the
+        workspace, one of its own on any other thread (a worker's query never runs inside, or beside, a transaction
+        of the UI thread on a shared connection). A thread's connection closes when the thread ends."""
+        if threading.get_ident() == self._home_thread:
+            return self._home_store
+        store = getattr(self._thread_stores, "store", None)
+        if store is None:
+            store = self._thread_stores.store = self._home_store.another()
+        return store
 
     def _granted(self, settings: Settings) -> Settings:
         """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""
@@ -303,4 +318,4 @@ class Workspace:
             own.close()
 
     def close(self) -> None:
-        self.store.close()
+        self._home_store.close()

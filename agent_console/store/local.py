@@ -98,6 +98,10 @@ class LocalStore:
             if side.exists():
                 os.chmod(side, 0o600)
 
+    def another(self) -> LocalStore:
+        """Another connection to the same database, opened the same way (for a thread of its own)."""
+        return LocalStore(self.path, timeout=self._timeout)
+
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
