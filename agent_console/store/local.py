@@ -510,6 +510,10 @@ class LocalStore:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
+    def has_cases_without_documents(self) -> bool:
+        """Whether a case row predates the list documents (a database from before them)."""
+        return self.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone() is not None
+
     def count_cases(self, open_only: bool = False) -> int:
         sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
         return self.conn.execute(sql).fetchone()[0]
