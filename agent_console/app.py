@@ -51,10 +51,29 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
+            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late
         self.call_after_refresh(_freeze_once)
+
+    def _recompute_deadlines(self) -> None:
+        from agent_console.services.deadlines import recompute_line
+        from agent_console.services.workspace import StoreError
+
+        try:
+            report = self.ws.recompute_deadlines(own_connection=True)
+        except StoreError as exc:
+            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            return
+        self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
+
+    def _deadlines_recomputed(self, message: str) -> None:
+        self.notify(message, timeout=10)
+        refresh = getattr(self.screen, "load", None)
+        if callable(refresh):
+            refresh()
 
     # -- what the current screen is about, for the phrase panel ----------------------------------------------
     def phrase_context(self) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
                 for key in ("clock", "status", "left", "due"):
                     clocks.add_column(t(f"cols.{key}"), key=key)
                 yield clocks
+                yield Static(id="provisional-help")  # shown only when a due is provisional
                 yield Static(id="linked")
             with VerticalScroll(id="detail-right"):
                 yield Static(t("detail.actions") + "  (x)", classes="panel-title")
@@ -124,11 +125,23 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         ws, t = self.ws, self.app.t
         table = self.query_one("#clocks", DataTable)
         table.clear()
+        notes: list[str] = []
         for v in ws.views(self.state):
             label = v.label if ws.settings.lang == "zh" else v.label_en
             left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
+            note = ws.provisional_note(v)
+            if note:  # counted through a year whose holidays are not announced yet: the date may still move
+                due = f"{due} {t('calendar.provisional_mark')}"
+                if note not in notes:
+                    notes.append(note)
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)
+        text = "\n".join(f"{t('calendar.provisional_mark')} {n}" for n in notes)
+        if getattr(self, "_provisional_text", None) != text:  # the tick runs every second: update on a change only
+            self._provisional_text = text
+            help_line = self.query_one("#provisional-help", Static)
+            help_line.update(Text(text, style="italic"))
+            help_line.display = bool(text)
 
     def _fill_actions(self) -> None:
         t = self.app.t

@@ -507,6 +507,25 @@ class LocalStore:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # -- rebuilding -------------------------------------------------------------------------------------------
+    def open_case_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM cases WHERE is_open=1 ORDER BY rowid")]
+
+    def refold(self, case_ids: list[str], lifecycle: Lifecycle,
+               meta: dict[str, str] | None = None) -> list[tuple[CaseState | None, CaseState]]:
+        """Refold these cases from their events under `lifecycle` and rewrite their projections, in one transaction
+        (with `meta`); returns (stored before, refolded) for each case that has events."""
+        out: list[tuple[CaseState | None, CaseState]] = []
+        with self.transaction() as conn:
+            for case_id in case_ids:
+                fresh = lifecycle.fold(self.events(case_id), strict=False)
+                if fresh is None:
+                    continue
+                out.append((_state_from(conn, case_id), fresh))
+                self._project(conn, fresh)
+            for key, value in (meta or {}).items():
+                self.set_meta(key, value)
+        return out
+
     def rebuild(self, lifecycle: Lifecycle) -> list[str]:
         """Refold every case from its events; rewrite the projection; return the differences found."""
         differences: list[str] = []
