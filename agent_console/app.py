@@ -63,7 +63,7 @@ class AgentConsoleApp(App):
         from agent_console.services.workspace import StoreError
 
         try:
-            report = self.ws.recompute_deadlines(own_connection=True)
+            report = self.ws.recompute_deadlines()
         except StoreError as exc:
             self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
             return

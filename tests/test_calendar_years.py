@@ -191,8 +191,8 @@ def test_loading_a_new_year_moves_open_deadlines_without_rebuild(tmp_path, clock
     assert schedule.year == 2027 and lead.calendar.year_status(2027) == "official"
     after = lead.case(s.id).clocks["resolve"].due
     assert after == lead.calendar.add_working_days(s.received_at, 15) != before
-    moved = [m for m in report.moved if m.case_id == s.id and m.clock == "resolve"]
-    assert moved and moved[0].shift_days == round((after - before).total_seconds() / 86400, 2)
+    moved = [m for m in report.moved if m.case_id == s.id]
+    assert moved and moved[0].number == s.number and moved[0].shift_days != 0
     assert "provisional" not in lead.case_dict(lead.case(s.id))["deadlines"]["resolve"]
     assert lead.last_recompute()["cases_moved"] >= 1
     lead.close()
@@ -267,4 +267,4 @@ def test_the_command_line_never_answers_from_stale_deadlines(tmp_path, clock, ca
     captured = capsys.readouterr()
     assert "1 件期限变动" in captured.err
     moved = json.loads(captured.out)["moved"]
-    assert [(m["number"], m["clock"]) for m in moved if m["clock"] == "resolve"] == [(s.number, "resolve")]
+    assert [m["number"] for m in moved] == [s.number]

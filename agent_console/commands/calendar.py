@@ -124,5 +124,6 @@ def _changes(ws: Any, args: argparse.Namespace) -> int:
     print(f"recomputed {report['cases']} open cases at {report['at']} ({', '.join(report['reasons'])}); "
           f"{report['cases_moved']} moved")
     for m in report["moved"]:
-        print(f"  {m['number']}  {m['clock']}: {m['old'][:16]} -> {m['new'][:16]}  ({m['shift_days']:+g} days)")
+        print(f"  {m['number']}  next due {(m['old'] or '—')[:16]} -> {(m['new'] or '—')[:16]}"
+              f"  ({m['shift_days']:+g} days)")
     return 0

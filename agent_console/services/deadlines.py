@@ -24,7 +24,6 @@ from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_
     shipped_schedules
 from agent_console.core.clocks import ClockMath
 from agent_console.core.lifecycle import Lifecycle
-from agent_console.core.models import CaseState
 from agent_console.core.profiles import Profile, Unit
 from agent_console.store.local import LocalStore
 
@@ -36,7 +35,6 @@ BASIS_KEY = "deadline_basis"
 REPORT_KEY = "deadline_recompute"
 YEARS_KEY = "calendar_years"
 _TINY = timedelta(microseconds=1)
-BATCH = 200  # cases refolded per transaction: a console's own writes slip in between
 
 
 # -- official years kept in the database ----------------------------------------------------------------------
@@ -141,13 +139,14 @@ def record_basis(store: LocalStore, calendar: WorkingCalendar, profile: Profile)
 
 
 @dataclass
-class Moved:
+class Shift:
+    """A case whose nearest deadline a recompute moved."""
+
     case_id: str
     number: str
-    clock: str
-    old: str  # ISO instants
-    new: str
-    shift_days: float  # new - old in calendar days (negative: earlier)
+    old: str | None  # ISO instants (None: no clock running)
+    new: str | None
+    shift_days: float  # new - old in calendar days (negative: earlier); 0 when one side has none
 
 
 @dataclass
@@ -155,7 +154,7 @@ class RecomputeReport:
     at: str
     reasons: list[str]
     cases: int  # open cases refolded
-    moved: list[Moved] = field(default_factory=list)
+    moved: list[Shift] = field(default_factory=list)
 
     @property
     def cases_moved(self) -> int:
@@ -170,41 +169,27 @@ class RecomputeReport:
                 "largest_shift_days": self.largest_shift_days, "moved": [asdict(m) for m in self.moved]}
 
 
-def _moves(before: CaseState | None, after: CaseState) -> list[Moved]:
-    out = []
-    old_clocks = before.clocks if before is not None else {}
-    for cid, track in after.clocks.items():
-        old = old_clocks.get(cid)
-        if old is None or old.due is None or track.due is None or old.due == track.due:
-            continue
-        out.append(Moved(after.id, after.number, cid, old.due.isoformat(), track.due.isoformat(),
-                         round((track.due - old.due).total_seconds() / 86400, 2)))
-    return out
+def _shift(old: str | None, new: str | None) -> float:
+    if not old or not new:
+        return 0.0
+    delta = datetime.fromisoformat(new) - datetime.fromisoformat(old)
+    return round(delta.total_seconds() / 86400, 2)
 
 
-def recompute(settings: Settings, profile: Profile, reasons: list[str], store: LocalStore | None = None,
-              ) -> RecomputeReport:
-    """Refold every open case under the current calendar and profile, in batches, on a connection of its own unless
-    one is given (so it can run on a worker thread); record the new basis and the report. Safe to repeat."""
-    own = store is None
-    store = store or LocalStore(settings.db)
-    try:
-        calendar = make_calendar(settings, profile, store)  # its own: the calendar fills its days lazily
-        lifecycle = Lifecycle(profile, ClockMath(calendar))
-        ids = store.open_case_ids()
-        report = RecomputeReport(_now_iso(), reasons, len(ids))
-        for i in range(0, len(ids), BATCH):
-            for before, after in store.refold(ids[i:i + BATCH], lifecycle):
-                report.moved.extend(_moves(before, after))
-        meta = {BASIS_KEY: record_basis(store, calendar, profile),
-                REPORT_KEY: json.dumps(report.to_json(), ensure_ascii=False)}
-        with store.transaction():
-            for key, value in meta.items():
-                store.set_meta(key, value)
-        return report
-    finally:
-        if own:
-            store.close()
+def recompute(settings: Settings, profile: Profile, reasons: list[str], store: LocalStore) -> RecomputeReport:
+    """Refold every open case under the current calendar and profile (the store's batched recompute: safe beside
+    the console, on a worker thread's own connection), then record the new basis and the report. Safe to repeat."""
+    calendar = make_calendar(settings, profile, store)  # its own: a calendar fills in its days lazily
+    lifecycle = Lifecycle(profile, ClockMath(calendar))
+    cases = store.count_cases(open_only=True)
+    moved = store.recompute_open(lifecycle)
+    report = RecomputeReport(_now_iso(), reasons, cases, [
+        Shift(m.case_id, m.number, m.next_due_before, m.next_due_after, _shift(m.next_due_before, m.next_due_after))
+        for m in moved])
+    with store.transaction():
+        store.set_meta(BASIS_KEY, record_basis(store, calendar, profile))
+        store.set_meta(REPORT_KEY, json.dumps(report.to_json(), ensure_ascii=False))
+    return report
 
 
 def recompute_line(lang: str, report: RecomputeReport) -> str:

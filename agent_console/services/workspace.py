@@ -7,6 +7,7 @@ Textual. `now` is injectable so tests can move time.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent_console.core.labels import label
 from agent_console.support.config import Settings
 from agent_console.core.calendar import WorkingCalendar
 from agent_console.core.calendar_years import YearSchedule
@@ -28,7 +30,8 @@ from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
 from agent_console.services import deadlines as deadline_service
-from agent_console.store.local import LocalStore, StoreError
+from agent_console.support.i18n import translator
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
@@ -44,7 +47,9 @@ class Workspace:
         self._now = now or (lambda: datetime.now(timezone.utc))
         self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
                                              settings.profile_dirs)
-        self.store = store or LocalStore(settings.db)
+        self._home_store = store or LocalStore(settings.db)
+        self._home_thread = threading.get_ident()
+        self._thread_stores = threading.local()
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks)
@@ -58,9 +63,21 @@ class Workspace:
         self._specs = {c.id: c for c in self.profile.clocks}
         if self.store.meta("list_documents") is None:
             # a database from before the list documents: fill them in once, then never look again
-            if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
+            if self.store.has_cases_without_documents():
                 self.store.rebuild(self.lifecycle)
             self.store.set_meta("list_documents", "1")
+
+    @property
+    def store(self) -> LocalStore:
+        """This thread's connection to the local database: the console's own on the thread that opened the
+        workspace, one of its own on any other thread (a worker's query never runs inside, or beside, a transaction
+        of the UI thread on a shared connection). A thread's connection closes when the thread ends."""
+        if threading.get_ident() == self._home_thread:
+            return self._home_store
+        store = getattr(self._thread_stores, "store", None)
+        if store is None:
+            store = self._thread_stores.store = self._home_store.another()
+        return store
 
     def _granted(self, settings: Settings) -> Settings:
         """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""
@@ -116,7 +133,7 @@ class Workspace:
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
-            events.append(self.event("parked", case_id, {"reason": "匿名或信息不全，暂存待查"}, at))
+            events.append(self.event("parked", case_id, {"reason": translator(self.settings.lang)("system_note.parked_anonymous")}, at))
         elif new.channel in self.profile.auto_accept_channels:
             events.append(self.event("accepted", case_id, {"note": ""}, at))
         return events
@@ -220,7 +237,7 @@ class Workspace:
         `memo` (one per list and instant) reuses answers: day clocks end at midnight, so many cases share a due.
         """
         out: dict[str, dict[str, Any]] = {}
-        zh = self.settings.lang == "zh"
+        lang = self.settings.lang
         tz = self.tz
         for cid, raw in clocks.items():
             spec = self._specs.get(cid)
@@ -235,7 +252,7 @@ class Workspace:
                     continue
             state, band, due, remaining = self.clocks.evaluate_raw(spec, raw, now)
             out[cid] = {
-                "label": spec.label if zh else spec.label_en,
+                "label": label(spec, lang),
                 "due": due.astimezone(tz).isoformat() if due else None,
                 "state": state,
                 "band": band,
@@ -297,12 +314,11 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks)
 
-    def recompute_deadlines(self, reasons: list[str] | None = None,
-                            own_connection: bool = False) -> deadline_service.RecomputeReport:
-        """Refold every open case under this console's calendar and profile; say what moved. With own_connection
-        it opens a connection of its own (for a worker thread)."""
+    def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
+        """Refold every open case under this console's calendar and profile, record the new basis, say what moved
+        (from a worker thread too: `store` is that thread's own connection)."""
         report = deadline_service.recompute(self.settings, self.profile, reasons or self.stale_reasons or ["asked"],
-                                            None if own_connection else self.store)
+                                            self.store)
         self.stale_reasons = []
         return report
 
@@ -357,8 +373,20 @@ class Workspace:
     def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
         return (now or self.now()) + span
 
+    def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
+        """Refold the open cases under this workspace's calendar and profile (after either changed); return the
+        cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
+        (each its own transaction), so the console keeps working meanwhile; `progress(done, total)` per batch."""
+        if str(self.settings.db) == ":memory:":
+            return self.store.recompute_open(self.lifecycle, progress)
+        own = LocalStore(self.settings.db)
+        try:
+            return own.recompute_open(self.lifecycle, progress)
+        finally:
+            own.close()
+
     def close(self) -> None:
-        self.store.close()
+        self._home_store.close()
 
 
 def _parse_instant(value: str | None) -> datetime | None:
