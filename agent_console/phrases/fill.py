@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent_console.support.i18n import Translator
+
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # What the console can know by itself; every other placeholder must be declared by the entry and is asked for.
 KNOWN_PLACEHOLDERS = {
@@ -58,8 +60,8 @@ def values_from(ws: Any, case_id: str | None, fields: dict[str, str] | None = No
         dept = ws.profile.department(state.department)
         values.update(
             name=state.complainant.name, title=state.complainant.title, number=state.number,
-            category=(cat.label if lang == "zh" else cat.label_en) if cat else state.category,
-            department=(dept.label if lang == "zh" else dept.label_en) if dept else state.department,
+            category=Translator(lang).label(cat, state.category),
+            department=Translator(lang).label(dept, state.department),
         )
         resolve = next((v for v in ws.views(state) if v.id == (ws.profile.resolve_clock.id
                                                                if ws.profile.resolve_clock else "")), None)

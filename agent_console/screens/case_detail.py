@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
+from agent_console.core import cells
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -81,9 +82,9 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         lines = [
             f"[b]{s.number}[/b]  {t('status.' + s.status)}{' · ' + t('status.paused') if s.paused else ''}",
             f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
-            f"{(cat.label if lang == 'zh' else cat.label_en) if cat else s.category} · "
+            f"{t.label(cat, s.category)} · "
             f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
-            f"{(dept.label if lang == 'zh' else dept.label_en) if dept else s.department}",
+            f"{t.label(dept, s.department)}",
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]
@@ -97,7 +98,8 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         if s.closure_pending:
             lines.append(f"⏳ {t('action.closure_proposed')}: {s.closure_pending['reason']}")
         if s.conflicts:
-            lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
+            lines.append("⚠ " + t("detail.conflicts", count=len(s.conflicts)) + "；".join(
+                t.reason(c['reason']) for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update("\n".join(lines))
         linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
@@ -110,14 +112,18 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         timeline.clear()
         for e in reversed(ws.timeline(self.case_id)):
             what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome")
+            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text")
                            if e.payload.get(k)), "")
+            outcome = e.payload.get("outcome")
+            if outcome:  # an id from the vocabulary: its label, before the note
+                group = "outcomes" if e.kind == "closed" else "contact_outcomes"
+                label = ws.vocab.label(group, str(outcome), ws.settings.lang) or str(outcome)
+                detail = f"{label} {detail}".strip()
             if not detail and e.payload.get("department"):  # routed: the department by name
                 dept = ws.profile.department(e.payload["department"])
-                detail = ((dept.label if ws.settings.lang == "zh" else dept.label_en) if dept
-                          else str(e.payload["department"]))
+                detail = self.app.t.label(dept, str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
-                             f"{what} {detail}"[:80], key=e.id)
+                             cells.truncate(f"{what} {detail}", 80), key=e.id)
         self._fill_actions()
 
     def _fill_clocks(self) -> None:
@@ -125,7 +131,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         table = self.query_one("#clocks", DataTable)
         table.clear()
         for v in ws.views(self.state):
-            label = v.label if ws.settings.lang == "zh" else v.label_en
+            label = t.label(v)
             left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)

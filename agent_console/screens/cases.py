@@ -109,7 +109,7 @@ class CasesScreen(UsesWorkspace, Screen):
         ws = self.ws
         status = t("status.paused") if row.paused else t(f"status.{row.status}")
         category = ws.profile.category(row.category)
-        cat = (category.label if ws.settings.lang == "zh" else category.label_en) if category else row.category
+        cat = t.label(category, row.category)
         deadlines = ws.deadlines(row.clocks, now, memo)
         near = nearest(deadlines)
         clock, left, due = "", Text(""), ""
@@ -145,7 +145,7 @@ class CasesScreen(UsesWorkspace, Screen):
             return t(f"status.{value}")
         if kind == "category":
             cat = ws.profile.category(value)
-            return (cat.label if ws.settings.lang == "zh" else cat.label_en) if cat else value
+            return t.label(cat, value)
         return ws.vocab.label("channels", value, ws.settings.lang)
 
     # -- the live countdown -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
+from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.localized import localize_bindings
@@ -113,7 +114,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                 flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
                 yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
                 # one call about several departments: each ticked category becomes a linked copy for its department
-                others = [(c.label if lang == "zh" else c.label_en, c.id) for c in ws.profile.categories]
+                others = [(t.label(c), c.id) for c in ws.profile.categories]
                 yield from self._field("also", SelectionList[str](*others, id="f-also"))
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
@@ -291,7 +292,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         if cat is None:
             return
         field = self.query_one("#f-category", Input)
-        field.value = cat.label if self.ws.settings.lang == "zh" else cat.label_en
+        field.value = self.app.t.label(cat)
         self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#f-channel", Select).focus()
 
@@ -345,12 +346,15 @@ class IntakeScreen(UsesWorkspace, Screen):
         for name in names:
             self._set_error(name, "")
         general = []
+        t = self.app.t
         for key, message in fields.items():
+            message = t.reason(message) if isinstance(message, Reason) else (
+                t("intake.bad_value") if t.lang == "zh" else message)
             name = key.removeprefix("complainant.")
             if name in names:
                 self._set_error(name, message)
             else:
-                general.append(f"{key}: {message}")
+                general.append(f"{t('intake.' + name) if t.has('intake.' + name) else key}：{message}")
         if general:
             self.notify("; ".join(general), severity="error")
 

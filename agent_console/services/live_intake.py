@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent_console.support.i18n import Translator
+from agent_console.core.reasons import Reason
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
@@ -40,7 +42,10 @@ def to_new_case(form: dict[str, Any], received_at: datetime | None) -> NewCase:
         for e in exc.errors():
             loc = [str(p) for p in e["loc"]]
             key = loc[-1] if loc and loc[0] == "complainant" else (loc[0] if loc else "form")
-            fields[key] = e["msg"].removeprefix("Value error, ")
+            error = (e.get("ctx") or {}).get("error")
+            # a validator's Reason is kept whole, so the console can show it in its language
+            fields[key] = error.args[0] if isinstance(error, ValueError) and error.args and isinstance(
+                error.args[0], Reason) else e["msg"].removeprefix("Value error, ")
         raise IntakeError(fields) from exc
 
 
@@ -62,7 +67,7 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
     due = track.due if track else None
     lang = ws.settings.lang
     cat = ws.profile.category(new.category)
-    cat_label = (cat.label if lang == "zh" else cat.label_en) if cat else new.category
+    cat_label = Translator(lang).label(cat, new.category)
     who = f"{new.complainant.name}{new.complainant.title}" if new.complainant.name else (
         "您" if lang == "zh" else "you")
     if due is not None:
@@ -81,7 +86,7 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
         if when:
             text += f" We will get back to you by {when}."
     others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
-    names = [(c.label if lang == "zh" else c.label_en) for c in others if c]
+    names = [Translator(lang).label(c) for c in others if c]
     if names:
         text += (f"另外，{'、'.join(names)}方面的问题我们会同时转相关部门处理。" if lang == "zh" else
                  f" What concerns {', '.join(names)} goes to those departments at the same time.")

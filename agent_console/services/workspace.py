@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent_console.support.i18n import Translator
 from agent_console.support.config import Settings
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.clocks import ClockMath
@@ -215,7 +216,6 @@ class Workspace:
         `memo` (one per list and instant) reuses answers: day clocks end at midnight, so many cases share a due.
         """
         out: dict[str, dict[str, Any]] = {}
-        zh = self.settings.lang == "zh"
         tz = self.tz
         for cid, raw in clocks.items():
             spec = self._specs.get(cid)
@@ -230,7 +230,7 @@ class Workspace:
                     continue
             state, band, due, remaining = self.clocks.evaluate_raw(spec, raw, now)
             out[cid] = {
-                "label": spec.label if zh else spec.label_en,
+                "label": Translator(self.settings.lang).label(spec),
                 "due": due.astimezone(tz).isoformat() if due else None,
                 "state": state,
                 "band": band,

@@ -7,6 +7,7 @@ callbacks, lead); all files of a language are merged, and a key missing in one l
 from __future__ import annotations
 
 import tomllib
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +41,42 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
+
+    def label(self, obj: object, fallback: str | None = None) -> str:
+        """`obj`'s label in the console's language: `label` in Chinese, `label_en` in English (profile categories,
+        departments, clocks, vocabulary). `None` (an id the profile no longer knows) gives `fallback`."""
+        if obj is None:
+            return fallback or ""
+        zh = getattr(obj, "label", None)
+        en = getattr(obj, "label_en", None)
+        text = (zh or en) if self.lang == "zh" else (en or zh)
+        return str(text) if text else (fallback or str(obj))
+
+    def has(self, key: str) -> bool:
+        """Whether `key` has words in this language or in English."""
+        return key in _table(self.lang) or key in _table("en")
+
+    def word(self, group: str, value: object) -> str:
+        """A value from data (a phrasebook situation, an outcome, a tag) in the console's language: the locale's
+        `[group] value = "..."`, else the value as it is."""
+        key = f"{group}.{value}"
+        return _table(self.lang).get(key) or _table("en").get(key) or str(value)
+
+    def weekday(self, day: date) -> str:
+        """周四 / Thu."""
+        return self("dates.weekdays").split()[day.weekday()]
+
+    def date(self, day: date) -> str:
+        """2026年10月1日 / 2026-10-01 (never the US month/day order)."""
+        return self("dates.date", y=day.year, m=day.month, d=day.day)
+
+    def day(self, day: date) -> str:
+        """10-01 周四 / 10-01 Thu: a day in this year's lists."""
+        return f"{day:%m-%d} {self.weekday(day)}"
+
+    def moment(self, when: datetime) -> str:
+        """2026年12月2日 05:47 周三 / 2026-12-02 05:47 Wed."""
+        return f"{self.date(when)} {when:%H:%M} {self.weekday(when)}"
 
     def reason(self, why: object) -> str:
         """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""
