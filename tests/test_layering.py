@@ -71,38 +71,33 @@ def test_the_store_check_catches_a_planted_violation(tmp_path: Path) -> None:
     assert hits
 
 
-def test_layers_contract_fails_on_a_textual_import_in_a_service(tmp_path: Path) -> None:
-    """Planting `import textual` in a service module breaks the build (the contracts are not decoration)."""
+def _lint_with_planted(tmp_path: Path, module: str, plant: str, at_top: bool) -> subprocess.CompletedProcess[str]:
+    """Run import-linter on a copy of the package with one line planted in `module` (a path under agent_console/)."""
     import shutil
 
     copy = tmp_path / "tree"
     shutil.copytree(ROOT / "agent_console", copy / "agent_console",
                     ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
-    service = copy / "agent_console" / "services" / "kpi.py"
-    service.write_text("import textual  # planted\n" + service.read_text(encoding="utf-8"), encoding="utf-8")
+    target = copy / "agent_console" / module
+    text = target.read_text(encoding="utf-8")
+    target.write_text(plant + "\n" + text if at_top else text + "\n" + plant + "\n", encoding="utf-8")
     lint = Path(sys.executable).with_name("lint-imports")
     env = {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([str(lint), "--config", str(copy / "pyproject.toml"), "--no-cache"],
-                            capture_output=True, text=True, cwd=copy, env=env)
+    return subprocess.run([str(lint), "--config", str(copy / "pyproject.toml"), "--no-cache"],
+                          capture_output=True, text=True, cwd=copy, env=env)
+
+
+def test_layers_contract_fails_on_a_textual_import_in_a_service(tmp_path: Path) -> None:
+    """Planting `import textual` in a service module breaks the build (the contracts are not decoration)."""
+    result = _lint_with_planted(tmp_path, "services/kpi.py", "import textual  # planted", at_top=True)
     assert result.returncode != 0, result.stdout[-2000:]
     assert "agent_console.services" in result.stdout and "textual" in result.stdout
 
 
 def test_layers_contract_fails_on_an_upward_import(tmp_path: Path) -> None:
     """A store module that imports a service breaks the layers contract."""
-    import shutil
-
-    copy = tmp_path / "tree"
-    shutil.copytree(ROOT / "agent_console", copy / "agent_console",
-                    ignore=shutil.ignore_patterns("__pycache__", "_shipped"))
-    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
-    store = copy / "agent_console" / "store" / "phrase_usage.py"
-    store.write_text(store.read_text(encoding="utf-8") + "\nfrom agent_console.services import kpi  # planted\n",
-                     encoding="utf-8")
-    lint = Path(sys.executable).with_name("lint-imports")
-    env = {"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([str(lint), "--config", str(copy / "pyproject.toml"), "--no-cache"],
-                            capture_output=True, text=True, cwd=copy, env=env)
+    result = _lint_with_planted(tmp_path, "store/phrase_usage.py", "from agent_console.services import kpi  # planted",
+                                at_top=False)
     assert result.returncode != 0, result.stdout[-2000:]
     assert "BROKEN" in result.stdout

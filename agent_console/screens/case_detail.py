@@ -82,9 +82,9 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         lines = [
             f"[b]{s.number}[/b]  {t('status.' + s.status)}{' · ' + t('status.paused') if s.paused else ''}",
             f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
-            f"{t.label(cat, s.category)} · "
+            f"{self.app.t.label(cat, s.category)} · "
             f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
-            f"{t.label(dept, s.department)}",
+            f"{self.app.t.label(dept, s.department)}",
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]

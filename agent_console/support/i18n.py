@@ -9,8 +9,8 @@ from __future__ import annotations
 import tomllib
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
 
+from agent_console.core.labels import Labelled, label
 from agent_console.core.reasons import ENGLISH
 from agent_console.core.shipped import shipped_locale_dir
 
@@ -42,15 +42,13 @@ class Translator:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
 
-    def label(self, obj: object, fallback: str | None = None) -> str:
-        """`obj`'s label in the console's language: `label` in Chinese, `label_en` in English (profile categories,
-        departments, clocks, vocabulary). `None` (an id the profile no longer knows) gives `fallback`."""
-        if obj is None:
-            return fallback or ""
-        zh = getattr(obj, "label", None)
-        en = getattr(obj, "label_en", None)
-        text = (zh or en) if self.lang == "zh" else (en or zh)
-        return str(text) if text else (fallback or str(obj))
+    def day(self, when: date) -> str:
+        """A calendar day as people say it: 12月3日 / 3 December."""
+        return self("format.day", month=when.month, day=when.day, month_name=when.strftime("%B"))
+
+    def label(self, thing: Labelled | None, fallback: str = "") -> str:
+        """A profile or vocabulary entry's label in this language (`fallback`, usually its id, when it is unknown)."""
+        return label(thing, self.lang, fallback)
 
     def has(self, key: str) -> bool:
         """Whether `key` has words in this language or in English."""
@@ -66,17 +64,17 @@ class Translator:
         """周四 / Thu."""
         return self("dates.weekdays").split()[day.weekday()]
 
-    def date(self, day: date) -> str:
+    def full_date(self, day: date) -> str:
         """2026年10月1日 / 2026-10-01 (never the US month/day order)."""
         return self("dates.date", y=day.year, m=day.month, d=day.day)
 
-    def day(self, day: date) -> str:
+    def list_day(self, day: date) -> str:
         """10-01 周四 / 10-01 Thu: a day in this year's lists."""
         return f"{day:%m-%d} {self.weekday(day)}"
 
     def moment(self, when: datetime) -> str:
         """2026年12月2日 05:47 周三 / 2026-12-02 05:47 Wed."""
-        return f"{self.date(when)} {when:%H:%M} {self.weekday(when)}"
+        return f"{self.full_date(when)} {when:%H:%M} {self.weekday(when)}"
 
     def reason(self, why: object) -> str:
         """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""
