@@ -101,6 +101,7 @@ class AgentConsoleApp(App):
         from agent_console.screens.intake import IntakeScreen
 
         if isinstance(self.screen, IntakeScreen):
+            self.screen.next_call()
             return
         self.push_screen(IntakeScreen())
 

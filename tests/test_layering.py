@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,32 @@ def test_layers_contract_fails_on_an_upward_import(tmp_path: Path) -> None:
                                 at_top=False)
     assert result.returncode != 0, result.stdout[-2000:]
     assert "BROKEN" in result.stdout
+
+
+SQL = re.compile(r"\b(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+TABLE\b)"
+                 r"|\b\w+\.\w+\s*(=|<|>|IN)\s*\?", re.IGNORECASE)
+
+
+def sql_in(path: Path) -> list[str]:
+    """SQL written in a module: string constants that read as SQL, and calls of `.execute(`."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value):
+            found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
+        elif isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany", "executescript"):
+            found.append(f"{path.name}:{node.lineno}: .{node.attr}(")
+    return found
+
+
+def test_services_hold_no_sql() -> None:
+    """The services ask the store; every statement lives in agent_console/store (and the centres in sync/)."""
+    found = [hit for path in sorted((ROOT / "agent_console" / "services").glob("*.py")) for hit in sql_in(path)]
+    assert not found, "SQL in a service module:\n" + "\n".join(found)
+
+
+def test_the_sql_check_is_not_blind(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text('def f(ws):\n    return ws.store.conn.execute("SELECT id FROM cases WHERE c.owner = ?")\n')
+    assert len(sql_in(planted)) == 2

@@ -102,7 +102,7 @@ def test_chinese_substring_and_phone_search(ws) -> None:
     ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
     ws.register(sample_case(facts="保单到期未收到提醒", category="notifications"))
     assert [c["facts"] for c in ws.list_cases(CaseQuery(text="定损金额"))] == ["车险定损金额偏低"]
-    assert len(ws.list_cases(CaseQuery(text="定损"))) == 1  # two characters: below the trigram size
+    assert len(ws.list_cases(CaseQuery(text="定损"))) == 1  # two characters: pairs in the index
     assert len(ws.list_cases(CaseQuery(text="赵敏"))) == 1
     assert len(ws.list_cases(CaseQuery(phone="1705555"))) == 1
     assert len(ws.list_cases(CaseQuery(text="定损 赵敏"))) == 1

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from agent_console.phrases.fill import PLACEHOLDER
 from agent_console.services import phrase_lookup as phrases
-from agent_console.support.clipboard import CopyFailed, copy
+from agent_console.screens.copying import copy_and_tell
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -151,15 +151,11 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         self._copy(entry, filled.text)
 
     def _copy(self, entry: Any, text: str) -> None:
-        try:
-            how = copy(text, self.app.copy_to_clipboard)
-        except CopyFailed as exc:
-            self.notify(str(exc), severity="error")
+        self.dismiss(None)  # first: the OSC 52 box (if any) opens over the screen the panel was called from
+        if copy_and_tell(self, text) is None:
             return
         phrases.record_use(self.ws, entry, self.context)
         self.last_copied = text
-        self.notify(self.app.t("phrase.copied_" + how))
-        self.dismiss(None)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -28,6 +28,7 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
+from agent_console.support.i18n import translator
 from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
@@ -55,9 +56,11 @@ class Workspace:
         self._thread_stores = threading.local()
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
+        # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
+        self.session = new_id()
         if self.store.meta("list_documents") is None:
             # a database from before the list documents: fill them in once, then never look again
-            if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
+            if self.store.has_cases_without_documents():
                 self.store.rebuild(self.lifecycle)
             self.store.set_meta("list_documents", "1")
 
@@ -127,7 +130,7 @@ class Workspace:
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
-            events.append(self.event("parked", case_id, {"reason": "匿名或信息不全，暂存待查"}, at))
+            events.append(self.event("parked", case_id, {"reason": translator(self.settings.lang)("system_note.parked_anonymous")}, at))
         elif new.channel in self.profile.auto_accept_channels:
             events.append(self.event("accepted", case_id, {"note": ""}, at))
         return events
