@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
+from agent_console.core import cells
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -98,7 +99,8 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         if s.closure_pending:
             lines.append(f"⏳ {t('action.closure_proposed')}: {s.closure_pending['reason']}")
         if s.conflicts:
-            lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
+            lines.append("⚠ " + t("detail.conflicts", count=len(s.conflicts)) + "；".join(
+                t.reason(c['reason']) for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update("\n".join(lines))
         linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
@@ -111,14 +113,18 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         timeline.clear()
         for e in reversed(ws.timeline(self.case_id)):
             what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome")
+            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text")
                            if e.payload.get(k)), "")
+            outcome = e.payload.get("outcome")
+            if outcome:  # an id from the vocabulary: its label, before the note
+                group = "outcomes" if e.kind == "closed" else "contact_outcomes"
+                label = ws.vocab.label(group, str(outcome), ws.settings.lang) or str(outcome)
+                detail = f"{label} {detail}".strip()
             if not detail and e.payload.get("department"):  # routed: the department by name
                 dept = ws.profile.department(e.payload["department"])
-                detail = ((self.app.t.label(dept)) if dept
-                          else str(e.payload["department"]))
+                detail = self.app.t.label(dept, str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
-                             f"{what} {detail}"[:80], key=e.id)
+                             cells.truncate(f"{what} {detail}", 80), key=e.id)
         self._fill_actions()
 
     def _fill_clocks(self) -> None:

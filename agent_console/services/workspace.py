@@ -61,6 +61,8 @@ class Workspace:
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
+        # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
+        self.session = new_id()
         if self.store.meta("list_documents") is None:
             # a database from before the list documents: fill them in once, then never look again
             if self.store.has_cases_without_documents():

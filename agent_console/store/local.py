@@ -230,6 +230,7 @@ class LocalStore:
                 self._project_side(conn, event)
             for state in states.values():
                 self._project(conn, state)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
 
@@ -543,7 +544,9 @@ class LocalStore:
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        """Events waiting for the centre: a counter kept with the outbox, so asking costs nothing at any size."""
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'outbox'").fetchone()
+        return max(row[0], 0) if row else 0
 
     def outbox_batch(self, limit: int) -> list[Event]:
         """The oldest events not yet acknowledged by the centre, in the order they were recorded."""
@@ -574,11 +577,26 @@ class LocalStore:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self._replayable_transaction() as conn:
             # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
-            conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
+            gone = conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))",
+                                (json.dumps(acked),)).rowcount
             now = datetime.now(timezone.utc).isoformat()
             for event_id, reason in refused:
-                conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                gone += conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,)).rowcount
                 conn.execute("INSERT OR REPLACE INTO sync_refused VALUES (?, ?, ?)", (event_id, reason, now))
+            self._count_outbox(conn, gone)
+
+    def _count_outbox(self, conn: sqlite3.Connection, gone: int) -> None:
+        """Take `gone` off the outbox counter. A row queued behind the store's back (a damaged or edited file) is
+        not counted, so the counter is set right whenever that shows: the outbox empties (an O(1) look), or the
+        counter would go below zero (then counted once)."""
+        if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
+            conn.execute("UPDATE counters SET value = 0 WHERE name = 'outbox'")
+            return
+        left = conn.execute("UPDATE counters SET value = value - ? WHERE name = 'outbox' RETURNING value",
+                            (gone,)).fetchone()
+        if left is None or left[0] < 0:
+            conn.execute("INSERT INTO counters VALUES ('outbox', (SELECT count(*) FROM outbox))"
+                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value")
 
     def refused(self, limit: int = 20) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute(
