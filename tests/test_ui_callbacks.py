@@ -97,7 +97,8 @@ async def test_schedule_from_a_case_by_phrase(ws) -> None:
         assert isinstance(app.screen, ScheduleCallbackForm)
         await pilot.press(*"明天下午3点以后")
         await settle(pilot)
-        assert "2026-11-25 15:00" in str(app.screen.query_one("#cb-parsed", Static).render())
+        # Chinese date and weekday, not "2026-11-25 15:00 (Wed)" (issue 15)
+        assert str(app.screen.query_one("#cb-parsed", Static).render()) == "→ 2026年11月25日 15:00 周三"
         await pilot.press("ctrl+s")
         await settle(pilot)
     rows = callbacks.for_case(ws, case.id)

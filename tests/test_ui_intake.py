@@ -84,9 +84,10 @@ async def test_validation_messages_next_to_the_fields(ws) -> None:
         await fill(pilot, screen, phone="123", category="天气")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "5 digits" in str(screen.query_one("#err-phone", Static).render())
-        assert "unknown category" in str(screen.query_one("#err-category", Static).render())
-        assert "required" in str(screen.query_one("#err-facts", Static).render())
+        # in the console's language (issue 15: "unknown category 'kfu'" on a Chinese screen)
+        assert str(screen.query_one("#err-phone", Static).render()) == "电话号码至少要有 5 位数字"
+        assert "没有“天气”这个类别" in str(screen.query_one("#err-category", Static).render())
+        assert str(screen.query_one("#err-facts", Static).render()) == "必填"
     assert ws.store.count_cases() == 0
 
 

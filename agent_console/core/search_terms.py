@@ -19,6 +19,7 @@ number), never stored JSON: a short term cannot match a key or a status code.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -31,17 +32,10 @@ def normalise(text: str) -> str:
 
 def runs(text: str) -> list[str]:
     """The runs of letters and digits of `text`, normalised."""
-    out: list[str] = []
-    current: list[str] = []
-    for ch in normalise(text):
-        if ch.isalnum():
-            current.append(ch)
-        elif current:
-            out.append("".join(current))
-            current = []
-    if current:
-        out.append("".join(current))
-    return out
+    return _RUN.findall(normalise(text)) if text else []
+
+
+_RUN = re.compile(r"[^\W_]+")  # letters and digits (str.isalnum's classes), underscore excluded
 
 
 def unigrams(texts: Iterable[str]) -> str:

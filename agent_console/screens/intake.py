@@ -23,6 +23,7 @@ from agent_console.core.text import digits
 from agent_console.services import callbacks
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
+from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.localized import localize_bindings
@@ -459,12 +460,15 @@ class IntakeScreen(UsesWorkspace, Screen):
         for name in names:
             self._set_error(name, "")
         general = []
+        t = self.app.t
         for key, message in fields.items():
+            message = t.reason(message) if isinstance(message, Reason) else (
+                t("intake.bad_value") if t.lang == "zh" else message)
             name = key.removeprefix("complainant.")
             if name in names:
                 self._set_error(name, message)
             else:
-                general.append(f"{key}: {message}")
+                general.append(f"{t('intake.' + name) if t.has('intake.' + name) else key}：{message}")
         if general:
             self.notify("; ".join(general), severity="error")
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from agent_console.core.labels import label
 from agent_console.support.i18n import translator
+from agent_console.core.reasons import Reason
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
@@ -42,7 +43,10 @@ def to_new_case(form: dict[str, Any], received_at: datetime | None) -> NewCase:
         for e in exc.errors():
             loc = [str(p) for p in e["loc"]]
             key = loc[-1] if loc and loc[0] == "complainant" else (loc[0] if loc else "form")
-            fields[key] = e["msg"].removeprefix("Value error, ")
+            error = (e.get("ctx") or {}).get("error")
+            # a validator's Reason is kept whole, so the console can show it in its language
+            fields[key] = error.args[0] if isinstance(error, ValueError) and error.args and isinstance(
+                error.args[0], Reason) else e["msg"].removeprefix("Value error, ")
         raise IntakeError(fields) from exc
 
 

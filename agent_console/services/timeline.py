@@ -9,7 +9,7 @@ from typing import Any
 
 from agent_console.core.events import Event
 
-DETAIL_KEYS = ("reason", "note", "summary", "remedy", "text", "outcome")
+DETAIL_KEYS = ("reason", "note", "summary", "remedy", "text")
 
 
 def _shown(value: Any) -> str:
@@ -29,6 +29,11 @@ def describe(ws: Any, t: Any, e: Event) -> str:
         name = t(f"intake.{field.removeprefix('complainant.')}")
         return f"{what} " + t("detail.correction", field=name, old=_shown(p.get("old")), new=_shown(p.get("value")))
     detail = next((str(p[k]) for k in DETAIL_KEYS if p.get(k)), "")
+    outcome = p.get("outcome")
+    if outcome:  # an id from the vocabulary: its label, before the note
+        group = "outcomes" if e.kind == "closed" else "contact_outcomes"
+        label = ws.vocab.label(group, str(outcome), ws.settings.lang) or str(outcome)
+        detail = f"{label} {detail}".strip()
     if e.kind == "closed":
         amounts = [f"{t('form.' + k)} {p[k]}" for k in ("settled_amount", "paid_amount") if p.get(k) is not None]
         if p.get("amount") is not None and p.get("settled_amount") is None:
@@ -36,7 +41,7 @@ def describe(ws: Any, t: Any, e: Event) -> str:
         detail = " · ".join([detail, *amounts]) if amounts else detail
     if not detail and p.get("department"):  # routed: the department by name
         dept = ws.profile.department(p["department"])
-        detail = t.label(dept) if dept else str(p["department"])
+        detail = t.label(dept, str(p["department"]))
     return f"{what} {detail}".rstrip()
 
 
