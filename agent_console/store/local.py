@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -764,13 +764,19 @@ _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = (number, name, phone_digits)
-    body = [x for x in body if x]
-    scope = [scope_token("o", owner), scope_token("t", team)]
+    who = search_terms.text_runs((number, name, phone_digits))
+    text = search_terms.text_runs(body)
+    scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams(who), search_terms.bigrams(who), search_terms.unigrams(body),
-            search_terms.bigrams(body), search_terms.bigrams([phone_digits]), " ".join(scope))
+    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), search_terms.unigrams_of(text),
+            search_terms.bigrams_of(text), search_terms.bigrams_of([phone_digits] if phone_digits else []),
+            " ".join(scope))
+
+
+@lru_cache(maxsize=4096)
+def _scope(kind: str, value: str) -> str:
+    return scope_token(kind, value)
 
 
 def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:
