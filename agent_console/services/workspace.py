@@ -172,6 +172,13 @@ class Workspace:
             raise IllegalTransition(kind, Reason("register_new"))
         if kind == "escalated":
             return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
+        if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
+            current = self.store.state(case_id)
+            if current is not None:  # a correction carries the value it replaces
+                from agent_console.core.lifecycle import field_value
+
+                old = field_value(current, str(payload.get("field", "")))
+                payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
         event = self.event(kind, case_id, payload, at)
         return self.store.append([event], self.lifecycle)[case_id]
 
