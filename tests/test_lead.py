@@ -156,3 +156,18 @@ def test_overdue_queue_rows_equal_the_full_clock_evaluation(tmp_path, clock) -> 
             assert lead.overdue_queue(boss, 30, now, limit=10) == got[:10]
     finally:
         boss.close()
+
+
+def test_the_overdue_report_reads_no_case_state_per_row(pair, monkeypatch) -> None:
+    from agent_console.services import reports
+
+    agent, boss = pair
+    for i in range(3):
+        agent.register(sample_case(complainant={"name": f"赵敏{i}", "phone": f"1705555666{i}"},
+                                   received_at="2026-11-02T09:00:00+08:00"))
+    monkeypatch.setattr(boss.store, "state", lambda *a: pytest.fail("a whole case state read for one row"))
+    rows = reports.overdue_rows(boss, unmask=False)
+    assert sorted(r["phone"] for r in rows) == ["170****6660", "170****6661", "170****6662"]
+    assert all(r["name"].startswith("赵") and "敏" not in r["name"] for r in rows)
+    assert sorted(r["phone"] for r in reports.overdue_rows(boss, unmask=True)) == [
+        "17055556660", "17055556661", "17055556662"]
