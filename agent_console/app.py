@@ -27,6 +27,8 @@ class AgentConsoleApp(App):
         Binding("f4", "phrasebook", "keys.phrasebook", id="phrasebook"),
         Binding("f6", "callbacks", "keys.callbacks", id="callbacks"),
         Binding("f7", "lead", "keys.lead", id="lead"),
+        Binding("f8", "calls", "keys.calls", show=False, id="calls"),
+        Binding("f9", "take_call", "keys.take_call", show=False, id="take_call", priority=True),
         Binding("f1", "help", "keys.help", id="help"),
         Binding("ctrl+q", "quit", "keys.quit", id="quit", priority=True),
     ]
@@ -44,6 +46,7 @@ class AgentConsoleApp(App):
 
         self.COMMANDS = self.COMMANDS | {ConsoleCommands}
         localize_bindings(self, self.t)
+        self.phone: Any = None  # screens.call_pop.PhoneController, when [cti] listen is configured
 
     def on_mount(self) -> None:
         if self.ws.settings.keymap:
@@ -51,6 +54,17 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        cti = self.ws.settings.cti
+        if cti.listen or cti.dial_command or cti.dial_url:
+            from agent_console.screens.call_pop import PhoneController
+
+            self.phone = PhoneController(self)
+            if cti.listen:
+                self.phone.start()
+
+    async def on_unmount(self) -> None:
+        if self.phone is not None:
+            await self.phone.close()  # the listener's socket is closed before the loop ends
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late
@@ -94,6 +108,18 @@ class AgentConsoleApp(App):
             return
         self._open("agent_console.screens.lead_console", "LeadScreen")
 
+    def action_calls(self) -> None:
+        self._open("agent_console.screens.call_log", "CallLogScreen")
+
+    def action_take_call(self) -> None:
+        if self.phone is not None:
+            self.phone.take_waiting()
+
+    def dial_out(self, number: str, case_id: str | None = None) -> None:
+        """Starting a callback: ask the phone system to dial, when it is configured to."""
+        if self.phone is not None:
+            self.phone.dial(number, case_id)
+
     def action_help(self) -> None:
         from agent_console.screens.help import HelpScreen
 
@@ -103,6 +129,8 @@ class AgentConsoleApp(App):
         from agent_console.screens.case_detail import CaseDetailScreen
 
         self.push_screen(CaseDetailScreen(case_id))
+        if self.phone is not None:  # a case opened during a call: the call belongs to it
+            self.phone.case_for_call(None, case_id)
 
 
 _frozen = False
