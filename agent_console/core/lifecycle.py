@@ -131,6 +131,12 @@ class Lifecycle:
         """The state after `event` (a new object). strict: refuse an illegal event; otherwise record a conflict."""
         return self._apply(state.model_copy(deep=True) if state is not None else None, state, event, strict)
 
+    def advance(self, state: CaseState | None, event: Event) -> CaseState:
+        """Like `apply` (strict) but changing `state` itself, which the caller owns: an illegal event raises
+        IllegalTransition before anything is touched. For a caller that builds a history event by event (demo
+        data, a bulk import) and needs no copy of each step."""
+        return self._apply(state, state, event, True)
+
     def apply_many(self, state: CaseState, events: list[Event]) -> CaseState:
         """The state after several events from elsewhere (non-strict), copying the state once rather than per event."""
         work = state.model_copy(deep=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from agent_console.core.events import Event
 from agent_console.core.lifecycle import IllegalTransition
@@ -89,10 +89,14 @@ def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
     return min(at, now - timedelta(minutes=5))
 
 
-def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -> dict[str, int]:
+def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Add `cases` demo cases to the workspace's store; return how many landed in each status.
 
     history_days spreads cases further back (a benchmark's year of work); older cases are nearly all finished.
+    Each story is played on one state changed in place, and the stories are stored a few thousand cases at a time
+    (store.append_cases: the same checks, one statement per table), so a million cases take minutes;
+    `progress(done, total)` after each of those batches.
     """
     rng = random.Random(seed)
     profile = ws.profile
@@ -101,7 +105,7 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
     weights = [w for _, w in CHANNEL_WEIGHTS]
     owners = [ws.actor] * 2 + COLLEAGUES
     phones = [_phone(rng) for _ in range(max(cases // 4, 5))]  # repeat callers: a phone may have several cases
-    batch: list[Event] = []
+    batch: list[list[Event]] = []
     counts: dict[str, int] = {}
     resolve = profile.resolve_clock
     for i in range(cases):
@@ -133,7 +137,7 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
         case_id = events[0].case_id
         state = None
         for e in events:
-            state = ws.lifecycle.apply(state, e)
+            state = ws.lifecycle.advance(state, e)
         t = received
         plan = _plan(rng, age, tier)
 
@@ -142,7 +146,7 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
             t = min(t + timedelta(hours=rng.uniform(0.3, gap_h)), ws.now() - timedelta(minutes=1))
             e = ws.event(kind, case_id, payload, at=t)
             try:
-                state = ws.lifecycle.apply(state, e)
+                state = ws.lifecycle.advance(state, e)  # refused before anything changes
             except IllegalTransition:
                 return
             events.append(e)
@@ -180,14 +184,21 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
         if plan == "ladder" and profile.ladder.enabled:
             upset = t - timedelta(minutes=rng.randint(5, 9))
             step("dissatisfaction_reported", {"upset_since": upset.isoformat(), "note": "客户情绪激动，要求见领导"}, 0.1)
-        batch.extend(events)
+        batch.append(events)
         counts[state.status] = counts.get(state.status, 0) + 1
-        if len(batch) >= 2000:
-            ws.store.append(batch, ws.lifecycle)
+        if len(batch) >= _BATCH:
+            ws.store.append_cases(batch, ws.lifecycle, durable=False)  # demo data can be made again
             batch = []
+            if progress is not None:
+                progress(i + 1, cases)
     if batch:
-        ws.store.append(batch, ws.lifecycle)
+        ws.store.append_cases(batch, ws.lifecycle, durable=False)
+    if progress is not None:
+        progress(cases, cases)
     return counts
+
+
+_BATCH = 2000  # cases per transaction
 
 
 def _plan(rng: random.Random, age: float, tier: str) -> str:
