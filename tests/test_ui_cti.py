@@ -95,7 +95,7 @@ async def test_every_event_kind_pops_times_logs_and_attaches(tmp_path, clock, en
                 widget.value = value
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, CasesScreen))
+        await until(pilot, lambda: screen.case_id is not None)
         clock.advance(seconds=151)
         assert await post(app, encoding, event="hangup", cause="normalClearing", answeringNumber="8001") == (200, {})
         await pilot.pause()
@@ -277,4 +277,25 @@ async def test_a_unix_socket_and_the_call_ring_command(tmp_path, clock) -> None:
         assert app.screen.query_one("#f-phone", Input).value == PHONE
     assert not sock.exists()  # closed with the console
     assert telephony.call_log(ws)[0].call_id == "cli-1"
+    ws.close()
+
+
+async def test_after_the_case_is_registered_the_next_call_pops_its_own_intake(tmp_path, clock) -> None:
+    ws = cti_ws(tmp_path, clock)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await post(app, event="newCall", callId="r1")
+        await until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        first = app.screen
+        first.query_one("#f-category", Input).value = "理赔"
+        first.query_one("#f-facts").text = "事实"
+        first.query_one("#f-request").text = "诉求"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: first.case_id is not None)
+        await post(app, event="newCall", callId="r2", **{"from": "13833334444"})
+        await until(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen is not first)
+        assert app.screen.call.call_id == "r2" and not first.query(CallBanner)
+    assert telephony.Desk(ws).call("r1").case_id == first.case_id
     ws.close()

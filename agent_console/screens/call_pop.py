@@ -117,10 +117,15 @@ class PhoneController:
 
     def incoming_call(self, call: telephony.Call) -> None:
         """Pop an intake for the call, or, while the agent is in an intake, let it wait as a banner."""
-        if self._current_intake() is not None:
+        intake = self._current_intake()
+        if intake is not None and intake.case_id is None:
             self.waiting.append(call)
             self._show_banner()
             return
+        if intake is not None:  # the last call's case is registered: that intake is done, the new call starts
+            while self.app.screen is not intake:
+                self.app.pop_screen()
+            intake.action_leave()
         from agent_console.screens.intake import IntakeScreen
 
         self.app.push_screen(IntakeScreen(call=call))
