@@ -255,3 +255,19 @@ def test_append_cases_checks_numbers_and_queues_like_append(ws) -> None:
     assert ws.store.outbox_count() == 5 == len(ws.store.outbox_batch(10))
     assert ws.store.rebuild(ws.lifecycle) == []
     assert [r["id"] for r in ws.store.case_rows(CaseQuery(text="赵敏"))] == [two[0].case_id]
+
+
+def test_json_lists_are_streamed_row_by_row(ws) -> None:
+    import inspect
+    import json
+
+    for i in range(5):
+        ws.register(sample_case(complainant={"name": f"王{i}", "phone": f"1701234567{i}"}))
+    q = CaseQuery(open_only=True)
+    rows = ws.store.iter_case_rows(q, columns="c.id, c.doc, c.clocks")
+    assert inspect.isgenerator(rows)
+    pieces = ws.iter_cases_json(q)
+    assert inspect.isgenerator(pieces)
+    assert next(pieces) == "[" and len(list(pieces)) == 5 + 1  # one piece per case, then "]"
+    assert json.loads(ws.list_cases_json(q)) == ws.list_cases(q)
+    assert len(json.loads(ws.list_cases_json(CaseQuery(open_only=True, limit=3)))) == 3

@@ -8,6 +8,8 @@ order (hlc, id), so every device reaches the same state from the same events.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -304,8 +306,10 @@ class Lifecycle:
             s.closed_at = e.at
             s.outcome, s.causes, s.stage = p["outcome"], list(p.get("causes") or []), p.get("stage", "")
             s.report, s.fault_description = p.get("report", ""), p.get("fault_description", "")
-            if p.get("amount") is not None:
-                s.amount = p["amount"]
+            settled = p.get("settled_amount") if p.get("settled_amount") is not None else p.get("amount")
+            paid = p.get("paid_amount")
+            s.settled_amount = None if settled is None else Decimal(str(settled))
+            s.paid_amount = None if paid is None else Decimal(str(paid))
         elif kind == "closure_proposed":
             s.closure_pending = {"by": e.actor, "at": e.at.isoformat(), "reason": p["reason"]}
         elif kind == "closure_approved":
@@ -425,6 +429,14 @@ def _hlc_id(event: Event) -> tuple[str, str]:
 def _view_order(view: ClockView) -> tuple[int, float]:
     rank = {"breached": 0, "running": 1, "paused": 2, "met": 3}[view.state]
     return (rank, view.remaining_seconds)
+
+
+def field_value(s: CaseState, field: str) -> Any:
+    """The current value of an editable field (what a correction replaces)."""
+    if field.startswith("complainant."):
+        return getattr(s.complainant, field.split(".", 1)[1], None)
+    value = getattr(s, field, None)
+    return list(value) if isinstance(value, list) else value
 
 
 def _set_field(s: CaseState, field: str, value: Any) -> None:

@@ -7,11 +7,12 @@ the cases is owned by that agent, the rest by colleagues in the same team.
 
 from __future__ import annotations
 
+import json
 import random
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
 
-from agent_console.core.events import Event
+from agent_console.core.events import Event, make_event
 from agent_console.core.lifecycle import IllegalTransition
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -108,6 +109,18 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
     batch: list[list[Event]] = []
     counts: dict[str, int] = {}
     resolve = profile.resolve_clock
+    checked: dict[str, dict[str, Any]] = {}  # a payload text -> its validated form: the stories repeat their words
+    device = ws.store.device_id
+
+    def made(kind: str, payload: dict[str, Any] | None, at: datetime) -> Event:
+        """ws.event(kind, case_id, payload, at), each distinct payload validated once (make_event's check)."""
+        key = kind + json.dumps(payload or {}, ensure_ascii=False, sort_keys=True)
+        typed = checked.get(key)
+        if typed is None:
+            typed = checked[key] = make_event(kind, case_id, ws.actor, device, at, payload).payload
+        return Event.model_construct(case_id=case_id, kind=kind, actor=ws.actor, device=device,
+                                     at=at.astimezone(timezone.utc), payload=typed)
+
     for i in range(cases):
         category = rng.choice(categories)
         facts, request = rng.choice(STORIES.get(category) or [("客户对处理结果不满意。", "给出明确答复")])
@@ -144,7 +157,7 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
         def step(kind: str, payload: dict[str, Any] | None = None, gap_h: float = 3.0) -> None:
             nonlocal t, state
             t = min(t + timedelta(hours=rng.uniform(0.3, gap_h)), ws.now() - timedelta(minutes=1))
-            e = ws.event(kind, case_id, payload, at=t)
+            e = made(kind, payload, t)
             try:
                 state = ws.lifecycle.advance(state, e)  # refused before anything changes
             except IllegalTransition:
