@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from agent_console.core.events import make_event
+
 from agent_console.services import lead
 from agent_console.cli import main
 from tests.conftest import make_workspace, sample_case
@@ -36,6 +38,13 @@ def test_reassign_and_reminder_are_events(pair, clock) -> None:
     clock.advance(days=5)
     rows = lead.overdue_queue(boss)
     assert [r["number"] for r in rows] == [case.number] and rows[0]["horizon"] == "overdue"
+    with pytest.raises(ValueError, match="roster"):  # nobody called a-2 has been seen: refused, nothing saved
+        lead.reassign(boss, case.id, "a-2")
+    assert agent.store.state(case.id).owner == "a-1"
+    boss.store.append([make_event("registered", "other-case", "a-2", "dev-2", clock(),
+                                  {**sample_case(), "number": "", "received_at": clock().isoformat(),
+                                   "owner": "a-2", "team": "team-1"})], boss.lifecycle)
+    assert "a-2" in lead.roster(boss)
     lead.reassign(boss, case.id, "a-2")
     lead.remind(boss, case.id, "请今天内反馈")
     kinds = [(e.kind, e.actor) for e in boss.store.events(case.id)]
