@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -44,31 +45,46 @@ class _Payload(BaseModel):
         """The payload of a stored event read as this model, without validating it again.
 
         A stored payload is the model's JSON form, validated when the event was made (`make_event`) or checked by
-        the centre: the fold reads it by attribute, defaults filled in, at a fraction of `model_validate`'s cost
-        (it runs once per event of every synced page). Values keep their JSON form: a datetime field holds its ISO
-        text, a nested model its dict, an amount its decimal text. The object is read-only, like any payload.
+        the centre: the fold reads it by attribute at a fraction of `model_validate`'s cost (it runs once per event
+        of every synced page). Values keep their JSON form: a datetime field holds its ISO text, a nested model its
+        dict, an amount its decimal text. A field the payload lacks (written before the field existed) reads as its
+        default. The view shares the payload's dict and is read-only, like any payload.
         """
-        shape = _SHAPES.get(cls) or _shape(cls)
-        view = _new_object(cls)
-        # a payload written by make_event holds every field: it is the view's dict as it is (nothing writes to it)
-        _set_attribute(view, "__dict__", payload if shape[0] <= payload.keys() else {**shape[1], **payload})
-        _set_attribute(view, "__pydantic_fields_set__", set())
-        _set_attribute(view, "__pydantic_extra__", None)
-        _set_attribute(view, "__pydantic_private__", None)
+        return payload_reader(cls)(payload)
+
+    def __getattr__(self, name: str) -> Any:
+        # only for a name missing from the instance: an optional field a stored payload was written without
+        defaults = _DEFAULTS.get(type(self))
+        if defaults is None:
+            defaults = _DEFAULTS[type(self)] = {
+                n: _json_default(f.get_default(call_default_factory=True))
+                for n, f in type(self).model_fields.items() if not f.is_required()}
+        if name in defaults:
+            return defaults[name]
+        return super().__getattr__(name)  # type: ignore[misc]
+
+
+_READERS: dict[type, Any] = {}
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def payload_reader(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
+    """`stored` for one model, as a function (the fold keeps one per kind)."""
+    found = _READERS.get(cls)
+    if found is not None:
+        return found
+    new, set_attribute = object.__new__, object.__setattr__
+
+    def read(payload: dict[str, Any]) -> Any:
+        view = new(cls)
+        set_attribute(view, "__dict__", payload)
+        set_attribute(view, "__pydantic_fields_set__", set())
+        set_attribute(view, "__pydantic_extra__", None)
+        set_attribute(view, "__pydantic_private__", None)
         return view
 
-
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-_SHAPES: dict[type, tuple[frozenset[str], dict[str, Any]]] = {}
-
-
-def _shape(cls: type[BaseModel]) -> tuple[frozenset[str], dict[str, Any]]:
-    """A model's field names, and its optional fields' defaults in JSON form (immutable: views share them)."""
-    found = _SHAPES[cls] = (frozenset(cls.model_fields), {
-        name: _json_default(f.get_default(call_default_factory=True))
-        for name, f in cls.model_fields.items() if not f.is_required()})
-    return found
+    _READERS[cls] = read
+    return read
 
 
 def _json_default(value: Any) -> Any:

@@ -16,6 +16,7 @@ from agent_console.core.clocks import ClockMath
 from agent_console.core.events import (
     EVENT_KINDS, Assigned, CallbackAttempted, Closed, ConflictFlagged, ContactAttempted, DissatisfactionOutcome,
     DissatisfactionReported, Escalated, Event, ExtensionRequested, FieldEdited, Paused, Proposed, Registered,
+    payload_reader,
 )
 from agent_console.core.events import Reason as ReasonPayload
 from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
@@ -98,6 +99,9 @@ _STATUS_RULES: dict[str, tuple[frozenset[str] | None, str | None]] = {
 }
 
 
+_MAY_FOLLOW = {kind: allowed for kind, (allowed, _) in _STATUS_RULES.items() if allowed is not None}
+
+
 class Lifecycle:
     """Folds events into case states under one profile."""
 
@@ -152,16 +156,17 @@ class Lifecycle:
             work.conflicts.append({"event": event.id, "kind": event.kind, "reason": exc.reason, "actor": event.actor})
             self._touch(work, event)
             return work
-        if event.kind == "registered":
+        kind = event.kind
+        if kind == "registered":
             work = self._register(event)
         else:
             assert work is not None
-            if event.kind in self._clock_kinds:
+            if kind in self._clock_kinds:
                 snapshot = _Before(work) if work is before else before
-                self._change(work, event)
+                self._change(work, event, kind)
                 self._run_clocks(work, event, snapshot)
             else:
-                self._change(work, event)
+                self._change(work, event, kind)
         self._touch(work, event)
         return work
 
@@ -180,7 +185,7 @@ class Lifecycle:
             raise IllegalTransition(kind, Reason("archived"), "archived")
         if state.paused and kind not in ALLOWED_WHILE_PAUSED:
             raise IllegalTransition(kind, Reason("paused"), "paused")
-        allowed, _ = _STATUS_RULES.get(kind, (None, None))
+        allowed = _MAY_FOLLOW.get(kind)
         if allowed is not None and state.status not in allowed:
             raise IllegalTransition(kind, Reason("status", status=state.status), "status")
         rule = _EXTRA_CHECKS.get(kind)
@@ -231,7 +236,7 @@ class Lifecycle:
 
     # -- folding ----------------------------------------------------------------------------------------------
     def _register(self, event: Event) -> CaseState:
-        p: Registered = Registered.stored(event.payload)
+        p: Registered = _read_registered(event.payload)
         received = _time(p.received_at)
         state = CaseState(
             id=event.case_id or "",
@@ -266,13 +271,12 @@ class Lifecycle:
         cat = self.profile.category(category)
         return cat.department if cat else ""
 
-    def _change(self, s: CaseState, e: Event) -> None:
+    def _change(self, s: CaseState, e: Event, kind: str) -> None:
         """What `e` does to the case: its kind's handler over the typed payload, then the status its rule sets."""
-        kind = e.kind
         row = _HANDLERS.get(kind)
         if row is not None:
-            model, handler = row
-            handler(self, s, e, model.stored(e.payload) if model is not None else None)
+            read, handler = row
+            handler(self, s, e, read(e.payload) if read is not None else None)
         to = _STATUS_AFTER.get(kind)
         if to is not None:
             s.status = to
@@ -375,17 +379,20 @@ def _set_field(s: CaseState, field: str, value: Any) -> None:
 
 
 # -- what each kind does to the case ----------------------------------------------------------------------------
-# kind -> (its payload model when the handler reads the payload, handler). The fold calls the kind's handler with the
-# stored payload read as that model (`_Payload.stored`), then sets the status the kind's rule names. Kinds in
+# kind -> (the reader of its payload model when the handler reads the payload, handler). The fold calls the kind's
+# handler with the stored payload read as that model (`_Payload.stored`), then sets the status the kind's rule names. Kinds in
 # RECORD_ONLY change nothing but that status (and the history); every kind of EVENT_KINDS is in exactly one of the
 # two (a test holds it so, so a new kind cannot be forgotten here).
 Handler = Callable[["Lifecycle", CaseState, Event, Any], None]
-_HANDLERS: dict[str, tuple[type[Any] | None, Handler]] = {}
+_HANDLERS: dict[str, tuple[Callable[[dict[str, Any]], Any] | None, Handler]] = {}
 RECORD_ONLY = frozenset(
     {"registered",  # builds the case instead (Lifecycle._register)
      "not_accepted", "parked", "info_requested", "returned", "customer_updated", "replied", "archived",
-     "enquiry_recorded", "callback_scheduled", "callback_done", "callback_cancelled", "satisfaction_recorded"}
+     "enquiry_recorded", "callback_scheduled", "callback_done", "callback_cancelled", "satisfaction_recorded",
+     # calls belong to no case (the store never folds them); a case's history may name one all the same
+     "call_started", "call_answered", "call_ended", "call_attached"}
 )
+_read_registered = payload_reader(Registered)
 _STATUS_AFTER = {kind: to for kind, (_, to) in _STATUS_RULES.items() if to is not None}
 
 
@@ -396,7 +403,7 @@ def _on(*kinds: str, typed: bool = False) -> Callable[[Handler], Handler]:
             model = EVENT_KINDS[kind] if typed else None
             # the annotation names the model the table passes (a handler typed for another kind's model fails here)
             assert model is None or model.__name__ in handler.__annotations__["p"], (kind, handler)
-            _HANDLERS[kind] = (model, handler)
+            _HANDLERS[kind] = (payload_reader(model) if model is not None else None, handler)
         return handler
     return register
 
