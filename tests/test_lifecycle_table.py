@@ -8,9 +8,11 @@ raises: a rule nobody runs cannot hide.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,11 +132,13 @@ KINDS: dict[str, KindRow] = {
     "remedy_refused": KindRow([("proposed", {"remedy": "补发", "non_standard": True})], {"reason": "超标准"},
                               {"status", "remedy_pending"}, lambda b, a: a.status == "investigating", actor=LEAD),
     "replied": KindRow([], {"text": "已答复"}, {"status"}, lambda b, a: a.status == "replied"),
-    "closed": KindRow([], CLOSE | {"amount": "800"},
-                      {"status", "closed_at", "outcome", "causes", "stage", "report", "amount", "clocks"},
+    "closed": KindRow([], CLOSE | {"settled_amount": "800", "paid_amount": "750.50"},
+                      {"status", "closed_at", "outcome", "causes", "stage", "report", "settled_amount", "paid_amount",
+                       "clocks"},
                       lambda b, a: (a.status, a.outcome, a.causes, a.stage, a.report) ==
                       ("closed", "at_fault", ["process_delay"], "claims", "已赔付并致歉")
-                      and str(a.amount) == "800" and a.clocks["resolve"].stopped_at == a.closed_at),
+                      and (str(a.settled_amount), str(a.paid_amount)) == ("800", "750.50")
+                      and a.clocks["resolve"].stopped_at == a.closed_at),
     "closure_proposed": KindRow([*FAILS, ("contact_attempted", {"outcome": "no_answer"})], {"reason": "联系不上"},
                                 {"closure_pending"}, lambda b, a: a.closure_pending["by"] == AGENT),
     "closure_approved": KindRow([], {}, {"status", "closure_pending", "closed_at", "outcome", "clocks"},
@@ -305,8 +309,18 @@ REFUSALS: dict[str, RefusalRow] = {
 ELSEWHERE = {"exists", "missing", "lead_only", "register_new"}
 
 
-def test_every_refusal_the_console_knows_has_a_row() -> None:
-    assert set(REFUSALS) | ELSEWHERE == set(ENGLISH)
+def _keys_raised_in(module: Any) -> set[str]:
+    """Every key a module names in a Reason(...) call."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    return {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Reason"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+
+
+def test_every_refusal_the_lifecycle_raises_has_a_row() -> None:
+    raised = _keys_raised_in(lifecycle_module)
+    assert raised <= set(ENGLISH)
+    assert set(REFUSALS) | {"exists", "missing", "lead_only"} == raised
     assert not set(REFUSALS) & ELSEWHERE
 
 

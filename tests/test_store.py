@@ -207,3 +207,67 @@ def test_rebuild_open_cli_recomputes_and_lists_moved_cases(tmp_path, clock) -> N
                           str(tmp_path / "local.db")], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"open": 1, "moved": []}
+
+
+def test_the_outbox_count_never_reads_the_outbox(ws, clock) -> None:
+    """The status line asks every two seconds: the answer comes from a counter, not a count of the outbox."""
+    s = ws.register(sample_case())
+    ws.act(s.id, "progress_noted", {"note": "x"})
+
+    def no_outbox(action, table, *rest):
+        return sqlite3.SQLITE_DENY if table == "outbox" else sqlite3.SQLITE_OK
+
+    ws.store.conn.set_authorizer(no_outbox)
+    try:
+        assert ws.store.outbox_count() == 3  # registered, accepted (a phone complaint), progress_noted
+    finally:
+        ws.store.conn.set_authorizer(None)
+    events = ws.store.outbox_batch(10)
+    ws.store.acknowledge([e.id for e in events[:2]], [(events[2].id, "refused")])
+    assert ws.store.outbox_count() == 0
+    # rows queued behind the store's back (a damaged or edited file) are counted once the counter shows it wrong
+    for _ in range(3):
+        ws.act(s.id, "progress_noted", {"note": "y"})
+    ws.store.conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE id NOT IN (SELECT event_id FROM outbox)"
+                          " LIMIT 2")
+    waiting = [e.id for e in ws.store.outbox_batch(10)]
+    assert len(waiting) == 5 and ws.store.outbox_count() == 3
+    ws.store.acknowledge(waiting[:4], [])  # 3 - 4 < 0: counted again
+    assert ws.store.outbox_count() == 1
+    ws.store.acknowledge(waiting[4:], [])
+    assert ws.store.outbox_count() == 0
+
+
+def test_append_cases_checks_numbers_and_queues_like_append(ws) -> None:
+    from agent_console.core.lifecycle import IllegalTransition
+
+    one = ws.registration_events(sample_case())
+    two = ws.registration_events(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
+    two.append(ws.event("progress_noted", two[0].case_id, {"note": "x"}))
+    bad = ws.registration_events(sample_case())
+    bad.append(ws.event("reopened", bad[0].case_id, {"reason": "r"}))  # an open case cannot be reopened
+    with pytest.raises(IllegalTransition):
+        ws.store.append_cases([one, bad], ws.lifecycle)
+    assert ws.store.count_cases() == 0 and ws.store.outbox_count() == 0  # all or nothing
+    assert ws.store.append_cases([one, two], ws.lifecycle, durable=False) == 5
+    numbers = [ws.store.state(h[0].case_id).number for h in (one, two)]
+    assert all(looks_like_number(n) for n in numbers) and numbers[0] != numbers[1]
+    assert ws.store.outbox_count() == 5 == len(ws.store.outbox_batch(10))
+    assert ws.store.rebuild(ws.lifecycle) == []
+    assert [r["id"] for r in ws.store.case_rows(CaseQuery(text="赵敏"))] == [two[0].case_id]
+
+
+def test_json_lists_are_streamed_row_by_row(ws) -> None:
+    import inspect
+    import json
+
+    for i in range(5):
+        ws.register(sample_case(complainant={"name": f"王{i}", "phone": f"1701234567{i}"}))
+    q = CaseQuery(open_only=True)
+    rows = ws.store.iter_case_rows(q, columns="c.id, c.doc, c.clocks")
+    assert inspect.isgenerator(rows)
+    pieces = ws.iter_cases_json(q)
+    assert inspect.isgenerator(pieces)
+    assert next(pieces) == "[" and len(list(pieces)) == 5 + 1  # one piece per case, then "]"
+    assert json.loads(ws.list_cases_json(q)) == ws.list_cases(q)
+    assert len(json.loads(ws.list_cases_json(CaseQuery(open_only=True, limit=3)))) == 3

@@ -201,7 +201,10 @@ class Closed(_Payload):
     causes: list[str] = Field(default_factory=list)
     stage: str = ""
     report: str = ""
-    amount: Money | None = None
+    # what was settled and what was paid are their own amounts: the disputed amount of the intake stays as it was
+    settled_amount: Money | None = None
+    paid_amount: Money | None = None
+    amount: Money | None = None  # older events only: read as the settled amount
     fault_description: str = ""
 
 
@@ -211,8 +214,11 @@ class Escalated(_Payload):
 
 
 class FieldEdited(_Payload):
+    """A correction of one field: its own event, with the value it replaces (the timeline shows both)."""
+
     field: str
     value: Any = None
+    old: Any = None
 
 
 class DissatisfactionReported(_Payload):

@@ -8,6 +8,8 @@ order (hlc, id), so every device reaches the same state from the same events.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -138,6 +140,12 @@ class Lifecycle:
     def apply(self, state: CaseState | None, event: Event, strict: bool = True) -> CaseState:
         """The state after `event` (a new object). strict: refuse an illegal event; otherwise record a conflict."""
         return self._apply(state.model_copy(deep=True) if state is not None else None, state, event, strict)
+
+    def advance(self, state: CaseState | None, event: Event) -> CaseState:
+        """Like `apply` (strict) but changing `state` itself, which the caller owns: an illegal event raises
+        IllegalTransition before anything is touched. For a caller that builds a history event by event (demo
+        data, a bulk import) and needs no copy of each step."""
+        return self._apply(state, state, event, True)
 
     def apply_many(self, state: CaseState, events: list[Event]) -> CaseState:
         """The state after several events from elsewhere (non-strict), copying the state once rather than per event."""
@@ -369,6 +377,14 @@ def _view_order(view: ClockView) -> tuple[int, float]:
     return (rank, view.remaining_seconds)
 
 
+def field_value(s: CaseState, field: str) -> Any:
+    """The current value of an editable field (what a correction replaces)."""
+    if field.startswith("complainant."):
+        return getattr(s.complainant, field.split(".", 1)[1], None)
+    value = getattr(s, field, None)
+    return list(value) if isinstance(value, list) else value
+
+
 def _set_field(s: CaseState, field: str, value: Any) -> None:
     if field.startswith("complainant."):
         s.complainant = s.complainant.model_copy(update={field.split(".", 1)[1]: value or ""})
@@ -481,8 +497,10 @@ def _closed(lc: Lifecycle, s: CaseState, e: Event, p: Closed) -> None:
     s.closed_at = e.at
     s.outcome, s.causes, s.stage = p.outcome, list(p.causes or []), p.stage
     s.report, s.fault_description = p.report, p.fault_description
-    if p.amount is not None:
-        s.amount = p.amount
+    # the disputed amount of the intake stays; an older event's `amount` is the settled amount
+    settled = p.settled_amount if p.settled_amount is not None else p.amount
+    s.settled_amount = None if settled is None else Decimal(str(settled))
+    s.paid_amount = None if p.paid_amount is None else Decimal(str(p.paid_amount))
 
 
 @_on("closure_proposed", typed=True)

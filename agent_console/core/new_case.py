@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent_console.core.reasons import Reason
 from agent_console.core.events import Complainant
 from agent_console.core.profiles import Profile
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text, digits
@@ -68,7 +69,7 @@ class NewCase(BaseModel):
             try:
                 return Decimal(text)
             except InvalidOperation as exc:
-                raise ValueError(f"{value!r} is not an amount") from exc
+                raise ValueError(Reason("not_amount", value=value)) from exc
         return value
 
 
@@ -77,26 +78,27 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
     problems: dict[str, str] = {}
     channel = vocab.resolve("channels", case.channel) if case.channel else None
     if channel is None:
-        problems["channel"] = f"unknown channel {case.channel!r}"
+        problems["channel"] = Reason("unknown_channel", value=case.channel)
     tier = vocab.resolve("tiers", case.complexity or "general")
     if tier is None:
-        problems["complexity"] = f"unknown tier {case.complexity!r}; use general, complex or major"
+        problems["complexity"] = Reason("unknown_tier", value=case.complexity)
     category = _resolve_category(profile, case.category)
     if category is None:
-        problems["category"] = (f"unknown category {case.category!r}" if case.category else "a category is required")
+        problems["category"] = (Reason("unknown_category", value=case.category) if case.category
+                               else Reason("need_category"))
     flags = []
     for flag in case.flags:
         fid = vocab.resolve("flags", flag)
         if fid is None:
-            problems["flags"] = f"unknown flag {flag!r}"
+            problems["flags"] = Reason("unknown_flag", value=flag)
         else:
             flags.append(fid)
     phone = case.complainant.phone.strip()
     if phone and len(digits(phone)) < 5:
-        problems["complainant.phone"] = "a phone number needs at least 5 digits"
+        problems["complainant.phone"] = Reason("short_phone")
     anonymous = case.anonymous or not (case.complainant.name.strip() or phone)
     if anonymous and profile.anonymous == "refuse":
-        problems["complainant"] = "this hotline does not accept anonymous complaints: ask for a name or phone"
+        problems["complainant"] = Reason("no_anonymous")
     for field in profile.required:
         if field == "phone" and anonymous and profile.anonymous != "refuse":
             continue
@@ -104,9 +106,9 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
                  "request": case.request, "respondent": case.respondent}.get(field, "x")
         if not str(value or "").strip():
             key = "complainant.phone" if field == "phone" else ("complainant.name" if field == "name" else field)
-            problems.setdefault(key, "required")
+            problems.setdefault(key, Reason("required"))
     if case.amount is not None and case.amount < 0:
-        problems["amount"] = "an amount cannot be negative"
+        problems["amount"] = Reason("negative_amount")
     title = case.complainant.title
     if title:
         tid = vocab.resolve("titles", title)

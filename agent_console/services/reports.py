@@ -46,11 +46,12 @@ def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
 
 def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
     rows = lead.overdue_queue(ws, hours)
+    # the caller's name and phone of every row in one query (the projection's own columns), not a whole case state
+    # read and decoded per row (seven times the raw query at a million cases)
+    people = ws.people([r["id"] for r in rows])
     out = []
     for r in rows:
-        state = ws.store.state(r["id"])
-        name = state.complainant.name if state else ""
-        phone = state.complainant.phone if state else ""
+        name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
                     "department": r["department"], "clock": r["clock"], "due": r["due"][:16],
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})

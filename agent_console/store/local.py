@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,8 +230,36 @@ class LocalStore:
                 self._project_side(conn, event)
             for state in states.values():
                 self._project(conn, state)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
+
+    def append_cases(self, cases: list[list[Event]], lifecycle: Lifecycle, durable: bool = True) -> int:
+        """Record the local histories of many cases at once (demo data, a bulk registration): the same checks as
+        `append` (a strict fold: an illegal event refuses the whole call), numbered in the same transaction, but
+        one statement per table for all of them and one fold per case. `durable=False` commits without waiting
+        for the disk (data that can be made again). Returns the number of events recorded."""
+        tz = lifecycle.clocks.calendar.tz
+        rows, states = [], []
+        with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            side = []
+            for history in cases:
+                history = [self._numbered(conn, self.stamp(e), tz) for e in history]
+                state = lifecycle.fold(history, strict=True)
+                if state is not None:
+                    states.append((state, state.model_dump_json()))
+                rows.extend(event_row(e) for e in history)
+                side.extend(e for e in history if e.kind in _SIDE_KINDS)
+            conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", rows)
+            conn.execute("INSERT INTO outbox SELECT value, (SELECT seq FROM events WHERE id = value)"
+                         " FROM json_each(?)", (json.dumps([r[0] for r in rows]),))
+            for e in side:
+                self._project_side(conn, e)
+            self._project_many(conn, states)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
+            self.set_meta("hlc_last", self.hlc.last)
+        return len(rows)
 
     def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
                meta: dict[str, str] | None = None) -> list[str]:
@@ -405,7 +433,7 @@ class LocalStore:
         ).fetchone()
         return CaseState.model_validate_json(row[0]) if row else None
 
-    def case_rows(self, q: CaseQuery, columns: str = "c.*") -> list[dict[str, Any]]:
+    def case_rows(self, q: CaseQuery, columns: str = "c.*", stream: bool = False) -> Any:
         """Matching cases as projection rows (`state` left as JSON text), nearest due first."""
         where, params = [], []  # type: ignore[var-annotated]
         if q.open_only:
@@ -448,12 +476,32 @@ class LocalStore:
         # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
         # path, where a one-character term matches thousands of an agent's open cases, and the CLI's whole list.
         limit = " LIMIT ?" if q.limit else ""
-        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit,
-                          [*params, q.limit] if q.limit else params)
+        due = sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit
+        undue = sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit
+        if stream:
+            return self._stream(due, undue, params, q.limit)
+        rows = self._rows(due, [*params, q.limit] if q.limit else params)
         if not q.limit or len(rows) < q.limit:
-            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit,
-                               [*params, q.limit - len(rows)] if q.limit else params)
+            rows += self._rows(undue, [*params, q.limit - len(rows)] if q.limit else params)
         return rows
+
+    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
+        """Like case_rows, one row at a time as SQLite finds them: a whole list of a million cases is written out
+        without ever being held (the CLI's --json lists). Use the store for nothing else until it is exhausted."""
+        return iter(self.case_rows(q, columns, stream=True))
+
+    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[dict[str, Any]]:
+        count = 0
+        for sql, args in ((due, [*params, limit] if limit else params), (undue, None)):
+            if args is None:
+                if limit and count >= limit:
+                    return
+                args = [*params, limit - count] if limit else params
+            cur = self.conn.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            for r in cur:
+                count += 1
+                yield dict(zip(names, r))
 
     @staticmethod
     def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
@@ -514,6 +562,12 @@ class LocalStore:
         """Whether a case row predates the list documents (a database from before them)."""
         return self.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone() is not None
 
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits) from the projection's columns, for many cases at once."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, name, phone_digits FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(case_ids),))}
+
     def count_cases(self, open_only: bool = False) -> int:
         sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
         return self.conn.execute(sql).fetchone()[0]
@@ -543,7 +597,9 @@ class LocalStore:
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        """Events waiting for the centre: a counter kept with the outbox, so asking costs nothing at any size."""
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'outbox'").fetchone()
+        return max(row[0], 0) if row else 0
 
     def outbox_batch(self, limit: int) -> list[Event]:
         """The oldest events not yet acknowledged by the centre, in the order they were recorded."""
@@ -574,11 +630,26 @@ class LocalStore:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self._replayable_transaction() as conn:
             # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
-            conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
+            gone = conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))",
+                                (json.dumps(acked),)).rowcount
             now = datetime.now(timezone.utc).isoformat()
             for event_id, reason in refused:
-                conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                gone += conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,)).rowcount
                 conn.execute("INSERT OR REPLACE INTO sync_refused VALUES (?, ?, ?)", (event_id, reason, now))
+            self._count_outbox(conn, gone)
+
+    def _count_outbox(self, conn: sqlite3.Connection, gone: int) -> None:
+        """Take `gone` off the outbox counter. A row queued behind the store's back (a damaged or edited file) is
+        not counted, so the counter is set right whenever that shows: the outbox empties (an O(1) look), or the
+        counter would go below zero (then counted once)."""
+        if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
+            conn.execute("UPDATE counters SET value = 0 WHERE name = 'outbox'")
+            return
+        left = conn.execute("UPDATE counters SET value = value - ? WHERE name = 'outbox' RETURNING value",
+                            (gone,)).fetchone()
+        if left is None or left[0] < 0:
+            conn.execute("INSERT INTO counters VALUES ('outbox', (SELECT count(*) FROM outbox))"
+                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value")
 
     def refused(self, limit: int = 20) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute(
@@ -719,13 +790,19 @@ _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = (number, name, phone_digits)
-    body = [x for x in body if x]
-    scope = [scope_token("o", owner), scope_token("t", team)]
+    who = search_terms.text_runs((number, name, phone_digits))
+    text = search_terms.text_runs(body)
+    scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams(who), search_terms.bigrams(who), search_terms.unigrams(body),
-            search_terms.bigrams(body), search_terms.bigrams([phone_digits]), " ".join(scope))
+    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), search_terms.unigrams_of(text),
+            search_terms.bigrams_of(text), search_terms.bigrams_of([phone_digits] if phone_digits else []),
+            " ".join(scope))
+
+
+@lru_cache(maxsize=4096)
+def _scope(kind: str, value: str) -> str:
+    return scope_token(kind, value)
 
 
 def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:
