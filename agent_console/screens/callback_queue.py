@@ -164,6 +164,9 @@ class CallbackCallScreen(UsesWorkspace, Screen):
 
     def on_mount(self) -> None:
         self.started = self.ws.now()
+        state = self.ws.case(self.row["case_id"])
+        if state is not None and state.complainant.phone:  # the phone system dials, when it is set up to
+            self.app.dial_out(state.complainant.phone, state.id)
         self._tick()
         self.set_interval(1.0, self._tick)
         self.query_one("#r-outcome", Select).focus()
