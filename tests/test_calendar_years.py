@@ -357,3 +357,21 @@ def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_
             assert {k: v.model_dump() for k, v in stored.clocks.items()} == \
                 {k: v.model_dump() for k, v in fresh.clocks.items()}, (op, arg)
         ws.close()
+
+
+# -- a case keeps its profile -----------------------------------------------------------------------------------
+def test_a_case_keeps_the_profile_it_was_registered_under_in_rebuild_too(tmp_path, clock) -> None:
+    insurance = make_workspace(tmp_path, clock, name="shared.db")  # general: 3 working days
+    a = insurance.register(sample_case())
+    assert a.profile == "insurance"
+    insurance.close()
+    power = make_workspace(tmp_path, clock, name="shared.db", profile="power-hotline")  # general: 5
+    b = power.register(sample_case(category=power.profile.categories[0].id))
+    assert power.case(a.id).clocks["resolve"].due == power.calendar.add_working_days(a.received_at, 3)
+    assert b.clocks["resolve"].due == power.calendar.add_working_days(b.received_at, 5)
+    before = {cid: power.case(cid).model_dump() for cid in (a.id, b.id)}
+    assert power.store.rebuild(power.lifecycle) == []  # nothing differs: each case folded under its own profile
+    assert {cid: power.case(cid).model_dump() for cid in (a.id, b.id)} == before
+    views = {v.id for v in power.views(power.case(a.id))}
+    assert "resolve" in views and power.case(a.id).profile == "insurance"
+    power.close()

@@ -52,7 +52,7 @@ class Workspace:
         self._thread_stores = threading.local()
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
         # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
         self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
@@ -132,6 +132,7 @@ class Workspace:
             "received_at": received.isoformat(),
             "owner": new.owner or self.actor,
             "team": new.team or self.settings.team,
+            "profile": self.profile.id,
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
@@ -314,7 +315,12 @@ class Workspace:
     def _reload_calendar(self) -> None:
         self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
+
+    def _other_profile(self, profile_id: str) -> Lifecycle | None:
+        """The lifecycle of a case registered under another profile than this console's (it keeps that profile's
+        rules, in `rebuild` too); None when the profile is not available here."""
+        return deadline_service.other_lifecycle(self.settings, self.store, self.calendar, profile_id)
 
     def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
         """Refold every open case under this console's calendar and profile, record the new basis, say what moved
