@@ -57,7 +57,11 @@ class AgentConsoleApp(App):
 
         self.push_screen(CasesScreen())
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
-            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
+            self.recompute_deadlines()
+
+    def recompute_deadlines(self) -> None:
+        """Recompute the open cases' deadlines on a worker thread; a message says what moved."""
+        self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late

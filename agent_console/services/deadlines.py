@@ -60,6 +60,15 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
             continue  # checked when it was loaded; a damaged entry falls back to the shipped or projected year
         if schedule.country == country:
             found[schedule.year] = schedule
+    from agent_console.services.reference_data import calendar_texts
+
+    for name, text in calendar_texts(store):  # published by the team's lead: the team's word
+        try:
+            schedule = parse_schedule(text, name)
+        except ScheduleError:
+            continue
+        if schedule.country == country and schedule.official:
+            found[schedule.year] = schedule
     return found
 
 
