@@ -375,3 +375,20 @@ def test_a_case_keeps_the_profile_it_was_registered_under_in_rebuild_too(tmp_pat
     views = {v.id for v in power.views(power.case(a.id))}
     assert "resolve" in views and power.case(a.id).profile == "insurance"
     power.close()
+
+
+def test_the_leads_queue_and_the_overdue_report_mark_a_provisional_due(tmp_path, clock) -> None:
+    from agent_console.services import lead, reports
+
+    clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=TZ))
+    agent = make_workspace(tmp_path, clock, name="shared.db")
+    early = agent.register(sample_case())  # due at the end of 31 December: official
+    clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=TZ))
+    late = agent.register(sample_case())  # due in January 2027: provisional
+    agent.close()
+    boss = make_workspace(tmp_path, clock, name="shared.db", agent="lead-1", role="lead")
+    queue = {r["number"]: r for r in lead.overdue_queue(boss, working_hours=24 * 10)}
+    assert queue[late.number].get("provisional") is True and "provisional" not in queue[early.number]
+    rows = {r["number"]: r for r in reports.overdue_rows(boss, unmask=False, hours=24 * 10)}
+    assert rows[late.number]["due"].endswith("≈") and not rows[early.number]["due"].endswith("≈")
+    boss.close()

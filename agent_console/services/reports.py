@@ -52,7 +52,8 @@ def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]
         name = state.complainant.name if state else ""
         phone = state.complainant.phone if state else ""
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
-                    "department": r["department"], "clock": r["clock"], "due": r["due"][:16],
+                    "department": r["department"], "clock": r["clock"],
+                    "due": r["due"][:16] + (" ≈" if r.get("provisional") else ""),  # ≈: a provisional year
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 
