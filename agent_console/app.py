@@ -56,6 +56,14 @@ class AgentConsoleApp(App):
         # 50 ms, and one landing on a keystroke made that search visibly late
         self.call_after_refresh(_freeze_once)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast shows its words as written: a message often carries a caller's text or a file's, and a `[/]`
+        in it must neither crash the console nor restyle the toast. (Widget.notify passes markup=True; ignored.)"""
+        from agent_console.widgets.plain import plain
+
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False)
+
     # -- what the current screen is about, for the phrase panel ----------------------------------------------
     def phrase_context(self) -> dict[str, Any]:
         screen_context = getattr(self.screen, "phrase_context", None)

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from rich.text import Text
+
+from agent_console.widgets.plain import Static, safe
 
 
 class HelpScreen(ModalScreen[None]):
@@ -14,7 +16,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.app.t
-        lines = [f"[b]{t('keys.help')}[/b]  (Esc)", ""]
+        lines: list[Text | str] = [Text.assemble((t("keys.help"), "bold"), "  (Esc)"), ""]
         screens = [s for s in self.app.screen_stack if s is not self]
         seen: set[tuple[str, str]] = set()
         for node in [*(reversed(screens[-1:])), self.app]:
@@ -24,12 +26,13 @@ class HelpScreen(ModalScreen[None]):
                     if (key, b.action) in seen or not desc:
                         continue
                     seen.add((key, b.action))
-                    lines.append(f"  [b]{self.app.get_key_display(b):<10}[/b] {desc}   [dim]{b.id or ''}[/dim]")
+                    lines.append(Text.assemble("  ", (f"{self.app.get_key_display(b):<10}", "bold"), f" {desc}   ",
+                                               (b.id or "", "dim")))
         lines += ["", "  Ctrl+P   " + ("命令面板：全部操作、跳转案件编号" if self.app.ws.settings.lang == "zh"
                                        else "command palette: every action, go to case NUMBER"),
-                  "", "[dim]keymap: config.toml [keymap] binding_id = \"key\"[/dim]"]
+                  "", Text('keymap: config.toml [keymap] binding_id = "key"', style="dim")]
         with VerticalScroll(id="help-box"):
-            yield Static("\n".join(lines))
+            yield Static(Text("\n").join(safe(line) for line in lines))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input
+from rich.text import Text
+
+from agent_console.widgets.plain import Label, OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.services import phrase_lookup as phrases
@@ -92,7 +95,7 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         box = self.query_one("#phrase-results", OptionList)
         box.clear_options()
         for e in self.results:
-            box.add_option(Option(f"{e.title}  [dim]{e.situation}[/dim]", id=e.id))
+            box.add_option(Option(Text.assemble(plain(e.title), "  ", (plain(e.situation), "dim")), id=e.id))
         if self.results:
             box.highlighted = 0
         self._preview()
@@ -111,9 +114,10 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
             preview.update(self.app.t("phrase.none"))
             return
         filled = phrases.fill_entry(self.ws, entry, self.context)
-        note = ("\n[yellow]" + self.app.t("phrase.will_ask", names=", ".join(filled.missing)) + "[/yellow]"
-                if filled.missing else "")
-        preview.update(filled.text + note)
+        shown = Text(plain(filled.text))
+        if filled.missing:
+            shown.append("\n" + plain(self.app.t("phrase.will_ask", names=", ".join(filled.missing))), "yellow")
+        preview.update(shown)
 
     @on(Input.Submitted, "#phrase-query")
     @on(OptionList.OptionSelected, "#phrase-results")

@@ -9,7 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input
+from rich.text import Text
+
+from agent_console.widgets.plain import OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.services import phrase_lookup as phrases
@@ -65,7 +68,8 @@ class PhrasebookScreen(UsesWorkspace, Screen):
         box = self.query_one("#pb-entries", OptionList)
         entry = self.entries[box.highlighted] if self.entries and box.highlighted is not None else None
         self.query_one("#pb-preview", Static).update(
-            "" if entry is None else f"{entry.text}\n[dim]{entry.id} · {', '.join(entry.tags)}[/dim]")
+            "" if entry is None else Text.assemble(plain(entry.text), "\n",
+                                                  (plain(f"{entry.id} · {', '.join(entry.tags)}"), "dim")))
 
     @on(Input.Changed, "#pb-query")
     def _search(self, event: Input.Changed) -> None:
