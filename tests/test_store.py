@@ -46,6 +46,58 @@ def test_rebuild_equals_incremental_and_reports_tampering(ws) -> None:
     assert ws.store.rebuild(ws.lifecycle) == []
 
 
+def test_rebuild_goes_in_batches_with_progress_and_removes_orphans(ws) -> None:
+    from agent_console.services.demo_data import generate
+
+    generate(ws, cases=25, seed=5)
+    seen: list[tuple[int, int]] = []
+    ws.store.conn.execute("UPDATE cases SET state=json_set(state, '$.facts', 'x') WHERE rowid IN (2, 20)")
+    ws.store.conn.execute("INSERT INTO cases SELECT 'ghost', 'TS-GHOST', status, is_open, paused, channel, category,"
+                          " complexity, owner, team, department, received_at, closed_at, name, phone_digits, next_due,"
+                          " next_clock, conflicts, updated_hlc, state, clocks, doc FROM cases WHERE rowid=1")
+    differences = ws.store.rebuild(ws.lifecycle, progress=lambda done, total: seen.append((done, total)), batch=10)
+    assert seen == [(10, 25), (20, 25), (25, 25)]
+    assert sorted(d.split(": ", 1)[1] for d in differences) == [
+        "facts differed", "facts differed", "in the projection without events (removed)"]
+    assert ws.store.count_cases() == 25 and ws.store.rebuild(ws.lifecycle, batch=7) == []
+
+
+def _lifecycle_with_closed_day(ws, day):
+    from agent_console.core.calendar import LocalDays, WorkingCalendar
+    from agent_console.core.clocks import ClockMath
+    from agent_console.core.lifecycle import Lifecycle
+
+    calendar = WorkingCalendar(ws.profile.country, ws.profile.timezone, LocalDays(closed=frozenset({day})))
+    return Lifecycle(ws.profile, ClockMath(calendar))
+
+
+def test_recompute_open_moves_only_open_cases_and_says_which(ws, clock) -> None:
+    from datetime import timedelta
+
+    from tests.test_lifecycle import CLOSE
+
+    first = ws.register(sample_case())
+    second = ws.register(sample_case(complexity="complex"))
+    done = ws.register(sample_case())
+    ws.act(done.id, "closed", CLOSE)
+    closed_before = ws.store.conn.execute("SELECT state FROM cases WHERE id=?", (done.id,)).fetchone()[0]
+    # the next working day becomes a closed day: every running day-clock of an open case ends a day later
+    day = clock().astimezone(ws.tz).date() + timedelta(days=1)
+    while not ws.calendar.is_working_day(day):
+        day += timedelta(days=1)
+    changed = _lifecycle_with_closed_day(ws, day)
+    seen: list[tuple[int, int]] = []
+    moved = ws.store.recompute_open(changed, progress=lambda d, t: seen.append((d, t)), batch=1)
+    assert sorted(m.case_id for m in moved) == sorted([first.id, second.id])
+    assert seen == [(1, 2), (2, 2)]
+    for m in moved:
+        assert m.next_due_after > m.next_due_before
+        state = ws.store.state(m.case_id)
+        assert state.model_dump() == changed.fold(ws.store.events(m.case_id)).model_dump()
+    assert ws.store.conn.execute("SELECT state FROM cases WHERE id=?", (done.id,)).fetchone()[0] == closed_before
+    assert ws.store.recompute_open(changed) == []  # nothing left to move
+
+
 def test_chinese_substring_and_phone_search(ws) -> None:
     ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
     ws.register(sample_case(facts="保单到期未收到提醒", category="notifications"))
@@ -141,3 +193,17 @@ def test_the_store_is_open_to_sqlite_utils_for_ad_hoc_work(ws) -> None:
     db = ws.store.db  # imported on first use, not on every start
     assert db["cases"].count == 2
     assert {r["category"] for r in db["cases"].rows_where(select="category")} == {"claims", "notifications"}
+
+
+def test_rebuild_open_cli_recomputes_and_lists_moved_cases(tmp_path, clock) -> None:
+    import json
+    import subprocess
+    import sys
+
+    w = make_workspace(tmp_path, clock)
+    w.register(sample_case())
+    w.close()
+    run = subprocess.run([sys.executable, "-m", "agent_console", "rebuild", "--open", "--json", "--db",
+                          str(tmp_path / "local.db")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"open": 1, "moved": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,32 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(hours=float(t))
     except ValueError as exc:
         raise CliError(f"cannot read duration {text!r}: use e.g. 3d, 12h, 90m") from exc
+
+
+class ProgressBar:
+    """A progress bar on stderr for long commands (stdout stays the result); silent when stderr is no terminal.
+    Call it with (done, total); use it as a context manager so the line ends when the work does."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.shown = False
+        self._last = -1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty() or total <= 0:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return  # a redraw ten times a second is enough
+        self._last = now
+        filled = self.width * min(done, total) // total
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            sys.stderr.write("\n")

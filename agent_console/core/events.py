@@ -208,6 +208,34 @@ class SatisfactionRecorded(_Payload):
     comment: str = ""
 
 
+class CallStarted(_Payload):
+    """A call began ringing (the phone system's newCall). Call events belong to no case (case_id None): they
+    sync like enquiries and never reach the lifecycle, so no case clock moves because of a call."""
+
+    call: str = Field(min_length=1, max_length=250)  # the phone system's callId
+    direction: Literal["in", "out"]
+    remote: str = ""  # the other party's number; empty when withheld
+    local: str = ""  # our side's number or extension
+    queue: str = ""
+    users: list[str] = Field(default_factory=list)
+    team: str = ""  # the agent's team when the call came (for the lead's call figures)
+
+
+class CallAnswered(_Payload):
+    call: str = Field(min_length=1, max_length=250)
+    by: str = ""  # the answeringNumber the phone system gave
+
+
+class CallEnded(_Payload):
+    call: str = Field(min_length=1, max_length=250)
+    cause: str = ""  # normalClearing, cancel, noAnswer, busy, ... as the phone system says
+
+
+class CallAttached(_Payload):
+    call: str = Field(min_length=1, max_length=250)
+    case: str = Field(min_length=1)  # the case registered or opened during the call
+
+
 class ConflictFlagged(_Payload):
     events: list[str]
     reason: str
@@ -257,6 +285,10 @@ EVENT_KINDS: dict[str, type[_Payload]] = {
     "callback_done": CallbackClosed,
     "callback_cancelled": CallbackClosed,
     "satisfaction_recorded": SatisfactionRecorded,
+    "call_started": CallStarted,
+    "call_answered": CallAnswered,
+    "call_ended": CallEnded,
+    "call_attached": CallAttached,
     "conflict_flagged": ConflictFlagged,
     "conflict_resolved": OptionalNote,
 }

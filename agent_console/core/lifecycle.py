@@ -116,9 +116,15 @@ class Lifecycle:
 
     # -- public -----------------------------------------------------------------------------------------------
     def fold(self, events: Iterable[Event], strict: bool = False) -> CaseState | None:
+        """The state of a case from its whole history, in (hlc, id) order.
+
+        Pure for the caller: the state is born of the first event (a registration makes a fresh object) and changed
+        in place by the rest, so nothing the caller holds is touched and no event pays for a copy of the whole state
+        (the deep copy per event was over half of a rebuild). Same result as chaining `apply`; a test proves it.
+        """
         state: CaseState | None = None
-        for event in sorted(events, key=lambda e: (e.hlc, e.id)):
-            state = self.apply(state, event, strict=strict)
+        for event in sorted(events, key=_hlc_id):
+            state = self._apply(state, state, event, strict)
         return state
 
     def apply(self, state: CaseState | None, event: Event, strict: bool = True) -> CaseState:
@@ -404,6 +410,10 @@ class _Before:
         self.complexity = state.complexity
         self.flags = list(state.flags)
         self.category = state.category
+
+
+def _hlc_id(event: Event) -> tuple[str, str]:
+    return (event.hlc, event.id)
 
 
 def _view_order(view: ClockView) -> tuple[int, float]:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from agent_console.core.errors import ProfileError
 from agent_console.core.events import EVENT_KINDS
@@ -29,6 +29,10 @@ class Unit(StrEnum):
     calendar_days = "calendar_days"
     working_days = "working_days"
     months = "months"
+
+
+# units counted in whole days: their lengths and warnings must be whole numbers
+WHOLE_UNITS = frozenset({Unit.calendar_days, Unit.working_days, Unit.months})
 
 
 class _Strict(BaseModel):
@@ -70,6 +74,19 @@ class ClockSpec(_Strict):
                     raise ValueError("lengths must be positive")
         elif value is not None and value <= 0:
             raise ValueError("lengths must be positive")
+        return value
+
+    @field_validator("length", "warn")
+    @classmethod
+    def _whole_days(cls, value: TierNumbers | None, info: ValidationInfo) -> TierNumbers | None:
+        """Day and month clocks count whole days (DOMAIN.md §5): 2.5 working days has no end to count to (it was
+        truncated to 2, and 0.5 to none, a case breached at birth)."""
+        unit = info.data.get("unit")
+        if value is None or unit not in WHOLE_UNITS:
+            return value
+        for v in (value.values() if isinstance(value, dict) else [value]):
+            if isinstance(v, float) and not v.is_integer():
+                raise ValueError(f"{unit} clocks count whole days: {v:g} is not a whole number")
         return value
 
     def applies(self, tier: str, channel: str, flags: set[str], category: str = "") -> bool:

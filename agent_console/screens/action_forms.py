@@ -63,7 +63,7 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         if f.kind.startswith("select:") or f.kind.startswith("multi:"):
             group = f.kind.split(":", 1)[1]
             if group == "departments":
-                options = [(d.label if lang == "zh" else d.label_en, d.id) for d in ws.profile.departments]
+                options = [(self.app.t.label(d), d.id) for d in ws.profile.departments]
             else:
                 terms = ws.vocab.terms(group)
                 if group == "outcomes":  # closing as unreachable goes through the lead's approval instead

@@ -83,9 +83,9 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             Text.assemble((s.number, "bold"), f"  {t('status.' + s.status)}"
                           f"{' · ' + t('status.paused') if s.paused else ''}"),
             f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
-            f"{(cat.label if lang == 'zh' else cat.label_en) if cat else s.category} · "
+            f"{self.app.t.label(cat, s.category)} · "
             f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
-            f"{(dept.label if lang == 'zh' else dept.label_en) if dept else s.department}",
+            f"{self.app.t.label(dept, s.department)}",
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]
@@ -116,7 +116,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
                            if e.payload.get(k)), "")
             if not detail and e.payload.get("department"):  # routed: the department by name
                 dept = ws.profile.department(e.payload["department"])
-                detail = ((dept.label if ws.settings.lang == "zh" else dept.label_en) if dept
+                detail = ((self.app.t.label(dept)) if dept
                           else str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
                              f"{what} {detail}"[:80], key=e.id)
@@ -127,7 +127,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         table = self.query_one("#clocks", DataTable)
         table.clear()
         for v in ws.views(self.state):
-            label = v.label if ws.settings.lang == "zh" else v.label_en
+            label = t.label(v)
             left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)

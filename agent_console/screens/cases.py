@@ -6,6 +6,7 @@ cursor never jumps. Loading runs in a worker thread; the screen never waits on t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 from textual.widgets import Footer, Header, Input
+
 from agent_console.widgets.plain import Static
 
 from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
@@ -54,6 +57,7 @@ class CasesScreen(UsesWorkspace, Screen):
         self.filter = ListFilter()
         self.rows: dict[str, CaseRow] = {}
         self._shown: dict[tuple[str, str], str] = {}
+        self._generation = 0  # of the latest load asked for
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -82,15 +86,26 @@ class CasesScreen(UsesWorkspace, Screen):
         self.load()
 
     # -- loading ----------------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        """Reload the list for the filter as it is now. The query runs on a worker thread with a copy of the
+        filter; a result that comes back after a newer request (typing 定 then 定损) never reaches the screen."""
+        self._generation += 1
+        self._load(self._generation, replace(self.filter), self.size.width < 110)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, generation: int, flt: ListFilter, narrow: bool) -> None:
         now = self.ws.now()
         try:
-            rows = load_rows(self.ws, self.filter, now, narrow=self.size.width < 110)
+            rows = load_rows(self.ws, flt, now, narrow=narrow)
         except StoreError as exc:
             self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
             return
-        self.app.call_from_thread(self._show, rows, now)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_latest, generation, rows, now)
+
+    def _show_latest(self, generation: int, rows: list[CaseRow], now: datetime) -> None:
+        if generation == self._generation:
+            self._show(rows, now)
 
     def _show(self, rows: list[CaseRow], now: datetime) -> None:
         self._shown.clear()
@@ -110,7 +125,7 @@ class CasesScreen(UsesWorkspace, Screen):
         ws = self.ws
         status = t("status.paused") if row.paused else t(f"status.{row.status}")
         category = ws.profile.category(row.category)
-        cat = (category.label if ws.settings.lang == "zh" else category.label_en) if category else row.category
+        cat = self.app.t.label(category, row.category)
         deadlines = ws.deadlines(row.clocks, now, memo)
         near = nearest(deadlines)
         clock, left, due = "", Text(""), ""
@@ -146,7 +161,7 @@ class CasesScreen(UsesWorkspace, Screen):
             return t(f"status.{value}")
         if kind == "category":
             cat = ws.profile.category(value)
-            return (cat.label if ws.settings.lang == "zh" else cat.label_en) if cat else value
+            return self.app.t.label(cat, value)
         return ws.vocab.label("channels", value, ws.settings.lang)
 
     # -- the live countdown -----------------------------------------------------------------------------------

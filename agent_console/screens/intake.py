@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -18,7 +18,10 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, TextArea
 from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
+from agent_console.core.text import digits
+from agent_console.services import callbacks
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
@@ -80,6 +83,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._restoring = False
         self._earlier: list[dict[str, Any]] = []
         self._asked_callbacks: set[str] = set()
+        self._lookups = 0  # caller lookups asked for; only the latest answer is shown
 
     def _set_error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)
@@ -114,7 +118,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                 flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
                 yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
                 # one call about several departments: each ticked category becomes a linked copy for its department
-                others = [(c.label if lang == "zh" else c.label_en, c.id) for c in ws.profile.categories]
+                others = [(self.app.t.label(c), c.id) for c in ws.profile.categories]
                 yield from self._field("also", SelectionList[str](*others, id="f-also"))
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
@@ -233,16 +237,26 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._schedule_save()
 
     def _lookup(self, phone: str) -> None:
-        from agent_console.services import callbacks
-        from agent_console.core.text import digits
+        """Look the caller up on a worker thread (never on a keystroke's thread); only the latest answer shows."""
+        self._lookups += 1
+        self._lookup_worker(self._lookups, phone)
 
+    @work(thread=True, exclusive=True, group="caller-lookup", exit_on_error=False)
+    def _lookup_worker(self, generation: int, phone: str) -> None:
         pending = callbacks.pending_for_phone(self.ws, phone)
+        earlier = svc.earlier_cases(self.ws, phone)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_caller, generation, phone, pending, earlier)
+
+    def _show_caller(self, generation: int, phone: str, pending: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]]) -> None:
+        if generation != self._lookups:
+            return  # a newer keystroke asked again
         if pending and digits(phone) not in self._asked_callbacks:
             self._asked_callbacks.add(digits(phone))
             from agent_console.screens.callback_queue import KeepOrCancel
 
             self.app.push_screen(KeepOrCancel(pending))
-        earlier = svc.earlier_cases(self.ws, phone)
         self._earlier = earlier
         box = self.query_one("#earlier", OptionList)
         box.clear_options()
@@ -292,7 +306,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         if cat is None:
             return
         field = self.query_one("#f-category", Input)
-        field.value = cat.label if self.ws.settings.lang == "zh" else cat.label_en
+        field.value = self.app.t.label(cat)
         self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#f-channel", Select).focus()
 

@@ -74,10 +74,9 @@ class DrillDown(ModalScreen[None]):
         rows = lead.drill_rows(ws, self.numbers)  # one query for many; a figure may stand on 100,000 cases
         for r in rows:
             cat, dept = ws.profile.category(r["category"]), ws.profile.department(r["department"])
-            zh = ws.settings.lang == "zh"
             table.add_row(r["number"], t(f"status.{r['status']}"),
-                          (cat.label if zh else cat.label_en) if cat else r["category"], r["owner"],
-                          (dept.label if zh else dept.label_en) if dept else r["department"], key=r["id"])
+                          t.label(cat, r["category"]), r["owner"],
+                          t.label(dept, r["department"]), key=r["id"])
         if len(self.numbers) > len(rows):
             self.query_one(".panel-title", Static).update(
                 f"{self.title_text} · {t('lead.drill_partial', shown=len(rows), total=f'{len(self.numbers):,}')}")
@@ -254,7 +253,7 @@ class LeadScreen(Screen):
 
     def _dept(self, department_id: str) -> str:
         d = self.ws.profile.department(department_id)
-        return (d.label if self.ws.settings.lang == "zh" else d.label_en) if d else department_id
+        return self.app.t.label(d, department_id)
 
     def _escalations(self, found: list[dict[str, Any]] | None = None, at: datetime | None = None) -> None:
         table = self.query_one("#escalations", DataTable)
@@ -322,7 +321,7 @@ class LeadScreen(Screen):
         bars = [self.app.t("lead.chart_category")]
         for cat, n in list(self.report.by_category.items())[:8]:
             c = ws.profile.category(cat)
-            label = (c.label if ws.settings.lang == "zh" else c.label_en) if c else cat
+            label = self.app.t.label(c, cat)
             bars.append(f"{label:<8} {'█' * max(1, round(20 * n / top))} {n}")
         self.query_one("#kpi-bars", Static).update("\n".join(bars))
 

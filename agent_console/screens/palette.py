@@ -21,7 +21,7 @@ class ConsoleCommands(Provider):
         ]
         if app.ws.is_lead:
             out.append((t("keys.lead"), app.action_lead, "F7"))
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened over (app.screen is the palette itself)
         state = getattr(screen, "state", None)
         available = getattr(screen, "available", {})
         if state is not None:

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from agent_console.core.labels import label
 from agent_console.store import kpi_queries as q
 
 
@@ -45,7 +46,6 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
     rows = q.overdue_rows(ws.store.conn, _queue_end(ws, now, working_hours), ws.settings.visible_teams, limit)
     today_end = ws.calendar.start_of(now.astimezone(ws.tz).date() + timedelta(days=1))
     specs = {c.id: c for c in ws.profile.clocks}
-    zh = ws.settings.lang == "zh"
     # what a row shows of its clock depends only on the clock and its due: day clocks end at midnight, so most
     # rows share one with others
     memo: dict[tuple[str, str], dict[str, Any]] = {}
@@ -56,16 +56,16 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
         if shown is None:
             due = datetime.fromisoformat(r["next_due"])
             spec = specs.get(key[0])
-            label, remaining, unit = "", 0, ""  # a clock the profile no longer has
+            clock_label, remaining, unit = "", 0, ""  # a clock the profile no longer has
             if spec is not None:
                 # next_clock is the running (unpaused, unstopped) clock falling due first and next_due its due:
                 # what is left of it depends on nothing else, so the row's clocks JSON is not read (it sits behind
                 # the wide state in each row, which made the whole queue cost ~0.3 s per 16,000 rows)
                 remaining = round(ws.clocks.evaluate(spec, due, due, None, None, None, None, now)[3])
-                label, unit = spec.label if zh else spec.label_en, spec.unit.value
+                clock_label, unit = label(spec, ws.settings.lang), spec.unit.value
             shown = memo[key] = {
                 "horizon": "overdue" if due <= now else ("today" if due <= today_end else "soon"),
-                "due": due.astimezone(ws.tz).isoformat(), "clock": label, "remaining_seconds": remaining,
+                "due": due.astimezone(ws.tz).isoformat(), "clock": clock_label, "remaining_seconds": remaining,
                 "unit": unit}
         out.append({"id": r["id"], "number": r["number"], "status": r["status"], "owner": r["owner"],
                     "team": r["team"], "department": r["department"], "category": r["category"], **shown})

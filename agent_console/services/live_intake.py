@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent_console.core.labels import label
+from agent_console.support.i18n import translator
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
@@ -62,12 +64,12 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
     due = track.due if track else None
     lang = ws.settings.lang
     cat = ws.profile.category(new.category)
-    cat_label = (cat.label if lang == "zh" else cat.label_en) if cat else new.category
+    cat_label = label(cat, lang, new.category)
     who = f"{new.complainant.name}{new.complainant.title}" if new.complainant.name else (
         "您" if lang == "zh" else "you")
     if due is not None:
         last_day = (due - timedelta(microseconds=1)).astimezone(ws.tz)
-        when = f"{last_day.month}月{last_day.day}日" if lang == "zh" else last_day.strftime("%d %B")
+        when = translator(lang).day(last_day)
     else:
         when = ""
     if lang == "zh":
@@ -81,7 +83,7 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
         if when:
             text += f" We will get back to you by {when}."
     others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
-    names = [(c.label if lang == "zh" else c.label_en) for c in others if c]
+    names = [label(c, lang) for c in others if c]
     if names:
         text += (f"另外，{'、'.join(names)}方面的问题我们会同时转相关部门处理。" if lang == "zh" else
                  f" What concerns {', '.join(names)} goes to those departments at the same time.")
@@ -115,8 +117,8 @@ def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:
 def attach_call(ws: Any, case_id: str, form: dict[str, Any]) -> Any:
     """The caller rang about a case already open: note the call on it instead of opening a second case."""
     note = clean_text(" / ".join(x for x in (form.get("facts", ""), form.get("request", "")) if x.strip()))
-    state = ws.act(case_id, "progress_noted", {"note": ("来电补充：" if ws.settings.lang == "zh" else "Caller rang: ")
-                                               + (note or "—")})
+    state = ws.act(case_id, "progress_noted", {"note": translator(ws.settings.lang)("intake.caller_rang_note",
+                                                                                  note=note or "—")})
     if "repeat" not in state.flags:
         state = ws.act(case_id, "field_edited", {"field": "flags", "value": sorted({*state.flags, "repeat"})})
     return state

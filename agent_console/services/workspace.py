@@ -7,6 +7,7 @@ Textual. `now` is injectable so tests can move time.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agent_console.core.labels import label
 from agent_console.support.config import Settings
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.clocks import ClockMath
@@ -26,7 +28,7 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
-from agent_console.store.local import LocalStore, StoreError
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
@@ -48,7 +50,9 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks)
         self.vocab: Vocabulary = load_vocabulary()
-        self.store = store or LocalStore(settings.db)
+        self._home_store = store or LocalStore(settings.db)
+        self._home_thread = threading.get_ident()
+        self._thread_stores = threading.local()
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
         if self.store.meta("list_documents") is None:
@@ -56,6 +60,18 @@ class Workspace:
             if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
                 self.store.rebuild(self.lifecycle)
             self.store.set_meta("list_documents", "1")
+
+    @property
+    def store(self) -> LocalStore:
+        """This thread's connection to the local database: the console's own on the thread that opened the
+        workspace, one of its own on any other thread (a worker's query never runs inside, or beside, a transaction
+        of the UI thread on a shared connection). A thread's connection closes when the thread ends."""
+        if threading.get_ident() == self._home_thread:
+            return self._home_store
+        store = getattr(self._thread_stores, "store", None)
+        if store is None:
+            store = self._thread_stores.store = self._home_store.another()
+        return store
 
     def _granted(self, settings: Settings) -> Settings:
         """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""
@@ -215,7 +231,7 @@ class Workspace:
         `memo` (one per list and instant) reuses answers: day clocks end at midnight, so many cases share a due.
         """
         out: dict[str, dict[str, Any]] = {}
-        zh = self.settings.lang == "zh"
+        lang = self.settings.lang
         tz = self.tz
         for cid, raw in clocks.items():
             spec = self._specs.get(cid)
@@ -230,7 +246,7 @@ class Workspace:
                     continue
             state, band, due, remaining = self.clocks.evaluate_raw(spec, raw, now)
             out[cid] = {
-                "label": spec.label if zh else spec.label_en,
+                "label": label(spec, lang),
                 "due": due.astimezone(tz).isoformat() if due else None,
                 "state": state,
                 "band": band,
@@ -289,5 +305,17 @@ class Workspace:
     def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
         return (now or self.now()) + span
 
+    def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
+        """Refold the open cases under this workspace's calendar and profile (after either changed); return the
+        cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
+        (each its own transaction), so the console keeps working meanwhile; `progress(done, total)` per batch."""
+        if str(self.settings.db) == ":memory:":
+            return self.store.recompute_open(self.lifecycle, progress)
+        own = LocalStore(self.settings.db)
+        try:
+            return own.recompute_open(self.lifecycle, progress)
+        finally:
+            own.close()
+
     def close(self) -> None:
-        self.store.close()
+        self._home_store.close()

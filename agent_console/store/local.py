@@ -31,6 +31,7 @@ from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
 from agent_console.core.wire import event_from_page_row, event_row, row_event
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
+from agent_console.store import call_rows as call_store
 from agent_console.store import callback_rows as callback_store
 from agent_console.store.migrations import migrate
 
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 
 class StoreError(RuntimeError):
     """The database cannot be used; the message says why and what to do."""
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+REBUILD_BATCH = 2000  # cases per transaction of a rebuild or recompute
 
 
 def _utc(dt: datetime) -> str:
@@ -88,6 +93,10 @@ class LocalStore:
             side = Path(str(self.path) + suffix)
             if side.exists():
                 os.chmod(side, 0o600)
+
+    def another(self) -> LocalStore:
+        """Another connection to the same database, opened the same way (for a thread of its own)."""
+        return LocalStore(self.path, timeout=self._timeout)
 
     def close(self) -> None:
         if self._reader is not None:
@@ -291,7 +300,7 @@ class LocalStore:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
 
-    def _project(self, conn: sqlite3.Connection, s: CaseState) -> None:
+    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None) -> None:
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
         data = s.model_dump(mode="json")
@@ -303,7 +312,7 @@ class LocalStore:
             s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
             s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
             s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
-            len(s.conflicts), s.last_hlc, s.model_dump_json(), json.dumps(clocks),
+            len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
             json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
         rowid = conn.execute(
@@ -332,6 +341,8 @@ class LocalStore:
             self._project_enquiry(conn, e)
         elif e.kind in callback_store.KINDS:
             callback_store.project(conn, e)
+        elif e.kind in call_store.KINDS:
+            call_store.project(conn, e)
 
     def _project_enquiry(self, conn: sqlite3.Connection, e: Event) -> None:
         p = e.payload
@@ -507,39 +518,133 @@ class LocalStore:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # -- rebuilding -------------------------------------------------------------------------------------------
-    def rebuild(self, lifecycle: Lifecycle) -> list[str]:
-        """Refold every case from its events; rewrite the projection; return the differences found."""
+    def rebuild(self, lifecycle: Lifecycle, progress: Progress | None = None, batch: int = REBUILD_BATCH) -> list[str]:
+        """Refold every case from its events; rewrite the projection; return the differences found.
+
+        Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
+        not field by field), each case is folded once in place, and the batch's projection rows are written with
+        one statement per table, in a transaction of their own. A projection can always be derived again from the
+        log, so the batches commit without waiting for the disk (like a pulled page) and a crash midway leaves
+        cases that a second rebuild finishes; the event log is never written. `progress(done, total)` after each
+        batch.
+        """
         differences: list[str] = []
-        case_ids = [r[0] for r in self.conn.execute("SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL")]
-        with self.transaction() as conn:
-            for case_id in case_ids:
-                fresh = lifecycle.fold(self.events(case_id), strict=False)
-                if fresh is None:
-                    continue
-                row = conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
-                if row is None:
-                    differences.append(f"{fresh.number}: missing from the projection")
-                else:
-                    old = json.loads(row[0])
-                    new = json.loads(fresh.model_dump_json())
-                    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-                    if changed:
-                        differences.append(f"{fresh.number}: {', '.join(changed)} differed")
-                self._project(conn, fresh)
-            orphans = conn.execute(
-                "SELECT number FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
-            ).fetchall()
+        total = self.conn.execute("SELECT count(*) FROM (SELECT DISTINCT case_id FROM events"
+                                  " WHERE case_id IS NOT NULL)").fetchone()[0]
+        done, after = 0, ""
+        while True:
+            with self._replayable_transaction() as conn:
+                # the case that ends this batch: `batch` cases on (an index walk, nothing read but ids)
+                bound = conn.execute("SELECT max(case_id) FROM (SELECT DISTINCT case_id FROM events WHERE case_id > ?"
+                                     " ORDER BY case_id LIMIT ?)", (after, batch)).fetchone()[0]
+                if bound is None:
+                    break
+                folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
+                old = dict(conn.execute("SELECT id, state FROM cases WHERE id > ? AND id <= ?", (after, bound)))
+                for fresh, state_json in folded:
+                    differences.extend(_differences(fresh, state_json, old.get(fresh.id)))
+                self._project_many(conn, folded)
+                done += len(folded)
+                after = bound
+            if progress is not None:
+                progress(done, total)
+        with self._replayable_transaction() as conn:
+            orphans = conn.execute("SELECT number FROM cases WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM events e WHERE e.case_id = cases.id)").fetchall()
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
-            conn.execute(
-                "DELETE FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
-            )
+            if orphans:
+                conn.execute("DELETE FROM cases_fts WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                             " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
+                conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
             callback_events = [row_event(r) for r in conn.execute(
                 "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
                 f" WHERE kind IN ({marks}) ORDER BY hlc, id", callback_store.KINDS)]
             callback_store.rebuild(conn, callback_events)
+            marks = ",".join("?" * len(call_store.KINDS))
+            call_store.rebuild(conn, [row_event(r) for r in conn.execute(
+                "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
+                f" WHERE kind IN ({marks}) ORDER BY hlc, id", call_store.KINDS)])
         return differences
+
+    def recompute_open(self, lifecycle: Lifecycle, progress: Progress | None = None,
+                       batch: int = REBUILD_BATCH) -> list[Moved]:
+        """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
+        moved; return them. Closed cases keep the deadlines they were measured against.
+
+        Safe to run beside the console (on a thread of its own with its own store, say): each batch reads its
+        cases' events inside its own write transaction, so a case changed meanwhile is folded with that change.
+        `progress(done, total)` after each batch.
+        """
+        moved: list[Moved] = []
+        total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
+        done, after = 0, -1
+        while True:
+            with self._replayable_transaction() as conn:
+                page = conn.execute("SELECT rowid, id, number, next_due, clocks FROM cases WHERE is_open=1"
+                                    " AND rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    break
+                after = page[-1][0]
+                stored = {r[1]: r for r in page}
+                ids = json.dumps(list(stored))
+                folded = self._fold_range(conn, lifecycle, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+                changed = []
+                for fresh, state_json in folded:
+                    _, case_id, number, old_due, old_clocks = stored[fresh.id]
+                    new_clocks = json.dumps(fresh.model_dump(mode="json", include={"clocks"})["clocks"])
+                    if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
+                        continue
+                    changed.append((fresh, state_json))
+                    due = _next_due(fresh)
+                    moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
+                self._project_many(conn, changed)
+                done += len(page)
+            if progress is not None:
+                progress(done, total)
+        return moved
+
+    def _fold_range(self, conn: sqlite3.Connection, lifecycle: Lifecycle, where: str,
+                    params: tuple[Any, ...]) -> list[tuple[CaseState, str]]:
+        """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case."""
+        out = []
+        for (text,) in conn.execute(
+                "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
+                f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params):
+            fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
+            if fresh is not None:
+                out.append((fresh, fresh.model_dump_json()))
+        return out
+
+    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]]) -> None:
+        for state, state_json in states:
+            self._project(conn, state, state_json)
+
+
+@dataclass
+class Moved:
+    """A case whose deadlines a recompute moved: its nearest due before and after (UTC ISO text, None: none runs)."""
+
+    case_id: str
+    number: str
+    next_due_before: str | None
+    next_due_after: str | None
+
+
+def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:
+    if stored is None:
+        return [f"{fresh.number}: missing from the projection"]
+    if stored == state_json:  # the common case, decided without decoding either
+        return []
+    old, new = json.loads(stored), json.loads(state_json)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return [f"{fresh.number}: {', '.join(changed)} differed"] if changed else []
+
+
+def _next_due(s: CaseState) -> datetime | None:
+    running = [t.due for t in s.clocks.values() if t.due is not None and t.stopped_at is None]
+    return min(running) if running else None
 
 
 @dataclass
@@ -548,7 +653,7 @@ class Ingested:
     stamps: list[str]  # every row's hybrid-logical-clock stamp (the clock folds in the latest)
 
 
-_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS})  # projected beside the cases
+_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS, *call_store.KINDS})  # projected beside the cases
 _THREADED_TEXT = 50_000  # characters (about 250 events) from which a page is inserted on a thread of its own
 
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent_console.support.paths import config_dir, default_config_file, default_db_path
@@ -19,6 +19,31 @@ from agent_console.support.paths import config_dir, default_config_file, default
 
 class ConfigError(ValueError):
     """A config file or setting that cannot be used; the message names the file and line where it can."""
+
+
+class CtiSettings(BaseModel):
+    """The phone system link (`[cti]` in the config): off unless `listen` is set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str = ""  # "127.0.0.1:8765", or the path of a Unix socket
+    token: str = ""  # the secret in the endpoint's path: /api/v1/cti/<token>
+    names: list[str] = Field(default_factory=list)  # more user[]/answeringNumber values meaning this agent
+    rate: float = 10.0  # events per second, sustained
+    burst: int = 30  # events at once before the rate applies
+    missed_callback_minutes: int = 30  # a missed call on an open case: callback due this soon
+    dial_command: str = ""  # e.g. "linphonec -c 'call {number}'": argv split like a shell, never run by one
+    dial_url: str = ""  # e.g. "http://pbx.local/originate?from={extension}&to={number}"
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("/"):
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("use host:port (e.g. 127.0.0.1:8765) or the absolute path of a Unix socket")
+        return value
 
 
 class Settings(BaseSettings):
@@ -41,6 +66,7 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)
     phrasebook_dirs: list[Path] = Field(default_factory=list)
     demo_on_first_run: bool = True
+    cti: CtiSettings = Field(default_factory=CtiSettings)
 
     @field_validator("agent")
     @classmethod

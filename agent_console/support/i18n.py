@@ -7,9 +7,10 @@ callbacks, lead); all files of a language are merged, and a key missing in one l
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
+from agent_console.core.labels import Labelled, label
 from agent_console.core.reasons import ENGLISH
 from agent_console.core.shipped import shipped_locale_dir
 
@@ -40,6 +41,14 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         text = _table(self.lang).get(key) or _table("en").get(key) or key
         return text.format(**values) if values else text
+
+    def day(self, when: date) -> str:
+        """A calendar day as people say it: 12月3日 / 3 December."""
+        return self("format.day", month=when.month, day=when.day, month_name=when.strftime("%B"))
+
+    def label(self, thing: Labelled | None, fallback: str = "") -> str:
+        """A profile or vocabulary entry's label in this language (`fallback`, usually its id, when it is unknown)."""
+        return label(thing, self.lang, fallback)
 
     def reason(self, why: object) -> str:
         """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""

@@ -36,7 +36,7 @@ class SyncStatus(UsesWorkspace, Static):
             self.run_sync()
         self._last_outbox = waiting
 
-    @work(thread=True, exclusive=True, group="sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self) -> None:
         report = syncing.run_round(self.ws)
         self.app.call_from_thread(self._done, report)
