@@ -110,3 +110,24 @@ def test_every_nasty_text_opens_every_screen() -> None:
 @given(hostile_text)
 def test_any_hostile_text_opens_every_screen(text: str) -> None:
     asyncio.run(_every_screen(text))
+
+
+def test_no_screen_uses_a_stock_text_widget() -> None:
+    """A new screen that imports Textual's Static/Label/OptionList/Select/SelectionList/DataTable would parse a
+    caller's words as markup again: screens and widgets take them from widgets/plain.py."""
+    import ast
+
+    import agent_console
+
+    stock = {"Static", "Label", "OptionList", "Select", "SelectionList", "DataTable"}
+    root = Path(agent_console.__file__).parent
+    offenders = []
+    for path in [*root.joinpath("screens").glob("*.py"), *root.joinpath("widgets").glob("*.py"), root / "app.py"]:
+        if path.name == "plain.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("textual.widgets"):
+                offenders += [f"{path.name}: {a.name}" for a in node.names if a.name in stock]
+            if isinstance(node, ast.keyword) and node.arg == "markup" and getattr(node.value, "value", None) is True:
+                offenders.append(f"{path.name}:{node.lineno}: markup=True")
+    assert offenders == []
