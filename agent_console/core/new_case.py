@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent_console.core import plausibility
 from agent_console.core.events import Complainant
 from agent_console.core.profiles import Profile
-from agent_console.core.text import MAX_FIELD_CHARS, clean_text, digits
+from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.vocabulary import Vocabulary
 
 
@@ -72,9 +73,12 @@ class NewCase(BaseModel):
         return value
 
 
-def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
-    """Resolve labels to ids and check the profile's rules; raise IntakeError naming every bad field."""
-    problems: dict[str, str] = {}
+def normalise(case: NewCase, profile: Profile, vocab: Vocabulary, now: datetime | None = None) -> NewCase:
+    """Resolve labels to ids and check the profile's rules and plausibility (core/plausibility.py: the receipt time
+    against `now`, phone, amount, name and ID lengths); raise IntakeError naming every bad field."""
+    problems: dict[str, str] = plausibility.check_case(
+        case.received_at, case.complainant.phone, case.complainant.name, case.complainant.id_number, case.amount,
+        now, profile.intake)
     channel = vocab.resolve("channels", case.channel) if case.channel else None
     if channel is None:
         problems["channel"] = f"unknown channel {case.channel!r}"
@@ -92,8 +96,6 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
         else:
             flags.append(fid)
     phone = case.complainant.phone.strip()
-    if phone and len(digits(phone)) < 5:
-        problems["complainant.phone"] = "a phone number needs at least 5 digits"
     anonymous = case.anonymous or not (case.complainant.name.strip() or phone)
     if anonymous and profile.anonymous == "refuse":
         problems["complainant"] = "this hotline does not accept anonymous complaints: ask for a name or phone"
@@ -105,8 +107,6 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
         if not str(value or "").strip():
             key = "complainant.phone" if field == "phone" else ("complainant.name" if field == "name" else field)
             problems.setdefault(key, "required")
-    if case.amount is not None and case.amount < 0:
-        problems["amount"] = "an amount cannot be negative"
     title = case.complainant.title
     if title:
         tid = vocab.resolve("titles", title)

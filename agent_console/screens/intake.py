@@ -437,8 +437,12 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def action_enquiry(self) -> None:
         form = self.form()
-        self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
-                               self.app.t("intake.enquiry_reason"))
+        try:
+            self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
+                                   self.app.t("intake.enquiry_reason"))
+        except IntakeError as exc:  # the same plausibility rules as a case's: a 5,000-digit phone is refused
+            self._errors(exc.fields)
+            return
         svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.enquiry_saved"))
         self.app.pop_screen()
