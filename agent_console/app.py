@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from collections.abc import Iterable
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from agent_console.support.i18n import Translator
 from agent_console.widgets.localized import localize_bindings
@@ -29,6 +31,9 @@ class AgentConsoleApp(App):
         Binding("f7", "lead", "keys.lead", id="lead"),
         Binding("f1", "help", "keys.help", id="help"),
         Binding("ctrl+q", "quit", "keys.quit", id="quit", priority=True),
+        # declared here so that Textual does not add its own, labelled "palette" in English
+        Binding("ctrl+p", "command_palette", "textual.palette", show=False, priority=True, id="command_palette",
+                tooltip="textual.palette_open"),
     ]
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
@@ -51,6 +56,8 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
+            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late
@@ -99,12 +106,49 @@ class AgentConsoleApp(App):
         self._exit_renderables.append(Text(message))
         return message
 
+    def _recompute_deadlines(self) -> None:
+        from agent_console.services.deadlines import recompute_line
+        from agent_console.services.workspace import StoreError
+
+        try:
+            report = self.ws.recompute_deadlines()
+        except StoreError as exc:
+            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            return
+        self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
+
+    def _deadlines_recomputed(self, message: str) -> None:
+        self.notify(message, timeout=10)
+        refresh = getattr(self.screen, "load", None)
+        if callable(refresh):
+            refresh()
+
     # -- what the current screen is about, for the phrase panel ----------------------------------------------
     def phrase_context(self) -> dict[str, Any]:
         screen_context = getattr(self.screen, "phrase_context", None)
         if callable(screen_context):
             return screen_context()
         return {"case_id": None, "category": None, "stage": None, "fields": {}}
+
+    # -- Textual's own commands, in the console's language ------------------------------------------------------
+    def action_command_palette(self) -> None:
+        from agent_console.screens.palette import ConsolePalette
+
+        if self.use_command_palette and not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(self.t, id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's system commands with our words; the theme picker (theme names in English, no use on a
+        hotline) is left out, and "keys" opens the console's own help (F1)."""
+        t = self.t
+        yield SystemCommand(t("textual.keys"), t("textual.keys_help"), self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand(t("textual.minimize"), t("textual.minimize_help"), screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(t("textual.maximize"), t("textual.maximize_help"), screen.action_maximize)
+        yield SystemCommand(t("textual.screenshot"), t("textual.screenshot_help"),
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand(t("textual.quit"), t("textual.quit_help"), self.action_quit)
 
     # -- global actions ---------------------------------------------------------------------------------------
     def _open(self, module: str, cls: str, *args: Any) -> None:
@@ -119,6 +163,7 @@ class AgentConsoleApp(App):
         from agent_console.screens.intake import IntakeScreen
 
         if isinstance(self.screen, IntakeScreen):
+            self.screen.next_call()
             return
         self.push_screen(IntakeScreen())
 

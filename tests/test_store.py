@@ -102,7 +102,7 @@ def test_chinese_substring_and_phone_search(ws) -> None:
     ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
     ws.register(sample_case(facts="保单到期未收到提醒", category="notifications"))
     assert [c["facts"] for c in ws.list_cases(CaseQuery(text="定损金额"))] == ["车险定损金额偏低"]
-    assert len(ws.list_cases(CaseQuery(text="定损"))) == 1  # two characters: below the trigram size
+    assert len(ws.list_cases(CaseQuery(text="定损"))) == 1  # two characters: pairs in the index
     assert len(ws.list_cases(CaseQuery(text="赵敏"))) == 1
     assert len(ws.list_cases(CaseQuery(phone="1705555"))) == 1
     assert len(ws.list_cases(CaseQuery(text="定损 赵敏"))) == 1
@@ -207,3 +207,32 @@ def test_rebuild_open_cli_recomputes_and_lists_moved_cases(tmp_path, clock) -> N
                           str(tmp_path / "local.db")], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"open": 1, "moved": []}
+
+
+def test_the_outbox_count_never_reads_the_outbox(ws, clock) -> None:
+    """The status line asks every two seconds: the answer comes from a counter, not a count of the outbox."""
+    s = ws.register(sample_case())
+    ws.act(s.id, "progress_noted", {"note": "x"})
+
+    def no_outbox(action, table, *rest):
+        return sqlite3.SQLITE_DENY if table == "outbox" else sqlite3.SQLITE_OK
+
+    ws.store.conn.set_authorizer(no_outbox)
+    try:
+        assert ws.store.outbox_count() == 3  # registered, accepted (a phone complaint), progress_noted
+    finally:
+        ws.store.conn.set_authorizer(None)
+    events = ws.store.outbox_batch(10)
+    ws.store.acknowledge([e.id for e in events[:2]], [(events[2].id, "refused")])
+    assert ws.store.outbox_count() == 0
+    # rows queued behind the store's back (a damaged or edited file) are counted once the counter shows it wrong
+    for _ in range(3):
+        ws.act(s.id, "progress_noted", {"note": "y"})
+    ws.store.conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE id NOT IN (SELECT event_id FROM outbox)"
+                          " LIMIT 2")
+    waiting = [e.id for e in ws.store.outbox_batch(10)]
+    assert len(waiting) == 5 and ws.store.outbox_count() == 3
+    ws.store.acknowledge(waiting[:4], [])  # 3 - 4 < 0: counted again
+    assert ws.store.outbox_count() == 1
+    ws.store.acknowledge(waiting[4:], [])
+    assert ws.store.outbox_count() == 0

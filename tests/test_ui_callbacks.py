@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from agent_console.services import callbacks
 from agent_console.app import AgentConsoleApp
@@ -80,7 +80,8 @@ async def test_schedule_from_a_case_by_phrase(ws) -> None:
         assert isinstance(app.screen, ScheduleCallbackForm)
         await pilot.press(*"明天下午3点以后")
         await settle(pilot)
-        assert "2026-11-25 15:00" in str(app.screen.query_one("#cb-parsed", Static).render())
+        # Chinese date and weekday, not "2026-11-25 15:00 (Wed)" (issue 15)
+        assert str(app.screen.query_one("#cb-parsed", Static).render()) == "→ 2026年11月25日 15:00 周三"
         await pilot.press("ctrl+s")
         await settle(pilot)
     rows = callbacks.for_case(ws, case.id)
@@ -92,10 +93,34 @@ async def test_inbound_call_asks_keep_or_cancel(ws) -> None:
     cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))
     app = AgentConsoleApp(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await open_intake(pilot)
+        screen = await open_intake(pilot)
         await pilot.press(*"17066667777")
+        await pilot.press("tab", *"liu")  # the agent types on: nothing pops over the field
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#f-name", Input).value == "liu"
+        assert "Ctrl+K" in str(screen.query_one("#side-note", Static).render())
+        await pilot.press("ctrl+k")
         await settle(pilot)
         assert isinstance(app.screen, KeepOrCancel)
         await pilot.press("c")
         await settle(pilot)
     assert callbacks.get(ws, cb)["status"] == "cancelled"
+
+
+async def test_pending_callbacks_are_asked_about_once_the_case_is_registered(ws) -> None:
+    case = ws.register(sample_case(complainant={"name": "李雷", "phone": "17066667777"}))
+    cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17066667777")
+        screen.query_one("#f-category", Input).value = "理赔"
+        screen.query_one("#f-facts", TextArea).text = "又一件事"
+        screen.query_one("#f-request", TextArea).text = "处理"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, KeepOrCancel)
+        await pilot.press("k")
+        await settle(pilot)
+    assert callbacks.get(ws, cb)["status"] == "pending"

@@ -34,7 +34,7 @@ async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
         assert row[0] == "a-1" and row[2] == case.number and "超时" in str(row[1])
         await pilot.press("g")
         await settle(pilot)
-        assert rows(screen, "overdue")[0][0] == "claims_dept"
+        assert rows(screen, "overdue")[0][0] == "理赔部"  # the department by name, not its id (issue 15)
         await pilot.press("u")
         await settle(pilot)
         await pilot.press("r")

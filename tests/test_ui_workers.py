@@ -16,16 +16,7 @@ from agent_console.screens.intake import IntakeScreen
 from agent_console.services import live_intake
 from agent_console.widgets.case_table import CaseTable
 from tests.conftest import sample_case
-
-SIZE = (140, 45)
-
-
-async def settle(pilot, times: int = 3) -> None:
-    for _ in range(times):
-        await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
+from tests.test_ui_console import SIZE, settle
 
 def shown_numbers(app) -> list[str]:
     table = app.screen.query_one("#cases", CaseTable)

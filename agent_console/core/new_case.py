@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_console.core import plausibility
+from agent_console.core.reasons import Reason
 from agent_console.core.events import Complainant
 from agent_console.core.profiles import Profile
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
@@ -69,36 +70,37 @@ class NewCase(BaseModel):
             try:
                 return Decimal(text)
             except InvalidOperation as exc:
-                raise ValueError(f"{value!r} is not an amount") from exc
+                raise ValueError(Reason("not_amount", value=value)) from exc
         return value
 
 
 def normalise(case: NewCase, profile: Profile, vocab: Vocabulary, now: datetime | None = None) -> NewCase:
     """Resolve labels to ids and check the profile's rules and plausibility (core/plausibility.py: the receipt time
     against `now`, phone, amount, name and ID lengths); raise IntakeError naming every bad field."""
-    problems: dict[str, str] = plausibility.check_case(
+    problems: dict[str, Reason] = plausibility.check_case(
         case.received_at, case.complainant.phone, case.complainant.name, case.complainant.id_number, case.amount,
         now, profile.intake)
     channel = vocab.resolve("channels", case.channel) if case.channel else None
     if channel is None:
-        problems["channel"] = f"unknown channel {case.channel!r}"
+        problems["channel"] = Reason("unknown_channel", value=case.channel)
     tier = vocab.resolve("tiers", case.complexity or "general")
     if tier is None:
-        problems["complexity"] = f"unknown tier {case.complexity!r}; use general, complex or major"
+        problems["complexity"] = Reason("unknown_tier", value=case.complexity)
     category = _resolve_category(profile, case.category)
     if category is None:
-        problems["category"] = (f"unknown category {case.category!r}" if case.category else "a category is required")
+        problems["category"] = (Reason("unknown_category", value=case.category) if case.category
+                               else Reason("need_category"))
     flags = []
     for flag in case.flags:
         fid = vocab.resolve("flags", flag)
         if fid is None:
-            problems["flags"] = f"unknown flag {flag!r}"
+            problems["flags"] = Reason("unknown_flag", value=flag)
         else:
             flags.append(fid)
     phone = case.complainant.phone.strip()
     anonymous = case.anonymous or not (case.complainant.name.strip() or phone)
     if anonymous and profile.anonymous == "refuse":
-        problems["complainant"] = "this hotline does not accept anonymous complaints: ask for a name or phone"
+        problems["complainant"] = Reason("no_anonymous")
     for field in profile.required:
         if field == "phone" and anonymous and profile.anonymous != "refuse":
             continue
@@ -106,7 +108,7 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary, now: datetime 
                  "request": case.request, "respondent": case.respondent}.get(field, "x")
         if not str(value or "").strip():
             key = "complainant.phone" if field == "phone" else ("complainant.name" if field == "name" else field)
-            problems.setdefault(key, "required")
+            problems.setdefault(key, Reason("required"))
     title = case.complainant.title
     if title:
         tid = vocab.resolve("titles", title)

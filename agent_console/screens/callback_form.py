@@ -37,7 +37,7 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
         with Vertical(id="form-box"):
             yield Static(t("callbacks.schedule"), classes="panel-title")
             yield Label(t("callbacks.when"), classes="field-label")
-            yield Input(id="cb-when", placeholder="明天下午3点以后 / 两小时后 / tomorrow 3pm")
+            yield Input(id="cb-when", placeholder=t("callbacks.when_placeholder"))
             yield Static("", id="cb-parsed")
             yield Label(t("callbacks.kind"), classes="field-label")
             yield Select(kinds, id="cb-kind", value="requested", allow_blank=False)
@@ -55,9 +55,9 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
             self.due = parse_due(clean_text(event.value, multiline=False), self.ws.now(), self.ws.tz)
         except DuePhraseError as exc:
             self.due = None
-            shown.update(Text(plain(exc), style="red") if event.value.strip() else "")
+            shown.update(Text(self.app.t.reason(exc), style="red") if event.value.strip() else "")
             return
-        shown.update("→ " + self.due.strftime("%Y-%m-%d %H:%M (%a)"))
+        shown.update("→ " + self.app.t.moment(self.due))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

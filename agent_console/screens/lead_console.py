@@ -237,7 +237,8 @@ class LeadScreen(Screen):
         narrow = self.app.size.width < 110  # as the open-cases list: "超3日4时" instead of "超时3个工作日4小时"
         for r in rows:
             style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
-            lines.append((r["id"], [r[self.group_by] or "", Text(t(f"lead.horizon_{r['horizon']}"), style=style),
+            group = self._dept(r["department"]) if self.group_by == "department" else (r["owner"] or "")
+            lines.append((r["id"], [group, Text(t(f"lead.horizon_{r['horizon']}"), style=style),
                                     r["number"], r["clock"],
                                     t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue",
                                                compact=narrow),

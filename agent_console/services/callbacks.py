@@ -1,5 +1,5 @@
 """Callbacks and satisfaction follow-up (DOMAIN.md §6): schedule, attempt, record, queue, automatic creation,
-keep-or-cancel on an inbound call, and the monthly audit sample. No Textual here; SQL is in store/callbacks.py.
+keep-or-cancel on an inbound call, and the monthly audit sample. No Textual and no SQL here: store/callback_rows.py.
 
 A callback is its own record and never moves a case's deadlines: its events are case events (so they sync with the
 case) that the lifecycle does not let touch any clock.
@@ -11,17 +11,23 @@ import json
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from agent_console.core.due_phrases import parse_due
 from agent_console.core.events import new_id
 from agent_console.core.text import digits
 from agent_console.store import callback_rows as store
+from agent_console.support.i18n import translator
 from agent_console.core.case_query import CaseQuery
 
 KINDS = ("requested", "progress", "satisfaction", "audit")
 FAILED = ("no_answer", "busy", "wrong_number")
+
+
+def _note(ws: Any, what: str, **values: Any) -> str:
+    """A note the console writes by itself, in the console's language (from the locale files)."""
+    return translator(ws.settings.lang)(f"system_note.callback_{what}", **values)
 
 
 def schedule(ws: Any, case_id: str, kind: str, due: datetime, note: str = "", owner: str | None = None) -> str:
@@ -39,8 +45,7 @@ def schedule_from_phrase(ws: Any, case_id: str, phrase: str, kind: str = "reques
 
 
 def get(ws: Any, callback_id: str) -> dict[str, Any] | None:
-    found = store.rows(ws.store.conn, "cb.id = ?", (callback_id,))
-    return found[0] if found else None
+    return store.by_id(ws.store.conn, callback_id)
 
 
 def attempt(ws: Any, callback_id: str, outcome: str, note: str = "") -> dict[str, Any]:
@@ -70,7 +75,7 @@ def record_satisfaction(ws: Any, callback_id: str, proactive_contact: bool, outc
     ws.act(cb["case_id"], "satisfaction_recorded", {
         "callback": callback_id, "proactive_contact": proactive_contact, "outcome_view": outcome_view,
         "attitude": attitude, "professionalism": professionalism, "timeliness": timeliness, "comment": comment})
-    ws.act(cb["case_id"], "callback_done", {"callback": callback_id, "reason": "satisfaction recorded"})
+    ws.act(cb["case_id"], "callback_done", {"callback": callback_id, "reason": _note(ws, "satisfaction_recorded")})
     state = ws.store.state(cb["case_id"])
     unhappy = outcome_view == "dissatisfied" or min(attitude, professionalism, timeliness) <= 2
     return SatisfactionResult(unhappy and state is not None and state.status in ("closed", "archived", "replied"))
@@ -93,13 +98,9 @@ def queue(ws: Any, owner: str | None = None, now: datetime | None = None,
           due_now_minutes: int = 15) -> list[tuple[str, dict[str, Any]]]:
     """Pending callbacks as (group, row), overdue first, then due now, due today, later; soonest first in each."""
     now = now or ws.now()
-    where, params = "cb.status = 'pending'", ()
-    if owner:
-        where += " AND cb.owner = ?"
-        params = (owner,)
     end_of_today = datetime.combine(now.astimezone(ws.tz).date() + timedelta(days=1), time(0), ws.tz)
     out = []
-    for row in store.rows(ws.store.conn, where, params):
+    for row in store.pending(ws.store.conn, owner):
         due = datetime.fromisoformat(row["due"])
         if due < now - timedelta(minutes=due_now_minutes):
             group = "overdue"
@@ -115,7 +116,7 @@ def queue(ws: Any, owner: str | None = None, now: datetime | None = None,
 
 
 def for_case(ws: Any, case_id: str) -> list[dict[str, Any]]:
-    return store.rows(ws.store.conn, "cb.case_id = ?", (case_id,))
+    return store.for_case(ws.store.conn, case_id)
 
 
 def pending_for_phone(ws: Any, phone: str) -> list[dict[str, Any]]:
@@ -123,7 +124,7 @@ def pending_for_phone(ws: Any, phone: str) -> list[dict[str, Any]]:
     d = digits(phone)
     if len(d) < 5:
         return []
-    return store.rows(ws.store.conn, "cb.status = 'pending' AND c.phone_digits = ?", (d,))
+    return store.pending_for_phone(ws.store.conn, d)
 
 
 # -- automatic creation -------------------------------------------------------------------------------------------
@@ -134,22 +135,16 @@ def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
     created: list[str] = []
     conn = ws.store.conn
     if rules.satisfaction_on_close:
-        for case_id, closed_at in conn.execute(
-            "SELECT id, closed_at FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"
-            " AND closed_at >= ? AND id NOT IN (SELECT case_id FROM callbacks WHERE kind = 'satisfaction')",
-            ((now - timedelta(days=30)).astimezone(timezone.utc).isoformat(),),
-        ).fetchall():
+        for case_id, closed_at in store.closed_without_satisfaction(conn, now - timedelta(days=30)):
             due = max(datetime.fromisoformat(closed_at) + timedelta(hours=rules.satisfaction_after_hours), now)
             try:
-                created.append(schedule(ws, case_id, "satisfaction", due, "办结后满意度回访"))
+                created.append(schedule(ws, case_id, "satisfaction", due, _note(ws, "satisfaction")))
             except ValueError:  # the case moved on meanwhile (e.g. archived on another console)
                 continue
     update_ids = [c.id for c in ws.profile.clocks if c.role == "update"]
     if update_ids:
         horizon = now + timedelta(hours=rules.progress_before_update_hours)
-        for case_id, clocks_json, owner in conn.execute(
-            "SELECT id, clocks, owner FROM cases WHERE is_open = 1 AND complexity IN ('complex', 'major')"
-        ).fetchall():
+        for case_id, clocks_json, owner in store.open_cases_with_clocks(conn, ("complex", "major")):
             clocks = json.loads(clocks_json or "{}")
             for cid in update_ids:
                 track = clocks.get(cid)
@@ -158,11 +153,8 @@ def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
                 due = datetime.fromisoformat(track["due"])
                 if not (now <= due <= horizon):
                     continue
-                note = f"进度告知 第{track.get('cycles', 1)}轮"
-                exists = conn.execute(
-                    "SELECT 1 FROM callbacks WHERE case_id = ? AND kind = 'progress' AND note = ?", (case_id, note)
-                ).fetchone()
-                if not exists:
+                note = _note(ws, "progress", cycle=track.get("cycles", 1))
+                if not store.exists(conn, case_id, "progress", note):
                     try:
                         created.append(schedule(ws, case_id, "progress", max(now, due - timedelta(hours=4)), note,
                                                 owner=owner))
@@ -207,11 +199,9 @@ def audit_sample(ws: Any, month: str, seed: int | None = None, owner: str = "cal
     size = math.ceil(len(population) * share) if population else 0
     drawn = random.Random(seed).sample(population, size) if size else []
     created = []
-    note = f"月度抽检 {month}"
+    note = _note(ws, "audit", month=month)
     for number, case_id in sorted(drawn):
-        exists = ws.store.conn.execute(
-            "SELECT 1 FROM callbacks WHERE case_id = ? AND kind = 'audit' AND note = ?", (case_id, note)).fetchone()
-        if not exists:
+        if not store.exists(ws.store.conn, case_id, "audit", note):
             schedule(ws, case_id, "audit", now + timedelta(hours=1), note, owner=owner)
             created.append(number)
     return {"month": month, "population": len(population), "sampled": sorted(n for n, _ in drawn),

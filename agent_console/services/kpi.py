@@ -83,8 +83,8 @@ def _handling_timing(cal: Any) -> Any:
 
 def _calendar_key(cal: Any) -> str:
     """Names the calendar the stored handling times were computed with (a change recomputes them)."""
-    local = cal.local
-    return f"{cal.country}|{cal.tz}|{sorted(local.closed)}|{sorted(local.working)}|{cal.all_days}"
+    # version(): the official schedules, the closures and the holidays package (a newly loaded year counts too)
+    return f"{cal.country}|{cal.tz}|{cal.version()}"
 
 
 def _ranked(counts: dict[str, int]) -> dict[str, int]:

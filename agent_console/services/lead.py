@@ -9,6 +9,7 @@ from typing import Any
 
 from agent_console.core.labels import label
 from agent_console.store import kpi_queries as q
+from agent_console.support.i18n import translator
 
 
 class LeadOnly(PermissionError):
@@ -100,7 +101,7 @@ def reassign(ws: Any, case_id: str, owner: str) -> Any:
 def remind(ws: Any, case_id: str, note: str = "") -> Any:
     require_lead(ws)
     state = ws.require(case_id)
-    return ws.act(case_id, "reminder_sent", {"department": state.department, "note": note or "请尽快反馈处理进展"})
+    return ws.act(case_id, "reminder_sent", {"department": state.department, "note": note or translator(ws.settings.lang)("system_note.reminder")})
 
 
 def approvals(ws: Any) -> list[dict[str, Any]]:

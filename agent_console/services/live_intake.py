@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from agent_console.core.labels import label
 from agent_console.support.i18n import translator
+from agent_console.core.reasons import Reason
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.text import clean_text, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
@@ -42,7 +43,10 @@ def to_new_case(form: dict[str, Any], received_at: datetime | None) -> NewCase:
         for e in exc.errors():
             loc = [str(p) for p in e["loc"]]
             key = loc[-1] if loc and loc[0] == "complainant" else (loc[0] if loc else "form")
-            fields[key] = e["msg"].removeprefix("Value error, ")
+            error = (e.get("ctx") or {}).get("error")
+            # a validator's Reason is kept whole, so the console can show it in its language
+            fields[key] = error.args[0] if isinstance(error, ValueError) and error.args and isinstance(
+                error.args[0], Reason) else e["msg"].removeprefix("Value error, ")
         raise IntakeError(fields) from exc
 
 
@@ -53,7 +57,8 @@ class Preview:
 
 
 def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
-    """The read-back the agent says to the caller, with the real due date of the resolve clock."""
+    """The read-back the agent says to the caller, with the real due date of the resolve clock (no case number
+    yet: `read_back_text` adds it once the case is registered)."""
     new = normalise(to_new_case(form, received_at), ws.profile, ws.vocab)
     events = ws.registration_events(new, at=received_at)
     state = None
@@ -62,46 +67,65 @@ def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
     resolve = ws.profile.resolve_clock
     track = state.clocks.get(resolve.id) if resolve and state else None
     due = track.due if track else None
+    return Preview(read_back_text(ws, form, new, due, None), due)
+
+
+def _clause(text: str) -> str:
+    """A typed sentence as a clause of the read-back: inner line breaks become commas and the agent's own closing
+    punctuation goes, so the template's punctuation is the only one (no 。； or 。。)."""
+    parts = [p.strip() for p in clean_text(text).splitlines() if p.strip()]
+    joined = "，".join(p.rstrip("。；;，,.！!？? ") for p in parts)
+    return joined.rstrip("。；;，,.！!？? ")
+
+
+def spoken_number(number: str, lang: str = "zh") -> str:
+    """A case number as it is read out: character by character, in its groups (2611-K7Q-042 -> 2 6 1 1、K 7 Q、0 4 2)."""
+    groups = [" ".join(g) for g in number.split("-") if g]
+    return ("、" if lang == "zh" else ", ").join(groups)
+
+
+def read_back_text(ws: Any, form: dict[str, Any], new: NewCase, due: datetime | None, number: str | None) -> str:
+    """The read-back, built by the one template in the locale files (intake.readback_*)."""
+    from agent_console.support.i18n import Translator
+
     lang = ws.settings.lang
+    t = Translator(lang)
     cat = ws.profile.category(new.category)
     cat_label = label(cat, lang, new.category)
-    who = f"{new.complainant.name}{new.complainant.title}" if new.complainant.name else (
-        "您" if lang == "zh" else "you")
+    who = f"{new.complainant.name}{new.complainant.title}" if new.complainant.name else t("intake.readback_you")
+    parts = [t("intake.readback_body", who=who, category=cat_label, facts=_clause(new.facts),
+               request=_clause(new.request))]
     if due is not None:
         last_day = (due - timedelta(microseconds=1)).astimezone(ws.tz)
-        when = translator(lang).day(last_day)
-    else:
-        when = ""
-    if lang == "zh":
-        text = (f"{who}，跟您确认一下：您反映的是{cat_label}方面的问题，{new.facts.strip()}；"
-                f"您的诉求是{new.request.strip()}。")
-        if when:
-            text += f"我们会在{when}前给您答复。"
-    else:
-        text = (f"{who}, let me confirm: your complaint is about {cat_label}: {new.facts.strip()}. "
-                f"You ask that {new.request.strip()}.")
-        if when:
-            text += f" We will get back to you by {when}."
+        parts.append(t("intake.readback_due", when=translator(lang).day(last_day)))
     others = [ws.profile.category(c) for c in form.get("also") or [] if c != new.category]
     names = [label(c, lang) for c in others if c]
     if names:
-        text += (f"另外，{'、'.join(names)}方面的问题我们会同时转相关部门处理。" if lang == "zh" else
-                 f" What concerns {', '.join(names)} goes to those departments at the same time.")
-    return Preview(text, due)
+        parts.append(t("intake.readback_also", names=("、" if lang == "zh" else ", ").join(names)))
+    if number:
+        parts.append(t("intake.readback_number", number=number, spoken=spoken_number(number, lang)))
+    return ("" if lang == "zh" else " ").join(parts)
 
 
-def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: str | None) -> list[Any]:
+def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: bool | str | None) -> list[Any]:
     """Register the case (and, when the form names other categories too, one linked copy per category for its
-    department), all in one transaction; a confirmed read-back is recorded on each. The main case comes first."""
+    department), all in one transaction. With a confirmed read-back (`read_back` true) the read-back text, now with
+    the case number in it, is recorded on each case. The main case comes first."""
     new = normalise(to_new_case(form, received_at), ws.profile, ws.vocab)
     per_case = ws.split_registration_events(new, list(form.get("also") or []))
-    events = []
-    for case_events in per_case:
-        events += case_events
-        if read_back is not None:
-            events.append(ws.event("read_back", case_events[0].case_id, {"summary": read_back}))
+    events = [e for case_events in per_case for e in case_events]
     states = ws.store.append(events, ws.lifecycle)
-    return [states[case_events[0].case_id] for case_events in per_case]
+    out = [states[case_events[0].case_id] for case_events in per_case]
+    if read_back:
+        resolve = ws.profile.resolve_clock
+        said = []
+        for state in out:
+            track = state.clocks.get(resolve.id) if resolve else None
+            text = read_back_text(ws, form, new, track.due if track else None, out[0].number)
+            said.append(ws.event("read_back", state.id, {"summary": text}))
+        states = ws.store.append(said, ws.lifecycle)
+        out = [states.get(s.id, s) for s in out]
+    return out
 
 
 def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -128,9 +152,34 @@ def new_draft_key() -> str:
     return f"intake-{uuid.uuid4()}"
 
 
-def latest_draft(ws: Any) -> tuple[str, dict[str, Any]] | None:
-    drafts = ws.store.drafts(ws.actor)
-    return drafts[0] if drafts else None
+def blank(form: dict[str, Any]) -> bool:
+    """Nothing typed yet (the channel and complexity selects start with a value of their own)."""
+    return not any(str(form.get(name) or "").strip() for name in FORM_FIELDS
+                   if name not in ("channel", "complexity", "flags", "also")) and not form.get("also")
+
+
+@dataclass
+class DraftOffer:
+    """An unfinished intake of an earlier call, offered to the agent (never merged into the call on the line)."""
+
+    key: str
+    data: dict[str, Any]
+    phone: str  # masked
+    started: datetime | None
+    crashed: bool  # the console stopped while this call was being typed (it was never left with Esc)
+
+
+def unfinished(ws: Any, exclude: str | None = None) -> list[DraftOffer]:
+    """This agent's unfinished intakes, the latest first, except the one under `exclude` (the call on the line)."""
+    out = []
+    for key, data in ws.store.drafts(ws.actor):
+        if key == exclude or blank(data.get("form", {})):
+            continue
+        started = data.get("started")
+        crashed = not data.get("left") and data.get("session") != ws.session
+        out.append(DraftOffer(key, data, mask_phone(data.get("form", {}).get("phone", "")),
+                              datetime.fromisoformat(started) if started else None, crashed))
+    return out
 
 
 def draft(ws: Any, key: str) -> dict[str, Any] | None:
@@ -139,7 +188,11 @@ def draft(ws: Any, key: str) -> dict[str, Any] | None:
 
 
 def save_draft(ws: Any, key: str, data: dict[str, Any]) -> None:
-    ws.store.save_draft(key, ws.actor, data)
+    """Keep the call's form as it is typed; a form with nothing typed is no draft."""
+    if blank(data.get("form", {})):
+        ws.store.delete_draft(key)
+        return
+    ws.store.save_draft(key, ws.actor, data | {"session": ws.session})
 
 
 def discard_draft(ws: Any, key: str) -> None:

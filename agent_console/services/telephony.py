@@ -274,14 +274,13 @@ class Desk:
 
     # -- reading ----------------------------------------------------------------------------------------------
     def call(self, call_id: str) -> Call | None:
-        found = call_rows.rows(self.ws.store.conn, "k.agent = ? AND k.call_id = ?", (self.ws.actor, call_id), 1)
+        found = call_rows.find(self.ws.store.conn, agent=self.ws.actor, call_id=call_id, limit=1)
         return Call.from_row(found[0]) if found else None
 
     def active(self) -> Call | None:
         """This agent's newest call still going (ringing or talking) in the last 12 hours."""
         since = (self.ws.now() - timedelta(hours=12)).astimezone(timezone.utc).isoformat()
-        found = call_rows.rows(self.ws.store.conn, "k.agent = ? AND k.ended_at IS NULL AND k.rang_at >= ?",
-                               (self.ws.actor, since), 1)
+        found = call_rows.find(self.ws.store.conn, agent=self.ws.actor, ongoing_since=since, limit=1)
         return Call.from_row(found[0]) if found else None
 
     # -- the phone system's events ----------------------------------------------------------------------------
@@ -450,15 +449,9 @@ def caller_history(ws: Any, phone: str) -> CallerHistory:
 
 def call_log(ws: Any, limit: int = 200, phone: str = "", everyone: bool = False) -> list[Call]:
     """The caller log, newest first: this agent's calls (a lead may ask for everyone's they can see)."""
-    where, params = [], []  # type: ignore[var-annotated]
-    if not everyone:
-        where.append("k.agent = ?")
-        params.append(ws.actor)
-    if phone:
-        where.append("k.remote_digits = ?")
-        params.append(digits(phone))
-    return [Call.from_row(r) for r in call_rows.rows(ws.store.conn, " AND ".join(where) or "1", tuple(params),
-                                                     limit)]
+    found = call_rows.find(ws.store.conn, agent=None if everyone else ws.actor,
+                           remote_digits=digits(phone) if phone else None, limit=limit)
+    return [Call.from_row(r) for r in found]
 
 
 def masked(call: Call) -> str:

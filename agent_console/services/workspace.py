@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from agent_console.core.labels import label
 from agent_console.support.config import Settings
-from agent_console.core.calendar import LocalDays, WorkingCalendar
+from agent_console.core.calendar import WorkingCalendar
+from agent_console.core.calendar_years import YearSchedule
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core import plausibility
@@ -29,6 +30,8 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
+from agent_console.services import deadlines as deadline_service
+from agent_console.support.i18n import translator
 from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
@@ -45,20 +48,25 @@ class Workspace:
         self._now = now or (lambda: datetime.now(timezone.utc))
         self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
                                              settings.profile_dirs)
-        local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
-        self.calendar = WorkingCalendar(self.profile.country, self.profile.timezone, local,
-                                        cache=Path(settings.db).parent / "calendar-cache.json")
-        self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
-        self.vocab: Vocabulary = load_vocabulary()
         self._home_store = store or LocalStore(settings.db)
         self._home_thread = threading.get_ident()
         self._thread_stores = threading.local()
+        self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.vocab: Vocabulary = load_vocabulary()
+        # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
+        self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
+        # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
+        self.session = new_id()
         if self.store.meta("list_documents") is None:
             # a database from before the list documents: fill them in once, then never look again
-            if self.store.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone():
+            if self.store.has_cases_without_documents():
                 self.store.rebuild(self.lifecycle)
             self.store.set_meta("list_documents", "1")
 
@@ -128,7 +136,7 @@ class Workspace:
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
-            events.append(self.event("parked", case_id, {"reason": "匿名或信息不全，暂存待查"}, at))
+            events.append(self.event("parked", case_id, {"reason": translator(self.settings.lang)("system_note.parked_anonymous")}, at))
         elif new.channel in self.profile.auto_accept_channels:
             events.append(self.event("accepted", case_id, {"note": ""}, at))
         return events
@@ -244,7 +252,7 @@ class Workspace:
                 continue
             if memo is not None:
                 key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
-                       raw.get("remaining_at_pause"))
+                       raw.get("remaining_at_pause"), raw.get("started_at", "")[:4])
                 hit = memo.get(key)
                 if hit is not None:
                     out[cid] = hit
@@ -258,9 +266,71 @@ class Workspace:
                 "remaining_seconds": round(remaining),
                 "unit": spec.unit.value,
             }
+            if state in ("running", "breached") and spec.unit == "working_days":
+                years = deadline_service.provisional_years(
+                    self.calendar, spec.unit.value, _parse_instant(raw.get("started_at")), due)
+                if years:
+                    out[cid]["provisional"] = True
+                    out[cid]["provisional_reason"] = self.provisional_reason(years)
             if memo is not None:
                 memo[key] = out[cid]
         return out
+
+    def provisional_reason(self, years: list[int]) -> str:
+        """Why a deadline may still move: the years it counts through have no official schedule yet."""
+        from agent_console.support.i18n import Translator
+
+        return Translator(self.settings.lang)("calendar.provisional_reason",
+                                              years="、".join(str(y) for y in years) if self.settings.lang == "zh"
+                                              else ", ".join(str(y) for y in years))
+
+    def provisional_note(self, view: ClockView) -> str | None:
+        """The reason a clock's due is provisional (it counts through a year with no official schedule), or None."""
+        if view.state not in ("running", "breached"):
+            return None
+        years = deadline_service.provisional_years(self.calendar, view.unit, view.started_at, view.due)
+        return self.provisional_reason(years) if years else None
+
+    # -- the calendar and stale deadlines ---------------------------------------------------------------------
+    def year_sources(self, years: list[int]) -> list[dict[str, Any]]:
+        """Where each year's days come from: official (with the notice), historical or provisional."""
+        out = []
+        for year in years:
+            status = self.calendar.year_status(year)
+            schedule = self.calendar.schedules.get(year)
+            out.append({"year": year, "status": status,
+                        "source": schedule.source if schedule else
+                        ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "published": schedule.published.isoformat() if schedule and schedule.published else None,
+                        "url": schedule.url if schedule else None})
+        return out
+
+    def upcoming_provisional(self, days: int = 60) -> list[int]:
+        return deadline_service.upcoming_provisional(self, days)
+
+    def load_calendar_year(self, path: Path) -> tuple[YearSchedule, deadline_service.RecomputeReport]:
+        """Load an official year (checked first: file:line, nothing stored on any problem), switch this console's
+        calendar to it and recompute every open case's deadlines."""
+        schedule = deadline_service.check_year_file(path, self.profile.country)
+        deadline_service.save_year(self.store, schedule, str(path), self.actor)
+        self._reload_calendar()
+        return schedule, self.recompute_deadlines(["calendar"])
+
+    def _reload_calendar(self) -> None:
+        self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+
+    def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
+        """Refold every open case under this console's calendar and profile, record the new basis, say what moved
+        (from a worker thread too: `store` is that thread's own connection)."""
+        report = deadline_service.recompute(self.settings, self.profile, reasons or self.stale_reasons or ["asked"],
+                                            self.store)
+        self.stale_reasons = []
+        return report
+
+    def last_recompute(self) -> dict[str, Any] | None:
+        return deadline_service.last_report(self.store)
 
     def list_cases_json(self, query: CaseQuery, now: datetime | None = None) -> str:
         """The masked list as one JSON array text, built from the stored list documents (the CLI's fast path)."""
@@ -324,3 +394,7 @@ class Workspace:
 
     def close(self) -> None:
         self._home_store.close()
+
+
+def _parse_instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

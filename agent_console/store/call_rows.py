@@ -57,6 +57,19 @@ def rows(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = (
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+def find(conn: sqlite3.Connection, *, agent: str | None = None, call_id: str | None = None,
+         remote_digits: str | None = None, ongoing_since: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Calls newest first matching every filter given: the agent's, one call id, one caller's number, or the ones
+    still going (not ended) that rang at or after `ongoing_since` (UTC ISO-8601)."""
+    where, params = [], []  # type: ignore[var-annotated]
+    for clause, value in (("k.agent = ?", agent), ("k.call_id = ?", call_id), ("k.remote_digits = ?", remote_digits),
+                          ("k.ended_at IS NULL AND k.rang_at >= ?", ongoing_since)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return rows(conn, " AND ".join(where) or "1", tuple(params), limit)
+
+
 def handling(conn: sqlite3.Connection, start: str, end: str, teams: list[str] | None = None,
              agent: str = "") -> list[tuple[str, int, float]]:
     """(agent, answered calls, seconds from answer to hang-up) for the calls that rang in [start, end)."""

@@ -59,6 +59,47 @@ def rows(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = (
     return out
 
 
+def by_id(conn: sqlite3.Connection, callback_id: str) -> dict[str, Any] | None:
+    found = rows(conn, "cb.id = ?", (callback_id,))
+    return found[0] if found else None
+
+
+def pending(conn: sqlite3.Connection, owner: str | None = None) -> list[dict[str, Any]]:
+    """Pending callbacks (of one owner, or everyone's), soonest first."""
+    if owner:
+        return rows(conn, "cb.status = 'pending' AND cb.owner = ?", (owner,))
+    return rows(conn, "cb.status = 'pending'")
+
+
+def for_case(conn: sqlite3.Connection, case_id: str) -> list[dict[str, Any]]:
+    return rows(conn, "cb.case_id = ?", (case_id,))
+
+
+def pending_for_phone(conn: sqlite3.Connection, phone_digits: str) -> list[dict[str, Any]]:
+    return rows(conn, "cb.status = 'pending' AND c.phone_digits = ?", (phone_digits,))
+
+
+def exists(conn: sqlite3.Connection, case_id: str, kind: str, note: str) -> bool:
+    """Whether the case already has a callback of this kind with this note (automatic callbacks are made once)."""
+    return conn.execute("SELECT 1 FROM callbacks WHERE case_id = ? AND kind = ? AND note = ?",
+                        (case_id, kind, note)).fetchone() is not None
+
+
+def closed_without_satisfaction(conn: sqlite3.Connection, since: datetime) -> list[tuple[str, str]]:
+    """(case id, closed at) of the cases closed since `since` that have no satisfaction callback yet."""
+    return conn.execute(
+        "SELECT id, closed_at FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"
+        " AND closed_at >= ? AND id NOT IN (SELECT case_id FROM callbacks WHERE kind = 'satisfaction')",
+        (since.astimezone(timezone.utc).isoformat(),)).fetchall()
+
+
+def open_cases_with_clocks(conn: sqlite3.Connection, complexities: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(case id, clocks JSON, owner) of the open cases of these complexity tiers."""
+    marks = ",".join("?" * len(complexities))
+    return conn.execute(f"SELECT id, clocks, owner FROM cases WHERE is_open = 1 AND complexity IN ({marks})",
+                        complexities).fetchall()
+
+
 def rebuild(conn: sqlite3.Connection, events: list[Event]) -> None:
     conn.execute("DELETE FROM callbacks")
     for e in events:

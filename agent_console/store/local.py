@@ -30,6 +30,8 @@ from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
 from agent_console.core.wire import event_from_page_row, event_row, row_event
+from agent_console.core import search_terms
+from agent_console.core.search_terms import scope_token
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
 from agent_console.store import call_rows as call_store
 from agent_console.store import callback_rows as callback_store
@@ -62,6 +64,8 @@ class LocalStore:
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
         self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
+        if self.meta("search_index") == "fill":
+            self.fill_search_index()
 
     # -- opening ----------------------------------------------------------------------------------------------
     def _open(self, timeout: float) -> None:
@@ -149,6 +153,29 @@ class LocalStore:
         finally:
             self.conn.execute("PRAGMA synchronous=FULL")
 
+    def fill_search_index(self, progress: Progress | None = None, batch: int = 5000) -> None:
+        """Write the search index of every case from the projection (after the migration that made the index), in
+        batches; the mark that asks for it goes with the last one."""
+        total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        done, after = 0, 0
+        while True:
+            with self._replayable_transaction() as conn:
+                page = conn.execute(
+                    "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
+                    " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
+                    " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    conn.execute("DELETE FROM meta WHERE key='search_index'")
+                    break
+                after = page[-1][0]
+                conn.execute("DELETE FROM cases_search WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                conn.executemany(_SEARCH_INSERT, [
+                    (r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                    for r in page])
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
+
     # -- meta and counters ------------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -203,6 +230,7 @@ class LocalStore:
                 self._project_side(conn, event)
             for state in states.values():
                 self._project(conn, state)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
 
@@ -328,12 +356,10 @@ class LocalStore:
             " clocks=excluded.clocks, doc=excluded.doc RETURNING rowid",
             row,
         ).fetchone()[0]
-        body = "\n".join(x for x in (s.facts, s.request, s.respondent, s.complainant.id_number, s.report) if x)
-        conn.execute("DELETE FROM cases_fts WHERE rowid=?", (rowid,))
-        conn.execute(
-            "INSERT INTO cases_fts (rowid, number, name, phone, body) VALUES (?,?,?,?,?)",
-            (rowid, s.number, s.complainant.name, digits(s.complainant.phone), body),
-        )
+        conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
+        conn.execute(_SEARCH_INSERT, (rowid, *_search_row(
+            s.number, s.complainant.name, digits(s.complainant.phone),
+            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team)))
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -402,20 +428,22 @@ class LocalStore:
         if q.received_to is not None:
             where.append("c.received_at < ?")
             params.append(_utc(q.received_to))
+        search, first = self._search_expressions(q)
+        if q.text and q.text.strip() and not any(search_terms.runs(t) for t in q.text.split()):
+            return []  # only punctuation: nothing a person sees can hold it (and it is no empty search)
         if q.phone:
-            # a whole number uses the index; a part of one (the tail an agent remembers) is searched anywhere
             d = digits(q.phone)
-            where.append("c.phone_digits = ?" if len(d) >= 11 else "c.phone_digits LIKE ?")
-            params.append(d if len(d) >= 11 else f"%{d}%")
-        if q.text and q.text.strip():
-            for term in q.text.split():
-                if len(term) >= 3:  # the trigram index finds it among all cases
-                    where.append("c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)")
-                    params.append('"' + term.replace('"', '""') + '"')
-                else:  # too short for trigrams: look inside the rows the other filters already chose
-                    like = "%" + term.replace("%", "").replace("_", "") + "%"
-                    where.append("(c.number LIKE ? OR c.name LIKE ? OR c.phone_digits LIKE ? OR c.doc LIKE ?)")
-                    params.extend([like] * 4)
+            if len(d) >= 11:  # a whole number: the phone index
+                where.append("c.phone_digits = ?")
+                params.append(d)
+            elif len(d) == 1:
+                where.append("instr(c.phone_digits, ?) > 0")
+                params.append(d)
+        if search is not None and q.limit:
+            return self._ranked(q, columns, where, params, search, first)
+        if search is not None:
+            where.append("c.rowid IN (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)")
+            params.append(search)
         sql = f"SELECT {columns} FROM cases c WHERE " + " AND ".join(where or ["1"])
         # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order (and stops at the
         # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
@@ -428,10 +456,64 @@ class LocalStore:
                                [*params, q.limit - len(rows)] if q.limit else params)
         return rows
 
+    @staticmethod
+    def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
+        """The FTS5 expressions of a query's text and partial phone: (anywhere, in number/name/phone only), or
+        (None, None) when it has neither. Each term must be found; a term is found as a substring (search_terms)."""
+        anywhere, who = [], []
+        for term in (q.text or "").split():
+            expr = search_terms.term_query(term, "{who1 body1}", "{who2 body2}")
+            if expr is not None:
+                anywhere.append(f"({expr})")
+                who.append(f"({search_terms.term_query(term, 'who1', 'who2')})")
+        if q.phone:
+            d = digits(q.phone)
+            if 2 <= len(d) < 11:  # a part of a number (the tail an agent remembers): its pairs, in order
+                tel = '(tel : "' + " ".join(d[i:i + 2] for i in range(len(d) - 1)) + '")'
+                anywhere.append(tel)
+                who.append(tel)
+        if not anywhere:
+            return None, None
+        return " AND ".join(anywhere), (" AND ".join(who) if q.text and q.text.split() else None)
+
+    def _ranked(self, q: CaseQuery, columns: str, where: list[str], params: list[Any], search: str,
+                first: str | None) -> list[dict[str, Any]]:
+        """A search for a screen: the best `q.limit` matches, straight from the index and stopping there. Cases
+        whose number, name or phone hold every term come first, then those with a term in the text; newest first
+        within each. The index also knows each case's owner, team and openness (its scope column), so the
+        screen's usual filters are answered inside it rather than by visiting every match."""
+        scope = []
+        if q.open_only:
+            scope.append("open")
+        if q.owner:
+            scope.append(scope_token("o", q.owner))
+        if q.team:
+            scope.append(scope_token("t", q.team))
+        if q.teams:
+            scope.append("(" + " OR ".join(scope_token("t", t) for t in q.teams) + ")")
+        scoped = f" AND scope : ({' AND '.join(scope)})" if scope else ""
+        sql = (f"SELECT {columns}, s.rowid AS _hit FROM cases_search s CROSS JOIN cases c ON c.rowid = s.rowid"
+               " WHERE cases_search MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        rows: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for expr in ([first] if first else []) + [search]:
+            for row in self._rows(sql, [f"({expr}){scoped}", *params, q.limit + len(seen)]):
+                hit = row.pop("_hit")
+                if hit not in seen and len(rows) < (q.limit or 0):
+                    seen.add(hit)
+                    rows.append(row)
+            if len(rows) >= (q.limit or 0):
+                break
+        return rows
+
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def has_cases_without_documents(self) -> bool:
+        """Whether a case row predates the list documents (a database from before them)."""
+        return self.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone() is not None
 
     def count_cases(self, open_only: bool = False) -> int:
         sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
@@ -462,7 +544,9 @@ class LocalStore:
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        """Events waiting for the centre: a counter kept with the outbox, so asking costs nothing at any size."""
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'outbox'").fetchone()
+        return max(row[0], 0) if row else 0
 
     def outbox_batch(self, limit: int) -> list[Event]:
         """The oldest events not yet acknowledged by the centre, in the order they were recorded."""
@@ -493,11 +577,26 @@ class LocalStore:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self._replayable_transaction() as conn:
             # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
-            conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
+            gone = conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))",
+                                (json.dumps(acked),)).rowcount
             now = datetime.now(timezone.utc).isoformat()
             for event_id, reason in refused:
-                conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                gone += conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,)).rowcount
                 conn.execute("INSERT OR REPLACE INTO sync_refused VALUES (?, ?, ?)", (event_id, reason, now))
+            self._count_outbox(conn, gone)
+
+    def _count_outbox(self, conn: sqlite3.Connection, gone: int) -> None:
+        """Take `gone` off the outbox counter. A row queued behind the store's back (a damaged or edited file) is
+        not counted, so the counter is set right whenever that shows: the outbox empties (an O(1) look), or the
+        counter would go below zero (then counted once)."""
+        if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
+            conn.execute("UPDATE counters SET value = 0 WHERE name = 'outbox'")
+            return
+        left = conn.execute("UPDATE counters SET value = value - ? WHERE name = 'outbox' RETURNING value",
+                            (gone,)).fetchone()
+        if left is None or left[0] < 0:
+            conn.execute("INSERT INTO counters VALUES ('outbox', (SELECT count(*) FROM outbox))"
+                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value")
 
     def refused(self, limit: int = 20) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute(
@@ -554,7 +653,7 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                conn.execute("DELETE FROM cases_fts WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                conn.execute("DELETE FROM cases_search WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
                              " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
@@ -630,6 +729,21 @@ class Moved:
     number: str
     next_due_before: str | None
     next_due_after: str | None
+
+
+_SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
+
+
+def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
+                team: str) -> tuple[str, str, str, str, str, str]:
+    """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
+    who = (number, name, phone_digits)
+    body = [x for x in body if x]
+    scope = [scope_token("o", owner), scope_token("t", team)]
+    if is_open:
+        scope.append("open")
+    return (search_terms.unigrams(who), search_terms.bigrams(who), search_terms.unigrams(body),
+            search_terms.bigrams(body), search_terms.bigrams([phone_digits]), " ".join(scope))
 
 
 def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:

@@ -7,7 +7,7 @@ callbacks, lead); all files of a language are merged, and a key missing in one l
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 from agent_console.core.labels import Labelled, label
@@ -49,6 +49,32 @@ class Translator:
     def label(self, thing: Labelled | None, fallback: str = "") -> str:
         """A profile or vocabulary entry's label in this language (`fallback`, usually its id, when it is unknown)."""
         return label(thing, self.lang, fallback)
+
+    def has(self, key: str) -> bool:
+        """Whether `key` has words in this language or in English."""
+        return key in _table(self.lang) or key in _table("en")
+
+    def word(self, group: str, value: object) -> str:
+        """A value from data (a phrasebook situation, an outcome, a tag) in the console's language: the locale's
+        `[group] value = "..."`, else the value as it is."""
+        key = f"{group}.{value}"
+        return _table(self.lang).get(key) or _table("en").get(key) or str(value)
+
+    def weekday(self, day: date) -> str:
+        """周四 / Thu."""
+        return self("dates.weekdays").split()[day.weekday()]
+
+    def full_date(self, day: date) -> str:
+        """2026年10月1日 / 2026-10-01 (never the US month/day order)."""
+        return self("dates.date", y=day.year, m=day.month, d=day.day)
+
+    def list_day(self, day: date) -> str:
+        """10-01 周四 / 10-01 Thu: a day in this year's lists."""
+        return f"{day:%m-%d} {self.weekday(day)}"
+
+    def moment(self, when: datetime) -> str:
+        """2026年12月2日 05:47 周三 / 2026-12-02 05:47 Wed."""
+        return f"{self.full_date(when)} {when:%H:%M} {self.weekday(when)}"
 
     def reason(self, why: object) -> str:
         """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""
