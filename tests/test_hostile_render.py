@@ -76,14 +76,16 @@ async def _every_screen(text: str) -> None:
         assert isinstance(app.screen, IntakeScreen)
         app.screen.query_one("#f-phone", Input).value = "17012345678"
         await _settle(pilot, 5)
-        # the dialog asking about the pending callback quotes its note as written
+        earlier = app.screen.query_one("#earlier", OptionList)
+        assert earlier.option_count == 1
+        assert shows(text[:10], str(earlier.get_option_at_index(0).prompt))
+        # the dialog about the caller's pending callback quotes its note as written
+        await pilot.press("ctrl+k")
+        await _settle(pilot)
         assert "KeepOrCancel" in type(app.screen).__name__
         assert shows(short, content_of(app.screen.query_one(Static)))
         await pilot.press("k")
         await _settle(pilot)
-        earlier = app.screen.query_one("#earlier", OptionList)
-        assert earlier.option_count == 1
-        assert shows(text[:10], str(earlier.get_option_at_index(0).prompt))
         await pilot.press("escape")
         await _settle(pilot)
 
