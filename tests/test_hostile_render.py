@@ -64,7 +64,7 @@ async def _every_screen(text: str) -> None:
         assert isinstance(app.screen, CaseDetailScreen)
         summary = content_of(app.screen.query_one("#summary", Static))
         assert shows(text, summary) and shows(short, summary)
-        assert shows(text[:60], _cells(app.screen.query_one("#timeline")))
+        assert shows(text[:20], _cells(app.screen.query_one("#timeline")))
 
         app.notify(text)  # a toast carrying a caller's words
         await _settle(pilot)
