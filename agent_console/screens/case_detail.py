@@ -14,12 +14,17 @@ from textual.widgets import Footer, Header
 from agent_console.widgets.plain import DataTable, OptionList, Static, safe
 from textual.widgets.option_list import Option
 
+from agent_console.services import timeline as timeline_service
 from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
 from agent_console.core import cells
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
+
+
+def _money(value: object) -> str:
+    return "—" if value is None else str(value)
 
 
 class CaseDetailScreen(UsesWorkspace, Screen):
@@ -91,6 +96,9 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]
+        if s.amount is not None or s.settled_amount is not None or s.paid_amount is not None:
+            lines.append(t("detail.closing_amounts", disputed=_money(s.amount), settled=_money(s.settled_amount),
+                           paid=_money(s.paid_amount)))
         if flags:
             lines.append(f"⚑ {flags}")
         if s.extension_pending:
@@ -114,19 +122,8 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
         for e in reversed(ws.timeline(self.case_id)):
-            what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text")
-                           if e.payload.get(k)), "")
-            outcome = e.payload.get("outcome")
-            if outcome:  # an id from the vocabulary: its label, before the note
-                group = "outcomes" if e.kind == "closed" else "contact_outcomes"
-                label = ws.vocab.label(group, str(outcome), ws.settings.lang) or str(outcome)
-                detail = f"{label} {detail}".strip()
-            if not detail and e.payload.get("department"):  # routed: the department by name
-                dept = ws.profile.department(e.payload["department"])
-                detail = self.app.t.label(dept, str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
-                             cells.truncate(f"{what} {detail}", 80), key=e.id)
+                             cells.truncate(timeline_service.describe(ws, t, e), 80), key=e.id)
         self._fill_actions()
 
     def _fill_clocks(self) -> None:

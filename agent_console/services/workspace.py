@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,13 @@ class Workspace:
             raise IllegalTransition(kind, Reason("register_new"))
         if kind == "escalated":
             return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
+        if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
+            current = self.store.state(case_id)
+            if current is not None:  # a correction carries the value it replaces
+                from agent_console.core.lifecycle import field_value
+
+                old = field_value(current, str(payload.get("field", "")))
+                payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
         event = self.event(kind, case_id, payload, at)
         return self.store.append([event], self.lifecycle)[case_id]
 
@@ -334,14 +341,23 @@ class Workspace:
 
     def list_cases_json(self, query: CaseQuery, now: datetime | None = None) -> str:
         """The masked list as one JSON array text, built from the stored list documents (the CLI's fast path)."""
+        return "".join(self.iter_cases_json(query, now))
+
+    def iter_cases_json(self, query: CaseQuery, now: datetime | None = None) -> Iterator[str]:
+        """list_cases_json's text in pieces, as the rows come from the database: a list of any length is written
+        out in flat memory."""
         now = now or self.now()
-        parts = []
         memo: dict[tuple[Any, ...], dict[str, Any]] = {}
         dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
-        for row in self.store.case_rows(query, columns="c.id, c.doc, c.clocks"):
+        rows = self.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
+        yield "["
+        first = True
+        for row in rows:
             if row["doc"] is None:  # a row written before list documents existed
                 state = self.store.state(row["id"])
-                parts.append(json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False, default=str))
+                yield ("" if first else ",") + json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False,
+                                                          default=str)
+                first = False
                 continue
             deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
             items, running = [], []
@@ -353,9 +369,13 @@ class Workspace:
                 if d["state"] in ("running", "breached") and d["due"]:
                     running.append(d["due"])
             # the same text json.dumps({"deadlines": …, "next_due": …}) gives
-            parts.append(f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
-                         f'"next_due": {json.dumps(min(running) if running else None)}}}')
-        return "[" + ",".join(parts) + "]"
+            yield ("" if first else ",") + (f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
+                                            f'"next_due": {json.dumps(min(running) if running else None)}}}')
+            first = False
+            if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
+                memo.clear()
+                dumped.clear()
+        yield "]"
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
         """A case as the stable JSON interface prints it."""
@@ -379,6 +399,10 @@ class Workspace:
 
     def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
         return (now or self.now()) + span
+
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits), unmasked, for many cases in one query."""
+        return self.store.people(case_ids)
 
     def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
         """Refold the open cases under this workspace's calendar and profile (after either changed); return the
