@@ -11,14 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-<<<<<<< HEAD
 from textual.widgets import Checkbox, Footer, Header, Input
 from rich.text import Text
 
 from agent_console.widgets.plain import DataTable, Label, Select, Static, plain
-=======
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
->>>>>>> main
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone

@@ -11,13 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-<<<<<<< HEAD
 from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
-from agent_console.widgets.plain import DataTable, Static
-=======
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Sparkline, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
->>>>>>> main
+
+from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
 from agent_console.widgets.case_table import CaseTable, Column
