@@ -705,11 +705,12 @@ class LocalStore:
 
     # -- drafts -----------------------------------------------------------------------------------------------
     def save_draft(self, key: str, agent: str, data: dict[str, Any]) -> None:
-        self.conn.execute(
-            "INSERT INTO drafts VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET data=excluded.data,"
-            " updated_at=excluded.updated_at",
-            (key, agent, json.dumps(data, ensure_ascii=False), datetime.now(timezone.utc).isoformat()),
-        )
+        with self.transaction() as conn:  # a bad day is a StoreError saying which, never a raw SQLite error
+            conn.execute(
+                "INSERT INTO drafts VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET data=excluded.data,"
+                " updated_at=excluded.updated_at",
+                (key, agent, json.dumps(data, ensure_ascii=False), datetime.now(timezone.utc).isoformat()),
+            )
 
     def drafts(self, agent: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self.conn.execute(
@@ -718,7 +719,18 @@ class LocalStore:
         return [(k, json.loads(d)) for k, d in rows]
 
     def delete_draft(self, key: str) -> None:
-        self.conn.execute("DELETE FROM drafts WHERE key=?", (key,))
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM drafts WHERE key=?", (key,))
+
+    @contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Writes in this block wait for another writer at most `seconds` (the console's screen must not freeze
+        for the full timeout: it says it is waiting and tries again instead)."""
+        self.conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
