@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from agent_console.core.reasons import form_field
+
 
 @dataclass(frozen=True)
 class Field:
@@ -64,9 +66,6 @@ FORMS: dict[str, tuple[Field, ...]] = {
     "dissatisfaction_resolved": (Field("outcome", "form.outcome"), Field("note", "form.note")),
 }
 
-# Words in a refusal that point at one field, so the message appears next to it.
-REASON_FIELDS = {"cause": "causes", "closing report": "report", "stage": "stage", "fault": "fault_description",
-                 "extensions may add": "length", "reason": "reason"}
 
 
 def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -102,6 +101,6 @@ def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[st
     return payload, problems
 
 
-def field_for_reason(reason: str) -> str | None:
-    low = reason.lower()
-    return next((field for word, field in REASON_FIELDS.items() if word in low), None)
+def field_for_reason(reason: object) -> str | None:
+    """The field a refusal concerns, by the refusal's key (core/reasons.py FORM_FIELD), never by its words."""
+    return form_field(reason)

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from agent_console.screens.action_fields import FORMS, Field, build_payload, field_for_reason
-from agent_console.core.lifecycle import IllegalTransition
+from agent_console.core.lifecycle import CLOSE_NEEDS_APPROVAL, IllegalTransition
 from agent_console.core.text import clean_text
 from agent_console.services.workspace import NotAllowed
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -65,8 +65,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 options = [(self.app.t.label(d), d.id) for d in ws.profile.departments]
             else:
                 terms = ws.vocab.terms(group)
-                if group == "outcomes":  # closing as unreachable goes through the lead's approval instead
-                    terms = [x for x in terms if x.id != "unreachable"]
+                if group == "outcomes":  # some outcomes close only with the lead's approval, not from this form
+                    terms = [x for x in terms if x.id not in CLOSE_NEEDS_APPROVAL]
                 options = [(x.text(lang), x.id) for x in terms]
             if f.kind.startswith("multi:"):
                 return SelectionList[str](*options, id=wid)
@@ -122,7 +122,7 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
             self._show(errs, errs.pop("", ""))
             return
         except (IllegalTransition, NotAllowed) as exc:
-            target = field_for_reason(getattr(exc, "reason", None) or str(exc))  # matched on the English words
+            target = field_for_reason(getattr(exc, "reason", None) or (exc.args[0] if exc.args else None))
             reason = self.app.t.reason(exc)
             if target and target in {f.name for f in self.fields}:
                 self._show({target: reason})
