@@ -16,7 +16,7 @@ from agent_console.core.models import ALL_STATUSES, OPEN_STATUS_ORDER, OPEN_STAT
 from agent_console.core.profiles import available_profiles, load_profile
 from agent_console.core.reasons import ENGLISH, FORM_FIELD, Reason
 from agent_console.core.repeat_callers import REPEAT_FLAG, is_repeat_caller, with_repeat_flag
-from agent_console.screens.action_fields import FORMS, field_for_reason
+from agent_console.services.case_actions import FORMS, field_for_reason
 from tests.conftest import sample_case
 
 T = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, TextArea
+from agent_console.widgets.plain import Label, Select, SelectionList, Static
 
-from agent_console.screens.action_fields import FORMS, Field, build_payload, field_for_reason
-from agent_console.core.lifecycle import CLOSE_NEEDS_APPROVAL, IllegalTransition
+from agent_console.services.case_actions import FORMS, Field, perform
+from agent_console.core.lifecycle import CLOSE_NEEDS_APPROVAL
 from agent_console.core.text import clean_text
-from agent_console.services.workspace import NotAllowed
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 
@@ -104,30 +103,9 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         self.query_one("#form-error", Static).update(general)
 
     def action_submit(self) -> None:
-        ws = self.ws
-        payload, problems = build_payload(self.kind, self.answers(), ws.now())
-        if problems:
-            self._show({k: self.app.t("form.required") if v == "required" else v for k, v in problems.items()})
-            return
-        try:
-            if self.kind == "escalated":
-                ws.escalate(self.case_id, payload.get("reason", ""))
-            else:
-                ws.act(self.case_id, self.kind, payload)
-        except ValidationError as exc:
-            errs = {}
-            for e in exc.errors():
-                name = next((str(p) for p in e["loc"] if str(p) in {f.name for f in self.fields}), "")
-                errs[name] = e["msg"].removeprefix("Value error, ")
-            self._show(errs, errs.pop("", ""))
-            return
-        except (IllegalTransition, NotAllowed) as exc:
-            target = field_for_reason(getattr(exc, "reason", None) or (exc.args[0] if exc.args else None))
-            reason = self.app.t.reason(exc)
-            if target and target in {f.name for f in self.fields}:
-                self._show({target: reason})
-            else:
-                self._show({}, reason)
+        done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)
+        if not done.ok:
+            self._show(done.problems or {}, done.general)
             return
         self.dismiss(True)
 

@@ -168,10 +168,12 @@ class LocalStore:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                conn.execute("DELETE FROM cases_search WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                conn.executemany(_SEARCH_INSERT, [
-                    (r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
-                    for r in page])
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                        for r in page]
+                conn.executemany(_SEARCH_INSERT, rows)
+                conn.executemany(_OPEN_SEARCH_INSERT, [r for r, p in zip(rows, page) if p[9]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -355,7 +357,11 @@ class LocalStore:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
 
-    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None) -> None:
+    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
+                 stored: tuple[Any, ...] | None = None) -> None:
+        """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
+        search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
+        are left alone."""
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
         data = s.model_dump(mode="json")
@@ -370,6 +376,11 @@ class LocalStore:
             len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
             json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
+        terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
+                            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
+                            s.team)
+        if stored is not None and stored == (row[19], row[20], row[21], terms, s.is_open):
+            return  # a rebuild finding the rows as it would write them: nothing to do
         rowid = conn.execute(
             "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
             " department, received_at, closed_at, name, phone_digits, next_due, next_clock, conflicts, updated_hlc,"
@@ -384,9 +395,11 @@ class LocalStore:
             row,
         ).fetchone()[0]
         conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
-        conn.execute(_SEARCH_INSERT, (rowid, *_search_row(
-            s.number, s.complainant.name, digits(s.complainant.phone),
-            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team)))
+        search = (rowid, *terms)
+        conn.execute(_SEARCH_INSERT, search)
+        conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
+        if s.is_open:  # the open cases' own index: what the open-cases screen searches
+            conn.execute(_OPEN_SEARCH_INSERT, search)
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -530,8 +543,6 @@ class LocalStore:
         within each. The index also knows each case's owner, team and openness (its scope column), so the
         screen's usual filters are answered inside it rather than by visiting every match."""
         scope = []
-        if q.open_only:
-            scope.append("open")
         if q.owner:
             scope.append(scope_token("o", q.owner))
         if q.team:
@@ -539,8 +550,9 @@ class LocalStore:
         if q.teams:
             scope.append("(" + " OR ".join(scope_token("t", t) for t in q.teams) + ")")
         scoped = f" AND scope : ({' AND '.join(scope)})" if scope else ""
-        sql = (f"SELECT {columns}, s.rowid AS _hit FROM cases_search s CROSS JOIN cases c ON c.rowid = s.rowid"
-               " WHERE cases_search MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        index = "open_search" if q.open_only else "cases_search"  # open cases: their own, short doclists
+        sql = (f"SELECT {columns}, s.rowid AS _hit FROM {index} s CROSS JOIN cases c ON c.rowid = s.rowid"
+               f" WHERE {index} MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
         rows: list[dict[str, Any]] = []
         seen: set[int] = set()
         for expr in ([first] if first else []) + [search]:
@@ -674,13 +686,14 @@ class LocalStore:
         """Refold every case from its events; rewrite the projection; return the differences found.
 
         Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
-        not field by field), each case is folded once in place, and the batch's projection rows are written with
-        one statement per table, in a transaction of their own. A projection can always be derived again from the
+        not field by field), each case is folded once in place, and a row found exactly as it would be written
+        (state, clocks, list document) is left alone; each batch is a transaction of its own. A projection can always be derived again from the
         log, so the batches commit without waiting for the disk (like a pulled page) and a crash midway leaves
         cases that a second rebuild finishes; the event log is never written. `progress(done, total)` after each
         batch.
         """
         differences: list[str] = []
+        refill = self.meta("search_index") is not None  # search rows still to be written: write every row
         total = self.conn.execute("SELECT count(*) FROM (SELECT DISTINCT case_id FROM events"
                                   " WHERE case_id IS NOT NULL)").fetchone()[0]
         done, after = 0, ""
@@ -692,10 +705,14 @@ class LocalStore:
                 if bound is None:
                     break
                 folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
-                old = dict(conn.execute("SELECT id, state FROM cases WHERE id > ? AND id <= ?", (after, bound)))
+                old = {r[0]: (r[1], r[2], r[3], tuple(r[4:10]), r[10] is not None) for r in conn.execute(
+                    "SELECT c.id, c.state, c.clocks, c.doc, s.who1, s.who2, s.body1, s.body2, s.tel, s.scope,"
+                    " o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
+                    " LEFT JOIN open_search o ON o.rowid = c.rowid WHERE c.id > ? AND c.id <= ?", (after, bound))}
                 for fresh, state_json in folded:
-                    differences.extend(_differences(fresh, state_json, old.get(fresh.id)))
-                self._project_many(conn, folded)
+                    stored = old.get(fresh.id)
+                    differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
+                    self._project(conn, fresh, state_json, stored if not refill else None)
                 done += len(folded)
                 after = bound
             if progress is not None:
@@ -706,8 +723,9 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                conn.execute("DELETE FROM cases_search WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
-                             " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
             callback_events = [row_event(r) for r in conn.execute(
@@ -785,6 +803,7 @@ class Moved:
 
 
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
+_OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 
 
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
