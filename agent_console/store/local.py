@@ -168,10 +168,12 @@ class LocalStore:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                conn.execute("DELETE FROM cases_search WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                conn.executemany(_SEARCH_INSERT, [
-                    (r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
-                    for r in page])
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                        for r in page]
+                conn.executemany(_SEARCH_INSERT, rows)
+                conn.executemany(_OPEN_SEARCH_INSERT, [r for r, p in zip(rows, page) if p[9]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -384,9 +386,13 @@ class LocalStore:
             row,
         ).fetchone()[0]
         conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
-        conn.execute(_SEARCH_INSERT, (rowid, *_search_row(
+        search = (rowid, *_search_row(
             s.number, s.complainant.name, digits(s.complainant.phone),
-            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team)))
+            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team))
+        conn.execute(_SEARCH_INSERT, search)
+        conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
+        if s.is_open:  # the open cases' own index: what the open-cases screen searches
+            conn.execute(_OPEN_SEARCH_INSERT, search)
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -530,8 +536,6 @@ class LocalStore:
         within each. The index also knows each case's owner, team and openness (its scope column), so the
         screen's usual filters are answered inside it rather than by visiting every match."""
         scope = []
-        if q.open_only:
-            scope.append("open")
         if q.owner:
             scope.append(scope_token("o", q.owner))
         if q.team:
@@ -539,8 +543,9 @@ class LocalStore:
         if q.teams:
             scope.append("(" + " OR ".join(scope_token("t", t) for t in q.teams) + ")")
         scoped = f" AND scope : ({' AND '.join(scope)})" if scope else ""
-        sql = (f"SELECT {columns}, s.rowid AS _hit FROM cases_search s CROSS JOIN cases c ON c.rowid = s.rowid"
-               " WHERE cases_search MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        index = "open_search" if q.open_only else "cases_search"  # open cases: their own, short doclists
+        sql = (f"SELECT {columns}, s.rowid AS _hit FROM {index} s CROSS JOIN cases c ON c.rowid = s.rowid"
+               f" WHERE {index} MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
         rows: list[dict[str, Any]] = []
         seen: set[int] = set()
         for expr in ([first] if first else []) + [search]:
@@ -706,8 +711,9 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                conn.execute("DELETE FROM cases_search WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
-                             " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
             callback_events = [row_event(r) for r in conn.execute(
@@ -785,6 +791,7 @@ class Moved:
 
 
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
+_OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 
 
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
