@@ -58,7 +58,8 @@ def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]
     for r in rows:
         name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
-                    "department": r["department"], "clock": r["clock"], "due": r["due"][:16],
+                    "department": r["department"], "clock": r["clock"],
+                    "due": r["due"][:16] + (" ≈" if r.get("provisional") else ""),  # ≈: a provisional year
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 
