@@ -334,3 +334,29 @@ async def test_starting_a_callback_dials_and_the_outbound_call_comes_back_to_its
     [call] = telephony.call_log(ws)
     assert (call.direction, call.status, call.case_id, call.duration_s) == ("out", "done", case.id, 80.0)
     ws.close()
+
+
+async def test_a_short_token_or_a_busy_port_keeps_the_console_running_without_a_listener(tmp_path, clock) -> None:
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    for name, cti in (("a.db", {"token": "short"}), ("b.db", {"listen": f"127.0.0.1:{port}"})):
+        ws = make_workspace(tmp_path, clock, name=name, cti={"listen": "127.0.0.1:0", "token": TOKEN} | cti)
+        app = AgentConsoleApp(ws)
+        async with app.run_test(size=SIZE) as pilot:
+            await asyncio.wait_for(app.phone.ready.wait(), 10)
+            assert app.phone.address == "" and isinstance(app.screen, CasesScreen)
+            await pilot.press("f2")  # the console works on
+            await until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        ws.close()
+    busy.close()
+
+
+def test_the_listener_is_local_only(tmp_path, clock) -> None:
+    from agent_console.support.config import ConfigError
+
+    with pytest.raises(ConfigError, match="127.0.0.1"):
+        cti_ws(tmp_path, clock, listen="0.0.0.0:8765")
