@@ -21,6 +21,8 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from agent_console.core.text import digits
+from agent_console.core.models import is_open_status
+from agent_console.core.repeat_callers import REPEAT_FLAG, is_repeat_caller
 from agent_console.services import callbacks
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
@@ -398,17 +400,17 @@ class IntakeScreen(UsesWorkspace, Screen):
             status = t(f"status.{case['status']}")
             box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
         note = self.query_one("#side-note", Static)
-        open_ = [c for c in earlier if c["status"] not in ("closed", "archived", "not_accepted")]
+        open_ = [c for c in earlier if is_open_status(c["status"])]
         lines = []
         if self._pending:
             lines.append(t("intake.pending_callbacks", count=len(self._pending)))
         if earlier:
             lines.append(t("intake.repeat", total=len(earlier), open=len(open_)))
         note.update("\n".join(lines))
-        if earlier:
+        if is_repeat_caller(earlier):
             flags = self.query_one("#f-flags", SelectionList)
-            if "repeat" not in flags.selected:
-                flags.select("repeat")
+            if REPEAT_FLAG not in flags.selected:
+                flags.select(REPEAT_FLAG)
 
     def _suggest(self, text: str) -> None:
         box = self.query_one("#category-suggestions", OptionList)
@@ -603,7 +605,7 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def action_attach(self) -> None:
         case_id = self._selected_earlier()
-        open_ids = {c["id"] for c in self._earlier if c["status"] not in ("closed", "archived", "not_accepted")}
+        open_ids = {c["id"] for c in self._earlier if is_open_status(c["status"])}
         if case_id is None or case_id not in open_ids:
             self.notify(self.app.t("intake.attach_pick"), severity="warning")
             return
