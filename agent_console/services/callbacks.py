@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from agent_console.core import kpi_rules
 from agent_console.core.due_phrases import parse_due
 from agent_console.core.events import new_id
+from agent_console.core.models import ANSWERED_STATUSES
 from agent_console.core.text import digits
 from agent_console.store import callback_rows as store
 from agent_console.support.i18n import translator
@@ -79,7 +81,7 @@ def record_satisfaction(ws: Any, callback_id: str, proactive_contact: bool, outc
     ws.act(cb["case_id"], "callback_done", {"callback": callback_id, "reason": _note(ws, "satisfaction_recorded")})
     state = ws.store.state(cb["case_id"])
     unhappy = outcome_view == "dissatisfied" or min(attitude, professionalism, timeliness) <= 2
-    return SatisfactionResult(unhappy and state is not None and state.status in ("closed", "archived", "replied"))
+    return SatisfactionResult(unhappy and state is not None and state.status in ANSWERED_STATUSES)
 
 
 def _pending(ws: Any, callback_id: str) -> dict[str, Any]:
@@ -192,9 +194,7 @@ def audit_sample(ws: Any, month: str, seed: int | None = None, owner: str = "cal
             continue
         due = datetime.fromisoformat(track["due"]) if track.get("due") else None
         stopped = datetime.fromisoformat(track["stopped_at"]) if track.get("stopped_at") else None
-        late = (stopped is not None and due is not None and stopped > due) or \
-               (stopped is None and due is not None and now > due)
-        if late:
+        if kpi_rules.is_late(due, stopped, track.get("paused_at") is not None, now):
             population.append((row["number"], row["id"]))
     population.sort()
     size = math.ceil(len(population) * share) if population else 0

@@ -1,7 +1,8 @@
 """The figures a team lead and the organisation measure (DOMAIN.md §7), computed from the event log's projections.
 
 Every figure carries the case numbers behind it, so a lead can drill down from a number to its cases.
-Definitions:
+What counts for one case (late, on time, the 9-day rule, coordinator in time, response time) is written once in
+core/kpi_rules.py; the figures built from it:
 - on-time closure rate: cases closed within their resolution deadline ÷ all cases received in the period;
 - 9-day closure rate: cases closed before the end of the 9th calendar day after receipt ÷ all cases;
 - response rate: routed cases whose coordinator kept every update in time ÷ routed cases;
@@ -20,10 +21,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from agent_console.services import telephony
+from agent_console.core import kpi_rules
 from agent_console.store import kpi_facts
 
 
@@ -80,7 +82,7 @@ def _handling_timing(cal: Any) -> Any:
         day = received.astimezone(tz).date()
         nine_end = nine_ends.get(day)
         if nine_end is None:
-            nine_end = nine_ends[day] = cal.start_of(day + timedelta(days=10))
+            nine_end = nine_ends[day] = cal.start_of(kpi_rules.nine_day_end(day))
         return (closed - received).total_seconds(), max(working.total_seconds(), 0.0), closed < nine_end
     return timing
 
@@ -176,8 +178,6 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
 
 
 def month_bounds(ws: Any, month: str) -> tuple[datetime, datetime]:
-    from datetime import date, time
-
     first = date.fromisoformat(month + "-01")
     start = datetime.combine(first, time(0), ws.tz)
     end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(0), ws.tz)
@@ -209,8 +209,7 @@ def daily_intake(ws: Any, now: datetime, days: int) -> list[int]:
 
 def _refresh(ws: Any) -> None:
     cal = ws.calendar
-    resolve = ws.profile.resolve_clock
-    coord = next((c for c in ws.profile.clocks if c.role == "coordinator"), None)
+    resolve, coord = ws.profile.resolve_clock, ws.profile.coordinator_clock
     kpi_facts.refresh(ws.store.conn, ws.store.path, resolve.id if resolve else "resolve",
                       coord.id if coord else "coordinator_update", _handling_timing(cal), _calendar_key(cal))
 
@@ -229,7 +228,7 @@ def daily_overdue(ws: Any, now: datetime, days: int) -> list[int]:
     for due_s, stopped_s in kpi_facts.overdue_spans(ws.store.conn, since, ws.settings.visible_teams):
         due = datetime.fromisoformat(due_s)
         stopped = datetime.fromisoformat(stopped_s) if stopped_s else None
-        if (stopped is not None and stopped <= due) or due > now:
+        if kpi_rules.late_span(due, stopped, now) is None:
             continue
         start = max((due.astimezone(cal.tz).date() - first).days, 0)  # counted at the end of the day it fell due
         if start >= days:

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from agent_console.core.labels import label
+from agent_console.core.reasons import Reason
+from agent_console.store import kpi_facts
 from agent_console.store import kpi_queries as q
 from agent_console.support.i18n import translator
 from agent_console.services.deadlines import provisional_years
@@ -82,8 +84,6 @@ DRILL_ROWS = 500  # a drill-down lists this many of a figure's cases at once
 
 def drill_rows(ws: Any, numbers: list[str], limit: int | None = DRILL_ROWS) -> list[dict[str, Any]]:
     """The cases behind a figure as short rows (number, status, category, owner, department), the first `limit`."""
-    from agent_console.store import kpi_facts
-
     require_lead(ws)
     return kpi_facts.case_briefs(ws.store.conn, numbers if limit is None else numbers[:limit])
 
@@ -108,8 +108,6 @@ def roster(ws: Any) -> list[str]:
 
 def reassign(ws: Any, case_id: str, owner: str) -> Any:
     """Give the case to someone on the roster; an id nobody knows is refused (never saved as a new 'agent')."""
-    from agent_console.core.reasons import Reason
-
     require_lead(ws)
     owner = owner.strip()
     if not owner:
@@ -161,7 +159,8 @@ def escalations(ws: Any, now: datetime | None = None) -> list[dict[str, Any]]:
     require_lead(ws)
     now = now or ws.now()
     out = []
-    for r in q.open_escalations(ws.store.conn, ws.settings.visible_teams):
+    lead_clock = ws.profile.lead_calm_clock
+    for r in q.open_escalations(ws.store.conn, ws.settings.visible_teams, lead_clock.id if lead_clock else ""):
         d = json.loads(r["d"])
         upset = datetime.fromisoformat(d["upset_since"])
         lead_due = datetime.fromisoformat(r["lead_due"]) if r["lead_due"] else None

@@ -12,10 +12,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent_console.core.labels import label
-from agent_console.support.i18n import translator
+from agent_console.core.models import is_open_status
+from agent_console.core.repeat_callers import REPEAT_FLAG, with_repeat_flag
+from agent_console.support.i18n import Translator, translator
 from agent_console.core.reasons import Reason
 from agent_console.core.new_case import IntakeError, NewCase, normalise
-from agent_console.core.text import clean_text, mask_name, mask_phone
+from agent_console.core.text import clean_text, digits, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
 
 FORM_FIELDS = ("phone", "name", "title", "id_number", "category", "also", "channel", "complexity", "respondent",
@@ -86,8 +88,6 @@ def spoken_number(number: str, lang: str = "zh") -> str:
 
 def read_back_text(ws: Any, form: dict[str, Any], new: NewCase, due: datetime | None, number: str | None) -> str:
     """The read-back, built by the one template in the locale files (intake.readback_*)."""
-    from agent_console.support.i18n import Translator
-
     lang = ws.settings.lang
     t = Translator(lang)
     cat = ws.profile.category(new.category)
@@ -130,12 +130,10 @@ def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: bo
 
 def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:
     """The caller's cases by phone, open first (masked: this list is seen on screen)."""
-    from agent_console.core.text import digits
-
     if len(digits(phone)) < 5:
         return []
     cases = ws.list_cases(CaseQuery(phone=phone, limit=limit), mask=True)
-    return sorted(cases, key=lambda c: (c["status"] in ("closed", "archived", "not_accepted"), c["received_at"]))
+    return sorted(cases, key=lambda c: (not is_open_status(c["status"]), c["received_at"]))
 
 
 def attach_call(ws: Any, case_id: str, form: dict[str, Any]) -> Any:
@@ -143,8 +141,8 @@ def attach_call(ws: Any, case_id: str, form: dict[str, Any]) -> Any:
     note = clean_text(" / ".join(x for x in (form.get("facts", ""), form.get("request", "")) if x.strip()))
     state = ws.act(case_id, "progress_noted", {"note": translator(ws.settings.lang)("intake.caller_rang_note",
                                                                                   note=note or "—")})
-    if "repeat" not in state.flags:
-        state = ws.act(case_id, "field_edited", {"field": "flags", "value": sorted({*state.flags, "repeat"})})
+    if REPEAT_FLAG not in state.flags:
+        state = ws.act(case_id, "field_edited", {"field": "flags", "value": with_repeat_flag(state.flags)})
     return state
 
 

@@ -26,6 +26,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.models import is_open_status
 from agent_console.core.text import digits, mask_phone
 from agent_console.services import callbacks, live_intake
 from agent_console.store import call_rows
@@ -432,7 +433,7 @@ class CallerHistory:
 
     @property
     def open_cases(self) -> list[dict[str, Any]]:
-        return [c for c in self.cases if c["status"] not in ("closed", "archived", "not_accepted")]
+        return [c for c in self.cases if is_open_status(c["status"])]
 
 
 def caller_history(ws: Any, phone: str) -> CallerHistory:

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from agent_console.core import kpi_rules as rules
+
 COLUMNS = ("received_at", "id", "number", "status", "is_open", "owner", "team", "department", "category",
            "closed_at", "resolve_due", "resolve_stopped", "resolve_paused", "coord_due", "coord_stopped",
            "coord_missed", "escalated_from", "causes", "outcome", "assigned_at", "progress_at", "pauses",
@@ -194,7 +196,7 @@ def _us(at: datetime) -> int:
 def derive(row: tuple[Any, ...], assigned: str | None, progress: str | None, pauses: list[list[str | None]],
            timing: Timing | None) -> tuple[float | None, float | None, int, int | None, int | None, float | None]:
     """(handling_calendar_s, handling_working_s, flags, late_from_us, coord_ok_until_us, response_s) of one case
-    from its projection row (the first 19 COLUMNS) and its timeline, as kpi.py's definitions read them."""
+    from its projection row (the first 19 COLUMNS) and its timeline, under the rules of core/kpi_rules.py."""
     fromiso = datetime.fromisoformat
     status, closed_at, escalated_from = row[3], row[9], row[16]
     due_s, stopped_s, paused_s, coord_due_s, coord_stopped_s, coord_missed = row[10:16]
@@ -202,30 +204,29 @@ def derive(row: tuple[Any, ...], assigned: str | None, progress: str | None, pau
     due = fromiso(due_s) if due_s else None
     stopped = fromiso(stopped_s) if stopped_s else None
     late_from = coord_until = None
-    if stopped is not None and due is not None:
-        if stopped <= due:
-            flags |= ON_TIME if status in ("closed", "archived") else 0
+    since = rules.late_from(due, stopped, paused_s is not None)
+    if since is not None:
+        if stopped is not None:
+            flags |= LATE  # for good
         else:
-            flags |= LATE
-    elif stopped is None and due is not None and paused_s is None:
-        late_from = _us(due)  # late once now > due
-    if coord_due_s is not None or status in ("assigned", "investigating"):
+            late_from = _us(since)  # late once now > due: applied at read time
+    if rules.on_time(status, due, stopped):
+        flags |= ON_TIME
+    coord_due = fromiso(coord_due_s) if coord_due_s else None
+    if rules.is_routed(status, coord_due):
         flags |= ROUTED
-        if not coord_missed:
-            coord_due = fromiso(coord_due_s) if coord_due_s else None
-            if coord_stopped_s:
-                if coord_due is None or fromiso(coord_stopped_s) <= coord_due:
-                    flags |= COORD_IN_TIME
-            elif coord_due is None:
-                flags |= COORD_IN_TIME
-            else:
-                coord_until = _us(coord_due)  # in time while now <= due
+        in_time, until = rules.coordinator_in_time_until(
+            coord_due, fromiso(coord_stopped_s) if coord_stopped_s else None, coord_missed or 0)
+        if in_time:
+            flags |= COORD_IN_TIME
+        elif until is not None:
+            coord_until = _us(until)  # in time while now <= due
     response = None
     if assigned:
         flags |= ASSIGNED
-        if progress:
+        response = rules.response_seconds(fromiso(assigned), fromiso(progress) if progress else None)
+        if response is not None:
             flags |= RESPONDED
-            response = (fromiso(progress) - fromiso(assigned)).total_seconds()
     handling: tuple[float | None, float | None] = (None, None)
     if closed_at:
         flags |= CLOSED

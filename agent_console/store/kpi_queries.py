@@ -3,6 +3,7 @@ of whole cases, so a month of 100,000 cases is measured in well under a second."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -42,15 +43,11 @@ def event_times(conn: sqlite3.Connection, kinds: tuple[str, ...], case_ids: list
         if not case_ids:
             return []
         sql += " AND case_id IN (SELECT value FROM json_each(?))"
-        import json
-
         params.append(json.dumps(case_ids))
     return conn.execute(sql + " ORDER BY case_id, hlc", params).fetchall()
 
 
 def satisfaction(conn: sqlite3.Connection, case_ids: list[str]) -> list[tuple]:
-    import json
-
     return conn.execute(
         "SELECT case_id, satisfaction FROM callbacks WHERE satisfaction IS NOT NULL"
         " AND case_id IN (SELECT value FROM json_each(?))", (json.dumps(case_ids),)).fetchall()
@@ -103,13 +100,14 @@ def pending_decisions(conn: sqlite3.Connection, teams: list[str] | None) -> list
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def open_escalations(conn: sqlite3.Connection, teams: list[str] | None) -> list[dict[str, Any]]:
+def open_escalations(conn: sqlite3.Connection, teams: list[str] | None, lead_clock: str) -> list[dict[str, Any]]:
+    """Cases with an open dissatisfaction report, oldest report first, with the due of the lead's clock."""
     sql = ("SELECT id, number, owner, team, json_extract(state, '$.dissatisfaction') AS d,"
-           " json_extract(clocks, '$.lead_calm.due') AS lead_due FROM cases"
+           " json_extract(clocks, '$.' || ? || '.due') AS lead_due FROM cases"
            " WHERE id IN (SELECT case_id FROM events WHERE kind = 'dissatisfaction_reported')"
            " AND json_extract(state, '$.dissatisfaction') IS NOT NULL"
            " AND json_extract(state, '$.dissatisfaction.resolved_at') IS NULL")
-    params: list[Any] = []
+    params: list[Any] = [lead_clock]
     if teams:
         sql += f" AND team IN ({','.join('?' * len(teams))})"
         params += teams
