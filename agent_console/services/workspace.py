@@ -215,6 +215,15 @@ class Workspace:
         self.store.append([event], self.lifecycle)
         return event
 
+    @property
+    def read_only(self) -> str:
+        """Why this console's database can only be read ("" when it can be written)."""
+        return self.store.read_only
+
+    def waiting_at_most(self, seconds: float) -> Any:
+        """A block whose writes wait for another writer at most `seconds` (see LocalStore.waiting_at_most)."""
+        return self.store.waiting_at_most(seconds)
+
     # -- reading ----------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> CaseState | None:
         """A case by its id (None when this console has no such case)."""
