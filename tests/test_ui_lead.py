@@ -99,7 +99,7 @@ async def test_the_approval_names_the_facts_and_dims_a_self_approval_before_typi
         await settle(pilot)
         table = screen.query_one("#approvals", DataTable)
         table.focus()
-        numbers = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        numbers = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         table.move_cursor(row=numbers.index(theirs.number))
         await pilot.press("y")
         await settle(pilot)

@@ -53,10 +53,10 @@ def binding_ids() -> set[str]:
 
     import agent_console.screens as screens
     import agent_console.widgets as widgets
-    from agent_console.app import AgentConsoleApp
+    from agent_console.screens.global_keys import GLOBAL_BINDINGS
 
-    ids: set[str] = set()
-    classes: list[Any] = [AgentConsoleApp]
+    ids: set[str] = {b.id for b in GLOBAL_BINDINGS if b.id}
+    classes: list[Any] = []
     for package in (screens, widgets):
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
