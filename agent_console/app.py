@@ -59,6 +59,9 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
+            self.sub_title = self.t("app.db_read_only_short")
+            self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
             self.recompute_deadlines()
         cti = self.ws.settings.cti

@@ -79,7 +79,7 @@ def recompute_line(ws: Any, report: Any) -> str:
 
 def seed_first_run(ws: Any) -> None:
     """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
-    if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
+    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
         return
     if ws.store.count_cases() == 0:
         from agent_console.services.demo_data import generate
