@@ -78,13 +78,18 @@ def wrap(text: str, columns: int) -> list[str]:
 def _wrap_paragraph(text: str, columns: int) -> list[str]:
     if width(text) <= columns:
         return [text]
-    # units: a run of Latin letters/digits stays whole (a word), every other character is its own unit
+    # units: a run of Latin letters, digits and inner hyphens/dots/colons stays whole (a word, a case number
+    # 2610-9MB-003, a date 2026-12-01, a time 14:00, an amount 1,200.50); every other character is its own unit
     units: list[str] = []
     for ch in text:
-        if units and ch.isascii() and ch.isalnum() and units[-1][-1:].isascii() and units[-1][-1:].isalnum():
+        last = units[-1] if units else ""
+        if last and _word_char(ch) and _word_char(last[-1]):
             units[-1] += ch
         else:
             units.append(ch)
+    # a word wider than the line is broken anyway, character by character
+    units = [piece for unit in _split_trailing_joiners(units)
+             for piece in (unit if len(unit) > 1 and width(unit) > columns else [unit])]
     lines: list[str] = []
     line: list[str] = []
     used = 0
@@ -111,3 +116,24 @@ def _wrap_paragraph(text: str, columns: int) -> list[str]:
     if line:
         lines.append("".join(line).rstrip())
     return [ln for ln in lines if ln] or [""]
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch in "-.:,/_@")
+
+
+def _split_trailing_joiners(units: list[str]) -> list[str]:
+    """A word keeps its inner joiners (2610-9MB-003) but not trailing ones: "14:00," is "14:00" and ","."""
+    out: list[str] = []
+    for unit in units:
+        if len(unit) > 1 and _word_char(unit[0]):
+            core = unit.rstrip("-.:,/_@")
+            if core and core != unit:
+                out.append(core)
+                out.extend(unit[len(core):])
+                continue
+            if not core:
+                out.extend(unit)
+                continue
+        out.append(unit)
+    return out

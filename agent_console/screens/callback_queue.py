@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, S
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -115,7 +116,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
             with VerticalScroll(id="cb-script"):
                 yield Static(self._summary())
                 yield Static(t("callbacks.script"), classes="panel-title")
-                yield Static(self._script())
+                yield WrappedText(self._script())
             with VerticalScroll(id="cb-result"):
                 yield Label(t("form.outcome"), classes="field-label")
                 outcomes = [(x.text(lang), x.id) for x in ws.vocab.terms("contact_outcomes")]

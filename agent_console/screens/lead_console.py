@@ -301,7 +301,7 @@ class LeadScreen(Screen):
         table = self.query_one("#kpi", DataTable)
         table.clear()
         self.kpi_rows = {}
-        for r in kpi_rows(self.report, ws.settings.lang):
+        for r in kpi_rows(self.report, ws.settings.lang, ws.profile):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
         intake, overdue = series

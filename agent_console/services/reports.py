@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent_console.services import kpi, lead
+from agent_console.core.labels import label
 from agent_console.core.text import mask_name, mask_phone
 
 FIGURE_LABELS = {
@@ -28,7 +29,9 @@ FIGURE_LABELS = {
 }
 
 
-def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
+def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict[str, Any]]:
+    """One row per figure, then one per department (by its label in `lang` when `profile` is given)."""
+    departments = {d.id: d for d in profile.departments} if profile is not None else {}
     rows = []
     for key, fig in report.figures.items():
         zh, en = FIGURE_LABELS.get(key, (key, key))
@@ -38,7 +41,8 @@ def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
         rows.append({"figure": key, "label": zh if lang == "zh" else en, "value": shown,
                      "numerator": fig.numerator, "denominator": fig.denominator, "cases": " ".join(fig.cases[:50])})
     for dept, d in report.departments.items():
-        rows.append({"figure": f"department:{dept}", "label": dept, "value": f"{d['share']:.1%}",
+        rows.append({"figure": f"department:{dept}", "label": label(departments.get(dept), lang, dept),
+                     "value": f"{d['share']:.1%}",
                      "numerator": d["past_limit"], "denominator": d["cases"],
                      "cases": "督办 FLAGGED" if d["flagged"] else ""})
     return rows
@@ -99,7 +103,7 @@ def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False
         end = now
         start = end - timedelta(days=7)
         report = kpi.compute(ws, start, end, now, **filters)
-        rows = [r for r in kpi_rows(report, lang) if r["figure"] in ("past_limit",) or
+        rows = [r for r in kpi_rows(report, lang, ws.profile) if r["figure"] in ("past_limit",) or
                 r["figure"].startswith("department:")]
         rows += [{"figure": "overdue", "label": o["number"], "value": o["horizon"], "numerator": "",
                   "denominator": "", "cases": f"{o['owner']} {o['department']} {o['name']} {o['phone']}"}
@@ -120,7 +124,7 @@ def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False
         extra["due"] = kpi.monthly_report_due(ws, month).isoformat()[:10]
     if fmt == "json":
         return json.dumps({"title": f"{kind} report", **extra, **report.as_dict()}, ensure_ascii=False, indent=1)
-    return render(kpi_rows(report, lang), fmt, f"{kind} report", extra)
+    return render(kpi_rows(report, lang, ws.profile), fmt, f"{kind} report", extra)
 
 
 def _previous_month(now: datetime) -> str:
