@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.support.i18n import Translator
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -25,31 +26,37 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         try:
             start = date.fromisoformat(args.start) if args.start else ws.now().astimezone(ws.tz).date()
         except ValueError as exc:
-            raise CliError(f"--from: {args.start!r} is not a date (YYYY-MM-DD)") from exc
+            raise CliError(Translator(ws.settings.lang)("cli.calendar_bad_from", value=args.start)) from exc
         if not 1 <= args.days <= 366:
-            raise CliError("--days must be between 1 and 366")
+            raise CliError(Translator(ws.settings.lang)("cli.calendar_bad_days"))
         days = cal.next_working_days(start, args.days)
+        lang = ws.settings.lang
         rows = []
         skipped: list[dict[str, Any]] = []
         d = start + timedelta(days=1)
         for n, wd in enumerate(days, start=1):
             while d < wd:
                 skipped.append({"date": d.isoformat(), "weekday": d.strftime("%a"),
-                                "why": cal.holiday_name(d) or "weekend"})
+                                "why": cal.holiday_name(d, "en") or "weekend", "shown": cal.holiday_name(d, lang),
+                                "day": d})
                 d += timedelta(days=1)
             rows.append({"n": n, "date": wd.isoformat(), "weekday": wd.strftime("%a"),
-                         "makeup_workday": wd.weekday() >= 5, "ends": cal.start_of(wd + timedelta(days=1)).isoformat()})
+                         "makeup_workday": wd.weekday() >= 5, "ends": cal.start_of(wd + timedelta(days=1)).isoformat(),
+                         "day": wd})
             d = wd + timedelta(days=1)
         if args.json:
-            print_json({"from": start.isoformat(), "profile": ws.profile.id, "working_days": rows,
-                        "closed_days": skipped})
+            print_json({"from": start.isoformat(), "profile": ws.profile.id,
+                        "working_days": [{k: v for k, v in r.items() if k != "day"} for r in rows],
+                        "closed_days": [{k: v for k, v in r.items() if k not in ("day", "shown")} for r in skipped]})
         else:
-            print(f"Received {start.isoformat()} ({start:%a}); the day of receipt does not count.")
+            t = Translator(lang)
+            print(t("cli.calendar_received", day=t.full_date(start), weekday=t.weekday(start)))
             for r in rows:
-                note = "  makeup workday (调休上班)" if r["makeup_workday"] else ""
-                print(f"  working day {r['n']:>3}: {r['date']} {r['weekday']}{note}")
+                note = "  " + t("cli.calendar_makeup") if r["makeup_workday"] else ""
+                print("  " + t("cli.calendar_working", n=f"{r['n']:>3}", day=t.list_day(r["day"])) + note)
             for s in skipped:
-                print(f"  closed: {s['date']} {s['weekday']}  {s['why']}")
+                print("  " + t("cli.calendar_closed", day=t.list_day(s["day"]),
+                               why=s["shown"] or t("cli.calendar_weekend")))
     finally:
         ws.close()
     return 0

@@ -9,6 +9,7 @@ import argparse
 import importlib
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import print_json, settings_from
 from agent_console.core.calendar import CalendarFileError, LocalDays
 from agent_console.core.profiles import ProfileError, check_profiles, load_profile
@@ -38,7 +39,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         for line in problems:
             print(line)
-        print("all files are valid" if not problems else f"{len(problems)} problem(s) found")
+        t = Translator(settings.lang)
+        print(t("cli.check_ok") if not problems else t("cli.check_problems", count=len(problems)))
     return 1 if problems else 0
 
 

@@ -90,6 +90,8 @@ def _wrap_paragraph(text: str, columns: int) -> list[str]:
     # a word wider than the line is broken anyway, character by character
     units = [piece for unit in _split_trailing_joiners(units)
              for piece in (unit if len(unit) > 1 and width(unit) > columns else [unit])]
+    # a space typed before closing punctuation ("好 ，") would let the punctuation open the next line
+    units = [u for i, u in enumerate(units) if not (u == " " and i + 1 < len(units) and units[i + 1] in NO_LINE_START)]
     lines: list[str] = []
     line: list[str] = []
     used = 0
@@ -99,11 +101,17 @@ def _wrap_paragraph(text: str, columns: int) -> list[str]:
             carry: list[str] = []
             if unit in NO_LINE_START:
                 # closing punctuation may not open the line: the character before it goes down with it (with
-                # any punctuation already attached to it)
-                while len(line) > 1 and line[-1] in NO_LINE_START:
-                    carry.insert(0, line.pop())
-                if len(line) > 1:
-                    carry.insert(0, line.pop())
+                # any punctuation already attached to it); when nothing would be left, it hangs past the edge
+                k = len(line) - 1
+                while k > 0 and line[k] in NO_LINE_START:
+                    k -= 1
+                if k <= 0:
+                    line.append(unit)
+                    used += w
+                    continue
+                carry, line = line[k:], line[:k]
+            while line and line[-1] == " ":
+                line.pop()
             while len(line) > 1 and line[-1] in NO_LINE_END:  # an opener goes down with the word it opens
                 carry.insert(0, line.pop())
             lines.append("".join(line).rstrip())

@@ -16,23 +16,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_console.phrases.fill import PLACEHOLDER
+from agent_console.phrases.fill import placeholder_label, show_placeholders
 from agent_console.services import phrase_lookup as phrases
 from agent_console.screens.copying import copy_and_tell
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
-
-
-def placeholder_label(t: Any, name: str) -> str:
-    """A placeholder's name for people: {agent_number} is asked for as 工号."""
-    key = f"phrase.ph_{name}"
-    return t(key) if t.has(key) else name
-
-
-def show_placeholders(t: Any, text: str) -> str:
-    """A reply's text with the placeholders still open named in the console's language: {工号}."""
-    return PLACEHOLDER.sub(lambda m: "{" + placeholder_label(t, m.group(1)) + "}", text)
 
 
 class AskValues(ModalScreen[dict[str, str] | None]):

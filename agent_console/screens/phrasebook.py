@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_console.screens.phrase_panel import show_placeholders
+from agent_console.phrases.fill import show_placeholders
 from agent_console.services import phrase_lookup as phrases
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings

@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agent_console.services import kpi, lead
+from agent_console.core import cells
 from agent_console.core.labels import label
+from agent_console.support.i18n import Translator
 from agent_console.core.text import mask_name, mask_phone
 
 FIGURE_LABELS = {
@@ -44,7 +46,7 @@ def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict
         rows.append({"figure": f"department:{dept}", "label": label(departments.get(dept), lang, dept),
                      "value": f"{d['share']:.1%}",
                      "numerator": d["past_limit"], "denominator": d["cases"],
-                     "cases": "督办 FLAGGED" if d["flagged"] else ""})
+                     "cases": Translator(lang)("report.flagged") if d["flagged"] else ""})
     return rows
 
 
@@ -56,15 +58,33 @@ def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]
         name = state.complainant.name if state else ""
         phone = state.complainant.phone if state else ""
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
-                    "department": r["department"], "clock": r["clock"], "due": r["due"][:16],
+                    "department": label(ws.profile.department(r["department"]), ws.settings.lang, r["department"]),
+                    "clock": r["clock"], "due": r["due"][:16].replace("T", " "),
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 
 
-def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, Any] | None = None) -> str:
+# what people read instead of the ids scripts read (JSON keeps the ids)
+_WORD_COLUMNS = {"horizon": "lead.horizon_", "value": "lead.horizon_"}
+
+
+def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, Any] | None = None,
+           lang: str = "en") -> str:
+    """`rows` as `fmt`. JSON keeps the ids (the interface for scripts); every other format is for people: the
+    title, headers and words in `lang`, the `figure` id column left out, columns lined up in terminal cells."""
     if fmt == "json":
+        en = Translator("en")
+        title = en(f"report.title_{title}") if en.has(f"report.title_{title}") else title
         return json.dumps({"title": title, **(extra or {}), "rows": rows}, ensure_ascii=False, indent=1)
-    columns = list(rows[0].keys()) if rows else ["(none)"]
+    t = Translator(lang)
+    title = t(f"report.title_{title}") if t.has(f"report.title_{title}") else title
+    extra = {t(f"report.{k}") if t.has(f"report.{k}") else k: v for k, v in (extra or {}).items()}
+    keys = [c for c in (rows[0].keys() if rows else []) if c != "figure"]
+    rows = [{c: (t(_WORD_COLUMNS[c] + str(r[c])) if c in _WORD_COLUMNS and t.has(_WORD_COLUMNS[c] + str(r[c]))
+                 else r.get(c, "")) for c in keys} for r in rows]
+    names = {c: t(f"report.col_{c}") if t.has(f"report.col_{c}") else c for c in keys}
+    rows = [{names[c]: r[c] for c in keys} for r in rows]
+    columns = [names[c] for c in keys] or [t("report.none")]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns)
@@ -72,7 +92,7 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
         writer.writerows(rows)
         return buf.getvalue()
     if fmt == "markdown":
-        lines = [f"# {title}", ""] + [f"- {k}: {v}" for k, v in (extra or {}).items()] + [""]
+        lines = [f"# {title}", ""] + [f"- {t('report.extra_line', name=k, value=v)}" for k, v in extra.items()] + [""]
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "---|" * len(columns))
         lines += ["| " + " | ".join(str(r.get(c, "")).replace("|", "\\|") for c in columns) + " |" for r in rows]
@@ -81,13 +101,13 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
         head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
                        for r in rows)
-        meta = "".join(f"<p>{html.escape(k)}: {html.escape(str(v))}</p>" for k, v in (extra or {}).items())
+        meta = "".join(f"<p>{html.escape(t('report.extra_line', name=k, value=v))}</p>" for k, v in extra.items())
         return (f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
                 f"{meta}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n")
-    widths = {c: max([len(c), *(len(str(r.get(c, ""))) for r in rows)]) for c in columns}
-    lines = [title] + [f"{k}: {v}" for k, v in (extra or {}).items()]
-    lines.append("  ".join(c.ljust(widths[c]) for c in columns))
-    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    widths = {c: max([cells.width(c), *(cells.width(str(r.get(c, ""))) for r in rows)]) for c in columns}
+    lines = [title] + [t("report.extra_line", name=k, value=v) for k, v in (extra or {}).items()]
+    lines.append("  ".join(cells.ljust(c, widths[c]) for c in columns).rstrip())
+    lines += ["  ".join(cells.ljust(str(r.get(c, "")), widths[c]) for c in columns).rstrip() for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +118,8 @@ def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False
     if unmask:
         lead.record_unmask(ws, f"report {kind} {period or ''} {fmt}")
     if kind == "overdue":
-        return render(overdue_rows(ws, unmask), fmt, "overdue queue", {"generated": now.isoformat()})
+        return render(overdue_rows(ws, unmask), fmt, "overdue", {"generated": now.astimezone(ws.tz).isoformat()[:16]
+                                                                   .replace("T", " ")}, lang)
     if kind == "weekly":
         end = now
         start = end - timedelta(days=7)
@@ -108,7 +129,7 @@ def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False
         rows += [{"figure": "overdue", "label": o["number"], "value": o["horizon"], "numerator": "",
                   "denominator": "", "cases": f"{o['owner']} {o['department']} {o['name']} {o['phone']}"}
                  for o in overdue_rows(ws, unmask) if o["horizon"] == "overdue"]
-        return render(rows, fmt, "weekly overdue notice", {"from": start.isoformat()[:10], "to": end.isoformat()[:10]})
+        return render(rows, fmt, "weekly", {"from": start.isoformat()[:10], "to": end.isoformat()[:10]}, lang)
     month = period or _previous_month(now.astimezone(ws.tz))
     if kind == "monthly" or (kind == "kpi" and period and len(period) == 7):
         start, end = kpi.month_bounds(ws, month)
@@ -124,7 +145,7 @@ def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False
         extra["due"] = kpi.monthly_report_due(ws, month).isoformat()[:10]
     if fmt == "json":
         return json.dumps({"title": f"{kind} report", **extra, **report.as_dict()}, ensure_ascii=False, indent=1)
-    return render(kpi_rows(report, lang, ws.profile), fmt, f"{kind} report", extra)
+    return render(kpi_rows(report, lang, ws.profile), fmt, kind, extra, lang)
 
 
 def _previous_month(now: datetime) -> str:
