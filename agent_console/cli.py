@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_console(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+    ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
     from agent_console.commands.common import seed_first_run
 
     seed_first_run(ws)

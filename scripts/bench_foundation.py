@@ -58,13 +58,15 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
         "cases": src.execute("SELECT * FROM cases ORDER BY rowid").fetchall(),
         "cases_search": src.execute("SELECT rowid, who1, who2, body1, body2, tel, scope FROM cases_search"
                                     " ORDER BY rowid").fetchall(),
+        "open_search": src.execute("SELECT rowid, who1, who2, body1, body2, tel, scope FROM open_search"
+                                   " ORDER BY rowid").fetchall(),
     }
     ws.close()
     raw = sqlite3.connect(tmp / "raw.db", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute(f"PRAGMA synchronous={synchronous}")
     migrate(raw)
-    ev, ob, cs, ft = (tables[k] for k in ("events", "outbox", "cases", "cases_search"))
+    ev, ob, cs, ft, op = (tables[k] for k in ("events", "outbox", "cases", "cases_search", "open_search"))
     per_case_events = len(ev) // len(cs)
     t0 = time.perf_counter()
     for i in range(len(cs)):
@@ -76,6 +78,9 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
         raw.execute(f"INSERT INTO cases VALUES ({','.join('?' * len(cs[i]))})", cs[i])
         raw.execute("INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
                     ft[i])
+        if i < len(op):  # the open cases' own index (every registered case is open)
+            raw.execute("INSERT INTO open_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
+                        op[i])
         raw.execute("COMMIT")
     bare = time.perf_counter() - t0
     raw.close()

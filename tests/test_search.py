@@ -96,3 +96,18 @@ def test_the_index_finds_exactly_the_substrings(texts, query) -> None:
         return
     found = conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall() == [(1,)]
     assert found == expected
+
+
+def test_open_cases_have_their_own_index_and_leave_it_when_closed(ws) -> None:
+    from tests.test_lifecycle import CLOSE
+
+    a = ws.register(sample_case(complainant={"name": "王芳", "phone": "17012345678"}))
+    b = ws.register(sample_case(complainant={"name": "王芳", "phone": "17012345679"}))
+    ws.act(b.id, "closed", CLOSE)
+    open_rows = {r[0] for r in ws.store.conn.execute("SELECT c.id FROM open_search s JOIN cases c ON c.rowid = s.rowid")}
+    assert open_rows == {a.id}
+    mine = CaseQuery(text="王芳", open_only=True, owner=ws.actor, limit=50)
+    assert [r["id"] for r in ws.store.case_rows(mine)] == [a.id]
+    assert sorted(r["id"] for r in ws.store.case_rows(CaseQuery(text="王芳", limit=50))) == sorted([a.id, b.id])
+    ws.act(b.id, "reopened", {"reason": "客户不满意"})
+    assert sorted(r["id"] for r in ws.store.case_rows(mine)) == sorted([a.id, b.id])

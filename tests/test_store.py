@@ -236,3 +236,38 @@ def test_the_outbox_count_never_reads_the_outbox(ws, clock) -> None:
     assert ws.store.outbox_count() == 1
     ws.store.acknowledge(waiting[4:], [])
     assert ws.store.outbox_count() == 0
+
+
+def test_append_cases_checks_numbers_and_queues_like_append(ws) -> None:
+    from agent_console.core.lifecycle import IllegalTransition
+
+    one = ws.registration_events(sample_case())
+    two = ws.registration_events(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
+    two.append(ws.event("progress_noted", two[0].case_id, {"note": "x"}))
+    bad = ws.registration_events(sample_case())
+    bad.append(ws.event("reopened", bad[0].case_id, {"reason": "r"}))  # an open case cannot be reopened
+    with pytest.raises(IllegalTransition):
+        ws.store.append_cases([one, bad], ws.lifecycle)
+    assert ws.store.count_cases() == 0 and ws.store.outbox_count() == 0  # all or nothing
+    assert ws.store.append_cases([one, two], ws.lifecycle, durable=False) == 5
+    numbers = [ws.store.state(h[0].case_id).number for h in (one, two)]
+    assert all(looks_like_number(n) for n in numbers) and numbers[0] != numbers[1]
+    assert ws.store.outbox_count() == 5 == len(ws.store.outbox_batch(10))
+    assert ws.store.rebuild(ws.lifecycle) == []
+    assert [r["id"] for r in ws.store.case_rows(CaseQuery(text="赵敏"))] == [two[0].case_id]
+
+
+def test_json_lists_are_streamed_row_by_row(ws) -> None:
+    import inspect
+    import json
+
+    for i in range(5):
+        ws.register(sample_case(complainant={"name": f"王{i}", "phone": f"1701234567{i}"}))
+    q = CaseQuery(open_only=True)
+    rows = ws.store.iter_case_rows(q, columns="c.id, c.doc, c.clocks")
+    assert inspect.isgenerator(rows)
+    pieces = ws.iter_cases_json(q)
+    assert inspect.isgenerator(pieces)
+    assert next(pieces) == "[" and len(list(pieces)) == 5 + 1  # one piece per case, then "]"
+    assert json.loads(ws.list_cases_json(q)) == ws.list_cases(q)
+    assert len(json.loads(ws.list_cases_json(CaseQuery(open_only=True, limit=3)))) == 3

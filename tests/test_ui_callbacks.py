@@ -36,9 +36,21 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
         call = app.screen
         assert isinstance(call, CallbackCallScreen) and call.row["kind"] == "satisfaction"
         assert "回访" in str(call.query_one("#cb-script").query(Static).last().render())
+        await pilot.press("ctrl+s")  # nothing chosen: nothing is recorded (no preselected perfect score)
+        await settle(pilot)
+        assert app.screen is call and "请选择" in str(call.query_one("#r-error", Static).render())
+        assert [c for c in callbacks.for_case(ws, case.id) if c["kind"] == "satisfaction"][0]["status"] == "pending"
+        call.query_one("#r-outcome", Select).value = "reached"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is call and "服务态度" in str(call.query_one("#r-error", Static).render())
+        call.query_one("#r-proactive", Select).value = "no"
         call.query_one("#r-view", Select).value = "dissatisfied"
+        call.query_one("#r-attitude", Select).value = 4
+        call.query_one("#r-professionalism", Select).value = 3
         call.query_one("#r-timeliness", Select).value = 1
         call.query_one("#r-comment", Input).value = "等太久"
+        call.query_one("#r-note", Input).value = "客户在开车，简短回访"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, EscalateOffer)
@@ -47,6 +59,11 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
     sat = [c for c in callbacks.for_case(ws, case.id) if c["kind"] == "satisfaction"][0]
     assert sat["status"] == "done" and sat["satisfaction"]["outcome_view"] == "dissatisfied"
     assert sat["satisfaction"]["timeliness"] == 1 and sat["satisfaction"]["comment"] == "等太久"
+    # every field typed is on record: the scores, whether contacted, and the call's note (说明)
+    assert sat["satisfaction"]["attitude"] == 4 and sat["satisfaction"]["professionalism"] == 3
+    assert sat["satisfaction"]["proactive_contact"] is False
+    notes = [e.payload.get("note") for e in ws.store.events(case.id) if e.kind == "callback_attempted"]
+    assert notes == ["客户在开车，简短回访"]
     assert len(ws.store.state(case.id).escalated_to) == 1
 
 

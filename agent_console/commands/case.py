@@ -115,7 +115,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             limit=args.limit,
         )
         if args.json and not args.unmask:
-            sys.stdout.write(ws.list_cases_json(query, now=now) + "\n")
+            out = sys.stdout
+            for piece in ws.iter_cases_json(query, now=now):  # streamed: flat memory at any length
+                out.write(piece)
+            out.write("\n")
             return 0
         cases = ws.list_cases(query, now=now, mask=not args.unmask)
         if args.json:

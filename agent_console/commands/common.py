@@ -50,14 +50,31 @@ def settings_from(args: argparse.Namespace) -> Any:
         raise CliError(str(exc)) from exc
 
 
-def open_workspace(args: argparse.Namespace, **kw: Any) -> Any:
+def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) -> Any:
+    """The workspace; with `recompute`, stale deadlines (a new calendar or profile version) are recomputed first and
+    the move is reported on stderr, so no command answers from stale deadlines (the console does it in the
+    background instead)."""
     from agent_console.services.workspace import Workspace
 
     settings = settings_from(args)
     try:
-        return Workspace(settings, **kw)
+        ws = Workspace(settings, **kw)
     except (StoreError, ProfileError) as exc:
         raise CliError(str(exc)) from exc
+    if recompute and ws.stale_reasons:
+        try:
+            report = ws.recompute_deadlines()
+        except StoreError as exc:
+            ws.close()
+            raise CliError(str(exc)) from exc
+        print(f"agent-console: {recompute_line(ws, report)}", file=sys.stderr)
+    return ws
+
+
+def recompute_line(ws: Any, report: Any) -> str:
+    from agent_console.services.deadlines import recompute_line as line
+
+    return line(ws.settings.lang, report)
 
 
 def seed_first_run(ws: Any) -> None:

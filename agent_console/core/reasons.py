@@ -38,6 +38,8 @@ ENGLISH: dict[str, str] = {
     "already_paused": "the case is already paused",
     "no_dissatisfaction": "no dissatisfaction report is open",
     "already_acknowledged": "already acknowledged",
+    "unknown_person": "'{who}' is not on the team's roster: pick someone from the list",
+    "name_person": "pick the agent to reassign to",
     "not_editable": "{field} cannot be edited",
     "unreachable_attempts": "needs {needed} failed contact attempts; {recorded} recorded",
     "unreachable_span": "the failed attempts must spread over at least {hours} hours; they span {span}",

@@ -19,6 +19,7 @@ number), never stored JSON: a short term cannot match a key or a status code.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -26,44 +27,47 @@ RUN_BREAK = "\ue000"  # a private-use character: never part of a run (not alphan
 
 
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check: most text needs nothing
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def runs(text: str) -> list[str]:
     """The runs of letters and digits of `text`, normalised."""
-    out: list[str] = []
-    current: list[str] = []
-    for ch in normalise(text):
-        if ch.isalnum():
-            current.append(ch)
-        elif current:
-            out.append("".join(current))
-            current = []
-    if current:
-        out.append("".join(current))
-    return out
+    return _RUN.findall(normalise(text)) if text else []
+
+
+_RUN = re.compile(r"[^\W_]+")  # letters and digits (str.isalnum's classes), underscore excluded
+
+
+def text_runs(texts: Iterable[str]) -> list[str]:
+    """The runs of several texts, in order."""
+    return [run for text in texts if text for run in runs(text)]
+
+
+def unigrams_of(found: list[str]) -> str:
+    """Every distinct character of the runs (a one-character term needs only to be there)."""
+    return " ".join(dict.fromkeys("".join(found)))
+
+
+def bigrams_of(found: list[str]) -> str:
+    """The overlapping pairs of each run, in order, runs kept apart by RUN_BREAK (phrases match substrings)."""
+    parts: list[str] = []
+    for run in found:
+        if len(run) < 2:
+            continue
+        if parts:
+            parts.append(RUN_BREAK)
+        parts.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return " ".join(parts)
 
 
 def unigrams(texts: Iterable[str]) -> str:
-    """Every distinct character of the texts' runs (a one-character term needs only to be there)."""
-    seen: dict[str, None] = {}
-    for text in texts:
-        for run in runs(text):
-            seen.update(dict.fromkeys(run))
-    return " ".join(seen)
+    return unigrams_of(text_runs(texts))
 
 
 def bigrams(texts: Iterable[str]) -> str:
-    """The overlapping pairs of each run, in order, runs kept apart by RUN_BREAK (phrases match substrings)."""
-    parts: list[str] = []
-    for text in texts:
-        for run in runs(text):
-            if len(run) < 2:
-                continue
-            if parts:
-                parts.append(RUN_BREAK)
-            parts.extend(run[i:i + 2] for i in range(len(run) - 1))
-    return " ".join(parts)
+    return bigrams_of(text_runs(texts))
 
 
 def scope_token(kind: str, value: str) -> str:

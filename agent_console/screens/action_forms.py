@@ -70,7 +70,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 options = [(x.text(lang), x.id) for x in terms]
             if f.kind.startswith("multi:"):
                 return SelectionList[str](*options, id=wid)
-            return Select(options, id=wid, allow_blank=not f.required, prompt=self.app.t("app.select_prompt"))
+            # never a preselected answer: a verdict (outcome, fault) is the agent's choice, refused until made
+            return Select(options, id=wid, allow_blank=True, prompt=self.app.t("app.select_prompt"))
         if f.kind == "minutes_ago":
             return Input(value=str(ws.profile.ladder.agent_minutes), id=wid, type="number")
         return Input(id=wid, type="integer" if f.kind == "int" else "text")

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
@@ -120,18 +120,22 @@ class CallbackCallScreen(UsesWorkspace, Screen):
             with VerticalScroll(id="cb-result"):
                 yield Label(t("form.outcome"), classes="field-label")
                 outcomes = [(x.text(lang), x.id) for x in ws.vocab.terms("contact_outcomes")]
-                yield Select(outcomes, id="r-outcome", value="reached", allow_blank=False)
+                # no answer is preselected: one Ctrl+S must not record a perfect survey nobody gave
+                prompt = t("app.select_prompt")
+                yield Select(outcomes, id="r-outcome", allow_blank=True, prompt=prompt)
                 yield Label(t("form.note"), classes="field-label")
                 yield Input(id="r-note")
                 if survey:
-                    yield Checkbox(t("callbacks.proactive"), id="r-proactive")
+                    yield Label(t("callbacks.proactive"), classes="field-label")
+                    yield Select([(t("callbacks.yes"), "yes"), (t("callbacks.no"), "no")], id="r-proactive",
+                                 allow_blank=True, prompt=prompt)
                     yield Label(t("callbacks.outcome_view"), classes="field-label")
                     yield Select([(t(f"callbacks.view_{v}"), v) for v in ("satisfied", "neutral", "dissatisfied")],
-                                 id="r-view", value="satisfied", allow_blank=False)
+                                 id="r-view", allow_blank=True, prompt=prompt)
                     for name in ("attitude", "professionalism", "timeliness"):
                         yield Label(t(f"callbacks.{name}"), classes="field-label")
-                        yield Select([(str(n), n) for n in range(5, 0, -1)], id=f"r-{name}", value=5,
-                                     allow_blank=False)
+                        yield Select([(str(n), n) for n in range(5, 0, -1)], id=f"r-{name}", allow_blank=True,
+                                     prompt=prompt)
                     yield Label(t("callbacks.comment"), classes="field-label")
                     yield Input(id="r-comment")
                 yield Static("", id="r-error", classes="form-error")
@@ -161,6 +165,9 @@ class CallbackCallScreen(UsesWorkspace, Screen):
 
     def on_mount(self) -> None:
         self.started = self.ws.now()
+        state = self.ws.case(self.row["case_id"])
+        if state is not None and state.complainant.phone:  # the phone system dials, when it is set up to
+            self.app.dial_out(state.complainant.phone, state.id)
         self._tick()
         self.set_interval(1.0, self._tick)
         self.query_one("#r-outcome", Select).focus()
@@ -172,20 +179,33 @@ class CallbackCallScreen(UsesWorkspace, Screen):
         self.query_one("#call-timer", Static).update(
             self.app.t("intake.call_timer", time=f"{seconds // 60:02d}:{seconds % 60:02d}"))
 
+    def _missing(self, names: tuple[str, ...]) -> list[str]:
+        return [name for name in names if self.query_one(f"#r-{name}", Select).is_blank()]
+
     def action_save(self) -> None:
         ws, t = self.ws, self.app.t
+        error = self.query_one("#r-error", Static)
+        if self._missing(("outcome",)):
+            error.update(t("callbacks.choose", what=t("form.outcome")))
+            return
         outcome = str(self.query_one("#r-outcome", Select).value)
         note = clean_text(self.query_one("#r-note", Input).value, multiline=False)
         survey = self.row["kind"] in ("satisfaction", "audit")
         try:
             if survey and outcome == "reached":
+                missing = self._missing(("proactive", "view", "attitude", "professionalism", "timeliness"))
+                if missing:
+                    labels = {"proactive": "callbacks.proactive", "view": "callbacks.outcome_view"}
+                    error.update(t("callbacks.choose", what="、".join(
+                        t(labels.get(m, f"callbacks.{m}")) for m in missing)))
+                    return
                 result = callbacks.record_satisfaction(
-                    ws, self.row["id"], self.query_one("#r-proactive", Checkbox).value,
+                    ws, self.row["id"], self.query_one("#r-proactive", Select).value == "yes",
                     str(self.query_one("#r-view", Select).value),
                     int(self.query_one("#r-attitude", Select).value),
                     int(self.query_one("#r-professionalism", Select).value),
                     int(self.query_one("#r-timeliness", Select).value),
-                    clean_text(self.query_one("#r-comment", Input).value, multiline=False))
+                    clean_text(self.query_one("#r-comment", Input).value, multiline=False), note=note)
                 if result.offer_escalation:
                     self.app.push_screen(EscalateOffer(self.row["case_id"]), lambda _: self.app.pop_screen())
                     return

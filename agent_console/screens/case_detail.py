@@ -13,12 +13,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from agent_console.services import timeline as timeline_service
 from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
 from agent_console.core import cells
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
+
+
+def _money(value: object) -> str:
+    return "—" if value is None else str(value)
 
 
 class CaseDetailScreen(UsesWorkspace, Screen):
@@ -46,6 +51,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
                 for key in ("clock", "status", "left", "due"):
                     clocks.add_column(t(f"cols.{key}"), key=key)
                 yield clocks
+                yield Static(id="provisional-help")  # shown only when a due is provisional
                 yield Static(id="linked")
             with VerticalScroll(id="detail-right"):
                 yield Static(t("detail.actions") + "  (x)", classes="panel-title")
@@ -88,6 +94,9 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]
+        if s.amount is not None or s.settled_amount is not None or s.paid_amount is not None:
+            lines.append(t("detail.closing_amounts", disputed=_money(s.amount), settled=_money(s.settled_amount),
+                           paid=_money(s.paid_amount)))
         if flags:
             lines.append(f"⚑ {flags}")
         if s.extension_pending:
@@ -111,30 +120,31 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
         for e in reversed(ws.timeline(self.case_id)):
-            what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text")
-                           if e.payload.get(k)), "")
-            outcome = e.payload.get("outcome")
-            if outcome:  # an id from the vocabulary: its label, before the note
-                group = "outcomes" if e.kind == "closed" else "contact_outcomes"
-                label = ws.vocab.label(group, str(outcome), ws.settings.lang) or str(outcome)
-                detail = f"{label} {detail}".strip()
-            if not detail and e.payload.get("department"):  # routed: the department by name
-                dept = ws.profile.department(e.payload["department"])
-                detail = self.app.t.label(dept, str(e.payload["department"]))
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
-                             cells.truncate(f"{what} {detail}", 80), key=e.id)
+                             cells.truncate(timeline_service.describe(ws, t, e), 80), key=e.id)
         self._fill_actions()
 
     def _fill_clocks(self) -> None:
         ws, t = self.ws, self.app.t
         table = self.query_one("#clocks", DataTable)
         table.clear()
+        notes: list[str] = []
         for v in ws.views(self.state):
             label = t.label(v)
             left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
+            note = ws.provisional_note(v)
+            if note:  # counted through a year whose holidays are not announced yet: the date may still move
+                due = f"{due} {t('calendar.provisional_mark')}"
+                if note not in notes:
+                    notes.append(note)
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)
+        text = "\n".join(f"{t('calendar.provisional_mark')} {n}" for n in notes)
+        if getattr(self, "_provisional_text", None) != text:  # the tick runs every second: update on a change only
+            self._provisional_text = text
+            help_line = self.query_one("#provisional-help", Static)
+            help_line.update(Text(text, style="italic"))
+            help_line.display = bool(text)
 
     def _fill_actions(self) -> None:
         t = self.app.t

@@ -116,6 +116,8 @@ class CasesScreen(UsesWorkspace, Screen):
             for col in ("clock", "left", "due"):
                 self._shown[(row.id, col)] = str(cells[col])
         self.query_one("#cases", CaseTable).set_rows(lines)  # the cursor stays on the same case
+        self._provisional = any(text.endswith(self.app.t("calendar.provisional_mark"))
+                                for (_, col), text in self._shown.items() if col == "due")
         self._status(len(rows))
 
     def _cells(self, row: CaseRow, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
@@ -136,6 +138,8 @@ class CasesScreen(UsesWorkspace, Screen):
             due = d["due"][5:16].replace("T", " ") if d["due"] else t("band.paused")
             if self.size.width < 110:
                 due = due[-11:-6] if d["due"] else due  # MM-DD is enough on a narrow terminal
+            if d.get("provisional"):  # the status line explains the mark
+                due = f"{due}{t('calendar.provisional_mark')}"
         return {"number": row.number, "status": status, "category": cat, "caller": row.caller, "clock": clock,
                 "left": left, "due": due}
 
@@ -149,6 +153,8 @@ class CasesScreen(UsesWorkspace, Screen):
         if f.text:
             parts.append(f"“{f.text[:24]}…”" if len(f.text) > 24 else f"“{f.text}”")  # a long paste stays one line
         parts.append(f"{count}" if count < 300 else t("app.capped", count=count))
+        if getattr(self, "_provisional", False):
+            parts.append(t("calendar.provisional_help"))
         # one line high in app.tcss, so no layout pass: a search keystroke repaints the line and the table only
         self.query_one("#status-line", Static).update(" · ".join(parts) if count else
                                                       " · ".join(parts[:-1] + [t("app.no_cases")]), layout=False)

@@ -102,9 +102,10 @@ class IntakeScreen(UsesWorkspace, Screen):
         Binding("escape", "leave", "keys.back", id="intake_leave"),
     ]
 
-    def __init__(self, draft_key: str | None = None) -> None:
+    def __init__(self, draft_key: str | None = None, call: Any = None) -> None:
         super().__init__()
         self.draft_key = draft_key
+        self.call = call  # the telephony.Call the phone system popped this intake for (screens/call_pop.py)
         self.started: datetime | None = None
         self.upset_since: datetime | None = None
         self.case_id: str | None = None  # once registered (or attached)
@@ -158,6 +159,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                 yield Static(t("intake.earlier"), classes="panel-title")
                 yield OptionList(id="earlier")
                 yield Static(id="side-note")
+                yield Static(id="call-history")
         yield Footer()
 
     def _field(self, name: str, widget: Any) -> ComposeResult:
@@ -180,6 +182,10 @@ class IntakeScreen(UsesWorkspace, Screen):
         self.query_one("#f-phone", Input).focus(scroll_visible=False)
         # auto-focus scrolled the phone field to the top edge; show its label too
         self.call_after_refresh(self.query_one("#intake-form").scroll_home, animate=False)
+        if self.call is not None:
+            from agent_console.screens.call_pop import fill_for_call
+
+            fill_for_call(self, self.call)
         self._tick()
         self.set_interval(1.0, self._tick)
 
@@ -505,6 +511,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             return None
         self._errors({})
         self.case_id = state.id
+        self._call_case(state.id)
         if self._save_timer is not None:
             self._save_timer.stop()
         svc.discard_draft(self.ws, self.draft_key)
@@ -517,6 +524,12 @@ class IntakeScreen(UsesWorkspace, Screen):
         if leave:
             self.app.pop_screen()
         return state
+
+    def _call_case(self, case_id: str) -> None:
+        """The call this intake was popped for belongs to the case it registered or was attached to."""
+        phone = getattr(self.app, "phone", None)
+        if self.call is not None and phone is not None:
+            phone.case_for_call(self.call.call_id, case_id)
 
     def _show_number(self, number: str, copies: list[str]) -> None:
         t = self.app.t
@@ -564,6 +577,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         state = svc.attach_call(self.ws, case_id, self.form())
         self.case_id = state.id
+        self._call_case(state.id)
         svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.attached", number=state.number))
         self.app.pop_screen()

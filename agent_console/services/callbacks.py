@@ -69,9 +69,10 @@ class SatisfactionResult:
 
 
 def record_satisfaction(ws: Any, callback_id: str, proactive_contact: bool, outcome_view: str, attitude: int,
-                        professionalism: int, timeliness: int, comment: str = "") -> SatisfactionResult:
+                        professionalism: int, timeliness: int, comment: str = "", note: str = "") -> SatisfactionResult:
+    """Record a survey call. Every answer is the agent's (the form preselects none); `note` is the call's 说明."""
     cb = _pending(ws, callback_id)
-    ws.act(cb["case_id"], "callback_attempted", {"callback": callback_id, "outcome": "reached", "note": ""})
+    ws.act(cb["case_id"], "callback_attempted", {"callback": callback_id, "outcome": "reached", "note": note})
     ws.act(cb["case_id"], "satisfaction_recorded", {
         "callback": callback_id, "proactive_contact": proactive_contact, "outcome_view": outcome_view,
         "attitude": attitude, "professionalism": professionalism, "timeliness": timeliness, "comment": comment})

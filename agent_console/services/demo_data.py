@@ -7,11 +7,12 @@ the cases is owned by that agent, the rest by colleagues in the same team.
 
 from __future__ import annotations
 
+import json
 import random
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Callable
 
-from agent_console.core.events import Event
+from agent_console.core.events import Event, make_event
 from agent_console.core.lifecycle import IllegalTransition
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -89,10 +90,14 @@ def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
     return min(at, now - timedelta(minutes=5))
 
 
-def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -> dict[str, int]:
+def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Add `cases` demo cases to the workspace's store; return how many landed in each status.
 
     history_days spreads cases further back (a benchmark's year of work); older cases are nearly all finished.
+    Each story is played on one state changed in place, and the stories are stored a few thousand cases at a time
+    (store.append_cases: the same checks, one statement per table), so a million cases take minutes;
+    `progress(done, total)` after each of those batches.
     """
     rng = random.Random(seed)
     profile = ws.profile
@@ -101,9 +106,21 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
     weights = [w for _, w in CHANNEL_WEIGHTS]
     owners = [ws.actor] * 2 + COLLEAGUES
     phones = [_phone(rng) for _ in range(max(cases // 4, 5))]  # repeat callers: a phone may have several cases
-    batch: list[Event] = []
+    batch: list[list[Event]] = []
     counts: dict[str, int] = {}
     resolve = profile.resolve_clock
+    checked: dict[str, dict[str, Any]] = {}  # a payload text -> its validated form: the stories repeat their words
+    device = ws.store.device_id
+
+    def made(kind: str, payload: dict[str, Any] | None, at: datetime) -> Event:
+        """ws.event(kind, case_id, payload, at), each distinct payload validated once (make_event's check)."""
+        key = kind + json.dumps(payload or {}, ensure_ascii=False, sort_keys=True)
+        typed = checked.get(key)
+        if typed is None:
+            typed = checked[key] = make_event(kind, case_id, ws.actor, device, at, payload).payload
+        return Event.model_construct(case_id=case_id, kind=kind, actor=ws.actor, device=device,
+                                     at=at.astimezone(timezone.utc), payload=typed)
+
     for i in range(cases):
         category = rng.choice(categories)
         facts, request = rng.choice(STORIES.get(category) or [("客户对处理结果不满意。", "给出明确答复")])
@@ -133,16 +150,16 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
         case_id = events[0].case_id
         state = None
         for e in events:
-            state = ws.lifecycle.apply(state, e)
+            state = ws.lifecycle.advance(state, e)
         t = received
         plan = _plan(rng, age, tier)
 
         def step(kind: str, payload: dict[str, Any] | None = None, gap_h: float = 3.0) -> None:
             nonlocal t, state
             t = min(t + timedelta(hours=rng.uniform(0.3, gap_h)), ws.now() - timedelta(minutes=1))
-            e = ws.event(kind, case_id, payload, at=t)
+            e = made(kind, payload, t)
             try:
-                state = ws.lifecycle.apply(state, e)
+                state = ws.lifecycle.advance(state, e)  # refused before anything changes
             except IllegalTransition:
                 return
             events.append(e)
@@ -180,14 +197,21 @@ def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60) -
         if plan == "ladder" and profile.ladder.enabled:
             upset = t - timedelta(minutes=rng.randint(5, 9))
             step("dissatisfaction_reported", {"upset_since": upset.isoformat(), "note": "客户情绪激动，要求见领导"}, 0.1)
-        batch.extend(events)
+        batch.append(events)
         counts[state.status] = counts.get(state.status, 0) + 1
-        if len(batch) >= 2000:
-            ws.store.append(batch, ws.lifecycle)
+        if len(batch) >= _BATCH:
+            ws.store.append_cases(batch, ws.lifecycle, durable=False)  # demo data can be made again
             batch = []
+            if progress is not None:
+                progress(i + 1, cases)
     if batch:
-        ws.store.append(batch, ws.lifecycle)
+        ws.store.append_cases(batch, ws.lifecycle, durable=False)
+    if progress is not None:
+        progress(cases, cases)
     return counts
+
+
+_BATCH = 2000  # cases per transaction
 
 
 def _plan(rng: random.Random, age: float, tier: str) -> str:

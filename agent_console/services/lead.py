@@ -91,11 +91,28 @@ def grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
     return out
 
 
+def roster(ws: Any) -> list[str]:
+    """The people a case can go to: the centre's members of the lead's teams when the centre has told us
+    (meta `central_roster`, written at sync), else everyone this database has seen in those teams."""
+    raw = ws.store.meta("central_roster")
+    teams = ws.settings.visible_teams
+    if raw:
+        members = json.loads(raw)
+        return sorted({m["login"] for m in members if not teams or set(m.get("teams") or []) & set(teams)})
+    return sorted(set(q.people_seen(ws.store.conn, teams)) | {ws.actor})
+
+
 def reassign(ws: Any, case_id: str, owner: str) -> Any:
+    """Give the case to someone on the roster; an id nobody knows is refused (never saved as a new 'agent')."""
+    from agent_console.core.reasons import Reason
+
     require_lead(ws)
-    if not owner.strip():
-        raise ValueError("name the agent to reassign to")
-    return ws.act(case_id, "field_edited", {"field": "owner", "value": owner.strip()})
+    owner = owner.strip()
+    if not owner:
+        raise ValueError(Reason("name_person"))
+    if owner not in roster(ws):
+        raise ValueError(Reason("unknown_person", who=owner))
+    return ws.act(case_id, "field_edited", {"field": "owner", "value": owner})
 
 
 def remind(ws: Any, case_id: str, note: str = "") -> Any:

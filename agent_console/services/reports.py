@@ -28,6 +28,7 @@ FIGURE_LABELS = {
     "complaints": ("投诉件数（升级计2）", "Complaints (escalated count 2)"),
     "escalations": ("升级件数（计2）", "Escalations (counted 2)"),
     "past_limit": ("超时件占比", "Past the limit"),
+    "call_handling_seconds": ("平均通话处理时长（秒，按通话）", "Average handling time per call (seconds)"),
 }
 
 
@@ -42,6 +43,10 @@ def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict
                                            else f"{value:g}")
         rows.append({"figure": key, "label": zh if lang == "zh" else en, "value": shown,
                      "numerator": fig.numerator, "denominator": fig.denominator, "cases": " ".join(fig.cases[:50])})
+    for agent, c in report.calls_by_agent.items():
+        rows.append({"figure": f"call_handling:{agent}", "label": ("通话处理时长 " if lang == "zh" else "AHT ") + agent,
+                     "value": "—" if c["average"] is None else f"{c['average']:g}", "numerator": c["calls"],
+                     "denominator": c["calls"], "cases": ""})
     for dept, d in report.departments.items():
         rows.append({"figure": f"department:{dept}", "label": label(departments.get(dept), lang, dept),
                      "value": f"{d['share']:.1%}",
@@ -52,11 +57,12 @@ def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict
 
 def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
     rows = lead.overdue_queue(ws, hours)
+    # the caller's name and phone of every row in one query (the projection's own columns), not a whole case state
+    # read and decoded per row (seven times the raw query at a million cases)
+    people = ws.people([r["id"] for r in rows])
     out = []
     for r in rows:
-        state = ws.store.state(r["id"])
-        name = state.complainant.name if state else ""
-        phone = state.complainant.phone if state else ""
+        name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
                     "department": label(ws.profile.department(r["department"]), ws.settings.lang, r["department"]),
                     "clock": r["clock"], "due": r["due"][:16].replace("T", " "),

@@ -447,6 +447,15 @@ def caller_history(ws: Any, phone: str) -> CallerHistory:
     return CallerHistory(phone, cases, callbacks.pending_for_phone(ws, phone), name, title)
 
 
+def title_term(ws: Any, title: str) -> str:
+    """The vocabulary id of a stored title (cases keep the id or the words, 女士 / Ms), or '' when none fits."""
+    title = title.strip()
+    for term in ws.vocab.terms("titles"):
+        if title and title in (term.id, term.text("zh"), term.text("en")):
+            return term.id if term.id != "none" else ""
+    return ""
+
+
 def call_log(ws: Any, limit: int = 200, phone: str = "", everyone: bool = False) -> list[Call]:
     """The caller log, newest first: this agent's calls (a lead may ask for everyone's they can see)."""
     found = call_rows.find(ws.store.conn, agent=None if everyone else ws.actor,
@@ -475,3 +484,34 @@ def handling(ws: Any, start: datetime, end: datetime, teams: list[str] | None = 
     utc = timezone.utc
     return [Handling(a, n, s) for a, n, s in call_rows.handling(
         ws.store.conn, start.astimezone(utc).isoformat(), end.astimezone(utc).isoformat(), teams, agent)]
+
+
+# -- the other end: posting an event to a running console (the `call ring` command) --------------------------------
+def post_event(cti: Any, fields: dict[str, Any], timeout: float = 5.0) -> tuple[int, Any]:
+    """POST one event (form-encoded, as most PBX scripts send it) to the console listening at `cti.listen`;
+    returns (HTTP status, the JSON answer). Blocking: for a command line, never for the console's own loop."""
+    import asyncio
+
+    import aiohttp
+
+    if not cti.listen:
+        raise DialError("no console is listening: set [cti] listen and token in the config")
+
+    async def send() -> tuple[int, Any]:
+        if cti.listen.startswith("/"):
+            connector: aiohttp.BaseConnector = aiohttp.UnixConnector(path=cti.listen)
+            base = "http://localhost"
+        else:
+            connector, base = aiohttp.TCPConnector(), f"http://{cti.listen}"
+        pairs = [(k, v) for k, vs in fields.items() for v in (vs if isinstance(vs, list) else [vs])]
+        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as s:
+            async with s.post(f"{base}/api/v1/cti/{urllib.parse.quote(cti.token, safe='')}", data=pairs) as r:
+                try:
+                    return r.status, await r.json(content_type=None)
+                except ValueError:
+                    return r.status, {"error": (await r.text())[:200]}
+
+    try:
+        return asyncio.run(send())
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        raise DialError(f"the console at {cti.listen} does not answer ({exc or type(exc).__name__})") from exc

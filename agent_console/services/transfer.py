@@ -24,6 +24,7 @@ from agent_console.core.case_query import CaseQuery
 EXPORT_ONLY_KEYS = frozenset({
     "id", "number", "status", "paused", "pause_reason", "registered_at", "registered_by", "department", "assignee",
     "read_back_at", "accepted_at", "closed_at", "outcome", "causes", "stage", "report", "fault_description", "remedy",
+    "settled_amount", "paid_amount",
     "remedy_pending", "extension_pending", "closure_pending", "escalated_to", "reopened", "reminders",
     "contact_attempts", "dissatisfaction", "conflicts", "last_event_at", "last_hlc", "event_count", "deadlines",
     "next_due",

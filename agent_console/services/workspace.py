@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from agent_console.core.labels import label
 from agent_console.support.config import Settings
-from agent_console.core.calendar import LocalDays, WorkingCalendar
+from agent_console.core.calendar import WorkingCalendar
+from agent_console.core.calendar_years import YearSchedule
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.new_case import IntakeError, NewCase, normalise
@@ -28,6 +29,7 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
+from agent_console.services import deadlines as deadline_service
 from agent_console.support.i18n import translator
 from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
@@ -45,15 +47,18 @@ class Workspace:
         self._now = now or (lambda: datetime.now(timezone.utc))
         self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
                                              settings.profile_dirs)
-        local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
-        self.calendar = WorkingCalendar(self.profile.country, self.profile.timezone, local,
-                                        cache=Path(settings.db).parent / "calendar-cache.json")
-        self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
-        self.vocab: Vocabulary = load_vocabulary()
         self._home_store = store or LocalStore(settings.db)
         self._home_thread = threading.get_ident()
         self._thread_stores = threading.local()
+        self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.vocab: Vocabulary = load_vocabulary()
+        # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
+        self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
         self.settings = settings = self._granted(settings)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
@@ -167,6 +172,13 @@ class Workspace:
             raise IllegalTransition(kind, Reason("register_new"))
         if kind == "escalated":
             return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
+        if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
+            current = self.store.state(case_id)
+            if current is not None:  # a correction carries the value it replaces
+                from agent_console.core.lifecycle import field_value
+
+                old = field_value(current, str(payload.get("field", "")))
+                payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
         event = self.event(kind, case_id, payload, at)
         return self.store.append([event], self.lifecycle)[case_id]
 
@@ -242,7 +254,7 @@ class Workspace:
                 continue
             if memo is not None:
                 key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
-                       raw.get("remaining_at_pause"))
+                       raw.get("remaining_at_pause"), raw.get("started_at", "")[:4])
                 hit = memo.get(key)
                 if hit is not None:
                     out[cid] = hit
@@ -256,20 +268,91 @@ class Workspace:
                 "remaining_seconds": round(remaining),
                 "unit": spec.unit.value,
             }
+            if state in ("running", "breached") and spec.unit == "working_days":
+                years = deadline_service.provisional_years(
+                    self.calendar, spec.unit.value, _parse_instant(raw.get("started_at")), due)
+                if years:
+                    out[cid]["provisional"] = True
+                    out[cid]["provisional_reason"] = self.provisional_reason(years)
             if memo is not None:
                 memo[key] = out[cid]
         return out
 
+    def provisional_reason(self, years: list[int]) -> str:
+        """Why a deadline may still move: the years it counts through have no official schedule yet."""
+        from agent_console.support.i18n import Translator
+
+        return Translator(self.settings.lang)("calendar.provisional_reason",
+                                              years="、".join(str(y) for y in years) if self.settings.lang == "zh"
+                                              else ", ".join(str(y) for y in years))
+
+    def provisional_note(self, view: ClockView) -> str | None:
+        """The reason a clock's due is provisional (it counts through a year with no official schedule), or None."""
+        if view.state not in ("running", "breached"):
+            return None
+        years = deadline_service.provisional_years(self.calendar, view.unit, view.started_at, view.due)
+        return self.provisional_reason(years) if years else None
+
+    # -- the calendar and stale deadlines ---------------------------------------------------------------------
+    def year_sources(self, years: list[int]) -> list[dict[str, Any]]:
+        """Where each year's days come from: official (with the notice), historical or provisional."""
+        out = []
+        for year in years:
+            status = self.calendar.year_status(year)
+            schedule = self.calendar.schedules.get(year)
+            out.append({"year": year, "status": status,
+                        "source": schedule.source if schedule else
+                        ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "published": schedule.published.isoformat() if schedule and schedule.published else None,
+                        "url": schedule.url if schedule else None})
+        return out
+
+    def upcoming_provisional(self, days: int = 60) -> list[int]:
+        return deadline_service.upcoming_provisional(self, days)
+
+    def load_calendar_year(self, path: Path) -> tuple[YearSchedule, deadline_service.RecomputeReport]:
+        """Load an official year (checked first: file:line, nothing stored on any problem), switch this console's
+        calendar to it and recompute every open case's deadlines."""
+        schedule = deadline_service.check_year_file(path, self.profile.country)
+        deadline_service.save_year(self.store, schedule, str(path), self.actor)
+        self._reload_calendar()
+        return schedule, self.recompute_deadlines(["calendar"])
+
+    def _reload_calendar(self) -> None:
+        self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+
+    def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
+        """Refold every open case under this console's calendar and profile, record the new basis, say what moved
+        (from a worker thread too: `store` is that thread's own connection)."""
+        report = deadline_service.recompute(self.settings, self.profile, reasons or self.stale_reasons or ["asked"],
+                                            self.store)
+        self.stale_reasons = []
+        return report
+
+    def last_recompute(self) -> dict[str, Any] | None:
+        return deadline_service.last_report(self.store)
+
     def list_cases_json(self, query: CaseQuery, now: datetime | None = None) -> str:
         """The masked list as one JSON array text, built from the stored list documents (the CLI's fast path)."""
+        return "".join(self.iter_cases_json(query, now))
+
+    def iter_cases_json(self, query: CaseQuery, now: datetime | None = None) -> Iterator[str]:
+        """list_cases_json's text in pieces, as the rows come from the database: a list of any length is written
+        out in flat memory."""
         now = now or self.now()
-        parts = []
         memo: dict[tuple[Any, ...], dict[str, Any]] = {}
         dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
-        for row in self.store.case_rows(query, columns="c.id, c.doc, c.clocks"):
+        rows = self.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
+        yield "["
+        first = True
+        for row in rows:
             if row["doc"] is None:  # a row written before list documents existed
                 state = self.store.state(row["id"])
-                parts.append(json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False, default=str))
+                yield ("" if first else ",") + json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False,
+                                                          default=str)
+                first = False
                 continue
             deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
             items, running = [], []
@@ -281,9 +364,13 @@ class Workspace:
                 if d["state"] in ("running", "breached") and d["due"]:
                     running.append(d["due"])
             # the same text json.dumps({"deadlines": …, "next_due": …}) gives
-            parts.append(f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
-                         f'"next_due": {json.dumps(min(running) if running else None)}}}')
-        return "[" + ",".join(parts) + "]"
+            yield ("" if first else ",") + (f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
+                                            f'"next_due": {json.dumps(min(running) if running else None)}}}')
+            first = False
+            if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
+                memo.clear()
+                dumped.clear()
+        yield "]"
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
         """A case as the stable JSON interface prints it."""
@@ -308,6 +395,10 @@ class Workspace:
     def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
         return (now or self.now()) + span
 
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits), unmasked, for many cases in one query."""
+        return self.store.people(case_ids)
+
     def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
         """Refold the open cases under this workspace's calendar and profile (after either changed); return the
         cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
@@ -322,3 +413,7 @@ class Workspace:
 
     def close(self) -> None:
         self._home_store.close()
+
+
+def _parse_instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

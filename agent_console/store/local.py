@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,10 +168,12 @@ class LocalStore:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                conn.execute("DELETE FROM cases_search WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                conn.executemany(_SEARCH_INSERT, [
-                    (r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
-                    for r in page])
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                        for r in page]
+                conn.executemany(_SEARCH_INSERT, rows)
+                conn.executemany(_OPEN_SEARCH_INSERT, [r for r, p in zip(rows, page) if p[9]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -233,6 +235,33 @@ class LocalStore:
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
+
+    def append_cases(self, cases: list[list[Event]], lifecycle: Lifecycle, durable: bool = True) -> int:
+        """Record the local histories of many cases at once (demo data, a bulk registration): the same checks as
+        `append` (a strict fold: an illegal event refuses the whole call), numbered in the same transaction, but
+        one statement per table for all of them and one fold per case. `durable=False` commits without waiting
+        for the disk (data that can be made again). Returns the number of events recorded."""
+        tz = lifecycle.clocks.calendar.tz
+        rows, states = [], []
+        with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            side = []
+            for history in cases:
+                history = [self._numbered(conn, self.stamp(e), tz) for e in history]
+                state = lifecycle.fold(history, strict=True)
+                if state is not None:
+                    states.append((state, state.model_dump_json()))
+                rows.extend(event_row(e) for e in history)
+                side.extend(e for e in history if e.kind in _SIDE_KINDS)
+            conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", rows)
+            conn.execute("INSERT INTO outbox SELECT value, (SELECT seq FROM events WHERE id = value)"
+                         " FROM json_each(?)", (json.dumps([r[0] for r in rows]),))
+            for e in side:
+                self._project_side(conn, e)
+            self._project_many(conn, states)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
+            self.set_meta("hlc_last", self.hlc.last)
+        return len(rows)
 
     def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
                meta: dict[str, str] | None = None) -> list[str]:
@@ -357,9 +386,13 @@ class LocalStore:
             row,
         ).fetchone()[0]
         conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
-        conn.execute(_SEARCH_INSERT, (rowid, *_search_row(
+        search = (rowid, *_search_row(
             s.number, s.complainant.name, digits(s.complainant.phone),
-            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team)))
+            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team))
+        conn.execute(_SEARCH_INSERT, search)
+        conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
+        if s.is_open:  # the open cases' own index: what the open-cases screen searches
+            conn.execute(_OPEN_SEARCH_INSERT, search)
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -406,7 +439,7 @@ class LocalStore:
         ).fetchone()
         return CaseState.model_validate_json(row[0]) if row else None
 
-    def case_rows(self, q: CaseQuery, columns: str = "c.*") -> list[dict[str, Any]]:
+    def case_rows(self, q: CaseQuery, columns: str = "c.*", stream: bool = False) -> Any:
         """Matching cases as projection rows (`state` left as JSON text), nearest due first."""
         where, params = [], []  # type: ignore[var-annotated]
         if q.open_only:
@@ -449,12 +482,32 @@ class LocalStore:
         # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
         # path, where a one-character term matches thousands of an agent's open cases, and the CLI's whole list.
         limit = " LIMIT ?" if q.limit else ""
-        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit,
-                          [*params, q.limit] if q.limit else params)
+        due = sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit
+        undue = sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit
+        if stream:
+            return self._stream(due, undue, params, q.limit)
+        rows = self._rows(due, [*params, q.limit] if q.limit else params)
         if not q.limit or len(rows) < q.limit:
-            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit,
-                               [*params, q.limit - len(rows)] if q.limit else params)
+            rows += self._rows(undue, [*params, q.limit - len(rows)] if q.limit else params)
         return rows
+
+    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
+        """Like case_rows, one row at a time as SQLite finds them: a whole list of a million cases is written out
+        without ever being held (the CLI's --json lists). Use the store for nothing else until it is exhausted."""
+        return iter(self.case_rows(q, columns, stream=True))
+
+    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[dict[str, Any]]:
+        count = 0
+        for sql, args in ((due, [*params, limit] if limit else params), (undue, None)):
+            if args is None:
+                if limit and count >= limit:
+                    return
+                args = [*params, limit - count] if limit else params
+            cur = self.conn.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            for r in cur:
+                count += 1
+                yield dict(zip(names, r))
 
     @staticmethod
     def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
@@ -483,8 +536,6 @@ class LocalStore:
         within each. The index also knows each case's owner, team and openness (its scope column), so the
         screen's usual filters are answered inside it rather than by visiting every match."""
         scope = []
-        if q.open_only:
-            scope.append("open")
         if q.owner:
             scope.append(scope_token("o", q.owner))
         if q.team:
@@ -492,8 +543,9 @@ class LocalStore:
         if q.teams:
             scope.append("(" + " OR ".join(scope_token("t", t) for t in q.teams) + ")")
         scoped = f" AND scope : ({' AND '.join(scope)})" if scope else ""
-        sql = (f"SELECT {columns}, s.rowid AS _hit FROM cases_search s CROSS JOIN cases c ON c.rowid = s.rowid"
-               " WHERE cases_search MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        index = "open_search" if q.open_only else "cases_search"  # open cases: their own, short doclists
+        sql = (f"SELECT {columns}, s.rowid AS _hit FROM {index} s CROSS JOIN cases c ON c.rowid = s.rowid"
+               f" WHERE {index} MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
         rows: list[dict[str, Any]] = []
         seen: set[int] = set()
         for expr in ([first] if first else []) + [search]:
@@ -514,6 +566,12 @@ class LocalStore:
     def has_cases_without_documents(self) -> bool:
         """Whether a case row predates the list documents (a database from before them)."""
         return self.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone() is not None
+
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits) from the projection's columns, for many cases at once."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, name, phone_digits FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(case_ids),))}
 
     def count_cases(self, open_only: bool = False) -> int:
         sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
@@ -653,8 +711,9 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                conn.execute("DELETE FROM cases_search WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
-                             " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
             callback_events = [row_event(r) for r in conn.execute(
@@ -732,18 +791,25 @@ class Moved:
 
 
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
+_OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 
 
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = (number, name, phone_digits)
-    body = [x for x in body if x]
-    scope = [scope_token("o", owner), scope_token("t", team)]
+    who = search_terms.text_runs((number, name, phone_digits))
+    text = search_terms.text_runs(body)
+    scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams(who), search_terms.bigrams(who), search_terms.unigrams(body),
-            search_terms.bigrams(body), search_terms.bigrams([phone_digits]), " ".join(scope))
+    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), search_terms.unigrams_of(text),
+            search_terms.bigrams_of(text), search_terms.bigrams_of([phone_digits] if phone_digits else []),
+            " ".join(scope))
+
+
+@lru_cache(maxsize=4096)
+def _scope(kind: str, value: str) -> str:
+    return scope_token(kind, value)
 
 
 def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:

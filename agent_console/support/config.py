@@ -41,7 +41,7 @@ class CtiSettings(BaseModel):
         value = value.strip()
         if value and not value.startswith("/"):
             host, _, port = value.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            if not host or not port.isdigit() or not 0 <= int(port) < 65536:
                 raise ValueError("use host:port (e.g. 127.0.0.1:8765) or the absolute path of a Unix socket")
         return value
 
