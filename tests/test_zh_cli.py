@@ -50,7 +50,7 @@ def test_cli_human_output_is_chinese(capsys, demo_db, command) -> None:
     main(argv)
     out, err = capsys.readouterr()
     # the program's name and the options the agent typed may show; "xyz" was typed
-    allowed = {"agent", "console", "from", "days", "xyz", "lipei"}
+    allowed = {"agent", "console", "calendar", "load", "from", "days", "xyz", "lipei"}
     bad = [line for line in (out + err).splitlines() if latin_runs(line, allowed)]
     assert not bad, f"English in `{' '.join(command)}`:\n" + "\n".join(bad[:10])
     assert out.strip() or err.strip()

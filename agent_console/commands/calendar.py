@@ -40,8 +40,8 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         ws.close()
 
 
-def provisional_warning(ws: Any, years: list[int]) -> str:
-    t = Translator(ws.settings.lang)
+def provisional_warning(lang: str, years: list[int]) -> str:
+    t = Translator(lang)
     return t("cli.calendar_provisional_ahead", days=WARN_DAYS, years="、".join(map(str, years)) if t.lang == "zh"
              else ", ".join(map(str, years)))
 
@@ -70,7 +70,7 @@ def _show(ws: Any, args: argparse.Namespace) -> int:
         d = wd + timedelta(days=1)
     years = sorted({start.year, days[-1].year, ws.now().astimezone(ws.tz).year})
     ahead = ws.upcoming_provisional(WARN_DAYS)
-    warnings = [provisional_warning(ws, ahead)] if ahead else []
+    warnings = [provisional_warning("en" if args.json else ws.settings.lang, ahead)] if ahead else []
     if args.json:
         print_json({"from": start.isoformat(), "profile": ws.profile.id, "working_days": rows,
                     "closed_days": skipped, "years": ws.year_sources(list(range(years[0], years[-1] + 1))),

@@ -35,7 +35,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (CalendarFileError, OSError) as exc:
             problems.append(str(exc))
     problems.extend(_phrasebook_problems(settings))
-    warnings = _calendar_warnings(settings, args.today)
+    # JSON is the scripts' English; people read the warning in the console's language
+    warnings = _calendar_warnings(settings, args.today, "en" if args.json else settings.lang)
     if args.json:
         print_json({"ok": not problems, "problems": problems, "warnings": warnings})
     else:
@@ -59,7 +60,7 @@ def _phrasebook_problems(settings: Any) -> list[str]:
     return list(validate([shipped_phrasebook_dir(), *settings.phrasebook_dirs]))
 
 
-def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
+def _calendar_warnings(settings: Any, today: str | None, lang: str = "en") -> list[str]:
     """A warning (not a problem: exit code 0) when the next 60 working days reach a provisional year."""
     from datetime import date, datetime
 
@@ -90,4 +91,4 @@ def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
     except ValueError:
         return [f"--today: {today!r} is not a date (YYYY-MM-DD)"]
     years = cal.provisional_years(start, cal.nth_working_day_after(start, WARN_DAYS))
-    return [provisional_warning(None, years)] if years else []
+    return [provisional_warning(lang, years)] if years else []
