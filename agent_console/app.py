@@ -60,7 +60,7 @@ class AgentConsoleApp(App):
 
         self.push_screen(CasesScreen())
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
-            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
+            self.recompute_deadlines()
         cti = self.ws.settings.cti
         if cti.listen or cti.dial_command or cti.dial_url:
             from agent_console.screens.call_pop import PhoneController
@@ -76,6 +76,10 @@ class AgentConsoleApp(App):
     async def on_unmount(self) -> None:
         if self.phone is not None:
             await self.phone.close()  # the listener's socket is closed before the loop ends
+
+    def recompute_deadlines(self) -> None:
+        """Recompute the open cases' deadlines on a worker thread; a message says what moved."""
+        self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
 
     def _recompute_deadlines(self) -> None:
         from agent_console.services.deadlines import recompute_line

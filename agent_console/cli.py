@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `case act NUMBER ACTION --field value …`: the action's own fields are not options of the parser
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "wants_fields", False):
+        parser.error("unrecognized arguments: " + " ".join(extra))
+    args.fields = extra
     try:
         if getattr(args, "func", None) is None:
             return open_console(args)

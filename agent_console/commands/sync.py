@@ -38,12 +38,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
         url = ws.settings.central
         if not url:
             raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+        from agent_console.sync.central import CentralUnavailable
+
         try:
             central = open_central(url, ws.settings)
         except ValueError as exc:
             raise CliError(str(exc)) from exc
+        except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
+            raise CliError(f"offline: {exc}", code=1) from exc
         while True:
             report = sync_once(ws.store, central, ws.lifecycle)
+            notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__)
             else:
@@ -54,11 +59,31 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         waiting=report.waiting, refused=len(report.refused)) + skew)
                 for event_id, reason in report.refused:
                     print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
+                for note in notes:
+                    print(f"  {note}")
             if args.once:
                 return 0 if report.online else 1
             time.sleep(ws.settings.sync_interval)
     finally:
         ws.close()
+
+
+def _reference(ws: Any, central: Any) -> list[str]:
+    """Pull the team's reference data; when it changed, switch to it and recompute the open cases' deadlines."""
+    from agent_console.services.deadlines import recompute_line
+    from agent_console.services.reference_data import pull
+    from agent_console.sync.central import CentralUnavailable
+
+    try:
+        changed = pull(ws.store, central, ws.settings, ws.profile.country)
+    except CentralUnavailable as exc:
+        return [f"reference data not pulled ({exc}); the last good version stays in use"]
+    if not changed:
+        return []
+    notes = [f"reference data now in use: {', '.join(changed)}"]
+    if ws.reload_reference():
+        notes.append(recompute_line(ws.settings.lang, ws.recompute_deadlines()))
+    return notes
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -107,9 +107,14 @@ _MAY_FOLLOW = {kind: allowed for kind, (allowed, _) in _STATUS_RULES.items() if 
 class Lifecycle:
     """Folds events into case states under one profile."""
 
-    def __init__(self, profile: Profile, clocks: ClockMath) -> None:
+    def __init__(self, profile: Profile, clocks: ClockMath,
+                 others: Callable[[str], "Lifecycle | None"] | None = None) -> None:
+        """`others(profile_id)`: the lifecycle of another profile, for the cases registered under it (a case keeps
+        its profile; None when that profile cannot be had here: the case is then folded under this one)."""
         self.profile = profile
         self.clocks = clocks
+        self._others_loader = others
+        self._others: dict[str, Lifecycle | None] = {}
         self._specs = {c.id: c for c in profile.clocks}
         # the kinds that can start, restart, stop, pause, resume or extend some clock: any other event leaves the
         # clocks alone, and folding a page of synced events skips the clock rules for it
@@ -125,6 +130,21 @@ class Lifecycle:
         self._applicable: dict[tuple[str, str, frozenset[str], str], list[ClockSpec]] = {}
 
     # -- public -----------------------------------------------------------------------------------------------
+    def for_profile(self, profile_id: str) -> "Lifecycle":
+        """The lifecycle for cases of `profile_id` (this one for its own, an unknown or an empty id)."""
+        if not profile_id or profile_id == self.profile.id or self._others_loader is None:
+            return self
+        if profile_id not in self._others:
+            self._others[profile_id] = self._others_loader(profile_id)
+        return self._others[profile_id] or self
+
+    def _route(self, state: CaseState | None, event: Event | None = None) -> "Lifecycle":
+        if state is not None:
+            return self.for_profile(state.profile)
+        if event is not None and event.kind == "registered":
+            return self.for_profile(event.payload.get("profile") or "")
+        return self
+
     def fold(self, events: Iterable[Event], strict: bool = False) -> CaseState | None:
         """The state of a case from its whole history, in (hlc, id) order.
 
@@ -156,6 +176,9 @@ class Lifecycle:
 
     def _apply(self, work: CaseState | None, before: CaseState | None, event: Event, strict: bool) -> CaseState:
         """Change `work` (a copy the caller owns) by `event`; `before` is the state to check against."""
+        lc = self._route(before, event)
+        if lc is not self:  # a case of another profile: its own rules
+            return lc._apply(work, before, event, strict)
         try:
             self.check(before, event)
         except IllegalTransition as exc:
@@ -180,6 +203,9 @@ class Lifecycle:
 
     def check(self, state: CaseState | None, event: Event) -> None:
         """Raise IllegalTransition when `event` cannot follow `state`."""
+        lc = self._route(state, event)
+        if lc is not self:
+            return lc.check(state, event)
         kind = event.kind
         if kind == "registered":
             if state is not None:
@@ -204,6 +230,9 @@ class Lifecycle:
 
     def available(self, state: CaseState, actor: str, is_lead: bool, at: datetime) -> dict[str, str | None]:
         """Every case action with None when it is possible now, or the reason it is not (for dimming)."""
+        lc = self._route(state)
+        if lc is not self:
+            return lc.available(state, actor, is_lead, at)
         out: dict[str, str | None] = {}
         for kind in CASE_ACTIONS:
             if kind in LEAD_ONLY and not is_lead:
@@ -222,6 +251,9 @@ class Lifecycle:
 
     def views(self, state: CaseState, now: datetime) -> list[ClockView]:
         """Every clock of the case as it stands at `now`, nearest due first."""
+        lc = self._route(state)
+        if lc is not self:
+            return lc.views(state, now)
         views = [self.clocks.view(self._specs[cid], track, now) for cid, track in state.clocks.items()
                  if cid in self._specs]
         return sorted(views, key=_view_order)
@@ -249,6 +281,7 @@ class Lifecycle:
         state = CaseState(
             id=event.case_id or "",
             number=p.number,
+            profile=self.profile.id,
             status="registered",
             received_at=received,
             registered_at=event.at,

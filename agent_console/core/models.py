@@ -52,6 +52,7 @@ class CaseState(BaseModel):
 
     id: str
     number: str
+    profile: str = ""  # the policy profile it was registered under: its clocks follow that one's rules
     status: str = "registered"
     paused: bool = False
     pause_reason: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from agent_console.screens.action_fields import FORMS, Field, build_payload, field_for_reason
-from agent_console.core.lifecycle import IllegalTransition
+from agent_console.services.case_actions import FORMS, Field, perform
 from agent_console.core.text import clean_text
-from agent_console.services.workspace import NotAllowed
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 
@@ -104,30 +101,9 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         self.query_one("#form-error", Static).update(general)
 
     def action_submit(self) -> None:
-        ws = self.ws
-        payload, problems = build_payload(self.kind, self.answers(), ws.now())
-        if problems:
-            self._show({k: self.app.t("form.required") if v == "required" else v for k, v in problems.items()})
-            return
-        try:
-            if self.kind == "escalated":
-                ws.escalate(self.case_id, payload.get("reason", ""))
-            else:
-                ws.act(self.case_id, self.kind, payload)
-        except ValidationError as exc:
-            errs = {}
-            for e in exc.errors():
-                name = next((str(p) for p in e["loc"] if str(p) in {f.name for f in self.fields}), "")
-                errs[name] = e["msg"].removeprefix("Value error, ")
-            self._show(errs, errs.pop("", ""))
-            return
-        except (IllegalTransition, NotAllowed) as exc:
-            target = field_for_reason(getattr(exc, "reason", None) or str(exc))  # matched on the English words
-            reason = self.app.t.reason(exc)
-            if target and target in {f.name for f in self.fields}:
-                self._show({target: reason})
-            else:
-                self._show({}, reason)
+        done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)
+        if not done.ok:
+            self._show(done.problems or {}, done.general)
             return
         self.dismiss(True)
 

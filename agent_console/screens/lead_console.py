@@ -299,6 +299,7 @@ class LeadScreen(Screen):
         self.overdue_rows = {r["id"]: r for r in rows}
         lines = []
         narrow = self.app.size.width < 110  # as the open-cases list: "超3日4时" instead of "超时3个工作日4小时"
+        mark = t("calendar.provisional_mark")  # a due counted through a year not announced yet
         for r in rows:
             style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
             group = self._dept(r["department"]) if self.group_by == "department" else (r["owner"] or "")
@@ -306,7 +307,8 @@ class LeadScreen(Screen):
                                     r["number"], r["clock"],
                                     t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue",
                                                compact=narrow),
-                                    r["due"][5:16].replace("T", " "), self._dept(r["department"])]))
+                                    r["due"][5:16].replace("T", " ") + (mark if r.get("provisional") else ""),
+                                    self._dept(r["department"])]))
         self.query_one("#overdue", CaseTable).set_rows(lines)
 
     def action_show_all(self) -> None:

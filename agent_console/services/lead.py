@@ -10,6 +10,7 @@ from typing import Any
 from agent_console.core.labels import label
 from agent_console.store import kpi_queries as q
 from agent_console.support.i18n import translator
+from agent_console.services.deadlines import provisional_years
 
 
 class LeadOnly(PermissionError):
@@ -68,6 +69,9 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
                 "horizon": "overdue" if due <= now else ("today" if due <= today_end else "soon"),
                 "due": due.astimezone(ws.tz).isoformat(), "clock": clock_label, "remaining_seconds": remaining,
                 "unit": unit}
+            # counted through a year with no official schedule yet: the due may still move
+            if provisional_years(ws.calendar, unit, None, due):
+                shown["provisional"] = True
         out.append({"id": r["id"], "number": r["number"], "status": r["status"], "owner": r["owner"],
                     "team": r["team"], "department": r["department"], "category": r["category"], **shown})
     return out

@@ -65,7 +65,8 @@ def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]
         name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
                     "department": label(ws.profile.department(r["department"]), ws.settings.lang, r["department"]),
-                    "clock": r["clock"], "due": r["due"][:16].replace("T", " "),
+                    "clock": r["clock"],
+                    "due": r["due"][:16].replace("T", " ") + (" ≈" if r.get("provisional") else ""),  # ≈: provisional
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 

@@ -22,7 +22,7 @@ from agent_console.core.case_query import CaseQuery
 
 # Keys an exported case carries that are not part of a new case; import ignores them so exports round-trip.
 EXPORT_ONLY_KEYS = frozenset({
-    "id", "number", "status", "paused", "pause_reason", "registered_at", "registered_by", "department", "assignee",
+    "id", "number", "profile", "status", "paused", "pause_reason", "registered_at", "registered_by", "department", "assignee",
     "read_back_at", "accepted_at", "closed_at", "outcome", "causes", "stage", "report", "fault_description", "remedy",
     "settled_amount", "paid_amount",
     "remedy_pending", "extension_pending", "closure_pending", "escalated_to", "reopened", "reminders",

@@ -45,21 +45,24 @@ class Workspace:
                  store: LocalStore | None = None) -> None:
         self.settings = settings
         self._now = now or (lambda: datetime.now(timezone.utc))
-        self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
-                                             settings.profile_dirs)
         self._home_store = store or LocalStore(settings.db)
         self._home_thread = threading.get_ident()
         self._thread_stores = threading.local()
+        try:
+            self.profile: Profile = self._load_profile(settings)
+        except BaseException:
+            self._home_store.close()
+            raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
         # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
         self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
         if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
             self.store.set_meta(deadline_service.BASIS_KEY,
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
-        self.settings = settings = self._granted(settings)
+        self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
         self.session = new_id()
@@ -132,6 +135,7 @@ class Workspace:
             "received_at": received.isoformat(),
             "owner": new.owner or self.actor,
             "team": new.team or self.settings.team,
+            "profile": self.profile.id,
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
@@ -321,7 +325,31 @@ class Workspace:
     def _reload_calendar(self) -> None:
         self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
+
+    def _load_profile(self, settings: Settings) -> Profile:
+        """The configured profile with the config's overrides and the team's published ones (the centre's)."""
+        from agent_console.services import reference_data
+
+        overrides = reference_data.merged_overrides(self.store, settings)
+        folder = reference_data.phrasebook_dir(settings)
+        if folder.is_dir() and folder not in settings.phrasebook_dirs:
+            self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
+        return load_profile(settings.profile, overrides or None, settings.profile_dirs)
+
+    def reload_reference(self) -> list[str]:
+        """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
+        stored deadlines are now stale (recompute_deadlines brings them up to date)."""
+        self.profile = self._load_profile(self.settings)
+        self._specs = {c.id: c for c in self.profile.clocks}
+        self._reload_calendar()
+        self.stale_reasons = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        return self.stale_reasons
+
+    def _other_profile(self, profile_id: str) -> Lifecycle | None:
+        """The lifecycle of a case registered under another profile than this console's (it keeps that profile's
+        rules, in `rebuild` too); None when the profile is not available here."""
+        return deadline_service.other_lifecycle(self.settings, self.store, self.calendar, profile_id)
 
     def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
         """Refold every open case under this console's calendar and profile, record the new basis, say what moved

@@ -29,6 +29,7 @@ class SyncReport:
     error: str = ""
     waiting: int = 0  # events still in the outbox afterwards
     finished_at: str = ""
+    reference: list[str] = field(default_factory=list)  # reference files newly in use ("kind:name vN")
 
     @property
     def online(self) -> bool:

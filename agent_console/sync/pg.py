@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -17,6 +18,8 @@ from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identi
                                         malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
+# applied after SCHEMA, each owned by its feature: reference data (sync/reference.py)
+EXTRA_SCHEMAS = [Path(__file__).with_name("schema_reference_pg.sql")]
 
 
 def install(url: str) -> None:
@@ -25,6 +28,8 @@ def install(url: str) -> None:
         conn.execute("SELECT pg_advisory_lock(771177)")  # two installers at once wait for each other
         try:
             conn.execute(SCHEMA.read_text(encoding="utf-8"))
+            for extra in EXTRA_SCHEMAS:
+                conn.execute(extra.read_text(encoding="utf-8"))
         finally:
             conn.execute("SELECT pg_advisory_unlock(771177)")
 
@@ -229,6 +234,17 @@ class PostgresCentral:
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
+
+    # -- reference data (sync/reference.py) -------------------------------------------------------------------
+    def publish_reference(self, team: str, kind: str, name: str, body: str) -> Any:
+        from agent_console.sync.reference import pg_publish
+
+        return pg_publish(self._connection(), team, kind, name, body)
+
+    def pull_reference(self, after: int) -> list[Any]:
+        from agent_console.sync.reference import pg_pull
+
+        return pg_pull(self._connection(), after)
 
     def _drop(self) -> None:
         self._main.drop()
