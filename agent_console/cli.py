@@ -54,6 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message and a private log, no traceback
+        return crashed(exc, args)
+
+
+EXIT_CRASH = 70  # EX_SOFTWARE: an error the command did not expect; the log file says where
+
+
+def crashed(exc: BaseException, args: argparse.Namespace) -> int:
+    """An unexpected error: the masked traceback to a private log file, one line to stderr in the user's language."""
+    from agent_console.support.crash import write_crash_log
+    from agent_console.support.i18n import Translator
+
+    path = write_crash_log(exc, context=f"agent-console {getattr(args, 'command', None) or 'console'}")
+    print(f"agent-console: {Translator(getattr(args, 'lang', None) or 'zh')('app.cli_crashed', path=str(path))}",
+          file=sys.stderr)
+    return EXIT_CRASH
 
 
 def open_console(args: argparse.Namespace) -> int:
@@ -63,9 +79,10 @@ def open_console(args: argparse.Namespace) -> int:
     seed_first_run(ws)
     from agent_console.app import AgentConsoleApp  # Textual is imported only when the console opens
 
-    AgentConsoleApp(ws).run()
+    app = AgentConsoleApp(ws)
+    app.run()
     ws.close()
-    return 0
+    return EXIT_CRASH if app.return_code == 1 and getattr(app, "crash_message", None) else (app.return_code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

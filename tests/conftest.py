@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,29 @@ def sample_case(**over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
+
+
+# -- driving the console ----------------------------------------------------------------------------------------------
+SIZE = (140, 45)
+
+
+async def settle(pilot: Any, times: int = 3) -> None:
+    """Let the console finish what a key started: a few refreshes, then every worker."""
+    for _ in range(times):
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@asynccontextmanager
+async def console(ws: Workspace, case_id: str | None = None, size: tuple[int, int] = SIZE) -> AsyncIterator[Any]:
+    """The console on `ws`, settled, as (app, pilot); opened on a case's screen when `case_id` is given."""
+    from agent_console.app import AgentConsoleApp  # Textual only for the tests that drive the console
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        if case_id is not None:
+            app.open_case(case_id)
+            await settle(pilot)
+        yield app, pilot

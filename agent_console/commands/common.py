@@ -88,6 +88,30 @@ def seed_first_run(ws: Any) -> None:
     ws.store.set_meta("seeded", "1")
 
 
+def read_stdin(what: str) -> str:
+    """Standard input as UTF-8 text; a byte that is not UTF-8 is a message naming its line, never a traceback."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream put in place by a caller (tests): already decoded
+        return sys.stdin.read()
+    data = raw.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CliError(f"{what}: standard input is not UTF-8: byte 0x{data[exc.start]:02x} at line {line} "
+                       f"(byte {exc.start + 1}); save it as UTF-8") from exc
+
+
+def load_json(text: str, what: str) -> Any:
+    """JSON text, with a message for bad syntax (line, column) and for nesting too deep to read."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise CliError(f"{what}: the JSON is nested too deeply to read") from exc
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=None, default=str)
     sys.stdout.write("\n")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from agent_console.core.errors import ProfileError
 from agent_console.core.events import EVENT_KINDS
+from agent_console.core.plausibility import IntakeLimits
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.shipped import shipped_profiles_dir
 
@@ -157,6 +158,7 @@ class Profile(_Strict):
     clocks: list[ClockSpec]
     ladder: Ladder = Ladder()
     callbacks: CallbackRules = CallbackRules()
+    intake: IntakeLimits = IntakeLimits()  # what a plausible new case looks like (core/plausibility.py)
     source_file: str = ""
 
     @model_validator(mode="after")

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, TextArea
+from agent_console.widgets.plain import Label, Select, SelectionList, Static
 
 from agent_console.services.case_actions import FORMS, Field, perform
 from agent_console.core.text import clean_text

@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
+from textual.widgets import Footer, Header, Input, TextArea
+from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -596,8 +597,12 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def action_enquiry(self) -> None:
         form = self.form()
-        self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
-                               self.app.t("intake.enquiry_reason"))
+        try:
+            self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
+                                   self.app.t("intake.enquiry_reason"))
+        except IntakeError as exc:  # the same plausibility rules as a case's: a 5,000-digit phone is refused
+            self._errors(exc.fields)
+            return
         svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.enquiry_saved"))
         self.app.pop_screen()

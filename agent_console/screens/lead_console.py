@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from agent_console.core import cells
+from agent_console.widgets.plain import DataTable, OptionList, Static
+
 from agent_console.services import kpi, lead
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
@@ -331,12 +333,12 @@ class LeadScreen(Screen):
         for r in self.escalation_rows.values():
             table.add_row(*self._escalation_cells(r), key=r["id"])
 
-    def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str, ...]:
+    def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str | Text, ...]:
         t = self.app.t
         up = int(r["upset_seconds"] + elapsed)
         left = None if r["lead_left_seconds"] is None else r["lead_left_seconds"] - elapsed
         left_text = "—" if left is None else (t.duration(left, "minutes") if left > 0 else
-                                              "[bold red]" + t.duration(left, "minutes", True) + "[/]")
+                                              Text(t.duration(left, "minutes", True), style="bold red"))
         return (r["number"], r["owner"], f"{up // 60}:{up % 60:02d}", left_text, "✓" if r["acknowledged"] else "")
 
     def _tick(self) -> None:

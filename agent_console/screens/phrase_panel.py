@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input
+
+from agent_console.widgets.plain import Label, OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.phrases.fill import placeholder_label, show_placeholders
@@ -96,7 +98,8 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         box = self.query_one("#phrase-results", OptionList)
         box.clear_options()
         for e in self.results:
-            box.add_option(Option(f"{e.title}  [dim]{self.app.t.word('situation', e.situation)}[/dim]", id=e.id))
+            box.add_option(Option(Text.assemble(plain(e.title), "  ",
+                                                (plain(self.app.t.word("situation", e.situation)), "dim")), id=e.id))
         if self.results:
             box.highlighted = 0
         self._preview()

@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input
+
+from agent_console.widgets.plain import OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.phrases.fill import show_placeholders

@@ -21,6 +21,7 @@ from agent_console.core.calendar import WorkingCalendar
 from agent_console.core.calendar_years import YearSchedule
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
+from agent_console.core import plausibility
 from agent_console.core.new_case import IntakeError, NewCase, normalise
 from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
 from agent_console.core.models import CaseState, ClockView
@@ -126,7 +127,7 @@ class Workspace:
     def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None,
                             case_id: str | None = None) -> list[Event]:
         new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
-        new = normalise(new, self.profile, self.vocab)
+        new = normalise(new, self.profile, self.vocab, now=self.now())
         at = at or self.now()
         received = new.received_at or at
         case_id = case_id or new_id()
@@ -150,7 +151,7 @@ class Workspace:
         and its department leads; each other category's department gets a copy linked to it. Events per case, the
         main case's first; append them together so the split is all or nothing."""
         new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
-        new = normalise(new, self.profile, self.vocab)
+        new = normalise(new, self.profile, self.vocab, now=self.now())
         others = []
         for category in also:
             try:
@@ -206,6 +207,10 @@ class Workspace:
         return states[case_id], states[new_id_]
 
     def record_enquiry(self, phone: str, name: str, topic: str, answer: str, reason: str) -> Event:
+        """An enquiry (not a complaint) recorded; its phone and name pass the same plausibility rules as a case's."""
+        problems = plausibility.check_case(None, phone, name, "", None, None, self.profile.intake)
+        if problems:
+            raise IntakeError(problems)
         event = self.event("enquiry_recorded", None, {"phone": phone, "name": name, "topic": topic,
                                                       "answer": answer, "reason_not_complaint": reason})
         self.store.append([event], self.lifecycle)

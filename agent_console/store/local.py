@@ -357,7 +357,11 @@ class LocalStore:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
 
-    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None) -> None:
+    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
+                 stored: tuple[Any, ...] | None = None) -> None:
+        """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
+        search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
+        are left alone."""
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
         data = s.model_dump(mode="json")
@@ -372,6 +376,11 @@ class LocalStore:
             len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
             json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
+        terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
+                            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
+                            s.team)
+        if stored is not None and stored == (row[19], row[20], row[21], terms, s.is_open):
+            return  # a rebuild finding the rows as it would write them: nothing to do
         rowid = conn.execute(
             "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
             " department, received_at, closed_at, name, phone_digits, next_due, next_clock, conflicts, updated_hlc,"
@@ -386,9 +395,7 @@ class LocalStore:
             row,
         ).fetchone()[0]
         conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
-        search = (rowid, *_search_row(
-            s.number, s.complainant.name, digits(s.complainant.phone),
-            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team))
+        search = (rowid, *terms)
         conn.execute(_SEARCH_INSERT, search)
         conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
         if s.is_open:  # the open cases' own index: what the open-cases screen searches
@@ -679,13 +686,14 @@ class LocalStore:
         """Refold every case from its events; rewrite the projection; return the differences found.
 
         Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
-        not field by field), each case is folded once in place, and the batch's projection rows are written with
-        one statement per table, in a transaction of their own. A projection can always be derived again from the
+        not field by field), each case is folded once in place, and a row found exactly as it would be written
+        (state, clocks, list document) is left alone; each batch is a transaction of its own. A projection can always be derived again from the
         log, so the batches commit without waiting for the disk (like a pulled page) and a crash midway leaves
         cases that a second rebuild finishes; the event log is never written. `progress(done, total)` after each
         batch.
         """
         differences: list[str] = []
+        refill = self.meta("search_index") is not None  # search rows still to be written: write every row
         total = self.conn.execute("SELECT count(*) FROM (SELECT DISTINCT case_id FROM events"
                                   " WHERE case_id IS NOT NULL)").fetchone()[0]
         done, after = 0, ""
@@ -697,10 +705,14 @@ class LocalStore:
                 if bound is None:
                     break
                 folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
-                old = dict(conn.execute("SELECT id, state FROM cases WHERE id > ? AND id <= ?", (after, bound)))
+                old = {r[0]: (r[1], r[2], r[3], tuple(r[4:10]), r[10] is not None) for r in conn.execute(
+                    "SELECT c.id, c.state, c.clocks, c.doc, s.who1, s.who2, s.body1, s.body2, s.tel, s.scope,"
+                    " o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
+                    " LEFT JOIN open_search o ON o.rowid = c.rowid WHERE c.id > ? AND c.id <= ?", (after, bound))}
                 for fresh, state_json in folded:
-                    differences.extend(_differences(fresh, state_json, old.get(fresh.id)))
-                self._project_many(conn, folded)
+                    stored = old.get(fresh.id)
+                    differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
+                    self._project(conn, fresh, state_json, stored if not refill else None)
                 done += len(folded)
                 after = bound
             if progress is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import work
-from textual.widgets import Static
+from agent_console.widgets.plain import Static
 
 from agent_console.services import syncing
 from agent_console.widgets.workspace_access import UsesWorkspace

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from agent_console.core import cells
+from agent_console.core.text import clean_text
 
 
 class WrappedText(Static):
@@ -20,7 +21,7 @@ class WrappedText(Static):
 
     def __init__(self, text: str = "", *, style: str = "", id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, markup=False)
-        self._text = text
+        self._text = clean_text(text, limit=10**9)  # shown as it is: no escape sequence reaches the terminal
         self._style = style
 
     @property
@@ -28,7 +29,7 @@ class WrappedText(Static):
         return self._text
 
     def update(self, text: Any = "", style: str = "") -> None:  # type: ignore[override]
-        self._text, self._style = str(text), style
+        self._text, self._style = clean_text(str(text), limit=10**9), style
         self.refresh(layout=True)
 
     def lines(self, width: int) -> list[str]:
