@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
+from agent_console.widgets.plain import Static
 
 from agent_console.core import cells
 from agent_console.core.text import clean_text
