@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.reasons import form_field
 from agent_console.services.workspace import NotAllowed
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class Outcome:
         return self.state is not None
 
 
-def perform(ws: Any, case_id: str, kind: str, answers: dict[str, Any], t: Any) -> Outcome:
+def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: Any) -> Outcome:
     """Record `kind` on the case from a form's answers; refusals in the console's language (`t`, a Translator),
     placed next to the field they concern."""
     fields = {f.name for f in FORMS.get(kind, ())}

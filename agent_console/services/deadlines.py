@@ -244,6 +244,8 @@ def recompute_line(lang: str, report: RecomputeReport) -> str:
     t = Translator(lang)
     if not report.moved:
         return t("calendar.recomputed_none", cases=report.cases)
+    if not report.largest_shift_days:
+        return t("calendar.recomputed_later", cases=report.cases, moved=report.cases_moved)
     return t("calendar.recomputed", cases=report.cases, moved=report.cases_moved,
              days=f"{report.largest_shift_days:g}")
 
