@@ -34,6 +34,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (CalendarFileError, OSError) as exc:
             problems.append(str(exc))
     problems.extend(_phrasebook_problems(settings))
+    problems.extend(keymap_problems(settings.keymap or {}))
     problems.extend(_schedule_problems())
     warnings = _calendar_warnings(settings, args.today)
     if args.json:
@@ -43,6 +44,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(line)
         print("all files are valid" if not problems else f"{len(problems)} problem(s) found")
     return 1 if problems else 0
+
+
+def binding_ids() -> set[str]:
+    """Every key-binding id the console has (the app's and every screen's and widget's), for checking a keymap."""
+    import inspect
+    import pkgutil
+
+    import agent_console.screens as screens
+    import agent_console.widgets as widgets
+    from agent_console.screens.global_keys import GLOBAL_BINDINGS
+
+    ids: set[str] = {b.id for b in GLOBAL_BINDINGS if b.id}
+    classes: list[Any] = []
+    for package in (screens, widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            classes += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+    for cls in classes:
+        for binding in getattr(cls, "BINDINGS", []) or []:
+            binding_id = getattr(binding, "id", None)
+            if binding_id:
+                ids.add(binding_id)
+    return ids
+
+
+def keymap_problems(keymap: dict[str, str]) -> list[str]:
+    """A keymap entry naming no binding would silently do nothing: refuse it, saying which ids exist."""
+    if not keymap:
+        return []
+    known = binding_ids()
+    from difflib import get_close_matches
+
+    out = []
+    for binding_id in sorted(keymap):
+        if binding_id not in known:
+            near = get_close_matches(binding_id, sorted(known), n=3)
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            out.append(f"(config keymap) unknown key binding id {binding_id!r}{hint}")
+    return out
 
 
 def _phrasebook_problems(settings: Any) -> list[str]:

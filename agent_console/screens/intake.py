@@ -653,8 +653,11 @@ class IntakeScreen(UsesWorkspace, Screen):
         self.app.push_screen(IntakeScreen())
 
     def phrase_context(self) -> dict[str, Any]:
+        """What the phrase panel fills a reply from: everything already on this form (and the case once
+        registered), so a reply asks only for what is truly unknown."""
         form = self.form()
         from agent_console.core.new_case import _resolve_category
 
-        return {"case_id": self.case_id, "category": _resolve_category(self.ws.profile, form["category"]),
-                "stage": "intake", "fields": {"name": form["name"], "title": form["title"], "phone": form["phone"]}}
+        category = _resolve_category(self.ws.profile, form["category"])
+        fields = svc.phrase_fields(self.ws, form, category)
+        return {"case_id": self.case_id, "category": category, "stage": "intake", "fields": fields}
