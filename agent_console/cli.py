@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from agent_console import __version__, commands
 from agent_console.commands.common import CliError, common_options, open_workspace
+from agent_console.store.local import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,8 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return open_console(args)
         return int(args.func(args) or 0)
     except CliError as exc:
+        store_problem = _store_error(exc.__cause__)
         print(f"agent-console: {exc}", file=sys.stderr)
-        return exc.code
+        return STORE_EXIT.get(store_problem.kind, exc.code) if store_problem else exc.code
+    except StoreError as exc:  # a bad day of the database, met in the middle of a command
+        print(f"agent-console: {exc}", file=sys.stderr)
+        return STORE_EXIT.get(exc.kind, 2)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `agent-console case list | head`: the reader left; not an error
@@ -56,6 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a message and a private log, no traceback
         return crashed(exc, args)
+
+
+# the database on a bad day (README, "Exit codes"): busy is worth retrying; read-only and full need a change
+# on the machine; damaged needs a fresh file or a backup
+STORE_EXIT = {"busy": 75, "read_only": 4, "full": 4, "damaged": 5}
+
+
+def _store_error(exc: BaseException | None) -> StoreError | None:
+    return exc if isinstance(exc, StoreError) else None
 
 
 EXIT_CRASH = 70  # EX_SOFTWARE: an error the command did not expect; the log file says where

@@ -230,3 +230,12 @@ def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypa
     assert code == 0, err
     code, out, _ = run(capsys, "case", "show", number, "--events", "--db", db)
     assert code == 0 and "理赔款迟迟未到账 → 理赔款两个月未到账" in out and "登记" in out
+
+
+def test_check_refuses_an_unknown_key_binding_id(capsys, monkeypatch, db) -> None:
+    monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAKE", "f2")
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 0, out
+    monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAK", "f9")  # a typo: it would silently do nothing
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 1 and "unknown key binding id 'new_intak'" in out and "new_intake" in out

@@ -116,7 +116,7 @@ def test_database_file_is_owner_only(ws) -> None:
 def test_corrupt_database_gives_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable Agent Console database"):
+    with pytest.raises(StoreError, match=r"is damaged: SQLite cannot read its header .* kept as it is"):
         LocalStore(path)
     assert path.read_bytes().startswith(b"this is not sqlite")  # nothing changed
 

@@ -61,6 +61,10 @@ def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) 
         ws = Workspace(settings, **kw)
     except (StoreError, ProfileError) as exc:
         raise CliError(str(exc)) from exc
+    if ws.calendar_problem and not getattr(args, "_calendar_told", False):
+        args._calendar_told = True  # once per command, however many times it opens the workspace
+        print(f"agent-console: warning: calendar_file {ws.calendar_problem}; deadlines ignore the team's closures "
+              "until it is fixed", file=sys.stderr)
     if recompute and ws.stale_reasons:
         try:
             report = ws.recompute_deadlines()
@@ -79,7 +83,7 @@ def recompute_line(ws: Any, report: Any) -> str:
 
 def seed_first_run(ws: Any) -> None:
     """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
-    if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
+    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
         return
     if ws.store.count_cases() == 0:
         from agent_console.services.demo_data import generate

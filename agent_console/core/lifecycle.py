@@ -21,7 +21,9 @@ from agent_console.core.events import (
     payload_reader,
 )
 from agent_console.core.events import Reason as ReasonPayload
-from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
+from agent_console.core.models import (
+    ACTIVE_STATUSES, ANSWERED_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction,
+)
 from agent_console.core.profiles import ClockSpec, Profile
 from agent_console.core.reasons import Reason
 
@@ -51,6 +53,10 @@ CASE_ACTIONS = (
     "closed", "closure_proposed", "closure_approved", "closure_refused", "escalated", "reopened", "archived",
     "dissatisfaction_reported", "dissatisfaction_acknowledged", "dissatisfaction_resolved", "read_back",
 )
+# Closing outcomes an agent cannot record by closing: they go through closure_proposed and the lead's approval
+# (closure_approved records them), so the close form does not offer them.
+CLOSURE_OUTCOME = "unreachable"  # what closure_approved records
+CLOSE_NEEDS_APPROVAL = frozenset({CLOSURE_OUTCOME})
 LEAD_ONLY = frozenset(
     {"extension_approved", "extension_refused", "remedy_approved", "remedy_refused", "closure_approved",
      "closure_refused", "dissatisfaction_acknowledged", "conflict_resolved"}
@@ -91,7 +97,7 @@ _STATUS_RULES: dict[str, tuple[frozenset[str] | None, str | None]] = {
     "closure_proposed": (ACTIVE_STATUSES, None),
     "closure_approved": (ACTIVE_STATUSES, "closed"),
     "closure_refused": (ACTIVE_STATUSES, None),
-    "escalated": (frozenset({"replied", "closed", "archived"}), None),
+    "escalated": (ANSWERED_STATUSES, None),
     "reopened": (frozenset({"closed"}), "investigating"),
     "archived": (frozenset({"closed", "not_accepted"}), "archived"),
     "dissatisfaction_acknowledged": (None, None),
@@ -544,7 +550,7 @@ def _closure_proposed(lc: Lifecycle, s: CaseState, e: Event, p: ReasonPayload) -
 @_on("closure_approved")
 def _closure_approved(lc: Lifecycle, s: CaseState, e: Event, p: None) -> None:
     s.closure_pending = None
-    s.closed_at, s.outcome = e.at, "unreachable"
+    s.closed_at, s.outcome = e.at, CLOSURE_OUTCOME
 
 
 @_on("closure_refused")
@@ -646,7 +652,7 @@ def _check_close(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     p = e.payload
     if not p:  # a probe from `available`: the form will ask for the details
         return None
-    if p.get("outcome") == "unreachable":
+    if p.get("outcome") in CLOSE_NEEDS_APPROVAL:
         return Reason("propose_unreachable")
     if not p.get("causes"):
         return Reason("need_cause")

@@ -93,3 +93,18 @@ class Reason(str):
 
 def _rebuild(key: str, params: dict[str, Any]) -> Reason:
     return Reason(key, **params)
+
+
+# The form field a refusal is about, by its key: a form shows the message next to that field (else at the top).
+FORM_FIELD: dict[str, str] = {
+    "need_cause": "causes",
+    "need_report": "report",
+    "need_stage": "stage",
+    "need_fault": "fault_description",
+    "extension_ceiling": "length",
+}
+
+
+def form_field(reason: object) -> str | None:
+    """The form field `reason` (a Reason; anything else has no key) concerns, or None."""
+    return FORM_FIELD.get(getattr(reason, "key", ""))

@@ -195,7 +195,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
 
     def phrase_context(self) -> dict[str, Any]:
         s = self.state
-        resolve = next((v for v in self.ws.views(s) if v.id == "resolve"), None) if s else None
+        resolve = next((v for v in self.ws.views(s) if v.role == "resolve"), None) if s else None
         return {
             "case_id": self.case_id,
             "category": s.category if s else None,

@@ -8,13 +8,16 @@ import html
 import io
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_console.services import kpi, lead
 from agent_console.core import cells
 from agent_console.core.labels import label
 from agent_console.support.i18n import Translator
 from agent_console.core.text import mask_name, mask_phone
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 FIGURE_LABELS = {
     "on_time_closure_rate": ("按时办结率", "On-time closure rate"),
@@ -55,7 +58,7 @@ def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict
     return rows
 
 
-def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
+def overdue_rows(ws: Workspace, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
     rows = lead.overdue_queue(ws, hours)
     # the caller's name and phone of every row in one query (the projection's own columns), not a whole case state
     # read and decoded per row (seven times the raw query at a million cases)
@@ -118,7 +121,7 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False, **filters: Any) -> str:
+def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool = False, **filters: Any) -> str:
     lead.require_lead(ws)
     lang = ws.settings.lang
     now = ws.now()

@@ -13,13 +13,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agent_console.core.new_case import IntakeError, NewCase
 from agent_console.core.text import clean_text
 from agent_console.core.case_query import CaseQuery
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 # Keys an exported case carries that are not part of a new case; import ignores them so exports round-trip.
 EXPORT_ONLY_KEYS = frozenset({
@@ -149,7 +152,7 @@ def _from_csv(row: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def import_file(ws: Any, path: Path, encoding: str | None = None) -> ImportResult:
+def import_file(ws: Workspace, path: Path, encoding: str | None = None) -> ImportResult:
     result = ImportResult()
     events = []
     for line, row in _rows(path, encoding):
@@ -169,7 +172,7 @@ def import_file(ws: Any, path: Path, encoding: str | None = None) -> ImportResul
     return result
 
 
-def export_cases(ws: Any, fmt: str, query: CaseQuery, mask: bool = True) -> str:
+def export_cases(ws: Workspace, fmt: str, query: CaseQuery, mask: bool = True) -> str:
     cases = ws.list_cases(query, mask=mask)
     if fmt == "jsonl":
         return "".join(json.dumps(c, ensure_ascii=False, default=str) + "\n" for c in cases)

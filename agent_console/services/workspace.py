@@ -23,15 +23,16 @@ from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core import plausibility
 from agent_console.core.new_case import IntakeError, NewCase, normalise
-from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
+from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle, field_value
 from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.reasons import Reason
+from agent_console.core.repeat_callers import with_repeat_flag
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
 from agent_console.services import deadlines as deadline_service
-from agent_console.support.i18n import translator
+from agent_console.support.i18n import Translator, translator
 from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
@@ -55,6 +56,8 @@ class Workspace:
             self._home_store.close()
             raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        # a broken calendar_file (file:line), or "": deadlines then ignore the team's closures until it is fixed
+        self.calendar_problem = deadline_service.local_days(settings)[1]
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
@@ -180,8 +183,6 @@ class Workspace:
         if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
             current = self.store.state(case_id)
             if current is not None:  # a correction carries the value it replaces
-                from agent_console.core.lifecycle import field_value
-
                 old = field_value(current, str(payload.get("field", "")))
                 payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
         event = self.event(kind, case_id, payload, at)
@@ -197,7 +198,7 @@ class Workspace:
             received_at=at, channel=old.channel, category=old.category,
             complexity="complex" if old.complexity == "general" else old.complexity,
             complainant=old.complainant, respondent=old.respondent, facts=old.facts,
-            request=reason or old.request, flags=sorted(set(old.flags) | {"repeat"}),
+            request=reason or old.request, flags=with_repeat_flag(old.flags),
             escalated_from=old.id, owner=self.actor,
         )
         reg = self.registration_events(new, at)
@@ -215,6 +216,15 @@ class Workspace:
                                                       "answer": answer, "reason_not_complaint": reason})
         self.store.append([event], self.lifecycle)
         return event
+
+    @property
+    def read_only(self) -> str:
+        """Why this console's database can only be read ("" when it can be written)."""
+        return self.store.read_only
+
+    def waiting_at_most(self, seconds: float) -> Any:
+        """A block whose writes wait for another writer at most `seconds` (see LocalStore.waiting_at_most)."""
+        return self.store.waiting_at_most(seconds)
 
     # -- reading ----------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> CaseState | None:
@@ -289,8 +299,6 @@ class Workspace:
 
     def provisional_reason(self, years: list[int]) -> str:
         """Why a deadline may still move: the years it counts through have no official schedule yet."""
-        from agent_console.support.i18n import Translator
-
         return Translator(self.settings.lang)("calendar.provisional_reason",
                                               years="、".join(str(y) for y in years) if self.settings.lang == "zh"
                                               else ", ".join(str(y) for y in years))
