@@ -429,7 +429,7 @@ class Shift:
             await settle(self.pilot)
             table = screen.query_one("#approvals", DataTable)
             table.focus()
-            row = next((i for i in range(table.row_count) if table.get_row_at(i)[0] == case.number), None)
+            row = next((i for i in range(table.row_count) if str(table.get_row_at(i)[0]) == case.number), None)
             if row is None:
                 self.fail(step, f"{case.number} has nothing waiting for the lead")
             table.move_cursor(row=row)
