@@ -130,3 +130,17 @@ async def test_no_english_on_any_zh_screen(tmp_path, clock, size) -> None:
     ws.close()
     assert len(r.seen) > 20
     assert not r.found, "English on the Chinese console:\n" + "\n".join(dict.fromkeys(r.found))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_path, clock, size) -> None:
+    ws = make_workspace(tmp_path, clock, agent="a-wang")
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+    ws.close()
+    for words in ("^s 保存登记", "^r 复述确认", "esc 返回"):
+        assert words in footer, footer
