@@ -392,3 +392,28 @@ def test_the_leads_queue_and_the_overdue_report_mark_a_provisional_due(tmp_path,
     rows = {r["number"]: r for r in reports.overdue_rows(boss, unmask=False, hours=24 * 10)}
     assert rows[late.number]["due"].endswith("≈") and not rows[early.number]["due"].endswith("≈")
     boss.close()
+
+
+async def test_the_console_recomputes_stale_deadlines_in_the_background_and_says_so(tmp_path, clock) -> None:
+    from agent_console.app import AgentConsoleApp
+    from tests.test_ui_console import settle
+
+    ws = make_workspace(tmp_path, clock, name="shared.db")
+    s = ws.register(sample_case(complexity="complex"))
+    due = s.clocks["resolve"].due
+    ws.close()
+    closures = tmp_path / "closures.toml"
+    closures.write_text('[[closed]]\ndate = 2026-11-27\nnote = "团建"\n', encoding="utf-8")
+    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures)
+    assert ws.stale_reasons == ["calendar"]
+    app = AgentConsoleApp(ws)
+    messages: list[str] = []
+    app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+    assert any("1 件期限变动" in m for m in messages), messages
+    assert ws.case(s.id).clocks["resolve"].due == due + timedelta(days=1)
+    assert ws.stale_reasons == []
+    ws.close()

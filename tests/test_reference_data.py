@@ -178,3 +178,35 @@ def test_the_centre_keeps_reference_data_versioned_signed_and_append_only(centre
                                     " text, text)', 'EXECUTE')").fetchone()[0]
     for c in (boss, me):
         c.close()
+
+
+def test_after_a_lead_publishes_both_consoles_agree_on_either_centre(centre, tmp_path, capsys) -> None:
+    from agent_console.sync import pg
+
+    def url(login: str) -> str:
+        return centre.url if centre.kind == "sqlite" else pg.with_login(centre.admin, login)
+
+    def args(login: str) -> list[str]:
+        role = "lead" if login == "boss" else "agent"
+        return ["--db", str(tmp_path / f"{login}.db"), "--agent", login, "--role", role, "--team", "t1",
+                "--central", url(login)]
+
+    clock = FakeClock(datetime(2027, 1, 25, 10, 0, tzinfo=TZ))
+    me = make_workspace(tmp_path, clock, name="me.db", agent="me", team="t1", central=url("me"))
+    case = me.register(sample_case(complexity="complex"))
+    projected = case.clocks["resolve"].due
+    me.close()
+    for login in ("me", "you", "boss"):  # the lead learns at its first sync what the centre grants it
+        assert cli(capsys, "sync", "--once", *args(login))[0] == 0
+    code, out, err = cli(capsys, "publish", "calendar", str(TEST_2027), "--json", *args("boss"))
+    assert code == 0, err
+    assert json.loads(out)["published_by"] == "boss" and json.loads(out)["team"] == "t1"
+    dues = {}
+    for login in ("me", "you"):
+        code, out, _ = cli(capsys, "sync", "--once", *args(login))
+        assert code == 0 and "calendar:CN-2027-test.toml v1" in out
+        ws = make_workspace(tmp_path, clock, name=f"{login}.db", agent=login, team="t1", central=url(login))
+        assert ws.stale_reasons == [] and ws.calendar.year_status(2027) == "official"
+        dues[login] = ws.case(case.id).clocks["resolve"].due
+        ws.close()
+    assert dues["me"] == dues["you"] != projected

@@ -56,6 +56,8 @@ class Workspace:
             self._home_store.close()
             raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        # a broken calendar_file (file:line), or "": deadlines then ignore the team's closures until it is fixed
+        self.calendar_problem = deadline_service.local_days(settings)[1]
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
