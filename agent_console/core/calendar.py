@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from agent_console.core.errors import toml_error_line
 from agent_console.core.calendar_years import YearSchedule, shipped_schedules
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class LocalDays:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise CalendarFileError(f"{path}: {exc}") from exc
+            raise CalendarFileError(f"{path}:{toml_error_line(exc)}: {exc}") from exc
         closed: set[date] = set()
         working: set[date] = set()
         notes: dict[date, str] = {}

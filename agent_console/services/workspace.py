@@ -348,7 +348,9 @@ class Workspace:
         folder = reference_data.phrasebook_dir(settings)
         if folder.is_dir() and folder not in settings.phrasebook_dirs:
             self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
-        return load_profile(settings.profile, overrides or None, settings.profile_dirs)
+        from agent_console.support.config import config_file
+
+        return load_profile(settings.profile, overrides or None, settings.profile_dirs, overrides_file=config_file())
 
     def reload_reference(self) -> list[str]:
         """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
