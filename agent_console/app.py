@@ -46,6 +46,9 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.calendar_problem:  # the console runs on the national calendar meanwhile, and says so
+            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning",
+                        timeout=60)
         if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
             self.sub_title = self.t("app.db_read_only_short")
             self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)

@@ -136,7 +136,7 @@ def test_calendar_preview(capsys, db) -> None:
 
 def test_check_reports_broken_team_profile(capsys, tmp_path, monkeypatch, db) -> None:
     code, out, _ = run(capsys, "check", "--db", db)
-    assert code == 0 and "valid" in out
+    assert code == 0 and "全部文件有效" in out  # in the console's language (issue 15)
     profiles = tmp_path / "config" / "agent-console" / "profiles"
     profiles.mkdir(parents=True)
     (profiles / "team.toml").write_text('id = "team"\nname = 3\n', encoding="utf-8")

@@ -6,6 +6,7 @@ import argparse
 import time
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import CliError, open_workspace, print_json
 
 
@@ -46,17 +47,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
             raise CliError(f"offline: {exc}", code=1) from exc
         while True:
-            report = sync_once(ws.store, central, ws.lifecycle)
+            try:
+                report = sync_once(ws.store, central, ws.lifecycle)
+            except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
+                raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__)
             else:
-                state = "online" if report.online else report.error
-                skew = f"; clock {report.skew_ms / 1000:.0f}s ahead" if report.skew_ms else ""
-                print(f"{state}: pushed {report.pushed}, pulled {report.pulled}, waiting {report.waiting}, "
-                      f"refused {len(report.refused)}{skew}")
+                t = Translator(ws.settings.lang)
+                state = t("cli.sync_online") if report.online else report.error
+                skew = t("cli.sync_skew", seconds=f"{report.skew_ms / 1000:.0f}") if report.skew_ms else ""
+                print(t("cli.sync_line", state=state, pushed=report.pushed, pulled=report.pulled,
+                        waiting=report.waiting, refused=len(report.refused)) + skew)
                 for event_id, reason in report.refused:
-                    print(f"  refused {event_id}: {reason}")
+                    print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
                 for note in notes:
                     print(f"  {note}")
             if args.once:

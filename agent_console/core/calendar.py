@@ -7,6 +7,7 @@ N-th working day after it. Instants are timezone-aware; days are judged in the c
 from __future__ import annotations
 
 import bisect
+import re
 import json
 import os
 import tomllib
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from agent_console.core.errors import toml_error_line
 from agent_console.core.calendar_years import YearSchedule, shipped_schedules
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class LocalDays:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise CalendarFileError(f"{path}: {exc}") from exc
+            raise CalendarFileError(f"{path}:{toml_error_line(exc)}: {exc}") from exc
         closed: set[date] = set()
         working: set[date] = set()
         notes: dict[date, str] = {}
@@ -228,18 +230,35 @@ class WorkingCalendar:
         i = bisect.bisect_left(self._ordinals, d.toordinal())
         return i < len(self._ordinals) and self._ordinals[i] == d.toordinal()
 
-    def holiday_name(self, d: date) -> str | None:
+    def holiday_name(self, d: date, lang: str = "zh") -> str | None:
+        """The holiday's name in `lang` ("zh": 国庆节, 休息日（由 2026-09-20 调休）; "en": English, dates ISO)."""
         if self.all_days:
             return None
         self._ensure(d.year)
         if d in self.local.notes:
             return self.local.notes[d]
         schedule = self.schedules.get(d.year)
-        if schedule is not None:
+        if schedule is not None:  # an official year: its own names in both languages
             if d in schedule.off:
-                return schedule.off[d][0]
+                name, name_en = schedule.off[d]
+                return name if lang == "zh" else name_en
             return schedule.makeup.get(d) or None
-        return self._table(d.year).get(d)
+        if lang == "zh":
+            return self._table_zh(d.year).get(d)
+        name = self._table(d.year).get(d)
+        # `holidays` writes the substituted day US style ("substituted from 09/20/2026"): ISO instead
+        return re.sub(r"\b(\d{2})/(\d{2})/(\d{4})\b", r"\3-\1-\2", name) if name else name
+
+    def _table_zh(self, year: int) -> holidays.HolidayBase:
+        import holidays
+
+        if getattr(self, "_holidays_zh", None) is None:
+            try:
+                self._holidays_zh = holidays.country_holidays(self.country, subdiv=self.subdivision, years=[year],
+                                                              language="zh_CN")
+            except (NotImplementedError, KeyError, ValueError):  # a country without Chinese names
+                return self._table(year)
+        return self._holidays_zh
 
     def next_working_days(self, start: date, count: int) -> list[date]:
         """The next `count` working days strictly after `start` (the preview `agent-console calendar` shows)."""

@@ -18,6 +18,7 @@ from agent_console.widgets.plain import DataTable, Label, Select, Static, plain
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -125,7 +126,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
             with VerticalScroll(id="cb-script"):
                 yield Static(self._summary())
                 yield Static(t("callbacks.script"), classes="panel-title")
-                yield Static(self._script())
+                yield WrappedText(self._script())
             with VerticalScroll(id="cb-result"):
                 yield Label(t("form.outcome"), classes="field-label")
                 outcomes = [(x.text(lang), x.id) for x in ws.vocab.terms("contact_outcomes")]

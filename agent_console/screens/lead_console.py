@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from agent_console.core import cells
 from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
@@ -422,7 +423,7 @@ class LeadScreen(Screen):
         table = self.query_one("#kpi", DataTable)
         table.clear()
         self.kpi_rows = {}
-        for r in kpi_rows(self.report, ws.settings.lang):
+        for r in kpi_rows(self.report, ws.settings.lang, ws.profile):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
         intake, overdue = series
@@ -436,14 +437,16 @@ class LeadScreen(Screen):
         agents = list(self.report.by_agent.items())[:8]
         most = max((n for _, n in agents), default=1)
         self.query_one("#kpi-agent-bars", Static).update("\n".join(
-            [t("lead.chart_agent")] + [f"{agent[:10]:<10} {'█' * max(1, round(20 * n / most))} {n}"
+            [t("lead.chart_agent")] + [f"{cells.fit(agent, 10)} {'█' * max(1, round(20 * n / most))} {n}"
                                        for agent, n in agents]))
         top = max(self.report.by_category.values(), default=1)
         bars = [self.app.t("lead.chart_category")]
-        for cat, n in list(self.report.by_category.items())[:8]:
-            c = ws.profile.category(cat)
-            label = self.app.t.label(c, cat)
-            bars.append(f"{label:<8} {'█' * max(1, round(20 * n / top))} {n}")
+        shown = [(self.app.t.label(ws.profile.category(cat), cat), n)
+                 for cat, n in list(self.report.by_category.items())[:8]]
+        # every bar starts in the same column: labels padded by terminal cells (a Chinese character is two)
+        room = min(16, max((cells.width(label) for label, _ in shown), default=0))
+        for label, n in shown:
+            bars.append(f"{cells.fit(label, room)} {'█' * max(1, round(20 * n / top))} {n}")
         self.query_one("#kpi-bars", Static).update("\n".join(bars))
 
     # -- row actions ------------------------------------------------------------------------------------------

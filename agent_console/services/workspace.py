@@ -56,6 +56,8 @@ class Workspace:
             self._home_store.close()
             raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        # a broken calendar_file (file:line), or "": deadlines then ignore the team's closures until it is fixed
+        self.calendar_problem = deadline_service.local_days(settings)[1]
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
@@ -346,7 +348,9 @@ class Workspace:
         folder = reference_data.phrasebook_dir(settings)
         if folder.is_dir() and folder not in settings.phrasebook_dirs:
             self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
-        return load_profile(settings.profile, overrides or None, settings.profile_dirs)
+        from agent_console.support.config import config_file
+
+        return load_profile(settings.profile, overrides or None, settings.profile_dirs, overrides_file=config_file())
 
     def reload_reference(self) -> list[str]:
         """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
