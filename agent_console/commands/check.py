@@ -9,6 +9,7 @@ import argparse
 import importlib
 from typing import Any
 
+from agent_console.support.config import config_file
 from agent_console.support.i18n import Translator
 from agent_console.commands.common import print_json, settings_from
 from agent_console.core.calendar import CalendarFileError, LocalDays
@@ -26,7 +27,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     problems = check_profiles(settings.profile_dirs)
     try:  # the configured profile with this organisation's overrides
-        load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs)
+        load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs,
+                     overrides_file=config_file())
     except ProfileError as exc:
         problems.extend(f"(config overrides) {p}" for p in exc.problems)
     if settings.calendar_file:
@@ -112,7 +114,8 @@ def _calendar_warnings(settings: Any, today: str | None, lang: str = "en") -> li
     from agent_console.store.local import LocalStore, StoreError
 
     try:
-        profile = load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs)
+        profile = load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs,
+                     overrides_file=config_file())
         local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
     except (ProfileError, CalendarFileError, OSError):
         return []  # reported above as a problem

@@ -47,7 +47,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
             raise CliError(f"offline: {exc}", code=1) from exc
         while True:
-            report = sync_once(ws.store, central, ws.lifecycle)
+            try:
+                report = sync_once(ws.store, central, ws.lifecycle)
+            except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
+                raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__)

@@ -40,14 +40,7 @@ _TINY = timedelta(microseconds=1)
 # -- official years kept in the database ----------------------------------------------------------------------
 def loaded_years(store: LocalStore) -> dict[str, dict[str, Any]]:
     """"CN-2027" -> {text, name, loaded_at, loaded_by, source, published} for each year loaded here."""
-    raw = store.meta(YEARS_KEY)
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return store.meta_dict(YEARS_KEY)
 
 
 def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
