@@ -108,6 +108,9 @@ class WorkingCalendar:
         self.all_days = all_days  # a calendar-day calendar: every day counts
         self._years: set[int] = set()
         self._ordinals: list[int] = []
+        # ordinal -> (working days before it, whether it is one): the list path measures thousands of clocks against
+        # a few hundred distinct days; cleared whenever years are added (the indexes shift)
+        self._days: dict[int, tuple[int, bool]] = {}
         self._holidays: holidays.HolidayBase | None = None
         # `holidays` takes ~0.15 s to import (every country loads), on the way to the first screen; the year's
         # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
@@ -163,6 +166,7 @@ class WorkingCalendar:
                 d += DAY
             self._years.add(y)
         self._ordinals.sort()
+        self._days.clear()
 
     def _exceptions(self, year: int) -> tuple[set[date], set[date]]:
         """The public calendar's exceptions to Monday-Friday in `year`: weekdays off, weekend days worked."""
@@ -290,19 +294,32 @@ class WorkingCalendar:
         last = self.nth_working_day_after(self.local_day(received), n)
         return self.start_of(last + DAY)
 
+    def _day(self, d: date) -> tuple[int, bool]:
+        """(working days before d in the loaded years, whether d is one), cached per day."""
+        o = d.toordinal()
+        hit = self._days.get(o)
+        if hit is None:
+            self._ensure(d.year)
+            i = bisect.bisect_left(self._ordinals, o)
+            hit = self._days[o] = (i, i < len(self._ordinals) and self._ordinals[i] == o)
+        return hit
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """How much of [a, b) falls on working days (negative when b < a)."""
         if b < a:
             return -self.working_time_between(b, a)
         la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
         da, db = la.date(), lb.date()
+        ia, wa = self._day(da)
         if da == db:
-            return (lb - la) if self.is_working_day(da) else timedelta(0)
+            return (lb - la) if wa else timedelta(0)
+        ib, wb = self._day(db)
+        ia, wa = self._day(da)  # again: ensuring db's year may have shifted the indexes
         total = timedelta(0)
-        if self.is_working_day(da):
+        if wa:
             total += self.start_of(da + DAY) - la
-        total += DAY * self.working_days_between(da + DAY, db)
-        if self.is_working_day(db):
+        total += DAY * (ib - ia - wa)  # the working days strictly between da and db
+        if wb:
             total += lb - self.start_of(db)
         return total
 

@@ -173,6 +173,29 @@ class IntakeScreen(UsesWorkspace, Screen):
         yield widget
         yield Static("", id=f"err-{name}", classes="field-error")
 
+    # what an 80-column footer keeps: save, read back and leave (the rest stay on their keys and in F1's help)
+    ESSENTIAL_KEYS = {"intake_save", "intake_read_back", "intake_leave"}
+    OPTIONAL_KEYS = {"intake_enquiry", "intake_upset", "intake_report", "intake_attach", "intake_callback"}
+
+    def on_resize(self, event: Any) -> None:
+        self._fit_footer(event.size.width)
+
+    def _fit_footer(self, width: int) -> None:
+        import dataclasses
+
+        show_all = width >= 120
+        changed = False
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            out = []
+            for b in bindings:
+                if b.id in self.OPTIONAL_KEYS and b.show != show_all:
+                    b = dataclasses.replace(b, show=show_all)
+                    changed = True
+                out.append(b)
+            self._bindings.key_to_bindings[key] = out
+        if changed:
+            self.refresh_bindings()
+
     def on_mount(self) -> None:
         self.started = self.ws.now()
         self.query_one("#category-suggestions", OptionList).display = False

@@ -400,15 +400,16 @@ class Workspace:
             deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
             items, running = [], []
             for cid, d in deadlines.items():
+                # the text of a deadline shared through the memo is written once, with its key
                 text = dumped.get(id(d))
                 if text is None:
-                    text = dumped[id(d)] = json.dumps(d, ensure_ascii=False)
-                items.append(f"{json.dumps(cid)}: {text}")
-                if d["state"] in ("running", "breached") and d["due"]:
+                    text = dumped[id(d)] = f"{json.dumps(cid)}: {json.dumps(d, ensure_ascii=False)}"
+                items.append(text)
+                if d["due"] and d["state"] in ("running", "breached"):
                     running.append(d["due"])
-            # the same text json.dumps({"deadlines": …, "next_due": …}) gives
-            yield ("" if first else ",") + (f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
-                                            f'"next_due": {json.dumps(min(running) if running else None)}}}')
+            # the same text json.dumps({"deadlines": …, "next_due": …}) gives (an ISO instant needs no escaping)
+            nxt = f'"{min(running)}"' if running else "null"
+            yield ("" if first else ",") + f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, "next_due": {nxt}}}'
             first = False
             if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
                 memo.clear()
