@@ -288,8 +288,8 @@ class Phrasebook:
                     score = 70 if full.startswith(compact, full_starts[i]) else 60
                     if scores.get(i, 0) < score:
                         scores[i] = score
-            folded = fuzzy_typed(compact)
-            if len(folded) >= 4 and len(scores) < limit:
+            folded = fuzzy_typed(compact) if len(scores) < limit and len(compact) >= 2 else ""
+            if len(folded) >= 4:
                 # by sound: a homophone the IME picked (理陪 for 理赔), mixed input (li赔), a near-homophone
                 # (zh/z, ch/c, sh/s, n/l, an/ang, en/eng, in/ing); always below the exact hits
                 for i in _hits(index.fuzzy, index.fuzzy_starts, folded):
