@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, TextArea
+from textual.widgets import Header, Input, TextArea
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -132,6 +133,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         t, ws = self.app.t, self.ws
         lang = ws.settings.lang
         localize_bindings(self, t)
+        self._fit_footer(self.app.size.width)  # before the footer's first build (not again on the first resize)
         yield Header()
         yield Static(id="call-timer")
         yield Static(id="draft-offer")
