@@ -241,6 +241,26 @@ def test_case_act_refuses_a_choice_that_is_not_on_the_list(capsys, monkeypatch, 
     assert code == 2 and "--department" in err, err
 
 
+def test_case_act_says_what_a_number_should_look_like_in_the_consoles_language(capsys, monkeypatch, db) -> None:
+    """`--length abc` was refused with "a whole number", `--amount 12x` with "an amount such as 800 or 1234.50": English
+    on a zh console, on the screen's forms as on the shell."""
+    from tests.latin import latin_runs
+
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    run(capsys, "case", "act", number, "accepted", "--db", db, "--agent", "a-1")
+    typed = {"case", "act", "length", "amount", "remedy", "upset", "since"}  # what was typed
+    for action, *fields in (("extension_requested", "--length", "abc", "--reason", "等材料"),
+                            ("proposed", "--remedy", "退费", "--amount", "12x"),
+                            ("dissatisfaction_reported", "--upset-since", "刚才")):
+        code, _, err = run(capsys, "case", "act", number, action, *fields, "--db", db, "--agent", "a-1")
+        assert code == 2 and not latin_runs(err, typed), err
+        code, _, err = run(capsys, "case", "act", number, action, *fields, "--db", db, "--agent", "a-1",
+                           "--lang", "en")
+        assert code == 2 and ("whole number" in err or "amount such as" in err or "minutes ago" in err), err
+
+
 def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypatch, db) -> None:
     code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
                        monkeypatch=monkeypatch)
