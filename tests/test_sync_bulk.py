@@ -231,7 +231,7 @@ def test_the_stage_is_private_and_empty_after_each_push(pg_centre, tmp_path, clo
         conn.execute("SELECT * FROM pg_temp.ac_stage")
     conn.rollback()
     with psycopg.connect(pg.with_login(pg_centre.admin, "you")) as other:  # another session has a stage of its own
-        with pytest.raises(psycopg.errors.UndefinedTable):
+        with pytest.raises(psycopg.errors.RaiseException, match="nothing staged"):
             other.execute("SELECT ac.push_staged()")
 
 

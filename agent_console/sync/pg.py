@@ -17,16 +17,82 @@ from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identi
                                         malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
+# every console session: how long to wait for a lock, for one statement, and how long the server may keep a
+# transaction this console left idle (never on purpose: a push commits at once)
+SESSION_TIMEOUTS = {"lock_timeout": "10s", "statement_timeout": "60s", "idle_in_transaction_session_timeout": "30s"}
 
 
-def install(url: str) -> None:
-    """Create (or update) the schema, functions, roles and policies. Run as a database owner."""
+OWNER = "ac_owner"
+
+
+class InstallRefused(RuntimeError):
+    """`central init` will not install the centre this way; the message says why and what to do."""
+
+
+def install(url: str, owner: str = OWNER, reown: bool = False) -> None:
+    """Create (or update) the schema, functions, roles and policies. Run as a database owner able to create roles.
+
+    Everything in schema `ac` belongs to `owner`, a role of its own that cannot log in and is not a superuser: the
+    SECURITY DEFINER functions run with its rights, never a superuser's. A schema `ac` that already belongs to someone
+    else (an older install made as `postgres`) is refused unless `reown` hands it and its objects to `owner`.
+    """
+    from agent_console.sync.rules_pg import payload_problem_sql
+
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(771177)")  # two installers at once wait for each other
         try:
-            conn.execute(SCHEMA.read_text(encoding="utf-8"))
+            with conn.transaction():
+                _prepare(conn, owner, reown)
+                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+                conn.execute(payload_problem_sql())
+                conn.execute(SCHEMA.read_text(encoding="utf-8"))
         finally:
             conn.execute("SELECT pg_advisory_unlock(771177)")
+
+
+def _prepare(conn: psycopg.Connection, owner: str, reown: bool) -> None:
+    """The owner role, the group roles and the schema (owned by `owner`), as the installing user."""
+    ident = sql.Identifier(owner)
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (owner,)).fetchone()
+    if row is None:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(ident))
+    elif row[0]:
+        raise InstallRefused(f"the owner role {owner!r} is a superuser: the centre's functions would run with a "
+                             "superuser's rights. Name a role that is not (--owner), or let init create one.")
+    me, is_super = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not is_super:
+        conn.execute(sql.SQL("GRANT {} TO {}").format(ident, sql.Identifier(me)))  # to SET ROLE to it below
+    for group in ("ac_agent", "ac_lead"):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
+    # the owner reads who holds the push lock and may end a session that holds it while idle (ac.push_staged)
+    conn.execute(sql.SQL("GRANT pg_read_all_stats, pg_signal_backend TO {}").format(ident))
+    conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+        sql.Identifier(conn.info.dbname), ident))
+    schema = conn.execute("SELECT r.rolname, r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner"
+                          " WHERE n.nspname = 'ac'").fetchone()
+    if schema is None:
+        conn.execute(sql.SQL("CREATE SCHEMA ac AUTHORIZATION {}").format(ident))
+    elif schema[0] != owner:
+        if not reown:
+            what = "a superuser" if schema[1] else "another role"
+            raise InstallRefused(
+                f"schema ac belongs to {schema[0]!r} ({what}), not to the owner role {owner!r}: its SECURITY DEFINER "
+                f"functions would run as {schema[0]!r}. Run `central init --reown` to hand the schema and everything "
+                f"in it to {owner!r}.")
+        _reown(conn, owner)
+
+
+def _reown(conn: psycopg.Connection, owner: str) -> None:
+    """Hand schema ac and every table, sequence and function in it to `owner` (an older install's superuser schema)."""
+    ident = sql.Identifier(owner)
+    conn.execute(sql.SQL("ALTER SCHEMA ac OWNER TO {}").format(ident))
+    for (name,) in conn.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                " WHERE n.nspname = 'ac' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')").fetchall():
+        conn.execute(sql.SQL("ALTER TABLE ac.{} OWNER TO {}").format(sql.Identifier(name), ident))
+    for (signature,) in conn.execute("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n"
+                                     " ON n.oid = p.pronamespace WHERE n.nspname = 'ac'").fetchall():
+        conn.execute(sql.SQL("ALTER ROUTINE {} OWNER TO {}").format(sql.SQL(signature), ident))
 
 
 def add_user(url: str, login: str, role: str, teams: list[str], password: str | None = None) -> None:
@@ -36,9 +102,17 @@ def add_user(url: str, login: str, role: str, teams: list[str], password: str | 
     if not teams:
         raise ValueError("name at least one team")
     with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+        exists = conn.execute("SELECT rolsuper OR rolcreaterole OR rolbypassrls OR rolname LIKE 'pg\\_%%'"
+                              " OR rolname IN (%s, 'ac_agent', 'ac_lead') OR EXISTS (SELECT 1 FROM pg_namespace n"
+                              " WHERE n.nspname = 'ac' AND n.nspowner = r.oid) FROM pg_roles r WHERE rolname = %s",
+                              (OWNER, login)).fetchone()
+        if exists and exists[0]:
+            raise ValueError(f"{login!r} is a privileged or built-in role: an agent or lead needs a login of their own")
         if not exists:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
+        # a console that hangs inside a transaction (or a session left open on purpose) does not hold the centre
+        conn.execute(sql.SQL("ALTER ROLE {} SET idle_in_transaction_session_timeout = '60s'").format(
+            sql.Identifier(login)))
         if password:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(f"ac_{role}"), sql.Identifier(login)))
@@ -64,6 +138,9 @@ class _Session:
                 self.conn = psycopg.connect(self.url, connect_timeout=self.timeout)
                 # times travel as ISO text in pulled pages: in UTC, as every console records them
                 self.conn.execute("SET TIME ZONE 'UTC'")
+                # a busy or stuck centre gives an answer ("centre busy", a timeout) instead of a console that hangs
+                for name, value in SESSION_TIMEOUTS.items():
+                    self.conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
                 self.conn.commit()
             except psycopg.OperationalError as exc:
                 raise CentralUnavailable(_first_line(exc)) from exc
@@ -273,6 +350,6 @@ def with_login(url: str, login: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-__all__ = ["PostgresCentral", "PushPipeline", "add_user", "install", "with_login"]
+__all__ = ["InstallRefused", "PostgresCentral", "PushPipeline", "add_user", "install", "with_login"]
 
 
