@@ -102,9 +102,12 @@ def test_a_failed_page_leaves_nothing_behind(tmp_path, clock, monkeypatch) -> No
     case = me.register(sample_case())
     me.act(case.id, "progress_noted", {"note": "x"})
     orphan = history(me)[-1:]  # a note whose case is unknown here: the fold cannot start from it
-    with pytest.raises(ValueError):
-        you.store.ingest_page(page(orphan), you.lifecycle, meta={"cursor": "1"})
-    assert you.store.event_ids() == set() and you.store.meta("cursor") is None
+    done = you.store.ingest_page(page(orphan), you.lifecycle, meta={"cursor": "1"})
+    # kept aside with its reason (never applied, never stopping the sync), and the cursor moves past it
+    assert done.quarantined == 1 and done.new_ids == []
+    assert you.store.event_ids() == set() and you.store.meta("cursor") == "1"
+    assert [q["event_id"] for q in you.store.quarantined()] == [orphan[0].id]
+    assert "does not fold" in you.store.quarantined()[0]["reason"]
     assert not you.store.conn.in_transaction
 
 
