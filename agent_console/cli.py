@@ -11,9 +11,10 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from agent_console import __version__, commands
-from agent_console.commands.common import CliError, common_options, open_workspace
+from agent_console.commands.common import CliError, cleaned_output, common_options, open_workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        return _run(open_console, args)
+    with cleaned_output():  # whatever a command prints (text from the centre included) is safe for a terminal
+        return _run(args.func, args)
+
+
+def _run(func: Any, args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "func", None) is None:
-            return open_console(args)
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except CliError as exc:
         print(f"agent-console: {exc}", file=sys.stderr)
         return exc.code

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,38 @@ def seed_first_run(ws: Any) -> None:
 
         generate(ws, cases=300, seed=7)
     ws.store.set_meta("seeded", "1")
+
+
+class CleanOutput:
+    """A text stream that passes on only what is safe for a terminal (core.text.display_text): every line a command
+    prints goes through it, so text from the centre or a file never reaches the terminal raw."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from agent_console.core.text import display_text
+
+        self._stream.write(display_text(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer…
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def cleaned_output() -> Iterator[None]:
+    """sys.stdout and sys.stderr cleaned for the terminal while a command runs (see CleanOutput)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanOutput(out), CleanOutput(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def print_json(value: Any) -> None:
