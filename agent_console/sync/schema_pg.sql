@@ -111,13 +111,17 @@ CREATE OR REPLACE FUNCTION ac.end_stuck_push_holder() RETURNS integer
 DECLARE
     holder integer;
 BEGIN
+    -- only ac.push_staged() touches ac.counter: a session holding a lock on that table is a pusher (one that waits
+    -- for the row is active; the holder has the row, and is stuck if it sits idle)
     SELECT a.pid INTO holder
-      FROM ac.counter c
-      JOIN pg_catalog.pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = c.xmax AND l.granted
+      FROM pg_catalog.pg_locks l
       JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-     WHERE c.one = 1 AND a.pid <> pg_catalog.pg_backend_pid()
+     WHERE l.locktype = 'relation' AND l.relation = 'ac.counter'::pg_catalog.regclass AND l.granted
+       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+       AND a.pid <> pg_catalog.pg_backend_pid()
        AND ((a.state <> 'active' AND a.state_change < pg_catalog.clock_timestamp() - interval '2 seconds')
             OR a.xact_start < pg_catalog.clock_timestamp() - interval '60 seconds')
+     ORDER BY a.xact_start
      LIMIT 1;
     IF holder IS NOT NULL THEN
         RAISE WARNING 'ending session % that held the push lock while idle', holder;
