@@ -122,7 +122,11 @@ def test_a_temp_object_named_ac_stage_gives_the_caller_nothing(pg_centre, tmp_pa
         else:
             conn.execute("SELECT ac.push_staged()")
     conn.close()
-    assert powers(pg_centre, "me") == before == (False, "agent:t1", "events_append_only=O,events_no_truncate=O")
+    try:
+        assert powers(pg_centre, "me") == before == (False, "agent:t1", "events_append_only=O,events_no_truncate=O")
+    finally:  # login roles are the cluster's: a successful attack must not leak into the other tests
+        with admin(pg_centre) as conn:
+            conn.execute("ALTER ROLE me NOSUPERUSER")
 
 
 def test_no_definer_runs_as_a_superuser_and_every_one_pins_its_search_path(pg_centre) -> None:
@@ -174,7 +178,11 @@ def test_temp_objects_shadowing_every_name_change_nothing(pg_centre, tmp_path, c
     refused = dict(answer["refused"])
     assert "only a lead" in refused[approval["id"]] and "note: not text" in refused[bad["id"]]
     assert answer["accepted_count"] == 1
-    assert powers(pg_centre, "me") == (False, "agent:t1", "events_append_only=O,events_no_truncate=O")
+    try:
+        assert powers(pg_centre, "me") == (False, "agent:t1", "events_append_only=O,events_no_truncate=O")
+    finally:
+        with admin(pg_centre) as conn:
+            conn.execute("ALTER ROLE me NOSUPERUSER")
     assert synced(boss, pg_centre, "boss").pulled == pg_centre.count() == 3
 
 
@@ -407,7 +415,8 @@ def test_an_idle_transaction_holding_the_push_lock_cannot_freeze_other_teams(pg_
     push_raw(holder, [as_json(e) for e in other.store.outbox_batch(10)])  # numbered, never committed: held
     me.register(sample_case())
     result: list[Any] = []
-    t = threading.Thread(target=lambda: result.append(sync_once(me.store, pg_centre.connect("me"), me.lifecycle)))
+    t = threading.Thread(target=lambda: result.append(sync_once(me.store, pg_centre.connect("me"), me.lifecycle)),
+                         daemon=True)
     started = time.monotonic()
     t.start()
     t.join(30)
