@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent_console.core.events import EVENT_KINDS
+from agent_console.core.events import CHECK_ONLY, EVENT_KINDS
 from agent_console.core.hlc import ABSURD_AHEAD_MS, EARLIEST_MS
 
 _STAMP = re.compile(r"([0-9]{13})-[0-9]{4,9}-[!-~]{1,64}\Z")
@@ -65,16 +65,16 @@ def event_problem(event_id: Any, case_id: Any, kind: Any, actor: Any, device: An
         return "malformed: time without an offset"
     if (reason := stamp_problem(hlc, now_ms)) is not None:
         return reason
-    if not isinstance(flags, list) or len(flags) > 20 or not all(isinstance(f, str) for f in flags):
+    if type(flags) is not list or (flags and (len(flags) > 20 or not all(isinstance(f, str) for f in flags))):
         return "malformed: flags is not a list of texts"
     model = EVENT_KINDS[kind]
     try:
         if isinstance(payload, str):
             if "\\u0000" in payload:
                 return "malformed: contains a NUL character"
-            model.model_validate_json(payload)
+            model.model_validate_json(payload, context=CHECK_ONLY)
         elif isinstance(payload, dict):
-            model.model_validate(payload)
+            model.model_validate(payload, context=CHECK_ONLY)
         else:
             return "malformed: payload is not an object"
     except ValidationError as exc:
