@@ -354,6 +354,22 @@ def test_an_agent_cannot_approve_and_a_lead_cannot_decide_their_own_request(pg_c
     assert you.store.state(case.id).extension_pending is None
 
 
+def test_a_case_cannot_be_registered_again_over_a_colleagues(pg_centre, tmp_path, clock) -> None:
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    synced(me, pg_centre, "me")
+    again = you.registration_events(sample_case(facts="改写的事实"), case_id=case.id)[0]
+    fresh = you.registration_events(sample_case())[0]
+    twice = as_json(fresh, id=str(uuid.uuid4()), hlc=you.store.hlc.now())
+    with login(pg_centre, "you") as conn:
+        answer = push_raw(conn, [as_json(again, hlc=you.store.hlc.now(), payload=again.payload | {"number": "X"}),
+                                 as_json(fresh, hlc=you.store.hlc.now(), payload=fresh.payload | {"number": "Y"}),
+                                 twice | {"payload": fresh.payload | {"number": "Z"}}])
+    assert answer["accepted_count"] == 1
+    assert [r[1] for r in answer["refused"]] == ["the case is registered at the centre already"] * 2
+    assert synced(me, pg_centre, "me").quarantined == 0 and me.store.state(case.id).facts == sample_case()["facts"]
+
+
 def test_a_console_keeps_aside_what_the_centre_should_have_refused(pg_centre, tmp_path, clock) -> None:
     """Defence in depth: rows that reached ac.events without the centre's checks (a superuser, an old install)."""
     me, you, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "you"), device(tmp_path, clock, "boss")
