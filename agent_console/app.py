@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from collections.abc import Iterable
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
-from agent_console.i18n import Translator
+from agent_console.support.i18n import Translator
 from agent_console.widgets.localized import localize_bindings
-from agent_console.workspace import Workspace
+from agent_console.services.workspace import Workspace
 
 
 class AgentConsoleApp(App):
@@ -27,8 +29,13 @@ class AgentConsoleApp(App):
         Binding("f4", "phrasebook", "keys.phrasebook", id="phrasebook"),
         Binding("f6", "callbacks", "keys.callbacks", id="callbacks"),
         Binding("f7", "lead", "keys.lead", id="lead"),
+        Binding("f8", "calls", "keys.calls", show=False, id="calls"),
+        Binding("f9", "take_call", "keys.take_call", show=False, id="take_call", priority=True),
         Binding("f1", "help", "keys.help", id="help"),
         Binding("ctrl+q", "quit", "keys.quit", id="quit", priority=True),
+        # declared here so that Textual does not add its own, labelled "palette" in English
+        Binding("ctrl+p", "command_palette", "textual.palette", show=False, priority=True, id="command_palette",
+                tooltip="textual.palette_open"),
     ]
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
@@ -44,6 +51,7 @@ class AgentConsoleApp(App):
 
         self.COMMANDS = self.COMMANDS | {ConsoleCommands}
         localize_bindings(self, self.t)
+        self.phone: Any = None  # screens.call_pop.PhoneController, when [cti] listen is configured
 
     def on_mount(self) -> None:
         if self.ws.settings.keymap:
@@ -51,10 +59,40 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
+            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
+        cti = self.ws.settings.cti
+        if cti.listen or cti.dial_command or cti.dial_url:
+            from agent_console.screens.call_pop import PhoneController
+
+            self.phone = PhoneController(self)
+            if cti.listen:
+                self.phone.start()
         # Everything built so far (Textual, the profile, pydantic's schemas, the first screen) lives as long as the
         # console: out of the collector's sight, a full collection no longer walks it -- those walks took up to
         # 50 ms, and one landing on a keystroke made that search visibly late
         self.call_after_refresh(_freeze_once)
+
+    async def on_unmount(self) -> None:
+        if self.phone is not None:
+            await self.phone.close()  # the listener's socket is closed before the loop ends
+
+    def _recompute_deadlines(self) -> None:
+        from agent_console.services.deadlines import recompute_line
+        from agent_console.services.workspace import StoreError
+
+        try:
+            report = self.ws.recompute_deadlines()
+        except StoreError as exc:
+            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            return
+        self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
+
+    def _deadlines_recomputed(self, message: str) -> None:
+        self.notify(message, timeout=10)
+        refresh = getattr(self.screen, "load", None)
+        if callable(refresh):
+            refresh()
 
     # -- what the current screen is about, for the phrase panel ----------------------------------------------
     def phrase_context(self) -> dict[str, Any]:
@@ -62,6 +100,26 @@ class AgentConsoleApp(App):
         if callable(screen_context):
             return screen_context()
         return {"case_id": None, "category": None, "stage": None, "fields": {}}
+
+    # -- Textual's own commands, in the console's language ------------------------------------------------------
+    def action_command_palette(self) -> None:
+        from agent_console.screens.palette import ConsolePalette
+
+        if self.use_command_palette and not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(self.t, id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's system commands with our words; the theme picker (theme names in English, no use on a
+        hotline) is left out, and "keys" opens the console's own help (F1)."""
+        t = self.t
+        yield SystemCommand(t("textual.keys"), t("textual.keys_help"), self.action_help)
+        if screen.maximized is not None:
+            yield SystemCommand(t("textual.minimize"), t("textual.minimize_help"), screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(t("textual.maximize"), t("textual.maximize_help"), screen.action_maximize)
+        yield SystemCommand(t("textual.screenshot"), t("textual.screenshot_help"),
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand(t("textual.quit"), t("textual.quit_help"), self.action_quit)
 
     # -- global actions ---------------------------------------------------------------------------------------
     def _open(self, module: str, cls: str, *args: Any) -> None:
@@ -76,6 +134,7 @@ class AgentConsoleApp(App):
         from agent_console.screens.intake import IntakeScreen
 
         if isinstance(self.screen, IntakeScreen):
+            self.screen.next_call()
             return
         self.push_screen(IntakeScreen())
 
@@ -86,13 +145,25 @@ class AgentConsoleApp(App):
         self._open("agent_console.screens.phrasebook", "PhrasebookScreen")
 
     def action_callbacks(self) -> None:
-        self._open("agent_console.screens.callbacks", "CallbackQueueScreen")
+        self._open("agent_console.screens.callback_queue", "CallbackQueueScreen")
 
     def action_lead(self) -> None:
         if not self.ws.is_lead:
             self.notify(self.t("app.lead_only"), severity="error")
             return
-        self._open("agent_console.screens.lead", "LeadScreen")
+        self._open("agent_console.screens.lead_console", "LeadScreen")
+
+    def action_calls(self) -> None:
+        self._open("agent_console.screens.call_log", "CallLogScreen")
+
+    def action_take_call(self) -> None:
+        if self.phone is not None:
+            self.phone.take_waiting()
+
+    def dial_out(self, number: str, case_id: str | None = None) -> None:
+        """Starting a callback: ask the phone system to dial, when it is configured to."""
+        if self.phone is not None:
+            self.phone.dial(number, case_id)
 
     def action_help(self) -> None:
         from agent_console.screens.help import HelpScreen
@@ -103,6 +174,8 @@ class AgentConsoleApp(App):
         from agent_console.screens.case_detail import CaseDetailScreen
 
         self.push_screen(CaseDetailScreen(case_id))
+        if self.phone is not None:  # a case opened during a call: the call belongs to it
+            self.phone.case_for_call(None, case_id)
 
 
 _frozen = False

@@ -36,7 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `case act NUMBER ACTION --field value …`: the action's own fields are not options of the parser
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "wants_fields", False):
+        parser.error("unrecognized arguments: " + " ".join(extra))
+    args.fields = extra
     if getattr(args, "func", None) is None:
         return _run(open_console, args)
     with cleaned_output():  # whatever a command prints (text from the centre included) is safe for a terminal
@@ -59,7 +63,7 @@ def _run(func: Any, args: argparse.Namespace) -> int:
 
 
 def open_console(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+    ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
     from agent_console.commands.common import seed_first_run
 
     seed_first_run(ws)

@@ -30,8 +30,8 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 CONSOLE = """
 import time, sys, asyncio
 t0 = float(sys.argv[1])
-from agent_console.config import load_settings
-from agent_console.workspace import Workspace
+from agent_console.support.config import load_settings
+from agent_console.services.workspace import Workspace
 from agent_console.app import AgentConsoleApp
 from agent_console.widgets.case_table import CaseTable
 ws = Workspace(load_settings(db=sys.argv[2], agent="me", demo_on_first_run=False))
@@ -80,9 +80,9 @@ async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, 
     from textual.widgets import Input
 
     from agent_console.app import AgentConsoleApp
-    from agent_console.config import load_settings
+    from agent_console.support.config import load_settings
     from agent_console.screens.cases import CasesScreen
-    from agent_console.workspace import Workspace
+    from agent_console.services.workspace import Workspace
 
     # Instrumentation (this script only): when the list got its rows, and the end of the first screen update after
     # that (the compositor has written the new table to the terminal).
@@ -152,8 +152,8 @@ async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, 
 def tick_database() -> Path:
     path = Path(tempfile.gettempdir()) / "agent-console-bench" / "open-1000-v1.db"
     if not path.exists():
-        from agent_console.config import load_settings
-        from agent_console.workspace import Workspace
+        from agent_console.support.config import load_settings
+        from agent_console.services.workspace import Workspace
 
         ws = Workspace(load_settings(db=path, agent="me", demo_on_first_run=False))
         for i in range(1000):

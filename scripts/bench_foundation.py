@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent_console.config import load_settings  # noqa: E402
-from agent_console.demo import generate  # noqa: E402
+from agent_console.support.config import load_settings  # noqa: E402
+from agent_console.services.demo_data import generate  # noqa: E402
 from agent_console.store.local import CaseQuery  # noqa: E402
 from agent_console.store.migrations import migrate  # noqa: E402
-from agent_console.workspace import Workspace  # noqa: E402
+from agent_console.services.workspace import Workspace  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "agent-console-bench"
 SAMPLE = {
@@ -56,14 +56,17 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
         "events": src.execute("SELECT * FROM events ORDER BY seq").fetchall(),
         "outbox": src.execute("SELECT * FROM outbox ORDER BY seq").fetchall(),
         "cases": src.execute("SELECT * FROM cases ORDER BY rowid").fetchall(),
-        "cases_fts": src.execute("SELECT rowid, number, name, phone, body FROM cases_fts ORDER BY rowid").fetchall(),
+        "cases_search": src.execute("SELECT rowid, who1, who2, body1, body2, tel, scope FROM cases_search"
+                                    " ORDER BY rowid").fetchall(),
+        "open_search": src.execute("SELECT rowid, who1, who2, body1, body2, tel, scope FROM open_search"
+                                   " ORDER BY rowid").fetchall(),
     }
     ws.close()
     raw = sqlite3.connect(tmp / "raw.db", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute(f"PRAGMA synchronous={synchronous}")
     migrate(raw)
-    ev, ob, cs, ft = (tables[k] for k in ("events", "outbox", "cases", "cases_fts"))
+    ev, ob, cs, ft, op = (tables[k] for k in ("events", "outbox", "cases", "cases_search", "open_search"))
     per_case_events = len(ev) // len(cs)
     t0 = time.perf_counter()
     for i in range(len(cs)):
@@ -73,7 +76,11 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
             raw.execute(f"INSERT INTO events VALUES ({','.join('?' * len(ev[k]))})", ev[k])
             raw.execute("INSERT INTO outbox VALUES (?, ?)", ob[k])
         raw.execute(f"INSERT INTO cases VALUES ({','.join('?' * len(cs[i]))})", cs[i])
-        raw.execute("INSERT INTO cases_fts (rowid, number, name, phone, body) VALUES (?,?,?,?,?)", ft[i])
+        raw.execute("INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
+                    ft[i])
+        if i < len(op):  # the open cases' own index (every registered case is open)
+            raw.execute("INSERT INTO open_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
+                        op[i])
         raw.execute("COMMIT")
     bare = time.perf_counter() - t0
     raw.close()

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent_console.config import load_settings  # noqa: E402
-from agent_console.workspace import Workspace  # noqa: E402
+from agent_console.support.config import load_settings  # noqa: E402
+from agent_console.services.workspace import Workspace  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "agent-console-bench"
 AS_OF = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)  # 18:00 in Shanghai on the month's last day
@@ -54,8 +54,8 @@ def month_db(cases: int) -> Path:
         return path
     import random
 
-    from agent_console import kpi
-    from agent_console.demo import generate
+    from agent_console.services import kpi
+    from agent_console.services.demo_data import generate
 
     print(f"building {cases:,} cases as of {AS_OF:%Y-%m-%d %H:%M} UTC (once; cached at {path}) …", flush=True)
     t0 = time.perf_counter()
@@ -96,7 +96,7 @@ def month_db(cases: int) -> Path:
 def cold_child(path: Path) -> None:
     """One KPI computation in this fresh process; prints JSON for the parent."""
     t0 = time.perf_counter()
-    from agent_console import kpi
+    from agent_console.services import kpi
 
     ws = workspace(path)
     opened = time.perf_counter() - t0
@@ -122,7 +122,7 @@ def main() -> None:
         cold_child(args.cold_child)
         return
     path = month_db(args.cases)
-    from agent_console import kpi, lead
+    from agent_console.services import kpi, lead
 
     ws = workspace(path)  # a database cached by an older version is migrated here
     conn = ws.store.conn
@@ -168,7 +168,7 @@ def main() -> None:
         print(f"overdue queue ({what}: {len(rows):,} of {lead.overdue_total(ws, 8, AS_OF):,}):"
               f" {min(times) * 1e3:.0f} ms best, {statistics.median(times) * 1e3:.0f} ms median of 5")
     if not args.no_screen:
-        from agent_console.screens.lead import QUEUE_ROWS
+        from agent_console.screens.lead_console import QUEUE_ROWS
 
         opened, loaded = asyncio.run(screen_open(ws))
         print(f"lead screen (F7, headless): overdue queue on screen {opened * 1e3:.0f} ms after the key (the most"
@@ -187,7 +187,7 @@ async def screen_open(ws: Workspace) -> tuple[float, float]:
     from textual.screen import Screen
 
     from agent_console.app import AgentConsoleApp
-    from agent_console.screens.lead import LeadScreen
+    from agent_console.screens.lead_console import LeadScreen
 
     painted: list[float] = []
     paint = Screen._compositor_refresh

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent_console.paths import shipped_phrasebook_dir  # noqa: E402
+from agent_console.core.shipped import shipped_phrasebook_dir  # noqa: E402
 from agent_console.phrases import Phrasebook  # noqa: E402
 
 QUERIES = ["理", "理赔", "理赔时", "理赔时效", "l", "lp", "lps", "lpsx", "dings", "dingsun", "定损偏", "tuihuo",

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from agent_console.config import load_settings  # noqa: E402
+from agent_console.support.config import load_settings  # noqa: E402
 from agent_console.sync import pg  # noqa: E402
 from agent_console.sync.engine import pull, push, sync_once  # noqa: E402
-from agent_console.workspace import Workspace  # noqa: E402
+from agent_console.services.workspace import Workspace  # noqa: E402
 
 N = int(os.environ.get("BENCH_EVENTS", "100000"))
 

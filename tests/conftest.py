@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent_console.config import load_settings
-from agent_console.workspace import Workspace
+from agent_console.support.config import load_settings
+from agent_console.services.workspace import Workspace
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

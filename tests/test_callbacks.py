@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.cli import main
 from agent_console.core.due_phrases import DuePhraseError, parse_due
 from agent_console.core.lifecycle import IllegalTransition
@@ -187,7 +187,7 @@ def test_automatic_callbacks_skip_archived_cases(ws) -> None:
 
 
 def test_queue_on_the_demo_database(ws) -> None:
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     generate(ws, cases=200, seed=7)
     assert callbacks.ensure_automatic(ws)  # closed demo cases get their satisfaction follow-ups

@@ -152,8 +152,8 @@ def test_rebuild_and_demo(capsys, db) -> None:
 
 
 def test_demo_covers_every_state_and_clock_band(tmp_path, clock) -> None:
-    from agent_console.demo import generate
-    from agent_console.store.local import CaseQuery
+    from agent_console.services.demo_data import generate
+    from agent_console.core.case_query import CaseQuery
     from tests.conftest import make_workspace
 
     ws = make_workspace(tmp_path, clock)
@@ -192,3 +192,41 @@ def test_every_help_page_renders(capsys, command) -> None:
     with pytest.raises(SystemExit) as info:
         main([*command, "--help"])
     assert info.value.code == 0 and "usage: agent-console" in capsys.readouterr().out
+
+
+def test_case_act_goes_through_the_screens_rules_and_messages(capsys, monkeypatch, db) -> None:
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1",
+                       stdin=json.dumps(NEW | {"amount": "1500"}), monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    # nothing chosen: refused field by field, in the console's language, nothing recorded
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1")
+    assert code == 2 and "--outcome: 必填" in err and "--report: 必填" in err
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1",
+                       "--outcome", "有责", "--causes", "process_delay", "--stage", "claims", "--report", "已处理")
+    assert code == 2 and "不能执行此操作" in err  # a letter is not accepted yet: the lifecycle's own refusal
+    code, out, err = run(capsys, "case", "act", number, "accepted", "--db", db, "--agent", "a-1")
+    assert code == 0 and "受理" in out, err
+    code, out, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1",
+                         "--outcome", "有责", "--causes", "process_delay", "--stage", "claims",
+                         "--report", "已处理", "--settled-amount", "0", "--paid-amount", "200", "--json")
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "closed" and case["outcome"] == "at_fault"
+    assert case["amount"] == "1500" and case["settled_amount"] == "0" and case["paid_amount"] == "200"
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--bogus", "x")
+    assert code == 2 and "no field --bogus" in err
+    code, _, err = run(capsys, "case", "act", number, "frobnicate", "--db", db, "--agent", "a-1")
+    assert code == 2 and "unknown action" in err
+    with pytest.raises(SystemExit):  # other commands still refuse an option they do not know
+        run(capsys, "case", "list", "--db", db, "--nonsense")
+
+
+def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypatch, db) -> None:
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    code, out, err = run(capsys, "case", "act", number, "field_edited", "--db", db, "--agent", "a-1",
+                         "--field", "facts", "--value", "理赔款两个月未到账")
+    assert code == 0, err
+    code, out, _ = run(capsys, "case", "show", number, "--events", "--db", db)
+    assert code == 0 and "理赔款迟迟未到账 → 理赔款两个月未到账" in out and "登记" in out

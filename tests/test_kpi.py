@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agent_console import callbacks, kpi
+from agent_console.services import callbacks, kpi
 from tests.conftest import SHANGHAI, make_workspace, sample_case
 
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已处理"}

@@ -127,3 +127,24 @@ def test_handling_times_are_stored_per_closed_case_and_follow_the_calendar(ws, c
     assert any(len(p) == 1 and p[0][1] is not None for p in seen)  # the pause reached the timing, resumed
     assert read(5.0, "cal-a")[paused.id] == (1.0, 2.0, False)  # same calendar: kept, not recomputed
     assert read(5.0, "cal-b")[paused.id] == (5.0, 10.0, True)  # another calendar: recomputed
+
+
+def test_a_full_pass_goes_in_chunks_and_gives_the_same_facts(ws, clock, monkeypatch) -> None:
+    """The first read of a big database: a range of cases at a time (never all of them in memory, never one long
+    transaction), the same facts as one pass, and facts of cases gone from the projection dropped."""
+    build(ws, clock)
+    whole = facts(ws)
+    ws.store.conn.execute("INSERT INTO kpi_facts SELECT received_at, 'zz-gone', 'TS-GONE', status, is_open, owner,"
+                          " team, department, category, closed_at, resolve_due, resolve_stopped, resolve_paused,"
+                          " coord_due, coord_stopped, coord_missed, escalated_from, causes, outcome, assigned_at,"
+                          " progress_at, pauses, handling_calendar_s, handling_working_s, flags, late_from_us,"
+                          " coord_ok_until_us, response_s, sat_n, sat_satisfied, sat_score FROM kpi_facts LIMIT 1")
+    ws.store.conn.execute("DELETE FROM meta WHERE key = 'kpi_facts_seq'")
+    sizes: list[int] = []
+    original = kpi_facts._rows
+    monkeypatch.setattr(kpi_facts, "_rows", lambda *a, **kw: sizes.append(len(r := original(*a, **kw))) or r)
+    monkeypatch.setattr(kpi_facts, "FULL_CHUNK", 3)
+    monkeypatch.setattr(kpi_facts._rebuild_in_chunks, "__defaults__", (3,))
+    assert kpi_facts.refresh(ws.store.conn, ws.store.path, "resolve", "coordinator_update") == len(whole)
+    assert max(sizes) <= 3 and sum(sizes) == len(whole) and len(sizes) >= 2
+    assert facts(ws) == whole

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from textual.widgets import Sparkline, Static, TabbedContent
 
-from agent_console import kpi
+from agent_console.services import kpi
 from agent_console.app import AgentConsoleApp
 from tests.conftest import SHANGHAI, make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from agent_console import lead
+from agent_console.core.events import make_event
+
+from agent_console.services import lead
 from agent_console.cli import main
 from tests.conftest import make_workspace, sample_case
 
@@ -36,6 +38,13 @@ def test_reassign_and_reminder_are_events(pair, clock) -> None:
     clock.advance(days=5)
     rows = lead.overdue_queue(boss)
     assert [r["number"] for r in rows] == [case.number] and rows[0]["horizon"] == "overdue"
+    with pytest.raises(ValueError, match="roster"):  # nobody called a-2 has been seen: refused, nothing saved
+        lead.reassign(boss, case.id, "a-2")
+    assert agent.store.state(case.id).owner == "a-1"
+    boss.store.append([make_event("registered", "other-case", "a-2", "dev-2", clock(),
+                                  {**sample_case(), "number": "", "received_at": clock().isoformat(),
+                                   "owner": "a-2", "team": "team-1"})], boss.lifecycle)
+    assert "a-2" in lead.roster(boss)
     lead.reassign(boss, case.id, "a-2")
     lead.remind(boss, case.id, "请今天内反馈")
     kinds = [(e.kind, e.actor) for e in boss.store.events(case.id)]
@@ -119,7 +128,7 @@ def test_overdue_queue_rows_equal_the_full_clock_evaluation(tmp_path, clock) -> 
     every clock from the stored clocks JSON gives (the way lists show deadlines), at several instants."""
     from datetime import datetime, timedelta
 
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     boss = make_workspace(tmp_path, clock, name="q.db", agent="lead-1", role="lead")
     try:
@@ -147,3 +156,18 @@ def test_overdue_queue_rows_equal_the_full_clock_evaluation(tmp_path, clock) -> 
             assert lead.overdue_queue(boss, 30, now, limit=10) == got[:10]
     finally:
         boss.close()
+
+
+def test_the_overdue_report_reads_no_case_state_per_row(pair, monkeypatch) -> None:
+    from agent_console.services import reports
+
+    agent, boss = pair
+    for i in range(3):
+        agent.register(sample_case(complainant={"name": f"赵敏{i}", "phone": f"1705555666{i}"},
+                                   received_at="2026-11-02T09:00:00+08:00"))
+    monkeypatch.setattr(boss.store, "state", lambda *a: pytest.fail("a whole case state read for one row"))
+    rows = reports.overdue_rows(boss, unmask=False)
+    assert sorted(r["phone"] for r in rows) == ["170****6660", "170****6661", "170****6662"]
+    assert all(r["name"].startswith("赵") and "敏" not in r["name"] for r in rows)
+    assert sorted(r["phone"] for r in reports.overdue_rows(boss, unmask=True)) == [
+        "17055556660", "17055556661", "17055556662"]

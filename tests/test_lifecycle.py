@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent_console.core.lifecycle import IllegalTransition
-from agent_console.workspace import NotAllowed
+from agent_console.services.workspace import NotAllowed
 from tests.conftest import SHANGHAI, make_workspace, sample_case
 
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已赔付并致歉"}
@@ -189,3 +189,51 @@ def test_a_huge_note_is_refused_not_cut(ws) -> None:
     with pytest.raises(ValueError, match="too long"):
         ws.act(s.id, "progress_noted", {"note": "长" * 1_000_000})
     assert len(ws.store.events(s.id)) == 2
+
+
+FOLD_KINDS = ACTIONS + ["accepted", "extension_requested", "extension_approved", "field_edited", "closure_proposed",
+                        "dissatisfaction_reported", "dissatisfaction_acknowledged", "escalated", "conflict_resolved"]
+FOLD_PAYLOADS = {**PAYLOADS, "accepted": {}, "extension_requested": {"length": 5, "reason": "r"},
+                 "extension_approved": {}, "closure_proposed": {"reason": "r"},
+                 "dissatisfaction_reported": {"upset_since": "2026-11-02T09:00:00+08:00"},
+                 "dissatisfaction_acknowledged": {}, "escalated": {"new_case": "other"}, "conflict_resolved": {}}
+EDITS = [{"field": "complexity", "value": "complex"}, {"field": "complexity", "value": "general"},
+         {"field": "flags", "value": ["vip"]}, {"field": "flags", "value": []}, {"field": "facts", "value": "新"},
+         {"field": "complainant.name", "value": "李四"}, {"field": "category", "value": "service"}]
+
+
+def _old_fold(lifecycle, events):
+    """The fold as it was: `apply` (a deep copy of the whole state) once per event."""
+    state = None
+    for event in sorted(events, key=lambda e: (e.hlc, e.id)):
+        state = lifecycle.apply(state, event, strict=False)
+    return state
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(FOLD_KINDS), st.integers(0, 3000), st.sampled_from(EDITS),
+                                st.sampled_from(["agent", "lead"])), max_size=30),
+       order=st.randoms(use_true_random=False))
+def test_folding_in_place_gives_what_copying_per_event_gave(tmp_path_factory, steps, order) -> None:
+    """Every history, legal or not, in any arrival order: the in-place fold equals the copy-per-event fold, and the
+    caller's objects are left as they were."""
+    from tests.conftest import FakeClock
+
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
+    w = make_workspace(tmp_path_factory.mktemp("inplace"), clock)
+    events = [w.store.stamp(e) for e in w.registration_events(sample_case(complexity="complex"))]
+    case_id = events[0].case_id
+    for kind, minutes, edit, actor in steps:
+        clock.advance(minutes=minutes)
+        payload = edit if kind == "field_edited" else FOLD_PAYLOADS[kind]
+        events.append(w.store.stamp(w.event(kind, case_id, payload).model_copy(update={"actor": actor})))
+    shuffled = list(events)
+    order.shuffle(shuffled)
+    frozen = [e.model_dump() for e in shuffled]
+    new = w.lifecycle.fold(shuffled)
+    old = _old_fold(w.lifecycle, shuffled)
+    assert new.model_dump() == old.model_dump()
+    assert [e.model_dump() for e in shuffled] == frozen
+    again = w.lifecycle.fold(shuffled)  # a second fold starts afresh: nothing of the first leaks into it
+    assert again.model_dump() == new.model_dump() and again is not new
+    w.close()

@@ -22,9 +22,9 @@ def test_wheel_ships_data_files_and_works_outside_the_checkout(tmp_path: Path) -
     names = zipfile.ZipFile(wheel).namelist()
     for profile in ("insurance", "insurance-pc", "power-hotline", "legal-aid", "ecommerce", "foreign-investment",
                     "_vocabulary"):
-        assert f"agent_console/profiles/{profile}.toml" in names
+        assert f"agent_console/data/profiles/{profile}.toml" in names
     assert "agent_console/store/migrations/0001_base.sql" in names
-    assert "agent_console/locale/zh/base.toml" in names
+    assert "agent_console/data/locale/zh/base.toml" in names
     shipped_phrases = [n for n in names if n.startswith("agent_console/_shipped/phrasebook/")]
     if any((ROOT / "phrasebook").iterdir()):
         assert shipped_phrases, "the phrasebook is missing from the wheel"
@@ -35,9 +35,9 @@ def test_wheel_ships_data_files_and_works_outside_the_checkout(tmp_path: Path) -
     elsewhere.mkdir()
     env = dict(os.environ, PYTHONPATH=str(site), XDG_DATA_HOME=str(tmp_path / "d"), XDG_CONFIG_HOME=str(tmp_path / "c"))
     probe = (
-        "import agent_console, sys; from agent_console.paths import shipped_phrasebook_dir;"
+        "import agent_console, sys; from agent_console.core.shipped import shipped_phrasebook_dir;"
         "assert agent_console.__file__.startswith(sys.argv[1]), agent_console.__file__;"
-        "assert shipped_phrasebook_dir().is_dir() or True;"
+        "assert shipped_phrasebook_dir().is_dir() and str(shipped_phrasebook_dir()).startswith(sys.argv[1]);"
         "from agent_console.cli import main; sys.exit(main(['check']) or main(['demo', '--cases', '5']))"
     )
     run = subprocess.run([sys.executable, "-c", probe, str(site)], capture_output=True, text=True, cwd=elsewhere,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyperclip
 import pytest
 
-from agent_console import phrase_service
-from agent_console.clipboard import CopyFailed, copy
-from agent_console.paths import shipped_phrasebook_dir
+from agent_console.services import phrase_lookup as phrase_service
+from agent_console.support.clipboard import CopyFailed, copy
+from agent_console.core.shipped import shipped_phrasebook_dir
 from agent_console.phrases import Phrasebook, fill, validate_all
 from agent_console.store import phrase_usage
 from tests.conftest import sample_case

@@ -6,7 +6,7 @@ import pickle
 import re
 
 from agent_console.core.reasons import ENGLISH, Reason
-from agent_console.i18n import Translator, _table
+from agent_console.support.i18n import Translator, _table
 from tests.conftest import sample_case
 
 
@@ -15,7 +15,8 @@ def test_every_reason_has_chinese_words_with_the_same_placeholders() -> None:
     for key, english in ENGLISH.items():
         text = zh.get(f"refusal.{key}")
         assert text, f"refusal.{key} missing in locale/zh"
-        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english)), key
+        fields = r"{(\w+)(?:![rsa])?(?::[^}]*)?}"  # a field with or without a conversion (!r) or format spec
+        assert set(re.findall(fields, text)) == set(re.findall(fields, english)), key
 
 
 def test_a_reason_is_its_english_sentence_and_translates() -> None:

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from agent_console.app import AgentConsoleApp
-from agent_console.demo import generate
+from agent_console.services.demo_data import generate
 from tests.conftest import make_workspace
 
 SIZES = [(80, 24), (160, 48)]

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.core.events import Event
 from agent_console.store import local
 from agent_console.sync import pg

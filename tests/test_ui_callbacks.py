@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.callback_form import ScheduleCallbackForm
-from agent_console.screens.callbacks import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
+from agent_console.screens.callback_queue import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
 from tests.conftest import sample_case
 from tests.test_callbacks import CLOSE, NOW
 from tests.test_ui_console import SIZE, settle
@@ -36,9 +36,21 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
         call = app.screen
         assert isinstance(call, CallbackCallScreen) and call.row["kind"] == "satisfaction"
         assert "回访" in str(call.query_one("#cb-script").query(Static).last().render())
+        await pilot.press("ctrl+s")  # nothing chosen: nothing is recorded (no preselected perfect score)
+        await settle(pilot)
+        assert app.screen is call and "请选择" in str(call.query_one("#r-error", Static).render())
+        assert [c for c in callbacks.for_case(ws, case.id) if c["kind"] == "satisfaction"][0]["status"] == "pending"
+        call.query_one("#r-outcome", Select).value = "reached"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is call and "服务态度" in str(call.query_one("#r-error", Static).render())
+        call.query_one("#r-proactive", Select).value = "no"
         call.query_one("#r-view", Select).value = "dissatisfied"
+        call.query_one("#r-attitude", Select).value = 4
+        call.query_one("#r-professionalism", Select).value = 3
         call.query_one("#r-timeliness", Select).value = 1
         call.query_one("#r-comment", Input).value = "等太久"
+        call.query_one("#r-note", Input).value = "客户在开车，简短回访"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, EscalateOffer)
@@ -47,6 +59,11 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
     sat = [c for c in callbacks.for_case(ws, case.id) if c["kind"] == "satisfaction"][0]
     assert sat["status"] == "done" and sat["satisfaction"]["outcome_view"] == "dissatisfied"
     assert sat["satisfaction"]["timeliness"] == 1 and sat["satisfaction"]["comment"] == "等太久"
+    # every field typed is on record: the scores, whether contacted, and the call's note (说明)
+    assert sat["satisfaction"]["attitude"] == 4 and sat["satisfaction"]["professionalism"] == 3
+    assert sat["satisfaction"]["proactive_contact"] is False
+    notes = [e.payload.get("note") for e in ws.store.events(case.id) if e.kind == "callback_attempted"]
+    assert notes == ["客户在开车，简短回访"]
     assert len(ws.store.state(case.id).escalated_to) == 1
 
 
@@ -80,7 +97,8 @@ async def test_schedule_from_a_case_by_phrase(ws) -> None:
         assert isinstance(app.screen, ScheduleCallbackForm)
         await pilot.press(*"明天下午3点以后")
         await settle(pilot)
-        assert "2026-11-25 15:00" in str(app.screen.query_one("#cb-parsed", Static).render())
+        # Chinese date and weekday, not "2026-11-25 15:00 (Wed)" (issue 15)
+        assert str(app.screen.query_one("#cb-parsed", Static).render()) == "→ 2026年11月25日 15:00 周三"
         await pilot.press("ctrl+s")
         await settle(pilot)
     rows = callbacks.for_case(ws, case.id)
@@ -92,10 +110,34 @@ async def test_inbound_call_asks_keep_or_cancel(ws) -> None:
     cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))
     app = AgentConsoleApp(ws)
     async with app.run_test(size=SIZE) as pilot:
-        await open_intake(pilot)
+        screen = await open_intake(pilot)
         await pilot.press(*"17066667777")
+        await pilot.press("tab", *"liu")  # the agent types on: nothing pops over the field
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#f-name", Input).value == "liu"
+        assert "Ctrl+K" in str(screen.query_one("#side-note", Static).render())
+        await pilot.press("ctrl+k")
         await settle(pilot)
         assert isinstance(app.screen, KeepOrCancel)
         await pilot.press("c")
         await settle(pilot)
     assert callbacks.get(ws, cb)["status"] == "cancelled"
+
+
+async def test_pending_callbacks_are_asked_about_once_the_case_is_registered(ws) -> None:
+    case = ws.register(sample_case(complainant={"name": "李雷", "phone": "17066667777"}))
+    cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17066667777")
+        screen.query_one("#f-category", Input).value = "理赔"
+        screen.query_one("#f-facts", TextArea).text = "又一件事"
+        screen.query_one("#f-request", TextArea).text = "处理"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, KeepOrCancel)
+        await pilot.press("k")
+        await settle(pilot)
+    assert callbacks.get(ws, cb)["status"] == "pending"

@@ -10,7 +10,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen, ReadBackDialog
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 
@@ -56,14 +56,24 @@ async def test_intake_to_registered_case_with_read_back(ws, clock) -> None:
         assert "理赔" in dialog.text and "11月27日" in dialog.text  # 3 working days from Tuesday 11-24
         await pilot.press("enter")
         await settle(pilot)
+        # the screen stays with the case number in plain sight until the next call
+        assert app.screen is screen
+        cases = ws.list_cases(CaseQuery(), mask=False)
+        assert len(cases) == 1
+        number = cases[0]["number"]
+        banner = str(screen.query_one("#case-number", Static).render())
+        assert screen.query_one("#case-number", Static).display and number in banner
+        assert " ".join(number.split("-")[0]) in banner  # read out character by character
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, CasesScreen)
-    cases = ws.list_cases(CaseQuery(), mask=False)
-    assert len(cases) == 1
     case = cases[0]
     assert case["complainant"]["phone"] == "17012340000" and case["category"] == "claims"
     kinds = [e.kind for e in ws.store.events(case["id"])]
     assert kinds == ["registered", "accepted", "read_back"]
-    assert "11月27日" in ws.store.events(case["id"])[2].payload["summary"]
+    said = ws.store.events(case["id"])[2].payload["summary"]
+    assert "11月27日" in said and case["number"] in said  # the caller heard the number: it is in the record
+    assert "。；" not in said and "。。" not in said
     assert ws.store.drafts(ws.actor) == []
 
 
@@ -74,9 +84,10 @@ async def test_validation_messages_next_to_the_fields(ws) -> None:
         await fill(pilot, screen, phone="123", category="天气")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "5 digits" in str(screen.query_one("#err-phone", Static).render())
-        assert "unknown category" in str(screen.query_one("#err-category", Static).render())
-        assert "required" in str(screen.query_one("#err-facts", Static).render())
+        # in the console's language (issue 15: "unknown category 'kfu'" on a Chinese screen)
+        assert str(screen.query_one("#err-phone", Static).render()) == "电话号码至少要有 5 位数字"
+        assert "没有“天气”这个类别" in str(screen.query_one("#err-category", Static).render())
+        assert str(screen.query_one("#err-facts", Static).render()) == "必填"
     assert ws.store.count_cases() == 0
 
 
@@ -93,11 +104,20 @@ async def test_draft_survives_a_crash_mid_intake(tmp_path, clock) -> None:
     ws.close()
     ws2 = make_workspace(tmp_path, clock)
     app2 = AgentConsoleApp(ws2)
+    clock.advance(minutes=3)
     async with app2.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
+        # the next call starts empty; the cut-off one is offered, saying what happened
+        assert screen.query_one("#f-phone", Input).value == ""
+        offer = str(screen.query_one("#draft-offer", Static).render())
+        assert "意外退出" in offer and "170****8888" in offer and "10:00" in offer
+        await pilot.press("ctrl+o")
+        await settle(pilot)
         assert screen.query_one("#f-phone", Input).value == "17099998888"
         assert screen.query_one("#f-name", Input).value == "李雷"
         assert screen.query_one("#f-facts", TextArea).text == "保单无法查询"
+        assert screen.started == clock.t - timedelta(minutes=3)  # its own call start, its own timer
+        assert "03:00" in str(screen.query_one("#call-timer", Static).render())
     ws2.close()
 
 
@@ -210,7 +230,6 @@ async def test_one_call_about_two_categories_becomes_two_linked_cases(ws, clock)
         assert "另外，通知服务方面的问题我们会同时转相关部门处理" in app.screen.text
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, CasesScreen)
     cases = {c["category"]: c for c in ws.list_cases(CaseQuery(), mask=False)}
     assert set(cases) == {"claims", "notifications"}
     main, copy = ws.store.state(cases["claims"]["id"]), ws.store.state(cases["notifications"]["id"])
@@ -223,8 +242,8 @@ async def test_one_call_about_two_categories_becomes_two_linked_cases(ws, clock)
 
 
 def test_a_split_intake_is_all_or_nothing(ws) -> None:
-    from agent_console import intake_service as svc
-    from agent_console.core.intake import IntakeError
+    from agent_console.services import live_intake as svc
+    from agent_console.core.new_case import IntakeError
 
     form = {"phone": "17012340000", "name": "王芳", "category": "claims", "facts": "事实", "request": "诉求",
             "also": ["notifications", "天气"]}
@@ -238,3 +257,69 @@ def test_a_split_intake_is_all_or_nothing(ws) -> None:
     form["also"] = ["claims", "payments", "payments"]  # the main category and repeats are not copied again
     states = svc.register(ws, form, ws.now(), None)
     assert [s.category for s in states] == ["claims", "payments"]
+
+
+async def test_a_new_call_starts_empty_and_never_inherits_the_previous_caller(ws, clock) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"17011110000")
+        await fill(pilot, screen, name="张三", facts="第一位来电人的事实")
+        await pilot.press("escape")
+        await settle(pilot)
+        clock.advance(minutes=2)
+        screen = await open_intake(pilot)
+        await pilot.press(*"17022220000")
+        await settle(pilot)
+        assert screen.query_one("#f-phone", Input).value == "17022220000"  # not the old number with this one
+        assert screen.query_one("#f-name", Input).value == ""
+        assert screen.query_one("#f-facts", TextArea).text == ""
+        offer = screen.query_one("#draft-offer", Static)
+        assert offer.display and "170****0000" in str(offer.render()) and "恢复上一通未完成登记" in str(offer.render())
+        await fill(pilot, screen, name="李四", category="理赔", facts="第二位的事实", request="诉求")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    cases = ws.list_cases(CaseQuery(), mask=False)
+    assert len(cases) == 1
+    assert cases[0]["complainant"]["phone"] == "17022220000" and cases[0]["complainant"]["name"] == "李四"
+    assert cases[0]["facts"] == "第二位的事实"
+    left = [d for _, d in ws.store.drafts(ws.actor)]
+    assert len(left) == 1 and left[0]["form"]["name"] == "张三"  # the first call's draft still waits
+
+
+async def test_discarding_an_unfinished_intake_is_one_key_and_asks_once(ws, clock) -> None:
+    from agent_console.screens.intake import ConfirmDiscard
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, phone="17011110000", name="张三")
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await open_intake(pilot)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDiscard) and "170****0000" in app.screen.text
+        await pilot.press("n")  # kept
+        await settle(pilot)
+        assert len(ws.store.drafts(ws.actor)) == 1
+        await pilot.press("ctrl+d", "y")
+        await settle(pilot)
+        assert app.screen is screen and not screen.query_one("#draft-offer", Static).display
+    assert ws.store.drafts(ws.actor) == []
+
+
+async def test_f2_on_a_registered_intake_starts_the_next_call_empty(ws, clock) -> None:
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await open_intake(pilot)
+        await fill(pilot, first, phone="17011110000", name="张三", category="理赔", facts="事实", request="诉求")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert first.number and first.query_one("#f-phone", Input).disabled
+        await pilot.press("f2")
+        await settle(pilot)
+        second = app.screen
+        assert isinstance(second, IntakeScreen) and second is not first
+        assert second.query_one("#f-phone", Input).value == "" and second.number is None
+        assert not second.query_one("#draft-offer", Static).display  # the registered call left no draft

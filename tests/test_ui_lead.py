@@ -7,7 +7,7 @@ from textual.widgets import DataTable, TabbedContent
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.case_detail import CaseDetailScreen
-from agent_console.screens.lead import AskText, DrillDown, LeadScreen
+from agent_console.screens.lead_console import PickPerson, DrillDown, LeadScreen
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 
@@ -22,6 +22,11 @@ async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
     case = agent.register(sample_case())
     agent.act(case.id, "assigned", {"department": "claims_dept"})
     clock.advance(days=5)
+    other = make_workspace(tmp_path, clock, name="team.db", agent="a-2")  # a-2 works in this team too
+    done = other.register(sample_case(facts="另一件"))
+    other.act(done.id, "closed", {"outcome": "not_at_fault", "causes": ["communication"], "stage": "claims",
+                                  "report": "已解释"})
+    other.close()
     boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
     app = AgentConsoleApp(boss)
     async with app.run_test(size=SIZE) as pilot:
@@ -34,13 +39,19 @@ async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
         assert row[0] == "a-1" and row[2] == case.number and "超时" in str(row[1])
         await pilot.press("g")
         await settle(pilot)
-        assert rows(screen, "overdue")[0][0] == "claims_dept"
+        assert rows(screen, "overdue")[0][0] == "理赔部"  # the department by name, not its id (issue 15)
         await pilot.press("u")
         await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
-        assert isinstance(app.screen, AskText)
-        await pilot.press(*"a-2", "enter")
+        assert isinstance(app.screen, PickPerson)
+        await pilot.press(*"a-wangxx", "enter")  # nobody of that id: refused in the picker, nothing saved
+        await settle(pilot)
+        assert isinstance(app.screen, PickPerson)
+        assert "不在本组名单" in str(app.screen.query_one("#ask-error").render())
+        await pilot.press(*["backspace"] * 8, "2")  # type-ahead narrows the roster to a-2
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
     state = agent.store.state(case.id)
     assert state.owner == "a-2" and state.reminders == 1

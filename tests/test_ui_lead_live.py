@@ -9,7 +9,7 @@ from datetime import timedelta
 from textual.widgets import DataTable, TabbedContent
 
 from agent_console.app import AgentConsoleApp
-from agent_console.screens.lead import AskText, LeadScreen
+from agent_console.screens.lead_console import AskText, LeadScreen
 from agent_console.widgets.case_table import CaseTable
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
@@ -68,7 +68,7 @@ async def test_an_agent_is_refused_the_lead_screen(ws) -> None:
 
 
 async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_path, clock, monkeypatch) -> None:
-    import agent_console.screens.lead as lead_screen
+    import agent_console.screens.lead_console as lead_screen
     from textual.widgets import Static
 
     monkeypatch.setattr(lead_screen, "QUEUE_ROWS", 2)
@@ -98,7 +98,7 @@ async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_pa
 
 
 def test_drill_rows_keep_the_figure_order_and_stop_at_the_limit(tmp_path, clock) -> None:
-    from agent_console import lead
+    from agent_console.services import lead
 
     boss = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
     cases = [boss.register(sample_case(facts=f"第{i}件")) for i in range(3)]
@@ -113,8 +113,8 @@ def test_drill_rows_keep_the_figure_order_and_stop_at_the_limit(tmp_path, clock)
 async def test_drill_down_lists_owner_and_department_and_says_when_it_is_partial(tmp_path, clock) -> None:
     from textual.widgets import Static
 
-    from agent_console import lead
-    from agent_console.screens.lead import DrillDown
+    from agent_console.services import lead
+    from agent_console.screens.lead_console import DrillDown
 
     boss = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
     cases = [boss.register(sample_case(facts=f"第{i}件")) for i in range(3)]

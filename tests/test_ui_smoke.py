@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent_console.app import AgentConsoleApp
-from agent_console.demo import generate
+from agent_console.services.demo_data import generate
 from tests.conftest import make_workspace
 from tests.test_ui_console import settle
 

@@ -32,7 +32,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from agent_console import callbacks
+    from agent_console.services import callbacks
 
     ws = open_workspace(args)
     try:
@@ -50,7 +50,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from agent_console import callbacks
+    from agent_console.services import callbacks
     from agent_console.core.due_phrases import DuePhraseError
 
     ws = open_workspace(args)
@@ -73,7 +73,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from agent_console import callbacks
+    from agent_console.services import callbacks
 
     ws = open_workspace(args)
     try:

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent_console.commands.common import CliError, open_workspace, parse_duration, print_json
-from agent_console.core.intake import IntakeError
-from agent_console.store.local import CaseQuery
+from agent_console.core.new_case import IntakeError
+from agent_console.core.case_query import CaseQuery
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -26,6 +26,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument("--events", action="store_true", help="include the event history")
     show.set_defaults(func=cmd_show)
+
+    act = case_sub.add_parser(
+        "act", help="record one action on a case, as the case screen would (same rules, same messages)",
+        parents=[common],
+        description="Fields are given as --NAME VALUE (e.g. --outcome at_fault --causes process_delay,communication "
+                    "--stage claims --report '已处理'); `case act NUMBER ACTION --help-fields` lists an action's fields.")
+    act.add_argument("number", help="case number (or id)")
+    act.add_argument("action", help="accepted, assigned, closed, paused, extension_requested, …")
+    act.add_argument("--json", action="store_true", help="print the case as JSON afterwards")
+    act.add_argument("--help-fields", action="store_true", help="list the fields this action asks for")
+    act.set_defaults(func=cmd_act, wants_fields=True)
 
     ls = case_sub.add_parser("list", help="list cases", parents=[common])
     ls.add_argument("--mine", action="store_true", help="only cases I own")
@@ -87,6 +98,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             print_json(data)
         else:
             print(_human_case(ws, data))
+            if args.events:  # the timeline as the case screen shows it (corrections with old -> new)
+                from agent_console.services import timeline
+                from agent_console.support.i18n import Translator
+
+                for when, who, what in timeline.lines(ws, Translator(ws.settings.lang), state.id):
+                    print(f"  {when}  {who:<10} {what}")
     finally:
         ws.close()
     return 0
@@ -113,7 +130,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             limit=args.limit,
         )
         if args.json and not args.unmask:
-            sys.stdout.write(ws.list_cases_json(query, now=now) + "\n")
+            out = sys.stdout
+            for piece in ws.iter_cases_json(query, now=now):  # streamed: flat memory at any length
+                out.write(piece)
+            out.write("\n")
             return 0
         cases = ws.list_cases(query, now=now, mask=not args.unmask)
         if args.json:
@@ -133,7 +153,7 @@ def _nearest(case: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 def _human_row(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.i18n import Translator
+    from agent_console.support.i18n import Translator
 
     t = Translator(ws.settings.lang)
     near = _nearest(c)
@@ -147,7 +167,7 @@ def _human_row(ws: Any, c: dict[str, Any]) -> str:
 
 
 def _human_case(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.i18n import Translator
+    from agent_console.support.i18n import Translator
 
     t = Translator(ws.settings.lang)
     lines = [
@@ -161,3 +181,81 @@ def _human_case(ws: Any, c: dict[str, Any]) -> str:
         lines.append(f"  ⏱ {d['label']}: {t('state.' + d['state'])}  {t.duration(d['remaining_seconds'], d['unit'])}"
                      f"  due {d['due'] or '-'}")
     return "\n".join(lines)
+
+
+def _field_answers(ws: Any, kind: str, raw: list[str]) -> dict[str, Any]:
+    """--name value pairs as the answers a form would give (lists split on commas, yes/no for checkboxes, a label
+    or an id for a choice)."""
+    from agent_console.services.case_actions import FORMS
+
+    fields = {f.name: f for f in FORMS.get(kind, ())}
+    answers: dict[str, Any] = {}
+    i = 0
+    while i < len(raw):
+        token = raw[i]
+        if not token.startswith("--"):
+            raise CliError(f"case act: expected --FIELD VALUE, got {token!r}")
+        name, _, value = token[2:].replace("-", "_").partition("=")
+        if not _:
+            if i + 1 >= len(raw):
+                raise CliError(f"case act: --{name} needs a value")
+            value, i = raw[i + 1], i + 1
+        i += 1
+        f = fields.get(name)
+        if f is None:
+            known = ", ".join(f"--{n}" for n in fields) or "none"
+            raise CliError(f"case act: {kind} has no field --{name} (its fields: {known})")
+        if f.kind.startswith("multi:"):
+            answers[name] = [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
+        elif f.kind == "bool":
+            answers[name] = value.strip().lower() in ("1", "true", "yes", "y", "是")
+        else:
+            answers[name] = value
+        if f.kind.startswith(("select:", "multi:")):
+            answers[name] = _choice_ids(ws, f.kind.split(":", 1)[1], answers[name])
+    return answers
+
+
+def _choice_ids(ws: Any, group: str, value: Any) -> Any:
+    """A choice typed as its id or its label (in either language) becomes the id."""
+    if group == "departments":
+        options = {d.id: d.id for d in ws.profile.departments} | {d.label: d.id for d in ws.profile.departments} | \
+            {d.label_en: d.id for d in ws.profile.departments}
+    else:
+        options = {}
+        for term in ws.vocab.terms(group):
+            options.update({term.id: term.id, term.text("zh"): term.id, term.text("en"): term.id})
+    if isinstance(value, list):
+        return [options.get(v, v) for v in value]
+    return options.get(value, value)
+
+
+def cmd_act(args: argparse.Namespace) -> int:
+    from agent_console.services.case_actions import FORMS, perform
+    from agent_console.support.i18n import Translator
+    from agent_console.core.lifecycle import CASE_ACTIONS
+
+    kind = args.action
+    if kind not in FORMS and kind not in CASE_ACTIONS:
+        raise CliError(f"case act: unknown action {kind!r} (one of: {', '.join(sorted(FORMS))})")
+    if args.help_fields:
+        for f in FORMS.get(kind, ()):
+            print(f"--{f.name.replace('_', '-'):<18} {f.kind}{'  (required)' if f.required else ''}")
+        return 0
+    ws = open_workspace(args)
+    try:
+        state = ws.store.find(args.number)
+        if state is None:
+            raise CliError(f"no case {args.number!r}", code=1)
+        t = Translator(ws.settings.lang)
+        done = perform(ws, state.id, kind, _field_answers(ws, kind, args.fields), t)
+        if not done.ok:
+            problems = [f"--{k}: {v}" for k, v in (done.problems or {}).items()]
+            raise CliError("case act: " + "; ".join([*problems, *([done.general] if done.general else [])]))
+        if args.json:
+            print_json(ws.case_dict(done.state))
+        else:
+            print(f"{done.state.number}  {t('action.' + kind)} → {t('status.' + done.state.status)}")
+    finally:
+        ws.close()
+    return 0

@@ -17,6 +17,7 @@ from agent_console.core.profiles import ProfileError, check_profiles, load_profi
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check", help="validate profiles, calendar and phrasebook files", parents=[common])
     p.add_argument("--json", action="store_true")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="look ahead from this day instead of today")
     p.set_defaults(func=cmd_check)
 
 
@@ -33,10 +34,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (CalendarFileError, OSError) as exc:
             problems.append(str(exc))
     problems.extend(_phrasebook_problems(settings))
+    warnings = _calendar_warnings(settings, args.today)
     if args.json:
-        print_json({"ok": not problems, "problems": problems})
+        print_json({"ok": not problems, "problems": problems, "warnings": warnings})
     else:
-        for line in problems:
+        for line in [*problems, *warnings]:
             print(line)
         print("all files are valid" if not problems else f"{len(problems)} problem(s) found")
     return 1 if problems else 0
@@ -50,6 +52,40 @@ def _phrasebook_problems(settings: Any) -> list[str]:
     validate = getattr(phrases, "validate_all", None)
     if validate is None:
         return []
-    from agent_console.paths import shipped_phrasebook_dir
+    from agent_console.core.shipped import shipped_phrasebook_dir
 
     return list(validate([shipped_phrasebook_dir(), *settings.phrasebook_dirs]))
+
+
+def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
+    """A warning (not a problem: exit code 0) when the next 60 working days reach a provisional year."""
+    from datetime import date, datetime
+
+    from agent_console.commands.calendar import WARN_DAYS, provisional_warning
+    from agent_console.core.calendar import WorkingCalendar
+    from agent_console.core.calendar_years import shipped_schedules
+    from agent_console.services.deadlines import schedules_for
+    from agent_console.store.local import LocalStore, StoreError
+
+    try:
+        profile = load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs)
+        local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
+    except (ProfileError, CalendarFileError, OSError):
+        return []  # reported above as a problem
+    schedules = shipped_schedules(profile.country)
+    if settings.db.exists():  # the years a lead loaded here
+        try:
+            store = LocalStore(settings.db)
+            try:
+                schedules = schedules_for(store, profile.country)
+            finally:
+                store.close()
+        except StoreError:
+            pass
+    cal = WorkingCalendar(profile.country, profile.timezone, local, schedules=schedules)
+    try:
+        start = date.fromisoformat(today) if today else datetime.now(cal.tz).date()
+    except ValueError:
+        return [f"--today: {today!r} is not a date (YYYY-MM-DD)"]
+    years = cal.provisional_years(start, cal.nth_working_day_after(start, WARN_DAYS))
+    return [provisional_warning(None, years)] if years else []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from agent_console.config import ConfigError, load_settings
+from agent_console.support.config import ConfigError, load_settings
 from agent_console.core.profiles import ProfileError
 from agent_console.store.local import StoreError
 
@@ -51,14 +52,31 @@ def settings_from(args: argparse.Namespace) -> Any:
         raise CliError(str(exc)) from exc
 
 
-def open_workspace(args: argparse.Namespace, **kw: Any) -> Any:
-    from agent_console.workspace import Workspace
+def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) -> Any:
+    """The workspace; with `recompute`, stale deadlines (a new calendar or profile version) are recomputed first and
+    the move is reported on stderr, so no command answers from stale deadlines (the console does it in the
+    background instead)."""
+    from agent_console.services.workspace import Workspace
 
     settings = settings_from(args)
     try:
-        return Workspace(settings, **kw)
+        ws = Workspace(settings, **kw)
     except (StoreError, ProfileError) as exc:
         raise CliError(str(exc)) from exc
+    if recompute and ws.stale_reasons:
+        try:
+            report = ws.recompute_deadlines()
+        except StoreError as exc:
+            ws.close()
+            raise CliError(str(exc)) from exc
+        print(f"agent-console: {recompute_line(ws, report)}", file=sys.stderr)
+    return ws
+
+
+def recompute_line(ws: Any, report: Any) -> str:
+    from agent_console.services.deadlines import recompute_line as line
+
+    return line(ws.settings.lang, report)
 
 
 def seed_first_run(ws: Any) -> None:
@@ -66,7 +84,7 @@ def seed_first_run(ws: Any) -> None:
     if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
         return
     if ws.store.count_cases() == 0:
-        from agent_console.demo import generate
+        from agent_console.services.demo_data import generate
 
         generate(ws, cases=300, seed=7)
     ws.store.set_meta("seeded", "1")
@@ -88,6 +106,11 @@ class CleanOutput:
     def writelines(self, lines: Any) -> None:
         for line in lines:
             self.write(line)
+
+    @property
+    def raw(self) -> Any:
+        """The stream underneath, for what this program draws itself (a progress bar's carriage returns)."""
+        return self._stream
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer…
         return getattr(self._stream, name)
@@ -119,3 +142,33 @@ def parse_duration(text: str) -> timedelta:
         return timedelta(hours=float(t))
     except ValueError as exc:
         raise CliError(f"cannot read duration {text!r}: use e.g. 3d, 12h, 90m") from exc
+
+
+class ProgressBar:
+    """A progress bar on stderr for long commands (stdout stays the result); silent when stderr is no terminal.
+    Call it with (done, total); use it as a context manager so the line ends when the work does."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.shown = False
+        self._last = -1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty() or total <= 0:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return  # a redraw ten times a second is enough
+        self._last = now
+        filled = self.width * min(done, total) // total
+        err = getattr(sys.stderr, "raw", sys.stderr)  # our own drawing: its carriage return is not cleaned away
+        err.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        err.flush()
+        self.shown = True
+
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shown:
+            sys.stderr.write("\n")

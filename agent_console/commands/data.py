@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_console.commands.common import CliError, open_workspace, print_json
-from agent_console.store.local import CaseQuery
+from agent_console.core.case_query import CaseQuery
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agent_console.transfer import import_file
+    from agent_console.services.transfer import import_file
 
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file")
@@ -49,7 +49,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from agent_console.transfer import export_cases
+    from agent_console.services.transfer import export_cases
 
     ws = open_workspace(args)
     try:

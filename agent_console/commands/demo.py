@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.commands.common import CliError, ProgressBar, open_workspace, print_json
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -18,11 +18,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.cases < 1:
         raise CliError("--cases must be at least 1")
-    from agent_console.demo import generate
+    from agent_console.services.demo_data import generate
 
     ws = open_workspace(args)
     try:
-        counts = generate(ws, cases=args.cases, seed=args.seed)
+        with ProgressBar() as bar:
+            counts = generate(ws, cases=args.cases, seed=args.seed, progress=bar,
+                              history_days=max(60, min(720, args.cases // 1500)))
         ws.store.set_meta("seeded", "1")
         print_json({"added": sum(counts.values()), "by_status": counts, "db": str(ws.settings.db)})
     finally:

@@ -21,8 +21,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_phrase(args: argparse.Namespace) -> int:
-    from agent_console import phrase_service as phrases
-    from agent_console.clipboard import CopyFailed, copy
+    from agent_console.services import phrase_lookup as phrases
+    from agent_console.support.clipboard import CopyFailed, copy
 
     ws = open_workspace(args)
     try:

@@ -5,20 +5,34 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agent_console.commands.common import open_workspace, print_json
+from agent_console.commands.common import ProgressBar, open_workspace, print_json
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("rebuild", help="recompute case projections from the events; report differences",
                        parents=[common])
     p.add_argument("--json", action="store_true")
+    p.add_argument("--open", action="store_true",
+                   help="only recompute the deadlines of open cases (after a calendar or profile change)")
     p.set_defaults(func=cmd_rebuild)
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
-        differences = ws.store.rebuild(ws.lifecycle)
+        if args.open:
+            with ProgressBar() as bar:
+                moved = ws.recompute_open(progress=bar)
+            if args.json:
+                print_json({"open": ws.store.count_cases(open_only=True),
+                            "moved": [m.__dict__ for m in moved]})
+            else:
+                for m in moved:
+                    print(f"{m.number}: {m.next_due_before} -> {m.next_due_after}")
+                print(f"{len(moved)} open cases had their deadlines moved")
+            return 0
+        with ProgressBar() as bar:
+            differences = ws.store.rebuild(ws.lifecycle, progress=bar)
         cases = ws.store.count_cases()
     finally:
         ws.close()
@@ -29,3 +43,4 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             print(line)
         print(f"rebuilt {cases} cases; {len(differences)} differed from the stored projection")
     return 0
+

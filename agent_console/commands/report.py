@@ -24,8 +24,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from agent_console import reports
-    from agent_console.lead import LeadOnly
+    from agent_console.services import reports
+    from agent_console.services.lead import LeadOnly
 
     ws = open_workspace(args)
     try:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from agent_console.core.calendar_years import YearSchedule, shipped_schedules
+
 if TYPE_CHECKING:
     import holidays
 
@@ -93,7 +95,10 @@ class WorkingCalendar:
         subdivision: str | None = None,
         all_days: bool = False,
         cache: Path | None = None,
+        schedules: dict[int, YearSchedule] | None = None,
     ) -> None:
+        """`schedules`: the official years (default: those shipped for the country); other years come from the
+        `holidays` package, and those after the first official one are provisional."""
         self.country = country
         self.tz = ZoneInfo(tz)
         self.local = local or LocalDays()
@@ -106,6 +111,39 @@ class WorkingCalendar:
         # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
         self._cache_path = cache
         self._cache: dict[str, dict[str, list[str]]] | None = None
+        if schedules is None:
+            schedules = {} if all_days else shipped_schedules(country)
+        self.schedules = {y: sc for y, sc in schedules.items() if sc.official and sc.country == country}
+
+    # -- where the days come from -----------------------------------------------------------------------------
+    def year_status(self, year: int) -> str:
+        """official (a loaded notice), historical (before the first one: the notices the `holidays` package lists)
+        or provisional (no notice yet: projected). A country without schedules takes the package as its source."""
+        if self.all_days or year in self.schedules or not self.schedules:
+            return "official" if year in self.schedules else "historical"
+        return "historical" if year < min(self.schedules) else "provisional"
+
+    def is_provisional(self, year: int) -> bool:
+        return self.year_status(year) == "provisional"
+
+    def provisional_years(self, a: date, b: date) -> list[int]:
+        """The provisional years a count from day a to day b runs through."""
+        lo, hi = min(a.year, b.year), max(a.year, b.year)
+        return [y for y in range(lo, hi + 1) if self.is_provisional(y)]
+
+    def version(self) -> str:
+        """What the calendar's days depend on: the official schedules, the local days, the `holidays` package
+        (it projects the provisional years). Deadlines counted under another version may be stale."""
+        import hashlib
+
+        parts = [
+            self.country, self.subdivision or "", str(self.all_days),
+            ",".join(f"{y}:{sc.digest}" for y, sc in sorted(self.schedules.items())),
+            ",".join(sorted(d.isoformat() for d in self.local.closed)),
+            ",".join(sorted(d.isoformat() for d in self.local.working)),
+            "" if self.all_days else metadata.version("holidays"),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     # -- days -------------------------------------------------------------------------------------------------
     def _ensure(self, year: int) -> None:
@@ -128,6 +166,9 @@ class WorkingCalendar:
         """The public calendar's exceptions to Monday-Friday in `year`: weekdays off, weekend days worked."""
         if self.all_days:
             return set(), set()
+        schedule = self.schedules.get(year)
+        if schedule is not None:  # the notice itself: no package needed
+            return {d for d in schedule.off if d.weekday() < 5}, set(schedule.makeup)
         cache = self._read_cache()
         entry = cache.get(str(year))
         if entry is None:
@@ -189,6 +230,11 @@ class WorkingCalendar:
         self._ensure(d.year)
         if d in self.local.notes:
             return self.local.notes[d]
+        schedule = self.schedules.get(d.year)
+        if schedule is not None:
+            if d in schedule.off:
+                return schedule.off[d][0]
+            return schedule.makeup.get(d) or None
         return self._table(d.year).get(d)
 
     def next_working_days(self, start: date, count: int) -> list[date]:

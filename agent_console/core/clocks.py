@@ -45,8 +45,17 @@ class TimeBase:
         return start + timedelta(minutes=length)
 
     def extend(self, due: datetime, length: float) -> datetime:
-        """A due instant pushed on by `length` units (an approved extension)."""
-        return self.deadline(due - _TINY, length)
+        """A due instant pushed on by `length` units (an approved extension).
+
+        Day and wall units add clock time (working time for working-day clocks), the same amount a paused clock
+        adds to what it has left: so an extension ends at the same instant whether it is approved before a pause,
+        during it or after the resume. (Rounding up to the end of a day, as before, made an extension approved
+        after a resume end later than the same one approved while paused.) A due at midnight, as every day clock's
+        is until a pause shifts it, moves to the end of the length-th working day after its day, as before.
+        """
+        if self.unit == Unit.months:
+            return self.deadline(due - _TINY, length)
+        return self.advance(due, timedelta(seconds=length * UNIT_SECONDS[self.unit]))
 
     def measure(self, a: datetime, b: datetime) -> timedelta:
         """Clock time between two instants (working time for working-day clocks)."""

@@ -14,6 +14,8 @@ from typing import Any
 from dateutil import parser as dateutil_parser
 from dateutil.relativedelta import MO, relativedelta
 
+from agent_console.core.reasons import Reason
+
 
 class DuePhraseError(ValueError):
     """The phrase could not be read as a future time; the message says so in plain words."""
@@ -37,7 +39,7 @@ def _cn_number(text: str) -> int:
     for ch in text:
         value = CN_DIGITS.get(ch)
         if value is None:
-            raise DuePhraseError(f"cannot read the number {text!r}")
+            raise DuePhraseError(Reason("due_number", value=text))
         if value == 10:
             total += (current or 1) * 10
             current = 0
@@ -53,7 +55,7 @@ def parse_due(text: str, now: datetime, tz: Any) -> datetime:
     """The instant a callback is due, in `tz`; raises DuePhraseError."""
     raw = " ".join(text.strip().split())
     if not raw:
-        raise DuePhraseError("say when, e.g. 明天下午3点 or tomorrow 3pm")
+        raise DuePhraseError(Reason("due_empty"))
     local_now = now.astimezone(tz)
     low = raw.lower()
     explicit_date = re.search(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
@@ -63,9 +65,9 @@ def parse_due(text: str, now: datetime, tz: Any) -> datetime:
     else:
         result = _relative(low, local_now) or _spoken(low, local_now, tz) or _dateutil(raw, local_now, tz)
     if result is None:
-        raise DuePhraseError(f"could not understand {raw!r}; try 明天下午3点, 两小时后, tomorrow 3pm, 2026-12-01 14:00")
+        raise DuePhraseError(Reason("due_unknown", value=raw))
     if result <= local_now:
-        raise DuePhraseError(f"{result:%Y-%m-%d %H:%M} has already passed")
+        raise DuePhraseError(Reason("due_past", when=f"{result:%Y-%m-%d %H:%M}"))
     return result
 
 
@@ -106,7 +108,7 @@ def _spoken(low: str, now: datetime, tz: Any) -> datetime | None:
         try:
             day = date(now.year, month, mday)
         except ValueError as exc:
-            raise DuePhraseError(f"{month}月{mday}日 is not a date") from exc
+            raise DuePhraseError(Reason("due_no_date", month=month, day=mday)) from exc
         if day < now.date():
             day = date(now.year + 1, month, mday)
     m = re.search(r"(下+)(周|星期|礼拜)([一二三四五六日天])", low)
@@ -160,7 +162,7 @@ def _clock_time(low: str) -> tuple[int | None, int | None]:
 
 def _valid(hour: int, minute: int) -> tuple[int, int]:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise DuePhraseError(f"{hour}:{minute:02d} is not a time of day")
+        raise DuePhraseError(Reason("due_no_time", time=f"{hour}:{minute:02d}"))
     return hour, minute
 
 

@@ -66,7 +66,9 @@ class CaseState(BaseModel):
     respondent: str = ""
     facts: str = ""
     request: str = ""
-    amount: Decimal | None = None
+    amount: Decimal | None = None  # the disputed amount, as the caller gave it (closing never changes it)
+    settled_amount: Decimal | None = None
+    paid_amount: Decimal | None = None
     flags: list[str] = Field(default_factory=list)
     owner: str = ""
     team: str = ""

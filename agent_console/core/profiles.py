@@ -13,20 +13,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from agent_console.core.errors import ProfileError
+from agent_console.core.events import EVENT_KINDS
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
-from agent_console.paths import shipped_profiles_dir
+from agent_console.core.shipped import shipped_profiles_dir
 
 TIERS = ("general", "complex", "major")
-
-
-class ProfileError(ValueError):
-    """A profile that cannot be used; `problems` holds one "file:line: message" string per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class Unit(StrEnum):
@@ -35,6 +29,10 @@ class Unit(StrEnum):
     calendar_days = "calendar_days"
     working_days = "working_days"
     months = "months"
+
+
+# units counted in whole days: their lengths and warnings must be whole numbers
+WHOLE_UNITS = frozenset({Unit.calendar_days, Unit.working_days, Unit.months})
 
 
 class _Strict(BaseModel):
@@ -76,6 +74,19 @@ class ClockSpec(_Strict):
                     raise ValueError("lengths must be positive")
         elif value is not None and value <= 0:
             raise ValueError("lengths must be positive")
+        return value
+
+    @field_validator("length", "warn")
+    @classmethod
+    def _whole_days(cls, value: TierNumbers | None, info: ValidationInfo) -> TierNumbers | None:
+        """Day and month clocks count whole days (DOMAIN.md §5): 2.5 working days has no end to count to (it was
+        truncated to 2, and 0.5 to none, a case breached at birth)."""
+        unit = info.data.get("unit")
+        if value is None or unit not in WHOLE_UNITS:
+            return value
+        for v in (value.values() if isinstance(value, dict) else [value]):
+            if isinstance(v, float) and not v.is_integer():
+                raise ValueError(f"{unit} clocks count whole days: {v:g} is not a whole number")
         return value
 
     def applies(self, tier: str, channel: str, flags: set[str], category: str = "") -> bool:
@@ -160,8 +171,6 @@ class Profile(_Strict):
                 if item.id in seen:
                     raise ValueError(f"{kind} id {item.id!r} is listed twice")
                 seen.add(item.id)
-        from agent_console.core.events import EVENT_KINDS  # local: events imports profiles' siblings only
-
         cats = {c.id for c in self.categories}
         for clock in self.clocks:
             for cat in clock.categories or []:

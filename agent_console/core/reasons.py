@@ -38,9 +38,29 @@ ENGLISH: dict[str, str] = {
     "already_paused": "the case is already paused",
     "no_dissatisfaction": "no dissatisfaction report is open",
     "already_acknowledged": "already acknowledged",
+    "unknown_person": "'{who}' is not on the team's roster: pick someone from the list",
+    "name_person": "pick the agent to reassign to",
     "not_editable": "{field} cannot be edited",
     "unreachable_attempts": "needs {needed} failed contact attempts; {recorded} recorded",
     "unreachable_span": "the failed attempts must spread over at least {hours} hours; they span {span}",
+    # the intake form's field problems
+    "required": "required",
+    "need_category": "a category is required",
+    "unknown_category": "unknown category {value!r}",
+    "unknown_channel": "unknown channel {value!r}",
+    "unknown_tier": "unknown tier {value!r}; use general, complex or major",
+    "unknown_flag": "unknown flag {value!r}",
+    "short_phone": "a phone number needs at least 5 digits",
+    "no_anonymous": "this hotline does not accept anonymous complaints: ask for a name or phone",
+    "negative_amount": "an amount cannot be negative",
+    "not_amount": "{value!r} is not an amount",
+    # callback times said in words
+    "due_number": "cannot read the number {value!r}",
+    "due_empty": "say when, e.g. 明天下午3点 or tomorrow 3pm",
+    "due_unknown": "could not understand {value!r}; try 明天下午3点, 两小时后, tomorrow 3pm, 2026-12-01 14:00",
+    "due_past": "{when} has already passed",
+    "due_no_date": "{month}月{day}日 is not a date",
+    "due_no_time": "{time} is not a time of day",
 }
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from agent_console.paths import shipped_profiles_dir
+from agent_console.core.errors import ProfileError
+from agent_console.core.shipped import shipped_profiles_dir
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ class Vocabulary:
 
 @lru_cache(maxsize=4)
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
-    from agent_console.core.profiles import ProfileError
-
     path = path or shipped_profiles_dir() / "_vocabulary.toml"
     text = path.read_text(encoding="utf-8")
     try:

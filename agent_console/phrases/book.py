@@ -345,7 +345,7 @@ _CACHE: dict[tuple[str, ...], Phrasebook] = {}
 
 def load_phrasebook(extra_dirs: list[Path] | None = None) -> Phrasebook:
     """The shipped phrasebook plus a team's folders, loaded once per process (reloaded when files change)."""
-    from agent_console.paths import shipped_phrasebook_dir
+    from agent_console.core.shipped import shipped_phrasebook_dir
 
     dirs = [shipped_phrasebook_dir(), *(extra_dirs or [])]
     key = tuple(str(d) for d in dirs)

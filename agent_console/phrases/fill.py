@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agent_console.core.labels import label
+from agent_console.support.i18n import translator
+
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # What the console can know by itself; every other placeholder must be declared by the entry and is asked for.
 KNOWN_PLACEHOLDERS = {
@@ -58,8 +61,8 @@ def values_from(ws: Any, case_id: str | None, fields: dict[str, str] | None = No
         dept = ws.profile.department(state.department)
         values.update(
             name=state.complainant.name, title=state.complainant.title, number=state.number,
-            category=(cat.label if lang == "zh" else cat.label_en) if cat else state.category,
-            department=(dept.label if lang == "zh" else dept.label_en) if dept else state.department,
+            category=label(cat, lang, state.category),
+            department=label(dept, lang, state.department),
         )
         resolve = next((v for v in ws.views(state) if v.id == (ws.profile.resolve_clock.id
                                                                if ws.profile.resolve_clock else "")), None)
@@ -67,7 +70,7 @@ def values_from(ws: Any, case_id: str | None, fields: dict[str, str] | None = No
             from datetime import timedelta
 
             last = (resolve.due - timedelta(microseconds=1)).astimezone(ws.tz)
-            values["due"] = f"{last.month}月{last.day}日" if lang == "zh" else last.strftime("%d %B")
+            values["due"] = translator(lang).day(last)
     for key, value in (fields or {}).items():
         if value and not values.get(key):
             values[key] = str(value)

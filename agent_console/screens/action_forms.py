@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from agent_console.action_fields import FORMS, Field, build_payload, field_for_reason
-from agent_console.core.lifecycle import IllegalTransition
+from agent_console.services.case_actions import FORMS, Field, perform
 from agent_console.core.text import clean_text
-from agent_console.workspace import NotAllowed
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 
@@ -62,7 +59,7 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         if f.kind.startswith("select:") or f.kind.startswith("multi:"):
             group = f.kind.split(":", 1)[1]
             if group == "departments":
-                options = [(d.label if lang == "zh" else d.label_en, d.id) for d in ws.profile.departments]
+                options = [(self.app.t.label(d), d.id) for d in ws.profile.departments]
             else:
                 terms = ws.vocab.terms(group)
                 if group == "outcomes":  # closing as unreachable goes through the lead's approval instead
@@ -70,7 +67,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 options = [(x.text(lang), x.id) for x in terms]
             if f.kind.startswith("multi:"):
                 return SelectionList[str](*options, id=wid)
-            return Select(options, id=wid, allow_blank=not f.required, prompt=self.app.t("app.select_prompt"))
+            # never a preselected answer: a verdict (outcome, fault) is the agent's choice, refused until made
+            return Select(options, id=wid, allow_blank=True, prompt=self.app.t("app.select_prompt"))
         if f.kind == "minutes_ago":
             return Input(value=str(ws.profile.ladder.agent_minutes), id=wid, type="number")
         return Input(id=wid, type="integer" if f.kind == "int" else "text")
@@ -103,30 +101,9 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         self.query_one("#form-error", Static).update(general)
 
     def action_submit(self) -> None:
-        ws = self.ws
-        payload, problems = build_payload(self.kind, self.answers(), ws.now())
-        if problems:
-            self._show({k: self.app.t("form.required") if v == "required" else v for k, v in problems.items()})
-            return
-        try:
-            if self.kind == "escalated":
-                ws.escalate(self.case_id, payload.get("reason", ""))
-            else:
-                ws.act(self.case_id, self.kind, payload)
-        except ValidationError as exc:
-            errs = {}
-            for e in exc.errors():
-                name = next((str(p) for p in e["loc"] if str(p) in {f.name for f in self.fields}), "")
-                errs[name] = e["msg"].removeprefix("Value error, ")
-            self._show(errs, errs.pop("", ""))
-            return
-        except (IllegalTransition, NotAllowed) as exc:
-            target = field_for_reason(getattr(exc, "reason", None) or str(exc))  # matched on the English words
-            reason = self.app.t.reason(exc)
-            if target and target in {f.name for f in self.fields}:
-                self._show({target: reason})
-            else:
-                self._show({}, reason)
+        done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)
+        if not done.ok:
+            self._show(done.problems or {}, done.general)
             return
         self.dismiss(True)
 
@@ -134,7 +111,7 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
     @on(Input.Changed)
     def _warn_forbidden(self, event: Any) -> None:
         """A reply or note with forbidden phrasing gets a warning and what to say instead (it is not blocked)."""
-        from agent_console import phrase_service
+        from agent_console.services import phrase_lookup as phrase_service
 
         text = event.text_area.text if isinstance(event, TextArea.Changed) else event.value
         hits = phrase_service.forbidden_in(self.ws, text) if text else []

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from agent_console import callbacks
+from agent_console.services import callbacks
 from agent_console.core.due_phrases import DuePhraseError, parse_due
 from agent_console.core.text import clean_text
 from agent_console.widgets.localized import localize_bindings
@@ -34,7 +34,7 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
         with Vertical(id="form-box"):
             yield Static(t("callbacks.schedule"), classes="panel-title")
             yield Label(t("callbacks.when"), classes="field-label")
-            yield Input(id="cb-when", placeholder="明天下午3点以后 / 两小时后 / tomorrow 3pm")
+            yield Input(id="cb-when", placeholder=t("callbacks.when_placeholder"))
             yield Static("", id="cb-parsed")
             yield Label(t("callbacks.kind"), classes="field-label")
             yield Select(kinds, id="cb-kind", value="requested", allow_blank=False)
@@ -52,9 +52,9 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
             self.due = parse_due(clean_text(event.value, multiline=False), self.ws.now(), self.ws.tz)
         except DuePhraseError as exc:
             self.due = None
-            shown.update(f"[red]{exc}[/red]" if event.value.strip() else "")
+            shown.update(f"[red]{self.app.t.reason(exc)}[/red]" if event.value.strip() else "")
             return
-        shown.update("→ " + self.due.strftime("%Y-%m-%d %H:%M (%a)"))
+        shown.update("→ " + self.app.t.moment(self.due))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

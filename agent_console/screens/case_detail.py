@@ -13,11 +13,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from agent_console.services import timeline as timeline_service
 from agent_console.core.lifecycle import CASE_ACTIONS
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
+from agent_console.core import cells
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
+
+
+def _money(value: object) -> str:
+    return "—" if value is None else str(value)
 
 
 class CaseDetailScreen(UsesWorkspace, Screen):
@@ -45,6 +51,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
                 for key in ("clock", "status", "left", "due"):
                     clocks.add_column(t(f"cols.{key}"), key=key)
                 yield clocks
+                yield Static(id="provisional-help")  # shown only when a due is provisional
                 yield Static(id="linked")
             with VerticalScroll(id="detail-right"):
                 yield Static(t("detail.actions") + "  (x)", classes="panel-title")
@@ -67,7 +74,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
 
     def refresh_case(self) -> None:
         ws, t = self.ws, self.app.t
-        self.state = ws.store.state(self.case_id)
+        self.state = ws.case(self.case_id)
         if self.state is None:
             self.notify(f"no case {self.case_id}", severity="error")
             return
@@ -81,12 +88,15 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         lines = [
             f"[b]{s.number}[/b]  {t('status.' + s.status)}{' · ' + t('status.paused') if s.paused else ''}",
             f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
-            f"{(cat.label if lang == 'zh' else cat.label_en) if cat else s.category} · "
+            f"{self.app.t.label(cat, s.category)} · "
             f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
-            f"{(dept.label if lang == 'zh' else dept.label_en) if dept else s.department}",
+            f"{self.app.t.label(dept, s.department)}",
             f"{t('detail.facts')}: {s.facts}",
             f"{t('detail.request')}: {s.request}",
         ]
+        if s.amount is not None or s.settled_amount is not None or s.paid_amount is not None:
+            lines.append(t("detail.closing_amounts", disputed=_money(s.amount), settled=_money(s.settled_amount),
+                           paid=_money(s.paid_amount)))
         if flags:
             lines.append(f"⚑ {flags}")
         if s.extension_pending:
@@ -97,38 +107,44 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         if s.closure_pending:
             lines.append(f"⏳ {t('action.closure_proposed')}: {s.closure_pending['reason']}")
         if s.conflicts:
-            lines.append(f"⚠ {len(s.conflicts)} conflict(s): " + "; ".join(c['reason'] for c in s.conflicts[:2]))
+            lines.append("⚠ " + t("detail.conflicts", count=len(s.conflicts)) + "；".join(
+                t.reason(c['reason']) for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update("\n".join(lines))
-        linked = [ws.store.state(cid) for cid in s.linked]
+        linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
-        lead_case = ws.store.state(s.lead_case) if s.lead_case else None
+        lead_case = ws.case(s.lead_case) if s.lead_case else None
         if lead_case is not None:
             lines.append(t("detail.lead_case", number=lead_case.number))
         self.query_one("#linked", Static).update("\n".join(lines))
         self._fill_clocks()
         timeline = self.query_one("#timeline", DataTable)
         timeline.clear()
-        for e in reversed(ws.store.events(self.case_id)):
-            what = t(f"action.{e.kind}")
-            detail = next((str(e.payload[k]) for k in ("reason", "note", "summary", "remedy", "text", "outcome")
-                           if e.payload.get(k)), "")
-            if not detail and e.payload.get("department"):  # routed: the department by name
-                dept = ws.profile.department(e.payload["department"])
-                detail = ((dept.label if ws.settings.lang == "zh" else dept.label_en) if dept
-                          else str(e.payload["department"]))
+        for e in reversed(ws.timeline(self.case_id)):
             timeline.add_row(e.at.astimezone(ws.tz).strftime("%m-%d %H:%M"), e.actor,
-                             f"{what} {detail}"[:80], key=e.id)
+                             cells.truncate(timeline_service.describe(ws, t, e), 80), key=e.id)
         self._fill_actions()
 
     def _fill_clocks(self) -> None:
         ws, t = self.ws, self.app.t
         table = self.query_one("#clocks", DataTable)
         table.clear()
+        notes: list[str] = []
         for v in ws.views(self.state):
-            label = v.label if ws.settings.lang == "zh" else v.label_en
+            label = t.label(v)
             left = Text(t.duration(v.remaining_seconds, v.unit, v.state == "breached"), style=BAND_STYLE.get(v.band, ""))
             due = v.due.astimezone(ws.tz).strftime("%m-%d %H:%M") if v.due else "—"
+            note = ws.provisional_note(v)
+            if note:  # counted through a year whose holidays are not announced yet: the date may still move
+                due = f"{due} {t('calendar.provisional_mark')}"
+                if note not in notes:
+                    notes.append(note)
             table.add_row(label, t(f"band.{v.band}"), left, due, key=v.id)
+        text = "\n".join(f"{t('calendar.provisional_mark')} {n}" for n in notes)
+        if getattr(self, "_provisional_text", None) != text:  # the tick runs every second: update on a change only
+            self._provisional_text = text
+            help_line = self.query_one("#provisional-help", Static)
+            help_line.update(Text(text, style="italic"))
+            help_line.display = bool(text)
 
     def _fill_actions(self) -> None:
         t = self.app.t

@@ -6,6 +6,7 @@ cursor never jumps. Loading runs in a worker thread; the screen never waits on t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,13 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 from textual.widgets import Footer, Header, Input, Static
 
-from agent_console.ui_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
-from agent_console.workspace import StoreError
+from agent_console.services.workspace import StoreError
 
 BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold red", "paused": "cyan",
               "met": "dim", "missed": "dim red"}
@@ -53,6 +55,7 @@ class CasesScreen(UsesWorkspace, Screen):
         self.filter = ListFilter()
         self.rows: dict[str, CaseRow] = {}
         self._shown: dict[tuple[str, str], str] = {}
+        self._generation = 0  # of the latest load asked for
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -81,15 +84,26 @@ class CasesScreen(UsesWorkspace, Screen):
         self.load()
 
     # -- loading ----------------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        """Reload the list for the filter as it is now. The query runs on a worker thread with a copy of the
+        filter; a result that comes back after a newer request (typing 定 then 定损) never reaches the screen."""
+        self._generation += 1
+        self._load(self._generation, replace(self.filter), self.size.width < 110)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, generation: int, flt: ListFilter, narrow: bool) -> None:
         now = self.ws.now()
         try:
-            rows = load_rows(self.ws, self.filter, now, narrow=self.size.width < 110)
+            rows = load_rows(self.ws, flt, now, narrow=narrow)
         except StoreError as exc:
             self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
             return
-        self.app.call_from_thread(self._show, rows, now)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_latest, generation, rows, now)
+
+    def _show_latest(self, generation: int, rows: list[CaseRow], now: datetime) -> None:
+        if generation == self._generation:
+            self._show(rows, now)
 
     def _show(self, rows: list[CaseRow], now: datetime) -> None:
         self._shown.clear()
@@ -102,6 +116,8 @@ class CasesScreen(UsesWorkspace, Screen):
             for col in ("clock", "left", "due"):
                 self._shown[(row.id, col)] = str(cells[col])
         self.query_one("#cases", CaseTable).set_rows(lines)  # the cursor stays on the same case
+        self._provisional = any(text.endswith(self.app.t("calendar.provisional_mark"))
+                                for (_, col), text in self._shown.items() if col == "due")
         self._status(len(rows))
 
     def _cells(self, row: CaseRow, now: datetime, memo: dict[Any, Any]) -> dict[str, Any]:
@@ -109,7 +125,7 @@ class CasesScreen(UsesWorkspace, Screen):
         ws = self.ws
         status = t("status.paused") if row.paused else t(f"status.{row.status}")
         category = ws.profile.category(row.category)
-        cat = (category.label if ws.settings.lang == "zh" else category.label_en) if category else row.category
+        cat = self.app.t.label(category, row.category)
         deadlines = ws.deadlines(row.clocks, now, memo)
         near = nearest(deadlines)
         clock, left, due = "", Text(""), ""
@@ -122,6 +138,8 @@ class CasesScreen(UsesWorkspace, Screen):
             due = d["due"][5:16].replace("T", " ") if d["due"] else t("band.paused")
             if self.size.width < 110:
                 due = due[-11:-6] if d["due"] else due  # MM-DD is enough on a narrow terminal
+            if d.get("provisional"):  # the status line explains the mark
+                due = f"{due}{t('calendar.provisional_mark')}"
         return {"number": row.number, "status": status, "category": cat, "caller": row.caller, "clock": clock,
                 "left": left, "due": due}
 
@@ -135,6 +153,8 @@ class CasesScreen(UsesWorkspace, Screen):
         if f.text:
             parts.append(f"“{f.text[:24]}…”" if len(f.text) > 24 else f"“{f.text}”")  # a long paste stays one line
         parts.append(f"{count}" if count < 300 else t("app.capped", count=count))
+        if getattr(self, "_provisional", False):
+            parts.append(t("calendar.provisional_help"))
         # one line high in app.tcss, so no layout pass: a search keystroke repaints the line and the table only
         self.query_one("#status-line", Static).update(" · ".join(parts) if count else
                                                       " · ".join(parts[:-1] + [t("app.no_cases")]), layout=False)
@@ -145,7 +165,7 @@ class CasesScreen(UsesWorkspace, Screen):
             return t(f"status.{value}")
         if kind == "category":
             cat = ws.profile.category(value)
-            return (cat.label if ws.settings.lang == "zh" else cat.label_en) if cat else value
+            return self.app.t.label(cat, value)
         return ws.vocab.label("channels", value, ws.settings.lang)
 
     # -- the live countdown -----------------------------------------------------------------------------------

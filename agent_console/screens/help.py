@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from agent_console.widgets.localized import describe
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "close", "keys.back", id="help_close")]
@@ -20,14 +22,13 @@ class HelpScreen(ModalScreen[None]):
         for node in [*(reversed(screens[-1:])), self.app]:
             for key, bindings in node._bindings.key_to_bindings.items():
                 for b in bindings:
-                    desc = t(b.description) if "." in b.description else b.description
+                    desc = describe(b, t)
                     if (key, b.action) in seen or not desc:
                         continue
                     seen.add((key, b.action))
+                    # the binding's id is what config.toml's [keymap] names to move the key
                     lines.append(f"  [b]{self.app.get_key_display(b):<10}[/b] {desc}   [dim]{b.id or ''}[/dim]")
-        lines += ["", "  Ctrl+P   " + ("命令面板：全部操作、跳转案件编号" if self.app.ws.settings.lang == "zh"
-                                       else "command palette: every action, go to case NUMBER"),
-                  "", "[dim]keymap: config.toml [keymap] binding_id = \"key\"[/dim]"]
+        lines += ["", "  " + t("textual.keymap_help").replace("[", "\\[")]
         with VerticalScroll(id="help-box"):
             yield Static("\n".join(lines))
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
-from agent_console import intake_service as svc
-from agent_console.core.intake import IntakeError
+from agent_console.core.text import digits
+from agent_console.services import callbacks
+from agent_console.services import live_intake as svc
+from agent_console.core.new_case import IntakeError
+from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.localized import localize_bindings
@@ -53,6 +57,28 @@ class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
         self.dismiss(False)
 
 
+class ConfirmDiscard(UsesWorkspace, ModalScreen[bool]):
+    """Discarding an unfinished intake asks once: Y discards, N or Esc keeps it."""
+
+    BINDINGS = [Binding("y,enter", "yes", "intake.discard", id="discard_yes"),
+                Binding("n,escape", "no", "keys.back", id="discard_no")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        localize_bindings(self, self.app.t)
+        with Vertical(id="confirm-box"):
+            yield Static(self.text, id="discard-text")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
 class IntakeScreen(UsesWorkspace, Screen):
     # the phone field has focus from the first moment: digits typed right behind F2 are the caller's number
     # (with the default, the scrolling form took focus first and swallowed them)
@@ -66,12 +92,19 @@ class IntakeScreen(UsesWorkspace, Screen):
         Binding("ctrl+l", "report_lead", "intake.report", id="intake_report", priority=True),
         Binding("ctrl+a", "attach", "intake.attach", id="intake_attach", priority=True),
         Binding("ctrl+b", "callback", "keys.callback", id="intake_callback", priority=True),
+        Binding("ctrl+o", "restore_draft", "intake.restore", id="intake_restore", priority=True, show=False),
+        Binding("ctrl+d", "discard_draft", "intake.discard", id="intake_discard", priority=True, show=False),
+        Binding("ctrl+k", "pending_callbacks", "intake.callbacks_key", id="intake_pending", priority=True,
+                show=False),
+        Binding("ctrl+y", "copy_number", "intake.copy_number", id="intake_copy_number", priority=True,
+                show=False),
         Binding("escape", "leave", "keys.back", id="intake_leave"),
     ]
 
-    def __init__(self, draft_key: str | None = None) -> None:
+    def __init__(self, draft_key: str | None = None, call: Any = None) -> None:
         super().__init__()
         self.draft_key = draft_key
+        self.call = call  # the telephony.Call the phone system popped this intake for (screens/call_pop.py)
         self.started: datetime | None = None
         self.upset_since: datetime | None = None
         self.case_id: str | None = None  # once registered (or attached)
@@ -79,6 +112,10 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._restoring = False
         self._earlier: list[dict[str, Any]] = []
         self._asked_callbacks: set[str] = set()
+        self._pending: list[dict[str, Any]] = []  # the caller's pending callbacks, not yet kept or cancelled
+        self.offer: svc.DraftOffer | None = None  # an earlier call's unfinished intake, offered (never merged)
+        self.number: str | None = None  # the registered case's number, shown until the next call
+        self._lookups = 0  # caller lookups asked for; only the latest answer is shown
 
     def _set_error(self, name: str, message: str) -> None:
         box = self.query_one(f"#err-{name}", Static)
@@ -91,6 +128,8 @@ class IntakeScreen(UsesWorkspace, Screen):
         localize_bindings(self, t)
         yield Header()
         yield Static(id="call-timer")
+        yield Static(id="draft-offer")
+        yield Static(id="case-number")
         with Horizontal(id="intake-body"):
             with VerticalScroll(id="intake-form"):
                 for name in ("phone", "name"):
@@ -113,12 +152,13 @@ class IntakeScreen(UsesWorkspace, Screen):
                 flags = [(x.text(lang), x.id) for x in ws.vocab.terms("flags")]
                 yield from self._field("flags", SelectionList[str](*flags, id="f-flags"))
                 # one call about several departments: each ticked category becomes a linked copy for its department
-                others = [(c.label if lang == "zh" else c.label_en, c.id) for c in ws.profile.categories]
+                others = [(self.app.t.label(c), c.id) for c in ws.profile.categories]
                 yield from self._field("also", SelectionList[str](*others, id="f-also"))
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
                 yield OptionList(id="earlier")
                 yield Static(id="side-note")
+                yield Static(id="call-history")
         yield Footer()
 
     def _field(self, name: str, widget: Any) -> ComposeResult:
@@ -130,23 +170,89 @@ class IntakeScreen(UsesWorkspace, Screen):
     def on_mount(self) -> None:
         self.started = self.ws.now()
         self.query_one("#category-suggestions", OptionList).display = False
+        self.query_one("#case-number", Static).display = False
         if self.draft_key is None:
-            latest = svc.latest_draft(self.ws)
-            if latest is not None:
-                self.draft_key = latest[0]
-                self._restore(latest[1])
-                self.notify(self.app.t("intake.draft_restored"))
-            else:
-                self.draft_key = svc.new_draft_key()
+            self.draft_key = svc.new_draft_key()  # a new call starts empty; an unfinished one is only offered
         else:
-            found = dict(self.ws.store.drafts(self.ws.actor)).get(self.draft_key)
+            found = svc.draft(self.ws, self.draft_key)
             if found:
                 self._restore(found)
+        self._offer_next()
         self.query_one("#f-phone", Input).focus(scroll_visible=False)
         # auto-focus scrolled the phone field to the top edge; show its label too
         self.call_after_refresh(self.query_one("#intake-form").scroll_home, animate=False)
+        if self.call is not None:
+            from agent_console.screens.call_pop import fill_for_call
+
+            fill_for_call(self, self.call)
         self._tick()
         self.set_interval(1.0, self._tick)
+
+    # -- unfinished intakes of earlier calls: offered in a line above the form, never popped over a field -----
+    def _offer_next(self) -> None:
+        offers = svc.unfinished(self.ws, exclude=self.draft_key)
+        self.offer = offers[0] if offers else None
+        box = self.query_one("#draft-offer", Static)
+        box.display = self.offer is not None
+        if self.offer is not None:
+            key = "intake.draft_offer_crashed" if self.offer.crashed else "intake.draft_offer"
+            box.update(self.app.t(key, phone=self.offer.phone or "—", time=self._hhmm(self.offer.started)))
+
+    def _hhmm(self, when: datetime | None) -> str:
+        return when.astimezone(self.ws.tz).strftime("%H:%M") if when else "—"
+
+    def action_restore_draft(self) -> None:
+        offer = self.offer
+        if offer is None or self.case_id is not None:
+            return
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        current = self.form()
+        if not svc.blank(current):  # what was typed for the call on the line stays a draft of its own
+            self.save_draft()
+        else:
+            svc.discard_draft(self.ws, self.draft_key)
+        self.draft_key = offer.key
+        self._clear()
+        self._restore(offer.data)
+        if offer.started is not None:
+            self.started = offer.started  # the restored call keeps its own start and timer
+        if offer.crashed:
+            self.notify(self.app.t("intake.restored_crash", time=self._hhmm(offer.started)), timeout=10)
+        else:
+            self.notify(self.app.t("intake.draft_restored"))
+        self.save_draft()  # it belongs to this run now
+        self._offer_next()
+        self._tick()
+        self.query_one("#f-phone", Input).focus()
+
+    def action_discard_draft(self) -> None:
+        offer = self.offer
+        if offer is None:
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                svc.discard_draft(self.ws, offer.key)
+                self.notify(self.app.t("intake.discarded"))
+            self._offer_next()
+
+        self.app.push_screen(ConfirmDiscard(self.app.t("intake.discard_confirm", phone=offer.phone or "—",
+                                                       time=self._hhmm(offer.started))), decided)
+
+    def _clear(self) -> None:
+        self._restoring = True
+        try:
+            for name in TEXT_INPUTS:
+                self.query_one(f"#f-{name}", Input).value = ""
+            for name in AREAS:
+                self.query_one(f"#f-{name}", TextArea).text = ""
+            self.query_one("#f-title", Select).clear()
+            self.query_one("#f-flags", SelectionList).deselect_all()
+            self.query_one("#f-also", SelectionList).deselect_all()
+            self.upset_since = None
+        finally:
+            self._restoring = False
 
     # -- the form as data -------------------------------------------------------------------------------------
     def form(self) -> dict[str, Any]:
@@ -183,20 +289,24 @@ class IntakeScreen(UsesWorkspace, Screen):
                 also.select(category)
             if data.get("upset_since"):
                 self.upset_since = datetime.fromisoformat(data["upset_since"])
+            if data.get("started"):
+                self.started = datetime.fromisoformat(data["started"])
         finally:
             self._restoring = False
 
     def _schedule_save(self) -> None:
-        if self._restoring:
+        if self._restoring or self.case_id is not None:
             return
         if self._save_timer is not None:
             self._save_timer.stop()
         self._save_timer = self.set_timer(0.3, self.save_draft)
 
-    def save_draft(self) -> None:
-        data = {"form": self.form(), "started": self.started.isoformat() if self.started else None,
+    def save_draft(self, left: bool = False) -> None:
+        if self.case_id is not None:
+            return
+        data = {"left": left, "form": self.form(), "started": self.started.isoformat() if self.started else None,
                 "upset_since": self.upset_since.isoformat() if self.upset_since else None}
-        self.ws.store.save_draft(self.draft_key, self.ws.actor, data)
+        svc.save_draft(self.ws, self.draft_key, data)
 
     # -- reacting to typing -----------------------------------------------------------------------------------
     @on(Input.Changed)
@@ -232,16 +342,24 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._schedule_save()
 
     def _lookup(self, phone: str) -> None:
-        from agent_console import callbacks
-        from agent_console.core.text import digits
+        """Look the caller up on a worker thread (never on a keystroke's thread); only the latest answer shows."""
+        self._lookups += 1
+        self._lookup_worker(self._lookups, phone)
 
+    @work(thread=True, exclusive=True, group="caller-lookup", exit_on_error=False)
+    def _lookup_worker(self, generation: int, phone: str) -> None:
         pending = callbacks.pending_for_phone(self.ws, phone)
-        if pending and digits(phone) not in self._asked_callbacks:
-            self._asked_callbacks.add(digits(phone))
-            from agent_console.screens.callbacks import KeepOrCancel
-
-            self.app.push_screen(KeepOrCancel(pending))
         earlier = svc.earlier_cases(self.ws, phone)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_caller, generation, phone, pending, earlier)
+
+    def _show_caller(self, generation: int, phone: str, pending: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]]) -> None:
+        if generation != self._lookups:
+            return  # a newer keystroke asked again
+        # a caller's pending callbacks are named beside the form, never popped over it: the agent is typing the
+        # number (a popup here once swallowed the caller's digits); Ctrl+K or the registration asks what to do
+        self._pending = [] if digits(phone) in self._asked_callbacks else pending
         self._earlier = earlier
         box = self.query_one("#earlier", OptionList)
         box.clear_options()
@@ -251,13 +369,16 @@ class IntakeScreen(UsesWorkspace, Screen):
             box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
         note = self.query_one("#side-note", Static)
         open_ = [c for c in earlier if c["status"] not in ("closed", "archived", "not_accepted")]
+        lines = []
+        if self._pending:
+            lines.append(t("intake.pending_callbacks", count=len(self._pending)))
         if earlier:
-            note.update(t("intake.repeat", total=len(earlier), open=len(open_)))
+            lines.append(t("intake.repeat", total=len(earlier), open=len(open_)))
+        note.update("\n".join(lines))
+        if earlier:
             flags = self.query_one("#f-flags", SelectionList)
             if "repeat" not in flags.selected:
                 flags.select("repeat")
-        else:
-            note.update("")
 
     def _suggest(self, text: str) -> None:
         box = self.query_one("#category-suggestions", OptionList)
@@ -291,7 +412,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         if cat is None:
             return
         field = self.query_one("#f-category", Input)
-        field.value = cat.label if self.ws.settings.lang == "zh" else cat.label_en
+        field.value = self.app.t.label(cat)
         self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#f-channel", Select).focus()
 
@@ -332,7 +453,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             self.upset_since = self.ws.now()
         case_id = self.case_id or self._selected_earlier()
         if case_id is None:
-            state = self._register(read_back=None, leave=False)
+            state = self._register(read_back=False)
             if state is None:
                 return
             case_id = state.id
@@ -345,16 +466,21 @@ class IntakeScreen(UsesWorkspace, Screen):
         for name in names:
             self._set_error(name, "")
         general = []
+        t = self.app.t
         for key, message in fields.items():
+            message = t.reason(message) if isinstance(message, Reason) else (
+                t("intake.bad_value") if t.lang == "zh" else message)
             name = key.removeprefix("complainant.")
             if name in names:
                 self._set_error(name, message)
             else:
-                general.append(f"{key}: {message}")
+                general.append(f"{t('intake.' + name) if t.has('intake.' + name) else key}：{message}")
         if general:
             self.notify("; ".join(general), severity="error")
 
     def action_read_back(self) -> None:
+        if self.case_id is not None:
+            return
         try:
             shown = svc.preview(self.ws, self.form(), self.started or self.ws.now())
         except IntakeError as exc:
@@ -364,31 +490,75 @@ class IntakeScreen(UsesWorkspace, Screen):
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._register(read_back=shown.summary)
+                self._register(read_back=True)
 
-        self.app.push_screen(ReadBackDialog(shown.summary), confirmed)
+        self.app.push_screen(ReadBackDialog(shown.summary + self.app.t("intake.readback_number_later")), confirmed)
 
     def action_save(self) -> None:
-        self._register(read_back=None)
+        self._register(read_back=False)
 
-    def _register(self, read_back: str | None, leave: bool = True) -> Any:
+    def _register(self, read_back: bool, leave: bool = False) -> Any:
+        """Register the call's case. The screen stays, with the case number in plain sight, until the next call."""
         if self.case_id is not None:
-            return self.ws.store.state(self.case_id)
+            return self.ws.case(self.case_id)
         try:
             state, *copies = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
         except IntakeError as exc:
             self._errors(exc.fields)
             return None
+        self._errors({})
         self.case_id = state.id
-        self.ws.store.delete_draft(self.draft_key)
-        said = self.app.t("intake.registered", number=state.number)
-        if copies:
-            said += "\n" + self.app.t("intake.copies", numbers="、".join(c.number for c in copies))
-        self.notify(said, timeout=10)
-        self.query_one("#side-note", Static).update(said)
+        self._call_case(state.id)
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        svc.discard_draft(self.ws, self.draft_key)
+        self._show_number(state.number, [c.number for c in copies])
+        phone = self.query_one("#f-phone", Input).value
+        if digits(phone) not in self._asked_callbacks:  # the lookup may still be on its way: ask now
+            self._pending = callbacks.pending_for_phone(self.ws, phone)
+        if self._pending:  # the agent has finished typing: now ask about the caller's pending callbacks
+            self.action_pending_callbacks()
         if leave:
             self.app.pop_screen()
         return state
+
+    def _call_case(self, case_id: str) -> None:
+        """The call this intake was popped for belongs to the case it registered or was attached to."""
+        phone = getattr(self.app, "phone", None)
+        if self.call is not None and phone is not None:
+            phone.case_for_call(self.call.call_id, case_id)
+
+    def _show_number(self, number: str, copies: list[str]) -> None:
+        t = self.app.t
+        self.number = number
+        box = self.query_one("#case-number", Static)
+        box.update(t("intake.case_number", number=number, spoken=svc.spoken_number(number, self.ws.settings.lang)))
+        box.display = True
+        said = t("intake.registered", number=number)
+        if copies:
+            said += "\n" + t("intake.copies", numbers="、".join(copies))
+        self.query_one("#side-note", Static).update(said)
+        for widget in self.query("#intake-form Input, #intake-form TextArea, #intake-form Select, "
+                                 "#intake-form SelectionList"):
+            widget.disabled = True  # what was registered is on record; changes go through the case
+        self.query_one("#draft-offer", Static).display = False
+        self.offer = None
+
+    def action_copy_number(self) -> None:
+        if self.number:
+            from agent_console.screens.copying import copy_and_tell
+
+            copy_and_tell(self, self.number)
+
+    def action_pending_callbacks(self) -> None:
+        from agent_console.core.text import digits
+        from agent_console.screens.callback_queue import KeepOrCancel
+
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._asked_callbacks.add(digits(self.query_one("#f-phone", Input).value))
+        self.app.push_screen(KeepOrCancel(pending))
 
     def _selected_earlier(self) -> str | None:
         box = self.query_one("#earlier", OptionList)
@@ -404,7 +574,8 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         state = svc.attach_call(self.ws, case_id, self.form())
         self.case_id = state.id
-        self.ws.store.delete_draft(self.draft_key)
+        self._call_case(state.id)
+        svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.attached", number=state.number))
         self.app.pop_screen()
 
@@ -412,7 +583,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         """"Call me back after 3 pm tomorrow": register the case first if needed, then schedule."""
         case_id = self.case_id
         if case_id is None:
-            state = self._register(read_back=None, leave=False)
+            state = self._register(read_back=False)
             if state is None:
                 return
             case_id = state.id
@@ -424,18 +595,25 @@ class IntakeScreen(UsesWorkspace, Screen):
         form = self.form()
         self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
                                self.app.t("intake.enquiry_reason"))
-        self.ws.store.delete_draft(self.draft_key)
+        svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.enquiry_saved"))
         self.app.pop_screen()
 
     def action_leave(self) -> None:
         if self.case_id is None:
-            self.save_draft()  # the draft waits for the next intake
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self.save_draft(left=True)  # the draft is offered at the next call (never merged into it)
         self.app.pop_screen()
+
+    def next_call(self) -> None:
+        """F2 on the intake screen: this call is over (its draft kept if unfinished); the next starts empty."""
+        self.action_leave()
+        self.app.push_screen(IntakeScreen())
 
     def phrase_context(self) -> dict[str, Any]:
         form = self.form()
-        from agent_console.core.intake import _resolve_category
+        from agent_console.core.new_case import _resolve_category
 
         return {"case_id": self.case_id, "category": _resolve_category(self.ws.profile, form["category"]),
                 "stage": "intake", "fields": {"name": form["name"], "title": form["title"], "phone": form["phone"]}}

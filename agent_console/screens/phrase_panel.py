@@ -15,10 +15,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_console import phrase_service as phrases
-from agent_console.clipboard import CopyFailed, copy
+from agent_console.phrases.fill import PLACEHOLDER
+from agent_console.services import phrase_lookup as phrases
+from agent_console.screens.copying import copy_and_tell
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
+
+
+def placeholder_label(t: Any, name: str) -> str:
+    """A placeholder's name for people: {agent_number} is asked for as 工号."""
+    key = f"phrase.ph_{name}"
+    return t(key) if t.has(key) else name
+
+
+def show_placeholders(t: Any, text: str) -> str:
+    """A reply's text with the placeholders still open named in the console's language: {工号}."""
+    return PLACEHOLDER.sub(lambda m: "{" + placeholder_label(t, m.group(1)) + "}", text)
 
 
 class AskValues(ModalScreen[dict[str, str] | None]):
@@ -34,8 +46,7 @@ class AskValues(ModalScreen[dict[str, str] | None]):
         with Vertical(id="form-box"):
             yield Static(self.app.t("phrase.ask"), classes="panel-title")
             for name in self.names:
-                yield Label(self.app.t(f"phrase.ph_{name}") if self.app.t(f"phrase.ph_{name}") != f"phrase.ph_{name}"
-                            else name, classes="field-label")
+                yield Label(placeholder_label(self.app.t, name), classes="field-label")
                 yield Input(id=f"ask-{name}")
             yield Static("", id="ask-error", classes="form-error")
 
@@ -49,7 +60,8 @@ class AskValues(ModalScreen[dict[str, str] | None]):
         if not empty:
             self.dismiss(values)
             return
-        self.query_one("#ask-error", Static).update(self.app.t("phrase.still_empty", names=", ".join(empty)))
+        self.query_one("#ask-error", Static).update(self.app.t("phrase.still_empty", names="、".join(
+            placeholder_label(self.app.t, n) for n in empty)))
         self.query_one(f"#ask-{empty[0]}", Input).focus()
 
     def action_cancel(self) -> None:
@@ -92,7 +104,7 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         box = self.query_one("#phrase-results", OptionList)
         box.clear_options()
         for e in self.results:
-            box.add_option(Option(f"{e.title}  [dim]{e.situation}[/dim]", id=e.id))
+            box.add_option(Option(f"{e.title}  [dim]{self.app.t.word('situation', e.situation)}[/dim]", id=e.id))
         if self.results:
             box.highlighted = 0
         self._preview()
@@ -111,9 +123,10 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
             preview.update(self.app.t("phrase.none"))
             return
         filled = phrases.fill_entry(self.ws, entry, self.context)
-        note = ("\n[yellow]" + self.app.t("phrase.will_ask", names=", ".join(filled.missing)) + "[/yellow]"
-                if filled.missing else "")
-        preview.update(filled.text + note)
+        t = self.app.t
+        note = ("\n[yellow]" + t("phrase.will_ask", names="、".join(placeholder_label(t, n) for n in filled.missing))
+                + "[/yellow]" if filled.missing else "")
+        preview.update(show_placeholders(t, filled.text) + note)
 
     @on(Input.Submitted, "#phrase-query")
     @on(OptionList.OptionSelected, "#phrase-results")
@@ -138,15 +151,11 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         self._copy(entry, filled.text)
 
     def _copy(self, entry: Any, text: str) -> None:
-        try:
-            how = copy(text, self.app.copy_to_clipboard)
-        except CopyFailed as exc:
-            self.notify(str(exc), severity="error")
+        self.dismiss(None)  # first: the OSC 52 box (if any) opens over the screen the panel was called from
+        if copy_and_tell(self, text) is None:
             return
         phrases.record_use(self.ws, entry, self.context)
         self.last_copied = text
-        self.notify(self.app.t("phrase.copied_" + how))
-        self.dismiss(None)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent_console import phrase_service as phrases
+from agent_console.screens.phrase_panel import show_placeholders
+from agent_console.services import phrase_lookup as phrases
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -39,7 +40,8 @@ class PhrasebookScreen(UsesWorkspace, Screen):
         book = phrases.book(self.ws)
         box = self.query_one("#situations", OptionList)
         for s in book.situations():
-            box.add_option(Option(f"{s} ({sum(1 for e in book.entries if e.situation == s)})", id=s))
+            box.add_option(Option(self.app.t("phrase.situation_count", label=self.app.t.word("situation", s),
+                                             count=sum(1 for e in book.entries if e.situation == s)), id=s))
         box.focus()
         if book.situations():
             box.highlighted = 0
@@ -64,8 +66,10 @@ class PhrasebookScreen(UsesWorkspace, Screen):
     def _preview(self, *_: Any) -> None:
         box = self.query_one("#pb-entries", OptionList)
         entry = self.entries[box.highlighted] if self.entries and box.highlighted is not None else None
+        t = self.app.t
         self.query_one("#pb-preview", Static).update(
-            "" if entry is None else f"{entry.text}\n[dim]{entry.id} · {', '.join(entry.tags)}[/dim]")
+            "" if entry is None else f"{show_placeholders(t, entry.text)}\n"
+                                     f"[dim]{t.word('situation', entry.situation)} · {'、'.join(entry.tags)}[/dim]")
 
     @on(Input.Changed, "#pb-query")
     def _search(self, event: Input.Changed) -> None:

@@ -129,3 +129,11 @@ def daily_counts(conn: sqlite3.Connection, start: str, end: str, teams: list[str
         sql += f" AND team IN ({','.join('?' * len(teams))})"
         params += teams
     return conn.execute(sql + " GROUP BY day ORDER BY day", params).fetchall()
+
+
+def people_seen(conn: sqlite3.Connection, teams: list[str] | None) -> list[str]:
+    """Everyone this database has seen own a case of `teams` or act on one (the roster when there is no centre)."""
+    where, params = ("WHERE c.team IN (%s)" % ",".join("?" * len(teams)), tuple(teams)) if teams else ("", ())
+    rows = conn.execute(f"SELECT c.owner FROM cases c {where} UNION SELECT e.actor FROM events e"
+                        f" JOIN cases c ON c.id = e.case_id {where}", params * 2).fetchall()
+    return sorted({r[0] for r in rows if r[0]})

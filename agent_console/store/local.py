@@ -18,18 +18,23 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.case_query import CaseQuery
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
+from agent_console.core.wire import event_from_page_row, event_row, row_event
+from agent_console.core import search_terms
+from agent_console.core.search_terms import scope_token
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
-from agent_console.store import callbacks as callback_store
+from agent_console.store import call_rows as call_store
+from agent_console.store import callback_rows as callback_store
 from agent_console.store.migrations import migrate
 
 if TYPE_CHECKING:
@@ -40,23 +45,8 @@ class StoreError(RuntimeError):
     """The database cannot be used; the message says why and what to do."""
 
 
-@dataclass
-class CaseQuery:
-    """Which cases to list. Every filter is optional; `text` uses the FTS index."""
-
-    open_only: bool = False
-    owner: str | None = None
-    team: str | None = None
-    teams: list[str] | None = None
-    status: str | None = None
-    category: str | None = None
-    channel: str | None = None
-    due_before: datetime | None = None  # nearest running clock due before this instant
-    phone: str | None = None
-    text: str | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    limit: int | None = None
+Progress = Callable[[int, int], None]  # (done, total)
+REBUILD_BATCH = 2000  # cases per transaction of a rebuild or recompute
 
 
 def _utc(dt: datetime) -> str:
@@ -74,6 +64,8 @@ class LocalStore:
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
         self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
+        if self.meta("search_index") == "fill":
+            self.fill_search_index()
 
     # -- opening ----------------------------------------------------------------------------------------------
     def _open(self, timeout: float) -> None:
@@ -105,6 +97,10 @@ class LocalStore:
             side = Path(str(self.path) + suffix)
             if side.exists():
                 os.chmod(side, 0o600)
+
+    def another(self) -> LocalStore:
+        """Another connection to the same database, opened the same way (for a thread of its own)."""
+        return LocalStore(self.path, timeout=self._timeout)
 
     def close(self) -> None:
         if self._reader is not None:
@@ -156,6 +152,31 @@ class LocalStore:
                 yield conn
         finally:
             self.conn.execute("PRAGMA synchronous=FULL")
+
+    def fill_search_index(self, progress: Progress | None = None, batch: int = 5000) -> None:
+        """Write the search index of every case from the projection (after the migration that made the index), in
+        batches; the mark that asks for it goes with the last one."""
+        total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        done, after = 0, 0
+        while True:
+            with self._replayable_transaction() as conn:
+                page = conn.execute(
+                    "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
+                    " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
+                    " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    conn.execute("DELETE FROM meta WHERE key='search_index'")
+                    break
+                after = page[-1][0]
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                        for r in page]
+                conn.executemany(_SEARCH_INSERT, rows)
+                conn.executemany(_OPEN_SEARCH_INSERT, [r for r, p in zip(rows, page) if p[9]])
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
 
     # -- meta and counters ------------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -211,8 +232,36 @@ class LocalStore:
                 self._project_side(conn, event)
             for state in states.values():
                 self._project(conn, state)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
+
+    def append_cases(self, cases: list[list[Event]], lifecycle: Lifecycle, durable: bool = True) -> int:
+        """Record the local histories of many cases at once (demo data, a bulk registration): the same checks as
+        `append` (a strict fold: an illegal event refuses the whole call), numbered in the same transaction, but
+        one statement per table for all of them and one fold per case. `durable=False` commits without waiting
+        for the disk (data that can be made again). Returns the number of events recorded."""
+        tz = lifecycle.clocks.calendar.tz
+        rows, states = [], []
+        with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            side = []
+            for history in cases:
+                history = [self._numbered(conn, self.stamp(e), tz) for e in history]
+                state = lifecycle.fold(history, strict=True)
+                if state is not None:
+                    states.append((state, state.model_dump_json()))
+                rows.extend(event_row(e) for e in history)
+                side.extend(e for e in history if e.kind in _SIDE_KINDS)
+            conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", rows)
+            conn.execute("INSERT INTO outbox SELECT value, (SELECT seq FROM events WHERE id = value)"
+                         " FROM json_each(?)", (json.dumps([r[0] for r in rows]),))
+            for e in side:
+                self._project_side(conn, e)
+            self._project_many(conn, states)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
+            self.set_meta("hlc_last", self.hlc.last)
+        return len(rows)
 
     def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
                meta: dict[str, str] | None = None) -> list[str]:
@@ -350,12 +399,12 @@ class LocalStore:
             conn.execute(
                 "INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                 f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{origin}')",
-                _event_row(event),
+                event_row(event),
             )
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
 
-    def _project(self, conn: sqlite3.Connection, s: CaseState) -> None:
+    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None) -> None:
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
         data = s.model_dump(mode="json")
@@ -367,7 +416,7 @@ class LocalStore:
             s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
             s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
             s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
-            len(s.conflicts), s.last_hlc, s.model_dump_json(), json.dumps(clocks),
+            len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
             json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
         rowid = conn.execute(
@@ -383,12 +432,14 @@ class LocalStore:
             " clocks=excluded.clocks, doc=excluded.doc RETURNING rowid",
             row,
         ).fetchone()[0]
-        body = "\n".join(x for x in (s.facts, s.request, s.respondent, s.complainant.id_number, s.report) if x)
-        conn.execute("DELETE FROM cases_fts WHERE rowid=?", (rowid,))
-        conn.execute(
-            "INSERT INTO cases_fts (rowid, number, name, phone, body) VALUES (?,?,?,?,?)",
-            (rowid, s.number, s.complainant.name, digits(s.complainant.phone), body),
-        )
+        conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
+        search = (rowid, *_search_row(
+            s.number, s.complainant.name, digits(s.complainant.phone),
+            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team))
+        conn.execute(_SEARCH_INSERT, search)
+        conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
+        if s.is_open:  # the open cases' own index: what the open-cases screen searches
+            conn.execute(_OPEN_SEARCH_INSERT, search)
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -396,6 +447,8 @@ class LocalStore:
             self._project_enquiry(conn, e)
         elif e.kind in callback_store.KINDS:
             callback_store.project(conn, e)
+        elif e.kind in call_store.KINDS:
+            call_store.project(conn, e)
 
     def _project_enquiry(self, conn: sqlite3.Connection, e: Event) -> None:
         p = e.payload
@@ -411,7 +464,7 @@ class LocalStore:
             "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE case_id=?"
             " ORDER BY hlc, id", (case_id,)
         ).fetchall()
-        return [_row_event(r) for r in rows]
+        return [row_event(r) for r in rows]
 
     def all_events(self, after_seq: int = 0, limit: int | None = None) -> Iterator[tuple[int, Event]]:
         sql = ("SELECT seq, id, case_id, kind, actor, device, at, hlc, payload, flags FROM events WHERE seq>?"
@@ -421,7 +474,7 @@ class LocalStore:
             sql += " LIMIT ?"
             params += (limit,)
         for r in self.conn.execute(sql, params):
-            yield r[0], _row_event(r[1:])
+            yield r[0], row_event(r[1:])
 
     def state(self, case_id: str) -> CaseState | None:
         return _state_from(self.conn, case_id)
@@ -433,7 +486,7 @@ class LocalStore:
         ).fetchone()
         return CaseState.model_validate_json(row[0]) if row else None
 
-    def case_rows(self, q: CaseQuery, columns: str = "c.*") -> list[dict[str, Any]]:
+    def case_rows(self, q: CaseQuery, columns: str = "c.*", stream: bool = False) -> Any:
         """Matching cases as projection rows (`state` left as JSON text), nearest due first."""
         where, params = [], []  # type: ignore[var-annotated]
         if q.open_only:
@@ -455,36 +508,117 @@ class LocalStore:
         if q.received_to is not None:
             where.append("c.received_at < ?")
             params.append(_utc(q.received_to))
+        search, first = self._search_expressions(q)
+        if q.text and q.text.strip() and not any(search_terms.runs(t) for t in q.text.split()):
+            return []  # only punctuation: nothing a person sees can hold it (and it is no empty search)
         if q.phone:
-            # a whole number uses the index; a part of one (the tail an agent remembers) is searched anywhere
             d = digits(q.phone)
-            where.append("c.phone_digits = ?" if len(d) >= 11 else "c.phone_digits LIKE ?")
-            params.append(d if len(d) >= 11 else f"%{d}%")
-        if q.text and q.text.strip():
-            for term in q.text.split():
-                if len(term) >= 3:  # the trigram index finds it among all cases
-                    where.append("c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)")
-                    params.append('"' + term.replace('"', '""') + '"')
-                else:  # too short for trigrams: look inside the rows the other filters already chose
-                    like = "%" + term.replace("%", "").replace("_", "") + "%"
-                    where.append("(c.number LIKE ? OR c.name LIKE ? OR c.phone_digits LIKE ? OR c.doc LIKE ?)")
-                    params.extend([like] * 4)
+            if len(d) >= 11:  # a whole number: the phone index
+                where.append("c.phone_digits = ?")
+                params.append(d)
+            elif len(d) == 1:
+                where.append("instr(c.phone_digits, ?) > 0")
+                params.append(d)
+        if search is not None and q.limit:
+            return self._ranked(q, columns, where, params, search, first)
+        if search is not None:
+            where.append("c.rowid IN (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)")
+            params.append(search)
         sql = f"SELECT {columns} FROM cases c WHERE " + " AND ".join(where or ["1"])
         # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order (and stops at the
         # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
         # path, where a one-character term matches thousands of an agent's open cases, and the CLI's whole list.
         limit = " LIMIT ?" if q.limit else ""
-        rows = self._rows(sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit,
-                          [*params, q.limit] if q.limit else params)
+        due = sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit
+        undue = sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit
+        if stream:
+            return self._stream(due, undue, params, q.limit)
+        rows = self._rows(due, [*params, q.limit] if q.limit else params)
         if not q.limit or len(rows) < q.limit:
-            rows += self._rows(sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit,
-                               [*params, q.limit - len(rows)] if q.limit else params)
+            rows += self._rows(undue, [*params, q.limit - len(rows)] if q.limit else params)
+        return rows
+
+    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
+        """Like case_rows, one row at a time as SQLite finds them: a whole list of a million cases is written out
+        without ever being held (the CLI's --json lists). Use the store for nothing else until it is exhausted."""
+        return iter(self.case_rows(q, columns, stream=True))
+
+    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[dict[str, Any]]:
+        count = 0
+        for sql, args in ((due, [*params, limit] if limit else params), (undue, None)):
+            if args is None:
+                if limit and count >= limit:
+                    return
+                args = [*params, limit - count] if limit else params
+            cur = self.conn.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            for r in cur:
+                count += 1
+                yield dict(zip(names, r))
+
+    @staticmethod
+    def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
+        """The FTS5 expressions of a query's text and partial phone: (anywhere, in number/name/phone only), or
+        (None, None) when it has neither. Each term must be found; a term is found as a substring (search_terms)."""
+        anywhere, who = [], []
+        for term in (q.text or "").split():
+            expr = search_terms.term_query(term, "{who1 body1}", "{who2 body2}")
+            if expr is not None:
+                anywhere.append(f"({expr})")
+                who.append(f"({search_terms.term_query(term, 'who1', 'who2')})")
+        if q.phone:
+            d = digits(q.phone)
+            if 2 <= len(d) < 11:  # a part of a number (the tail an agent remembers): its pairs, in order
+                tel = '(tel : "' + " ".join(d[i:i + 2] for i in range(len(d) - 1)) + '")'
+                anywhere.append(tel)
+                who.append(tel)
+        if not anywhere:
+            return None, None
+        return " AND ".join(anywhere), (" AND ".join(who) if q.text and q.text.split() else None)
+
+    def _ranked(self, q: CaseQuery, columns: str, where: list[str], params: list[Any], search: str,
+                first: str | None) -> list[dict[str, Any]]:
+        """A search for a screen: the best `q.limit` matches, straight from the index and stopping there. Cases
+        whose number, name or phone hold every term come first, then those with a term in the text; newest first
+        within each. The index also knows each case's owner, team and openness (its scope column), so the
+        screen's usual filters are answered inside it rather than by visiting every match."""
+        scope = []
+        if q.owner:
+            scope.append(scope_token("o", q.owner))
+        if q.team:
+            scope.append(scope_token("t", q.team))
+        if q.teams:
+            scope.append("(" + " OR ".join(scope_token("t", t) for t in q.teams) + ")")
+        scoped = f" AND scope : ({' AND '.join(scope)})" if scope else ""
+        index = "open_search" if q.open_only else "cases_search"  # open cases: their own, short doclists
+        sql = (f"SELECT {columns}, s.rowid AS _hit FROM {index} s CROSS JOIN cases c ON c.rowid = s.rowid"
+               f" WHERE {index} MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        rows: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for expr in ([first] if first else []) + [search]:
+            for row in self._rows(sql, [f"({expr}){scoped}", *params, q.limit + len(seen)]):
+                hit = row.pop("_hit")
+                if hit not in seen and len(rows) < (q.limit or 0):
+                    seen.add(hit)
+                    rows.append(row)
+            if len(rows) >= (q.limit or 0):
+                break
         return rows
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def has_cases_without_documents(self) -> bool:
+        """Whether a case row predates the list documents (a database from before them)."""
+        return self.conn.execute("SELECT 1 FROM cases WHERE clocks IS NULL LIMIT 1").fetchone() is not None
+
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits) from the projection's columns, for many cases at once."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, name, phone_digits FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(case_ids),))}
 
     def count_cases(self, open_only: bool = False) -> int:
         sql = "SELECT count(*) FROM cases" + (" WHERE is_open=1" if open_only else "")
@@ -515,14 +649,16 @@ class LocalStore:
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        """Events waiting for the centre: a counter kept with the outbox, so asking costs nothing at any size."""
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'outbox'").fetchone()
+        return max(row[0], 0) if row else 0
 
     def outbox_batch(self, limit: int) -> list[Event]:
         """The oldest events not yet acknowledged by the centre, in the order they were recorded."""
         rows = self.conn.execute(
             "SELECT e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags FROM outbox o"
             " JOIN events e ON e.id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
-        return [_row_event(r) for r in rows]
+        return [row_event(r) for r in rows]
 
     def outbox_rows(self, limit: int, after: int | None = None) -> list[tuple[Any, ...]]:
         """Like outbox_batch, but rows as stored, led by their local order: (seq, id, case_id, kind, actor, device,
@@ -546,11 +682,26 @@ class LocalStore:
         """Take acknowledged and refused events out of the outbox; remember the refusals and their reasons."""
         with self._replayable_transaction() as conn:
             # one statement for the whole batch: SQLite does the loop (and lets other threads run meanwhile)
-            conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (json.dumps(acked),))
+            gone = conn.execute("DELETE FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))",
+                                (json.dumps(acked),)).rowcount
             now = datetime.now(timezone.utc).isoformat()
             for event_id, reason in refused:
-                conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                gone += conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,)).rowcount
                 conn.execute("INSERT OR REPLACE INTO sync_refused VALUES (?, ?, ?)", (event_id, reason, now))
+            self._count_outbox(conn, gone)
+
+    def _count_outbox(self, conn: sqlite3.Connection, gone: int) -> None:
+        """Take `gone` off the outbox counter. A row queued behind the store's back (a damaged or edited file) is
+        not counted, so the counter is set right whenever that shows: the outbox empties (an O(1) look), or the
+        counter would go below zero (then counted once)."""
+        if conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
+            conn.execute("UPDATE counters SET value = 0 WHERE name = 'outbox'")
+            return
+        left = conn.execute("UPDATE counters SET value = value - ? WHERE name = 'outbox' RETURNING value",
+                            (gone,)).fetchone()
+        if left is None or left[0] < 0:
+            conn.execute("INSERT INTO counters VALUES ('outbox', (SELECT count(*) FROM outbox))"
+                         " ON CONFLICT(name) DO UPDATE SET value = excluded.value")
 
     def refused(self, limit: int = 20) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.conn.execute(
@@ -563,6 +714,7 @@ class LocalStore:
             n = conn.execute("INSERT OR IGNORE INTO outbox (event_id, seq) SELECT r.event_id, e.seq"
                              " FROM sync_refused r JOIN events e ON e.id = r.event_id").rowcount
             conn.execute("DELETE FROM sync_refused")
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (n,))
         return n
 
     def quarantined(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -589,39 +741,156 @@ class LocalStore:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # -- rebuilding -------------------------------------------------------------------------------------------
-    def rebuild(self, lifecycle: Lifecycle) -> list[str]:
-        """Refold every case from its events; rewrite the projection; return the differences found."""
+    def rebuild(self, lifecycle: Lifecycle, progress: Progress | None = None, batch: int = REBUILD_BATCH) -> list[str]:
+        """Refold every case from its events; rewrite the projection; return the differences found.
+
+        Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
+        not field by field), each case is folded once in place, and the batch's projection rows are written with
+        one statement per table, in a transaction of their own. A projection can always be derived again from the
+        log, so the batches commit without waiting for the disk (like a pulled page) and a crash midway leaves
+        cases that a second rebuild finishes; the event log is never written. `progress(done, total)` after each
+        batch.
+        """
         differences: list[str] = []
-        case_ids = [r[0] for r in self.conn.execute("SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL")]
-        with self.transaction() as conn:
-            for case_id in case_ids:
-                fresh = lifecycle.fold(self.events(case_id), strict=False)
-                if fresh is None:
-                    continue
-                row = conn.execute("SELECT state FROM cases WHERE id=?", (case_id,)).fetchone()
-                if row is None:
-                    differences.append(f"{fresh.number}: missing from the projection")
-                else:
-                    old = json.loads(row[0])
-                    new = json.loads(fresh.model_dump_json())
-                    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-                    if changed:
-                        differences.append(f"{fresh.number}: {', '.join(changed)} differed")
-                self._project(conn, fresh)
-            orphans = conn.execute(
-                "SELECT number FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
-            ).fetchall()
+        total = self.conn.execute("SELECT count(*) FROM (SELECT DISTINCT case_id FROM events"
+                                  " WHERE case_id IS NOT NULL)").fetchone()[0]
+        done, after = 0, ""
+        while True:
+            with self._replayable_transaction() as conn:
+                # the case that ends this batch: `batch` cases on (an index walk, nothing read but ids)
+                bound = conn.execute("SELECT max(case_id) FROM (SELECT DISTINCT case_id FROM events WHERE case_id > ?"
+                                     " ORDER BY case_id LIMIT ?)", (after, batch)).fetchone()[0]
+                if bound is None:
+                    break
+                folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
+                old = dict(conn.execute("SELECT id, state FROM cases WHERE id > ? AND id <= ?", (after, bound)))
+                for fresh, state_json in folded:
+                    differences.extend(_differences(fresh, state_json, old.get(fresh.id)))
+                self._project_many(conn, folded)
+                done += len(folded)
+                after = bound
+            if progress is not None:
+                progress(done, total)
+        with self._replayable_transaction() as conn:
+            orphans = conn.execute("SELECT number FROM cases WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM events e WHERE e.case_id = cases.id)").fetchall()
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
-            conn.execute(
-                "DELETE FROM cases WHERE id NOT IN (SELECT DISTINCT case_id FROM events WHERE case_id IS NOT NULL)"
-            )
+            if orphans:
+                for table in ("cases_search", "open_search"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
+                conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
             marks = ",".join("?" * len(callback_store.KINDS))
-            callback_events = [_row_event(r) for r in conn.execute(
+            callback_events = [row_event(r) for r in conn.execute(
                 "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
                 f" WHERE kind IN ({marks}) ORDER BY hlc, id", callback_store.KINDS)]
             callback_store.rebuild(conn, callback_events)
+            marks = ",".join("?" * len(call_store.KINDS))
+            call_store.rebuild(conn, [row_event(r) for r in conn.execute(
+                "SELECT id, case_id, kind, actor, device, at, hlc, payload, flags FROM events"
+                f" WHERE kind IN ({marks}) ORDER BY hlc, id", call_store.KINDS)])
         return differences
+
+    def recompute_open(self, lifecycle: Lifecycle, progress: Progress | None = None,
+                       batch: int = REBUILD_BATCH) -> list[Moved]:
+        """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
+        moved; return them. Closed cases keep the deadlines they were measured against.
+
+        Safe to run beside the console (on a thread of its own with its own store, say): each batch reads its
+        cases' events inside its own write transaction, so a case changed meanwhile is folded with that change.
+        `progress(done, total)` after each batch.
+        """
+        moved: list[Moved] = []
+        total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
+        done, after = 0, -1
+        while True:
+            with self._replayable_transaction() as conn:
+                page = conn.execute("SELECT rowid, id, number, next_due, clocks FROM cases WHERE is_open=1"
+                                    " AND rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    break
+                after = page[-1][0]
+                stored = {r[1]: r for r in page}
+                ids = json.dumps(list(stored))
+                folded = self._fold_range(conn, lifecycle, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+                changed = []
+                for fresh, state_json in folded:
+                    _, case_id, number, old_due, old_clocks = stored[fresh.id]
+                    new_clocks = json.dumps(fresh.model_dump(mode="json", include={"clocks"})["clocks"])
+                    if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
+                        continue
+                    changed.append((fresh, state_json))
+                    due = _next_due(fresh)
+                    moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
+                self._project_many(conn, changed)
+                done += len(page)
+            if progress is not None:
+                progress(done, total)
+        return moved
+
+    def _fold_range(self, conn: sqlite3.Connection, lifecycle: Lifecycle, where: str,
+                    params: tuple[Any, ...]) -> list[tuple[CaseState, str]]:
+        """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case."""
+        out = []
+        for (text,) in conn.execute(
+                "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
+                f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params):
+            fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
+            if fresh is not None:
+                out.append((fresh, fresh.model_dump_json()))
+        return out
+
+    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]]) -> None:
+        for state, state_json in states:
+            self._project(conn, state, state_json)
+
+
+@dataclass
+class Moved:
+    """A case whose deadlines a recompute moved: its nearest due before and after (UTC ISO text, None: none runs)."""
+
+    case_id: str
+    number: str
+    next_due_before: str | None
+    next_due_after: str | None
+
+
+_SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
+_OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
+
+
+def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
+                team: str) -> tuple[str, str, str, str, str, str]:
+    """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
+    who = search_terms.text_runs((number, name, phone_digits))
+    text = search_terms.text_runs(body)
+    scope = [_scope("o", owner), _scope("t", team)]
+    if is_open:
+        scope.append("open")
+    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), search_terms.unigrams_of(text),
+            search_terms.bigrams_of(text), search_terms.bigrams_of([phone_digits] if phone_digits else []),
+            " ".join(scope))
+
+
+@lru_cache(maxsize=4096)
+def _scope(kind: str, value: str) -> str:
+    return scope_token(kind, value)
+
+
+def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[str]:
+    if stored is None:
+        return [f"{fresh.number}: missing from the projection"]
+    if stored == state_json:  # the common case, decided without decoding either
+        return []
+    old, new = json.loads(stored), json.loads(state_json)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return [f"{fresh.number}: {', '.join(changed)} differed"] if changed else []
+
+
+def _next_due(s: CaseState) -> datetime | None:
+    running = [t.due for t in s.clocks.values() if t.due is not None and t.stopped_at is None]
+    return min(running) if running else None
 
 
 @dataclass
@@ -685,26 +954,7 @@ def _guarded(lifecycle: Lifecycle, state: CaseState | None, events: list[Event],
         return work
 
 
-_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS})  # projected beside the cases
-_FIELDS_SET = frozenset(Event.model_fields)
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-_from_iso = datetime.fromisoformat
-
-
-def event_from_page_row(r: list[Any]) -> Event:
-    """An event from a row of a pulled page, without validation: it was validated where it was made and checked by
-    the centre. This is what Event.model_construct does, minus its per-field bookkeeping (a pulled page builds
-    thousands; tests hold it equal to model_construct)."""
-    event = _new_object(Event)
-    _set_attribute(event, "__dict__", {"id": r[1], "case_id": r[2], "kind": r[3], "actor": r[4], "device": r[5],
-                                       "at": _from_iso(r[6]), "hlc": r[7], "payload": r[8], "flags": r[9]})
-    _set_attribute(event, "__pydantic_fields_set__", set(_FIELDS_SET))
-    _set_attribute(event, "__pydantic_extra__", None)
-    _set_attribute(event, "__pydantic_private__", None)
-    return event
-
-
+_SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS, *call_store.KINDS})  # projected beside the cases
 _THREADED_TEXT = 50_000  # characters (about 250 events) from which a page is inserted on a thread of its own
 
 
@@ -755,20 +1005,3 @@ def _fold(lifecycle: Lifecycle, events: list[Event]) -> CaseState | None:
     events = sorted(events, key=_hlc_order)
     state = lifecycle.apply(None, events[0], strict=False)
     return lifecycle.apply_many(state, events[1:]) if len(events) > 1 else state
-
-
-def _event_row(e: Event) -> tuple[Any, ...]:
-    return (e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,
-            json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(e.flags))
-
-
-def row_event(r: tuple[Any, ...]) -> Event:
-    """An event from a stored row (id, case_id, kind, actor, device, at, hlc, payload, flags)."""
-    return _row_event(r)
-
-
-def _row_event(r: tuple[Any, ...]) -> Event:
-    return Event.model_construct(
-        id=r[0], case_id=r[1], kind=r[2], actor=r[3], device=r[4], at=datetime.fromisoformat(r[5]), hlc=r[6],
-        payload=json.loads(r[7]), flags=json.loads(r[8]),
-    )

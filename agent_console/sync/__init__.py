@@ -6,7 +6,8 @@ one interface and one conformance test suite: PostgreSQL (`pg.PostgresCentral`, 
 and an embedded SQLite file (`sqlite_central.SqliteCentral`).
 """
 
-from agent_console.sync.central import Central, Identity, PushResult, open_central
+from agent_console.sync.central import Central, Identity, PushResult
+from agent_console.sync.connect import open_central
 from agent_console.sync.engine import SyncReport, sync_once
 
 __all__ = ["Central", "Identity", "PushResult", "SyncReport", "open_central", "sync_once"]

@@ -1,12 +1,13 @@
-"""The central store's interface, the identity a console syncs as, and opening a centre from its URL."""
+"""The central store's interface and the identity a console syncs as (opening one from its URL: sync/connect.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from agent_console.core.events import Event
+from agent_console.core.wire import event_from_page_row
 
 MAX_DRIFT_MS = 5 * 60_000  # a device clock further ahead than this is told so and its events are flagged
 
@@ -46,8 +47,6 @@ class PulledPage:
 
 def page_events(page: PulledPage) -> list[tuple[int, Event]]:
     """A pulled page as (seq, event) pairs (the stores read the JSON text directly; this is for everyone else)."""
-    from agent_console.store.local import event_from_page_row
-
     return [(r[0], event_from_page_row(r)) for r in json.loads(page.text)]
 
 
@@ -98,16 +97,3 @@ def event_team(event: Event, known: dict[str, str]) -> str | None:
     if event.case_id is None:
         return None
     return known.get(event.case_id)
-
-
-def open_central(url: str, settings: Any) -> Central:
-    if url.startswith("sqlite:///"):
-        from agent_console.sync.sqlite_central import SqliteCentral
-
-        teams = tuple(dict.fromkeys([settings.team, *settings.lead_teams]))
-        return SqliteCentral(url, Identity(settings.agent, settings.role, teams))
-    if url.startswith(("postgresql://", "postgres://")):
-        from agent_console.sync.pg import PostgresCentral
-
-        return PostgresCentral(url)
-    raise ValueError(f"unknown central URL {url!r}: use sqlite:///path/central.db or postgresql://…")

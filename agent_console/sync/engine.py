@@ -194,21 +194,3 @@ def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
     if report.skew_ms:
         store.set_meta("sync_clock_skew_ms", str(report.skew_ms))
     return report
-
-
-def sync_workspace_in_thread(ws: Any) -> SyncReport:
-    """One sync round for a console, on a connection of its own (safe from a worker thread; the UI keeps its own)."""
-    from agent_console.store.local import LocalStore
-    from agent_console.sync.central import open_central
-
-    store = LocalStore(ws.settings.db)
-    try:
-        central = open_central(ws.settings.central, ws.settings)
-        try:
-            return sync_once(store, central, ws.lifecycle)
-        finally:
-            central.close()
-    except Exception as exc:  # noqa: BLE001 - a broken centre is a status, never a crash
-        return SyncReport(error=f"offline: {exc}", waiting=store.outbox_count())
-    finally:
-        store.close()

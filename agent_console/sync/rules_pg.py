@@ -63,6 +63,12 @@ def _field_checks(obj: str, name: str, annotation: Any, required: bool, metadata
     if annotation is str:
         when(f"{t} <> 'string'", "not text")
         when(f"length({obj} ->> {_lit(name)}) > {MAX_FIELD_CHARS}", "too long")
+        for m in metadata:  # Field(min_length=…, max_length=…)
+            if getattr(m, "min_length", None) is not None:
+                when(f"length({obj} ->> {_lit(name)}) < {int(m.min_length)}", f"shorter than {int(m.min_length)}")
+            if getattr(m, "max_length", None) is not None:
+                when(f"length({obj} ->> {_lit(name)}) > {int(m.max_length)}", f"longer than {int(m.max_length)}")
+        metadata = [m for m in metadata if not hasattr(m, "min_length") and not hasattr(m, "max_length")]
         if needed:
             when(f"btrim({obj} ->> {_lit(name)}) = ''", "must not be blank")
     elif origin is typing.Literal:

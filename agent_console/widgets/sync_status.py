@@ -11,18 +11,17 @@ from typing import Any
 from textual import work
 from textual.widgets import Static
 
+from agent_console.services import syncing
+from agent_console.widgets.workspace_access import UsesWorkspace
 
-class SyncStatus(Static):
+
+class SyncStatus(UsesWorkspace, Static):
     DEFAULT_CSS = "SyncStatus { height: 1; padding: 0 1; background: $boost; color: $text-muted; }"
 
     def __init__(self) -> None:
         super().__init__("", id="sync-status")
         self._last_outbox = -1
         self._report: Any = None
-
-    @property
-    def ws(self) -> Any:
-        return self.app.ws
 
     def on_mount(self) -> None:
         self._show()
@@ -32,16 +31,14 @@ class SyncStatus(Static):
             self.run_sync()
 
     def _after_change(self) -> None:
-        waiting = self.ws.store.outbox_count()
+        waiting = syncing.waiting(self.ws)
         if waiting and waiting != self._last_outbox:
             self.run_sync()
         self._last_outbox = waiting
 
-    @work(thread=True, exclusive=True, group="sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def run_sync(self) -> None:
-        from agent_console.sync.engine import sync_workspace_in_thread
-
-        report = sync_workspace_in_thread(self.ws)
+        report = syncing.run_round(self.ws)
         self.app.call_from_thread(self._done, report)
 
     def _done(self, report: Any) -> None:
@@ -51,18 +48,15 @@ class SyncStatus(Static):
             self.screen.load()
 
     def _show(self) -> None:
-        t, ws = self.app.t, self.ws
-        if not ws.settings.central:
-            self.update(t("sync.local_only", waiting=ws.store.outbox_count()))
+        t, st = self.app.t, syncing.state(self.ws)
+        if not st.central:
+            self.update(t("sync.local_only", waiting=st.waiting))
             return
         r = self._report
-        last = ws.store.meta("sync_last") or "—"
         parts = [t("sync.online") if r is None or r.online else t("sync.offline"),
-                 t("sync.waiting", count=ws.store.outbox_count()), t("sync.last", when=last[:19].replace("T", " "))]
-        refused = ws.store.refused(1)
-        if refused:
-            parts.append(t("sync.refused", reason=refused[0][1]))
-        skew = ws.store.meta("sync_clock_skew_ms")
-        if skew:
-            parts.append(t("sync.skew", seconds=int(skew) // 1000))
+                 t("sync.waiting", count=st.waiting), t("sync.last", when=st.last)]
+        if st.refused:
+            parts.append(t("sync.refused", reason=st.refused))
+        if st.skew_seconds:
+            parts.append(t("sync.skew", seconds=st.skew_seconds))
         self.update(" · ".join(parts))

@@ -1,0 +1,237 @@
+"""Deadlines that never go stale, and years that say where their days come from.
+
+A case's clocks are a function of its events, its profile and the calendar's version (`WorkingCalendar.version`: the
+official schedules, the team's closures, the `holidays` package that projects provisional years). The store remembers
+the basis its projections were computed on; when the basis of a console differs (a closures file, a new official
+year loaded, a profile override, a package upgrade) every open case is refolded from its events, and the console says
+how many deadlines moved and by how much (the last report is kept for the lead: `agent-console calendar changes`).
+
+Official years beyond the shipped ones are loaded into the local database (`agent-console calendar load FILE`), so the
+calendar, the recompute and, later, what the centre hands out all read one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent_console.core.calendar import LocalDays, WorkingCalendar
+from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_schedule, parse_schedule, \
+    shipped_schedules
+from agent_console.core.clocks import ClockMath
+from agent_console.core.lifecycle import Lifecycle
+from agent_console.core.profiles import Profile, Unit
+from agent_console.store.local import LocalStore
+
+if TYPE_CHECKING:
+    from agent_console.services.workspace import Workspace
+    from agent_console.support.config import Settings
+
+BASIS_KEY = "deadline_basis"
+REPORT_KEY = "deadline_recompute"
+YEARS_KEY = "calendar_years"
+_TINY = timedelta(microseconds=1)
+
+
+# -- official years kept in the database ----------------------------------------------------------------------
+def loaded_years(store: LocalStore) -> dict[str, dict[str, Any]]:
+    """"CN-2027" -> {text, name, loaded_at, loaded_by, source, published} for each year loaded here."""
+    raw = store.meta(YEARS_KEY)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
+    """The shipped official years with those loaded here on top (a loaded year replaces a shipped one)."""
+    found = dict(shipped_schedules(country))
+    for key, entry in sorted(loaded_years(store).items()):
+        try:
+            schedule = parse_schedule(entry["text"], entry.get("name", key))
+        except (ScheduleError, KeyError, TypeError):
+            continue  # checked when it was loaded; a damaged entry falls back to the shipped or projected year
+        if schedule.country == country:
+            found[schedule.year] = schedule
+    return found
+
+
+def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> WorkingCalendar:
+    local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
+    return WorkingCalendar(profile.country, profile.timezone, local,
+                           cache=Path(settings.db).parent / "calendar-cache.json",
+                           schedules=schedules_for(store, profile.country))
+
+
+def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> None:
+    years = loaded_years(store)
+    years[f"{schedule.country}-{schedule.year}"] = {
+        "text": schedule.text, "name": Path(name).name, "by": by, "loaded_at": _now_iso(),
+        "source": schedule.source, "published": schedule.published.isoformat() if schedule.published else "",
+        "status": schedule.status,
+    }
+    with store.transaction():
+        store.set_meta(YEARS_KEY, json.dumps(years, ensure_ascii=False))
+
+
+def check_year_file(path: Path, country: str) -> YearSchedule:
+    """A schedule a lead wants to load, checked: file:line on any problem."""
+    schedule = load_schedule(path)
+    if schedule.country != country:
+        raise ScheduleError(f"{path}:1: this schedule is for {schedule.country}; the profile counts {country} days")
+    if not schedule.official:
+        raise ScheduleError(f"{path}:1: only an official schedule (status = \"official\") can be loaded; "
+                            "provisional years are projected by the console itself")
+    return schedule
+
+
+# -- the basis and its changes --------------------------------------------------------------------------------
+def profile_digest(profile: Profile) -> str:
+    body = profile.model_dump_json(exclude={"source_file"})
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def current_basis(calendar: WorkingCalendar, profile: Profile) -> dict[str, Any]:
+    return {"calendar": calendar.version(), "profiles": {profile.id: profile_digest(profile)}}
+
+
+def stored_basis(store: LocalStore) -> dict[str, Any] | None:
+    raw = store.meta(BASIS_KEY)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def stale_reasons(store: LocalStore, calendar: WorkingCalendar, profile: Profile) -> list[str]:
+    """Why the stored deadlines may be stale ([] when they are not): "calendar", "profile", "unknown".
+
+    Another profile's digest is left alone: cases of other profiles are not refolded under this one.
+    """
+    stored = stored_basis(store)
+    now = current_basis(calendar, profile)
+    if stored is None:
+        return ["unknown"] if store.count_cases(open_only=True) else []
+    reasons = []
+    if stored.get("calendar") != now["calendar"]:
+        reasons.append("calendar")
+    old = (stored.get("profiles") or {}).get(profile.id)
+    if old is not None and old != now["profiles"][profile.id]:
+        reasons.append("profile")
+    return reasons
+
+
+def record_basis(store: LocalStore, calendar: WorkingCalendar, profile: Profile) -> str:
+    stored = stored_basis(store) or {}
+    now = current_basis(calendar, profile)
+    merged = {"calendar": now["calendar"], "profiles": {**(stored.get("profiles") or {}), **now["profiles"]}}
+    return json.dumps(merged, sort_keys=True)
+
+
+@dataclass
+class Shift:
+    """A case whose nearest deadline a recompute moved."""
+
+    case_id: str
+    number: str
+    old: str | None  # ISO instants (None: no clock running)
+    new: str | None
+    shift_days: float  # new - old in calendar days (negative: earlier); 0 when one side has none
+
+
+@dataclass
+class RecomputeReport:
+    at: str
+    reasons: list[str]
+    cases: int  # open cases refolded
+    moved: list[Shift] = field(default_factory=list)
+
+    @property
+    def cases_moved(self) -> int:
+        return len({m.case_id for m in self.moved})
+
+    @property
+    def largest_shift_days(self) -> float:
+        return max((abs(m.shift_days) for m in self.moved), default=0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "reasons": self.reasons, "cases": self.cases, "cases_moved": self.cases_moved,
+                "largest_shift_days": self.largest_shift_days, "moved": [asdict(m) for m in self.moved]}
+
+
+def _shift(old: str | None, new: str | None) -> float:
+    if not old or not new:
+        return 0.0
+    delta = datetime.fromisoformat(new) - datetime.fromisoformat(old)
+    return round(delta.total_seconds() / 86400, 2)
+
+
+def recompute(settings: Settings, profile: Profile, reasons: list[str], store: LocalStore) -> RecomputeReport:
+    """Refold every open case under the current calendar and profile (the store's batched recompute: safe beside
+    the console, on a worker thread's own connection), then record the new basis and the report. Safe to repeat."""
+    calendar = make_calendar(settings, profile, store)  # its own: a calendar fills in its days lazily
+    lifecycle = Lifecycle(profile, ClockMath(calendar))
+    cases = store.count_cases(open_only=True)
+    moved = store.recompute_open(lifecycle)
+    report = RecomputeReport(_now_iso(), reasons, cases, [
+        Shift(m.case_id, m.number, m.next_due_before, m.next_due_after, _shift(m.next_due_before, m.next_due_after))
+        for m in moved])
+    with store.transaction():
+        store.set_meta(BASIS_KEY, record_basis(store, calendar, profile))
+        store.set_meta(REPORT_KEY, json.dumps(report.to_json(), ensure_ascii=False))
+    return report
+
+
+def recompute_line(lang: str, report: RecomputeReport) -> str:
+    """What the console and the CLI say after a recompute."""
+    from agent_console.support.i18n import Translator
+
+    t = Translator(lang)
+    if not report.moved:
+        return t("calendar.recomputed_none", cases=report.cases)
+    return t("calendar.recomputed", cases=report.cases, moved=report.cases_moved,
+             days=f"{report.largest_shift_days:g}")
+
+
+def last_report(store: LocalStore) -> dict[str, Any] | None:
+    raw = store.meta(REPORT_KEY)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+# -- provisional stretches ------------------------------------------------------------------------------------
+def provisional_years(calendar: WorkingCalendar, unit: str, started_at: datetime | None,
+                      due: datetime | None) -> list[int]:
+    """The provisional years a working-day clock counts through (calendar-day and wall clocks never depend on the
+    holiday schedule)."""
+    if unit != Unit.working_days.value or due is None:
+        return []
+    last = calendar.local_day(due - _TINY)  # a due at midnight ends the day before: that is the last day counted
+    start = calendar.local_day(started_at) if started_at else last
+    return calendar.provisional_years(start, last)
+
+
+def upcoming_provisional(ws: Workspace, days: int = 60) -> list[int]:
+    """The provisional years the next `days` working days reach (what `calendar` and `check` warn about)."""
+    cal = ws.calendar
+    today = ws.now().astimezone(cal.tz).date()
+    last = cal.nth_working_day_after(today, days)
+    return cal.provisional_years(today, last)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,229 @@
+"""Realistic demo data made of ordinary events: every state, category, channel and clock state.
+
+Names and numbers are fictitious (phone numbers use the 170/171 virtual-operator ranges). Every event is written by
+the configured agent on this device, as real work would be, so demo data syncs like anything else; a fair share of
+the cases is owned by that agent, the rest by colleagues in the same team.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Callable
+
+from agent_console.core.events import Event, make_event
+from agent_console.core.lifecycle import IllegalTransition
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌宇浩然欣怡子涵梓萱雨桐一诺俊杰"
+COLLEAGUES = ["a-chen", "a-liu", "a-zhou", "a-sun"]
+
+# (category, facts, request) in the insurance profile's categories; other profiles fall back to their own ids
+STORIES: dict[str, list[tuple[str, str]]] = {
+    "claims": [
+        ("住院理赔材料三周前已交齐，至今没有进度，多次来电都说在审核。", "尽快完成理赔并说明拖延原因"),
+        ("车险定损金额比修理厂报价低了四千元，认为定损员没有看清损失。", "重新定损，按实际维修费用赔付"),
+        ("重疾理赔被拒，理由是既往症未告知，客户称投保时已如实说明。", "复核拒赔结论，出具书面说明"),
+    ],
+    "sales_service": [
+        ("业务员离职后保单无人跟进，续期提醒一直没有收到。", "指定新的服务人员并补发续期通知"),
+        ("业务员上门时态度强硬，反复要求加保。", "更换服务人员并道歉"),
+    ],
+    "sales_solicitation": [
+        ("购买时被告知是存款产品，一年后才发现是分红险，退保损失很大。", "全额退还保费"),
+    ],
+    "servicing": [
+        ("申请变更受益人两周未办结，柜面说系统在审批。", "尽快办结保全变更"),
+        ("部分领取申请被退回三次，每次要求的材料都不一样。", "一次性告知所需材料并加快办理"),
+    ],
+    "payments": [
+        ("同一期保费被重复扣款两次，银行流水可以证明。", "退还多扣的保费"),
+        ("理赔款到账金额与通知书不一致，少了八百元。", "核对并补足差额"),
+    ],
+    "notifications": [
+        ("保单到期没有收到任何短信或信件提醒，导致保单失效。", "恢复保单效力，免除滞纳利息"),
+    ],
+    "system": [
+        ("手机应用提交理赔时一直报错，无法上传发票照片。", "修复问题并延长提交期限"),
+        ("官网查询保单显示的现金价值与纸质保单不符。", "核实正确数值并修正系统"),
+    ],
+    "call_center": [
+        ("热线排队四十分钟无人接听，转人工后又被挂断。", "回电处理原问题并改进接听"),
+    ],
+    "counter": [
+        ("柜面人员办理业务时一直玩手机，态度冷淡。", "对相关人员批评教育并道歉"),
+    ],
+    "underwriting": [
+        ("体检报告正常却被加费承保，没有给出理由。", "说明加费依据或取消加费"),
+    ],
+    "product": [
+        ("条款里的等待期和宣传页说法不一致。", "按宣传页标准执行"),
+    ],
+    "value_added": [
+        ("增值服务卡的免费体检预约不上，客服说名额已满。", "安排体检或折现补偿"),
+    ],
+    "other": [
+        ("营业厅门口停车位被占，老人办理业务很不方便。", "改善服务设施"),
+    ],
+}
+RESPONDENTS = ["理赔部 王经理", "业务员 张某", "柜面 3 号窗口", "热线中心", "运营部", "定损员 李某", "", ""]
+CHANNEL_WEIGHTS = [("phone", 55), ("visit", 8), ("letter", 6), ("email", 10), ("web", 8), ("sms", 3),
+                   ("forwarded", 4), ("regulator", 4), ("media", 2)]
+
+
+def _phone(rng: random.Random) -> str:
+    return f"17{rng.choice('01')}{rng.randint(0, 99999999):08d}"
+
+
+def _name(rng: random.Random) -> tuple[str, str]:
+    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    return name, rng.choice(["先生", "女士"])
+
+
+def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
+    now = ws.now().astimezone(ws.tz)
+    day = (now - timedelta(days=days_ago)).date()
+    while not ws.calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    at = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), ws.tz)
+    return min(at, now - timedelta(minutes=5))
+
+
+def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Add `cases` demo cases to the workspace's store; return how many landed in each status.
+
+    history_days spreads cases further back (a benchmark's year of work); older cases are nearly all finished.
+    Each story is played on one state changed in place, and the stories are stored a few thousand cases at a time
+    (store.append_cases: the same checks, one statement per table), so a million cases take minutes;
+    `progress(done, total)` after each of those batches.
+    """
+    rng = random.Random(seed)
+    profile = ws.profile
+    categories = [c.id for c in profile.categories]
+    channels = [c for c, _ in CHANNEL_WEIGHTS]
+    weights = [w for _, w in CHANNEL_WEIGHTS]
+    owners = [ws.actor] * 2 + COLLEAGUES
+    phones = [_phone(rng) for _ in range(max(cases // 4, 5))]  # repeat callers: a phone may have several cases
+    batch: list[list[Event]] = []
+    counts: dict[str, int] = {}
+    resolve = profile.resolve_clock
+    checked: dict[str, dict[str, Any]] = {}  # a payload text -> its validated form: the stories repeat their words
+    device = ws.store.device_id
+
+    def made(kind: str, payload: dict[str, Any] | None, at: datetime) -> Event:
+        """ws.event(kind, case_id, payload, at), each distinct payload validated once (make_event's check)."""
+        key = kind + json.dumps(payload or {}, ensure_ascii=False, sort_keys=True)
+        typed = checked.get(key)
+        if typed is None:
+            typed = checked[key] = make_event(kind, case_id, ws.actor, device, at, payload).payload
+        return Event.model_construct(case_id=case_id, kind=kind, actor=ws.actor, device=device,
+                                     at=at.astimezone(timezone.utc), payload=typed)
+
+    for i in range(cases):
+        category = rng.choice(categories)
+        facts, request = rng.choice(STORIES.get(category) or [("客户对处理结果不满意。", "给出明确答复")])
+        tier = rng.choices(["general", "complex", "major"], [60, 32, 8])[0]
+        age = rng.choices([rng.uniform(0, 1), rng.uniform(1, 6), rng.uniform(6, 25), rng.uniform(25, 60)],
+                          [25, 35, 25, 15])[0]
+        if history_days > 60 and rng.random() < 1 - 60 / history_days:
+            age = rng.uniform(60, history_days)
+        received = _working_instant(ws, rng, age)
+        name, title = _name(rng)
+        owner = rng.choice(owners)
+        new = {
+            "received_at": received.isoformat(),
+            "channel": rng.choices(channels, weights)[0],
+            "category": category,
+            "complexity": tier,
+            "complainant": {"name": name, "title": title, "phone": rng.choice(phones),
+                            "id_number": f"P{rng.randint(10**11, 10**12 - 1)}"},
+            "respondent": rng.choice(RESPONDENTS),
+            "facts": facts,
+            "request": request,
+            "amount": rng.choice([None, None, 800, 2400, 4000, 15000, 52000]),
+            "flags": rng.sample(["media", "regulator", "repeat", "escalation_risk"], k=rng.choice([0, 0, 0, 1])),
+            "owner": owner,
+        }
+        events = ws.registration_events(new, at=received)
+        case_id = events[0].case_id
+        state = None
+        for e in events:
+            state = ws.lifecycle.advance(state, e)
+        t = received
+        plan = _plan(rng, age, tier)
+
+        def step(kind: str, payload: dict[str, Any] | None = None, gap_h: float = 3.0) -> None:
+            nonlocal t, state
+            t = min(t + timedelta(hours=rng.uniform(0.3, gap_h)), ws.now() - timedelta(minutes=1))
+            e = made(kind, payload, t)
+            try:
+                state = ws.lifecycle.advance(state, e)  # refused before anything changes
+            except IllegalTransition:
+                return
+            events.append(e)
+
+        if state.status in ("registered", "parked") and plan != "registered":
+            step("accepted", {"note": "来函已核实，受理"}, 6)
+        step("read_back", {"summary": "已向客户复述诉求并确认"}, 0.2) if rng.random() < 0.8 else None
+        if plan in ("assigned", "investigating", "proposed", "replied", "closed", "archived", "paused", "extension"):
+            cat = profile.category(category)
+            step("assigned", {"department": cat.department if cat else "", "assignee": ""}, 4)
+        if plan in ("investigating", "proposed", "replied", "closed", "archived", "paused", "extension"):
+            step("progress_noted", {"note": "承办部门已调取材料，正在核实"}, 20)
+        if plan == "paused":
+            step("paused", {"reason": "客户出差，要求下周再联系", "evidence": f"通话录音 REC-{rng.randint(1000, 9999)}"}, 10)
+        if plan == "extension" and resolve is not None and resolve.extendable and profile.extension_ceiling:
+            step("extension_requested", {"length": min(5, profile.extension_ceiling), "reason": "需调取外部医院病历"}, 8)
+        if plan in ("proposed", "replied", "closed", "archived"):
+            step("proposed", {"remedy": "补发理赔款并书面致歉", "amount": "800", "non_standard": plan == "proposed" and rng.random() < 0.3}, 20)
+        if plan in ("replied", "closed", "archived"):
+            step("replied", {"text": "已电话告知处理结果", "via": "phone"}, 6)
+        if plan in ("closed", "archived"):
+            cat = profile.category(category)
+            step("closed", {
+                "outcome": rng.choice(["at_fault", "not_at_fault", "not_at_fault", "litigation"]),
+                "causes": [rng.choice(["process_delay", "staff_attitude", "communication", "amount_dispute"])],
+                "stage": rng.choice(["claims", "customer_service", "sales", "servicing"]),
+                "report": "经核实，已按约定处理完毕并告知客户。",
+                "fault_description": "上传接口超时，已修复" if cat and cat.needs_fault_description else "",
+            }, 30)
+        if plan == "archived":
+            step("archived", {"note": ""}, 48)
+        if plan == "not_accepted":
+            step("info_requested", {"reason": "缺少保单号"}, 2) if rng.random() < 0.3 else None
+            step("not_accepted", {"reason": "已进入诉讼程序，不属于投诉受理范围"}, 5)
+        if plan == "ladder" and profile.ladder.enabled:
+            upset = t - timedelta(minutes=rng.randint(5, 9))
+            step("dissatisfaction_reported", {"upset_since": upset.isoformat(), "note": "客户情绪激动，要求见领导"}, 0.1)
+        batch.append(events)
+        counts[state.status] = counts.get(state.status, 0) + 1
+        if len(batch) >= _BATCH:
+            ws.store.append_cases(batch, ws.lifecycle, durable=False)  # demo data can be made again
+            batch = []
+            if progress is not None:
+                progress(i + 1, cases)
+    if batch:
+        ws.store.append_cases(batch, ws.lifecycle, durable=False)
+    if progress is not None:
+        progress(cases, cases)
+    return counts
+
+
+_BATCH = 2000  # cases per transaction
+
+
+def _plan(rng: random.Random, age: float, tier: str) -> str:
+    """Where a demo case of this age ends up: older cases are mostly finished, some left overdue on purpose."""
+    if age < 1:
+        return rng.choices(["registered", "accepted", "assigned", "ladder"], [10, 50, 30, 10])[0]
+    if age < 6:
+        return rng.choices(["accepted", "assigned", "investigating", "proposed", "replied", "closed", "paused",
+                            "extension", "not_accepted"], [10, 15, 20, 8, 7, 25, 6, 5, 4])[0]
+    if age < 25:
+        return rng.choices(["investigating", "proposed", "closed", "archived", "paused", "extension"],
+                           [18, 5, 50, 17, 5, 5])[0]
+    if age < 60:
+        return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
+    return rng.choices(["closed", "archived", "investigating"], [10, 89, 1])[0]

@@ -1,0 +1,52 @@
+"""Sync for a console: one round on a connection of its own (safe from a worker thread) and what the status line
+shows (events waiting, the last successful sync, the latest refusal, the clock's skew)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agent_console.store.local import LocalStore
+from agent_console.sync.connect import open_central
+from agent_console.sync.engine import SyncReport, sync_once
+
+if TYPE_CHECKING:
+    from agent_console.services.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SyncState:
+    central: bool  # a centre is configured
+    waiting: int  # events in the outbox
+    last: str  # the last successful sync, "YYYY-MM-DD HH:MM:SS" (UTC) or "—"
+    refused: str | None  # the latest refusal's reason
+    skew_seconds: int  # how far this device's clock runs ahead of the centre (0: within the bound)
+
+
+def run_round(ws: Workspace) -> SyncReport:
+    """One sync round for a console, on a database connection of its own (the UI thread keeps its own)."""
+    store = LocalStore(ws.settings.db)
+    try:
+        central = open_central(ws.settings.central, ws.settings)
+        try:
+            return sync_once(store, central, ws.lifecycle)
+        finally:
+            central.close()
+    except Exception as exc:  # noqa: BLE001 - a broken centre is a status, never a crash
+        return SyncReport(error=f"offline: {exc}", waiting=store.outbox_count())
+    finally:
+        store.close()
+
+
+def waiting(ws: Workspace) -> int:
+    return ws.store.outbox_count()
+
+
+def state(ws: Workspace) -> SyncState:
+    store = ws.store
+    last = store.meta("sync_last") or "—"
+    refused = store.refused(1)
+    skew = store.meta("sync_clock_skew_ms")
+    return SyncState(central=bool(ws.settings.central), waiting=store.outbox_count(),
+                     last=last[:19].replace("T", " "), refused=refused[0][1] if refused else None,
+                     skew_seconds=int(skew) // 1000 if skew else 0)

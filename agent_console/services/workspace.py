@@ -1,0 +1,419 @@
+"""The workspace: one agent's settings, store, profile and calendar, and the actions on cases.
+
+Screens and the CLI call these methods; they hold no SQL and no business rule themselves. Nothing here imports
+Textual. `now` is injectable so tests can move time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent_console.core.labels import label
+from agent_console.support.config import Settings
+from agent_console.core.calendar import WorkingCalendar
+from agent_console.core.calendar_years import YearSchedule
+from agent_console.core.clocks import ClockMath
+from agent_console.core.events import Event, make_event, new_id
+from agent_console.core.new_case import IntakeError, NewCase, normalise
+from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
+from agent_console.core.models import CaseState, ClockView
+from agent_console.core.profiles import Profile, load_profile
+from agent_console.core.reasons import Reason
+from agent_console.core.text import mask_id, mask_name, mask_phone
+from agent_console.core.vocabulary import Vocabulary, load_vocabulary
+from agent_console.core.case_query import CaseQuery
+from agent_console.services import deadlines as deadline_service
+from agent_console.support.i18n import translator
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError
+
+__all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
+
+
+class NotAllowed(PermissionError):
+    """The actor's role does not allow this action."""
+
+
+class Workspace:
+    def __init__(self, settings: Settings, now: Callable[[], datetime] | None = None,
+                 store: LocalStore | None = None) -> None:
+        self.settings = settings
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
+                                             settings.profile_dirs)
+        self._home_store = store or LocalStore(settings.db)
+        self._home_thread = threading.get_ident()
+        self._thread_stores = threading.local()
+        self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.vocab: Vocabulary = load_vocabulary()
+        # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
+        self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
+        self.settings = settings = self._granted(settings)
+        self._specs = {c.id: c for c in self.profile.clocks}
+        # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
+        self.session = new_id()
+        if self.store.meta("list_documents") is None:
+            # a database from before the list documents: fill them in once, then never look again
+            if self.store.has_cases_without_documents():
+                self.store.rebuild(self.lifecycle)
+            self.store.set_meta("list_documents", "1")
+
+    @property
+    def store(self) -> LocalStore:
+        """This thread's connection to the local database: the console's own on the thread that opened the
+        workspace, one of its own on any other thread (a worker's query never runs inside, or beside, a transaction
+        of the UI thread on a shared connection). A thread's connection closes when the thread ends."""
+        if threading.get_ident() == self._home_thread:
+            return self._home_store
+        store = getattr(self._thread_stores, "store", None)
+        if store is None:
+            store = self._thread_stores.store = self._home_store.another()
+        return store
+
+    def _granted(self, settings: Settings) -> Settings:
+        """With a central PostgreSQL, the role and teams are what the centre grants this login (learnt at sync)."""
+        if not settings.central.startswith(("postgresql://", "postgres://")):
+            return settings
+        raw = self.store.meta("central_identity")
+        if not raw:
+            return settings.model_copy(update={"role": "agent"})  # nothing granted yet: the narrowest view
+        granted = json.loads(raw)
+        teams = granted.get("teams") or [settings.team]
+        return settings.model_copy(update={"role": granted.get("role", "agent"), "team": teams[0],
+                                           "lead_teams": teams[1:]})
+
+    # -- time -------------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._now()
+
+    @property
+    def tz(self) -> Any:
+        return self.calendar.tz
+
+    @property
+    def actor(self) -> str:
+        return self.settings.agent
+
+    @property
+    def is_lead(self) -> bool:
+        return self.settings.is_lead
+
+    def event(self, kind: str, case_id: str | None, payload: BaseModel | dict[str, Any] | None = None,
+              at: datetime | None = None) -> Event:
+        return make_event(kind, case_id, self.actor, self.store.device_id, at or self.now(), payload)
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def register(self, case: NewCase | dict[str, Any], at: datetime | None = None) -> CaseState:
+        """Register a new case (and accept it at once when its channel is auto-accepted)."""
+        events = self.registration_events(case, at)
+        states = self.store.append(events, self.lifecycle)
+        return states[events[0].case_id or ""]
+
+    def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None,
+                            case_id: str | None = None) -> list[Event]:
+        new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
+        new = normalise(new, self.profile, self.vocab)
+        at = at or self.now()
+        received = new.received_at or at
+        case_id = case_id or new_id()
+        payload = new.model_dump(mode="json", exclude={"received_at"}) | {
+            "number": "",  # the store numbers the case inside the writing transaction
+            "received_at": received.isoformat(),
+            "owner": new.owner or self.actor,
+            "team": new.team or self.settings.team,
+        }
+        events = [self.event("registered", case_id, payload, at)]
+        if new.anonymous and self.profile.anonymous == "park":
+            events.append(self.event("parked", case_id, {"reason": translator(self.settings.lang)("system_note.parked_anonymous")}, at))
+        elif new.channel in self.profile.auto_accept_channels:
+            events.append(self.event("accepted", case_id, {"note": ""}, at))
+        return events
+
+    def split_registration_events(self, case: NewCase | dict[str, Any], also: list[str],
+                                  at: datetime | None = None) -> list[list[Event]]:
+        """One intake touching several categories (DOMAIN §2): one case per category, the first is the main case
+        and its department leads; each other category's department gets a copy linked to it. Events per case, the
+        main case's first; append them together so the split is all or nothing."""
+        new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
+        new = normalise(new, self.profile, self.vocab)
+        others = []
+        for category in also:
+            try:
+                cat = normalise(new.model_copy(update={"category": category}), self.profile, self.vocab).category
+            except IntakeError as exc:
+                raise IntakeError({"also": exc.fields.get("category", str(exc))}) from exc
+            if cat != new.category and cat not in others:
+                others.append(cat)
+        at = at or self.now()
+        main_id, copy_ids = new_id(), [new_id() for _ in others]
+        main = self.registration_events(new.model_copy(update={"linked": [*new.linked, *copy_ids]}), at, main_id)
+        copies = [self.registration_events(new.model_copy(update={"category": cat, "linked": [*new.linked, main_id],
+                                                                  "lead_case": main_id}), at, cid)
+                  for cat, cid in zip(others, copy_ids)]
+        return [main, *copies]
+
+    def act(self, case_id: str, kind: str, payload: BaseModel | dict[str, Any] | None = None,
+            at: datetime | None = None) -> CaseState:
+        """Record one lifecycle action on a case; refuses what the role or the lifecycle does not allow."""
+        if kind in LEAD_ONLY and not self.is_lead:
+            raise NotAllowed(Reason("lead_only"))
+        if kind == "registered":
+            raise IllegalTransition(kind, Reason("register_new"))
+        if kind == "escalated":
+            return self.escalate(case_id, (payload or {}).get("reason", "") if isinstance(payload, dict) else "")[0]
+        if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
+            current = self.store.state(case_id)
+            if current is not None:  # a correction carries the value it replaces
+                from agent_console.core.lifecycle import field_value
+
+                old = field_value(current, str(payload.get("field", "")))
+                payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
+        event = self.event(kind, case_id, payload, at)
+        return self.store.append([event], self.lifecycle)[case_id]
+
+    def escalate(self, case_id: str, reason: str = "", at: datetime | None = None) -> tuple[CaseState, CaseState]:
+        """Escalate a closed case: a NEW linked case (counts as 2 in statistics) and the link on the old one."""
+        old = self.require(case_id)
+        at = at or self.now()
+        probe = self.event("escalated", case_id, {"new_case": "probe", "reason": reason}, at)
+        self.lifecycle.check(old, probe)
+        new = NewCase(
+            received_at=at, channel=old.channel, category=old.category,
+            complexity="complex" if old.complexity == "general" else old.complexity,
+            complainant=old.complainant, respondent=old.respondent, facts=old.facts,
+            request=reason or old.request, flags=sorted(set(old.flags) | {"repeat"}),
+            escalated_from=old.id, owner=self.actor,
+        )
+        reg = self.registration_events(new, at)
+        new_id_ = reg[0].case_id or ""
+        link = self.event("escalated", case_id, {"new_case": new_id_, "reason": reason}, at)
+        states = self.store.append([*reg, link], self.lifecycle)
+        return states[case_id], states[new_id_]
+
+    def record_enquiry(self, phone: str, name: str, topic: str, answer: str, reason: str) -> Event:
+        event = self.event("enquiry_recorded", None, {"phone": phone, "name": name, "topic": topic,
+                                                      "answer": answer, "reason_not_complaint": reason})
+        self.store.append([event], self.lifecycle)
+        return event
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def case(self, case_id: str) -> CaseState | None:
+        """A case by its id (None when this console has no such case)."""
+        return self.store.state(case_id)
+
+    def find(self, number_or_id: str) -> CaseState | None:
+        """A case by its number or id."""
+        return self.store.find(number_or_id)
+
+    def timeline(self, case_id: str) -> list[Event]:
+        """Every event of a case in the order the lifecycle folds them."""
+        return self.store.events(case_id)
+
+    def require(self, number_or_id: str) -> CaseState:
+        state = self.store.find(number_or_id)
+        if state is None:
+            raise KeyError(f"no case {number_or_id!r}")
+        return state
+
+    def views(self, state: CaseState, now: datetime | None = None) -> list[ClockView]:
+        return self.lifecycle.views(state, now or self.now())
+
+    def available_actions(self, state: CaseState) -> dict[str, str | None]:
+        return self.lifecycle.available(state, self.actor, self.is_lead, self.now())
+
+    def list_rows(self, query: CaseQuery) -> list[dict[str, Any]]:
+        return self.store.case_rows(query)
+
+    def list_summaries(self, query: CaseQuery) -> list[dict[str, Any]]:
+        """What a case list shows of each case (id, number, status, paused, category, doc, clocks), nothing more."""
+        return self.store.case_rows(query, columns="c.id, c.number, c.status, c.paused, c.category, c.doc, c.clocks")
+
+    def deadlines(self, clocks: dict[str, Any], now: datetime,
+                  memo: dict[tuple[Any, ...], dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+        """Every clock of a case (from its stored JSON) as it stands at `now`: the fast path for lists.
+
+        `memo` (one per list and instant) reuses answers: day clocks end at midnight, so many cases share a due.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        lang = self.settings.lang
+        tz = self.tz
+        for cid, raw in clocks.items():
+            spec = self._specs.get(cid)
+            if spec is None:
+                continue
+            if memo is not None:
+                key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
+                       raw.get("remaining_at_pause"), raw.get("started_at", "")[:4])
+                hit = memo.get(key)
+                if hit is not None:
+                    out[cid] = hit
+                    continue
+            state, band, due, remaining = self.clocks.evaluate_raw(spec, raw, now)
+            out[cid] = {
+                "label": label(spec, lang),
+                "due": due.astimezone(tz).isoformat() if due else None,
+                "state": state,
+                "band": band,
+                "remaining_seconds": round(remaining),
+                "unit": spec.unit.value,
+            }
+            if state in ("running", "breached") and spec.unit == "working_days":
+                years = deadline_service.provisional_years(
+                    self.calendar, spec.unit.value, _parse_instant(raw.get("started_at")), due)
+                if years:
+                    out[cid]["provisional"] = True
+                    out[cid]["provisional_reason"] = self.provisional_reason(years)
+            if memo is not None:
+                memo[key] = out[cid]
+        return out
+
+    def provisional_reason(self, years: list[int]) -> str:
+        """Why a deadline may still move: the years it counts through have no official schedule yet."""
+        from agent_console.support.i18n import Translator
+
+        return Translator(self.settings.lang)("calendar.provisional_reason",
+                                              years="、".join(str(y) for y in years) if self.settings.lang == "zh"
+                                              else ", ".join(str(y) for y in years))
+
+    def provisional_note(self, view: ClockView) -> str | None:
+        """The reason a clock's due is provisional (it counts through a year with no official schedule), or None."""
+        if view.state not in ("running", "breached"):
+            return None
+        years = deadline_service.provisional_years(self.calendar, view.unit, view.started_at, view.due)
+        return self.provisional_reason(years) if years else None
+
+    # -- the calendar and stale deadlines ---------------------------------------------------------------------
+    def year_sources(self, years: list[int]) -> list[dict[str, Any]]:
+        """Where each year's days come from: official (with the notice), historical or provisional."""
+        out = []
+        for year in years:
+            status = self.calendar.year_status(year)
+            schedule = self.calendar.schedules.get(year)
+            out.append({"year": year, "status": status,
+                        "source": schedule.source if schedule else
+                        ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "published": schedule.published.isoformat() if schedule and schedule.published else None,
+                        "url": schedule.url if schedule else None})
+        return out
+
+    def upcoming_provisional(self, days: int = 60) -> list[int]:
+        return deadline_service.upcoming_provisional(self, days)
+
+    def load_calendar_year(self, path: Path) -> tuple[YearSchedule, deadline_service.RecomputeReport]:
+        """Load an official year (checked first: file:line, nothing stored on any problem), switch this console's
+        calendar to it and recompute every open case's deadlines."""
+        schedule = deadline_service.check_year_file(path, self.profile.country)
+        deadline_service.save_year(self.store, schedule, str(path), self.actor)
+        self._reload_calendar()
+        return schedule, self.recompute_deadlines(["calendar"])
+
+    def _reload_calendar(self) -> None:
+        self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks)
+
+    def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
+        """Refold every open case under this console's calendar and profile, record the new basis, say what moved
+        (from a worker thread too: `store` is that thread's own connection)."""
+        report = deadline_service.recompute(self.settings, self.profile, reasons or self.stale_reasons or ["asked"],
+                                            self.store)
+        self.stale_reasons = []
+        return report
+
+    def last_recompute(self) -> dict[str, Any] | None:
+        return deadline_service.last_report(self.store)
+
+    def list_cases_json(self, query: CaseQuery, now: datetime | None = None) -> str:
+        """The masked list as one JSON array text, built from the stored list documents (the CLI's fast path)."""
+        return "".join(self.iter_cases_json(query, now))
+
+    def iter_cases_json(self, query: CaseQuery, now: datetime | None = None) -> Iterator[str]:
+        """list_cases_json's text in pieces, as the rows come from the database: a list of any length is written
+        out in flat memory."""
+        now = now or self.now()
+        memo: dict[tuple[Any, ...], dict[str, Any]] = {}
+        dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
+        rows = self.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
+        yield "["
+        first = True
+        for row in rows:
+            if row["doc"] is None:  # a row written before list documents existed
+                state = self.store.state(row["id"])
+                yield ("" if first else ",") + json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False,
+                                                          default=str)
+                first = False
+                continue
+            deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
+            items, running = [], []
+            for cid, d in deadlines.items():
+                text = dumped.get(id(d))
+                if text is None:
+                    text = dumped[id(d)] = json.dumps(d, ensure_ascii=False)
+                items.append(f"{json.dumps(cid)}: {text}")
+                if d["state"] in ("running", "breached") and d["due"]:
+                    running.append(d["due"])
+            # the same text json.dumps({"deadlines": …, "next_due": …}) gives
+            yield ("" if first else ",") + (f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
+                                            f'"next_due": {json.dumps(min(running) if running else None)}}}')
+            first = False
+            if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
+                memo.clear()
+                dumped.clear()
+        yield "]"
+
+    def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
+        """A case as the stable JSON interface prints it."""
+        now = now or self.now()
+        data = json.loads(state_json.model_dump_json() if isinstance(state_json, CaseState) else state_json)
+        clocks = data.pop("clocks", {})
+        data["deadlines"] = self.deadlines(clocks, now)
+        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["state"] in ("running", "breached")
+                   and d["due"]]
+        data["next_due"] = min(running)[0] if running else None
+        if mask:
+            c = data.get("complainant", {})
+            c["phone"] = mask_phone(c.get("phone", ""))
+            c["id_number"] = mask_id(c.get("id_number", ""))
+            c["name"] = mask_name(c.get("name", ""))
+        return data
+
+    def list_cases(self, query: CaseQuery, now: datetime | None = None, mask: bool = True) -> list[dict[str, Any]]:
+        now = now or self.now()
+        return [self.case_dict(row["state"], now, mask) for row in self.store.case_rows(query)]
+
+    def due_within(self, span: timedelta, now: datetime | None = None) -> datetime:
+        return (now or self.now()) + span
+
+    def people(self, case_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Case id -> (complainant's name, phone digits), unmasked, for many cases in one query."""
+        return self.store.people(case_ids)
+
+    def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
+        """Refold the open cases under this workspace's calendar and profile (after either changed); return the
+        cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
+        (each its own transaction), so the console keeps working meanwhile; `progress(done, total)` per batch."""
+        if str(self.settings.db) == ":memory:":
+            return self.store.recompute_open(self.lifecycle, progress)
+        own = LocalStore(self.settings.db)
+        try:
+            return own.recompute_open(self.lifecycle, progress)
+        finally:
+            own.close()
+
+    def close(self) -> None:
+        self._home_store.close()
+
+
+def _parse_instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -1,0 +1,132 @@
+"""The console's words in Chinese (default) and English, and duration formatting.
+
+Words live in `agent_console/data/locale/<lang>/*.toml`, one file per part of the console (base, intake, cases, phrasebook, sync,
+callbacks, lead); all files of a language are merged, and a key missing in one language falls back to English.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from functools import lru_cache
+
+from agent_console.core.labels import Labelled, label
+from agent_console.core.reasons import ENGLISH
+from agent_console.core.shipped import shipped_locale_dir
+
+LOCALE_DIR = shipped_locale_dir()
+
+
+@lru_cache(maxsize=4)
+def _table(lang: str) -> dict[str, str]:
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(name + ".", value)
+            else:
+                flat[name] = str(value)
+
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    return flat
+
+
+class Translator:
+    def __init__(self, lang: str = "zh") -> None:
+        self.lang = lang if lang in ("zh", "en") else "zh"
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = _table(self.lang).get(key) or _table("en").get(key) or key
+        return text.format(**values) if values else text
+
+    def day(self, when: date) -> str:
+        """A calendar day as people say it: 12月3日 / 3 December."""
+        return self("format.day", month=when.month, day=when.day, month_name=when.strftime("%B"))
+
+    def label(self, thing: Labelled | None, fallback: str = "") -> str:
+        """A profile or vocabulary entry's label in this language (`fallback`, usually its id, when it is unknown)."""
+        return label(thing, self.lang, fallback)
+
+    def has(self, key: str) -> bool:
+        """Whether `key` has words in this language or in English."""
+        return key in _table(self.lang) or key in _table("en")
+
+    def word(self, group: str, value: object) -> str:
+        """A value from data (a phrasebook situation, an outcome, a tag) in the console's language: the locale's
+        `[group] value = "..."`, else the value as it is."""
+        key = f"{group}.{value}"
+        return _table(self.lang).get(key) or _table("en").get(key) or str(value)
+
+    def weekday(self, day: date) -> str:
+        """周四 / Thu."""
+        return self("dates.weekdays").split()[day.weekday()]
+
+    def full_date(self, day: date) -> str:
+        """2026年10月1日 / 2026-10-01 (never the US month/day order)."""
+        return self("dates.date", y=day.year, m=day.month, d=day.day)
+
+    def list_day(self, day: date) -> str:
+        """10-01 周四 / 10-01 Thu: a day in this year's lists."""
+        return f"{day:%m-%d} {self.weekday(day)}"
+
+    def moment(self, when: datetime) -> str:
+        """2026年12月2日 05:47 周三 / 2026-12-02 05:47 Wed."""
+        return f"{self.full_date(when)} {when:%H:%M} {self.weekday(when)}"
+
+    def reason(self, why: object) -> str:
+        """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""
+        if isinstance(why, BaseException):
+            why = getattr(why, "reason", None) or (why.args[0] if why.args else str(why))
+        key = getattr(why, "key", None)
+        if key is None:
+            return str(why)
+        params = {name: self._reason_param(name, value) for name, value in why.params.items()}  # type: ignore[attr-defined]
+        text = _table(self.lang).get(f"refusal.{key}") if self.lang != "en" else None
+        return (text or ENGLISH[key]).format(**params)
+
+    def _reason_param(self, name: str, value: object) -> object:
+        if name in ("status", "unit", "what"):  # words from the lifecycle, shown in the console's language
+            key = f"{'refusal_' + name if name != 'status' else 'status'}.{value}"
+            found = _table(self.lang).get(key) or _table("en").get(key)
+            return found or value
+        return value
+
+    def duration(self, seconds: float, unit: str = "working_days", late: bool | None = None,
+                 compact: bool = False) -> str:
+        """'2天3小时' / '2d 3h'; working-day clocks count working days, others wall time.
+
+        `late` marks a breached clock even when no working time has passed since (a weekend after the due).
+        """
+        late = seconds < 0 if late is None else late
+        if compact:  # an 80-column list: "超3日4时" / "-3d4h"
+            s = int(abs(seconds))
+            d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+            zh = self.lang == "zh"
+            body = (f"{d}日{h}时" if zh else f"{d}d{h}h") if d else (f"{h}时{m}分" if zh else f"{h}h{m}m")
+            return (("超" if zh else "-") + body) if late else body
+        s = int(abs(seconds))
+        days, rem = divmod(s, 86400)
+        hours, rem = divmod(rem, 3600)
+        minutes = rem // 60
+        zh = self.lang == "zh"
+        wd = unit == "working_days"
+        parts = []
+        if days:
+            parts.append(f"{days}{'个工作日' if wd else '天'}" if zh else f"{days}{'wd' if wd else 'd'}")
+        if hours or (days and not minutes):
+            parts.append(f"{hours}小时" if zh else f"{hours}h")
+        if minutes and not days:
+            parts.append(f"{minutes}分" if zh else f"{minutes}m")
+        if not parts:
+            parts.append("0分" if zh else "0m")
+        text = ("" if zh else " ").join(parts)
+        if late:
+            return f"超时{text}" if zh else f"{text} late"
+        return text
+
+
+def translator(lang: str) -> Translator:
+    return Translator(lang)

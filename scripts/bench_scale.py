@@ -1,0 +1,287 @@
+"""A million cases (issue 18): every figure beside the raw SQLite doing the same work, at 10k, 100k and 1M cases.
+
+Databases are demo data (seed 42, a year and a half of work), built once and cached under the system's temp
+directory (agent-console-scale/); every run works on a copy, so the cache stays as built. Prints figures; asserts
+nothing. Figures from one run on a shared machine: the ratios are what count.
+
+Usage: .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--build-only] [--skip rebuild,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agent_console.core.case_query import CaseQuery  # noqa: E402
+from agent_console.services.demo_data import generate  # noqa: E402
+from agent_console.services.workspace import Workspace  # noqa: E402
+from agent_console.support.config import load_settings  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "agent-console-scale"
+AGENT = "bench"
+
+
+def workspace(db: Path) -> Workspace:
+    return Workspace(load_settings(db=db, agent=AGENT, demo_on_first_run=False))
+
+
+def build(cases: int) -> Path:
+    """The cached database of `cases` demo cases, built on first use (a progress line on stderr)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"cases-{cases}.db"
+    if path.exists():
+        return path
+    tmp = CACHE / f"building-{cases}.db"
+    for old in CACHE.glob(f"building-{cases}.db*"):
+        old.unlink()
+    ws = workspace(tmp)
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - t0, 1e-9)
+        sys.stderr.write(f"\rbuilding {total} cases: {done} ({rate:.0f}/s)   ")
+        sys.stderr.flush()
+
+    generate(ws, cases=cases, seed=42, history_days=540, progress=progress)
+    ws.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ws.close()
+    sys.stderr.write(f"\nbuilt {cases} cases in {time.perf_counter() - t0:.0f} s\n")
+    tmp.rename(path)
+    return path
+
+
+def copy(src: Path, name: str) -> Path:
+    """A working copy of a cached database (the cache stays as built)."""
+    work = CACHE / "work"
+    work.mkdir(exist_ok=True)
+    dst = work / name
+    for old in work.glob(name + "*"):
+        old.unlink()
+    shutil.copyfile(src, dst)
+    return dst
+
+
+CPU = {"on": False}  # --cpu: time on this thread's CPU clock (what the work costs, without waiting for a core)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds `fn` took (wall clock, or this thread's CPU with --cpu: on a machine whose two cores are shared with
+    other work, the wall clock also counts the time spent waiting for a core) and its result."""
+    clock = time.thread_time if CPU["on"] else time.perf_counter
+    t0 = clock()
+    out = fn()
+    return clock() - t0, out
+
+
+def best(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
+    results = [timed(fn) for _ in range(runs)]
+    return min(r[0] for r in results), results[-1][1]
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[max(0, int(len(xs) * 0.95) - 1)] if len(xs) > 1 else xs[0]
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, int, float, float | None, str]] = []
+
+    def add(self, work: str, n: int, ours: float, raw: float | None, note: str = "") -> None:
+        self.rows.append((work, n, ours, raw, note))
+        ratio = f"{ours / raw:.2f}x" if raw else "-"
+        raw_s = f"{raw * 1e3:10.1f} ms" if raw is not None else " " * 13
+        print(f"  {work:<52} {n:>8}  ours {ours * 1e3:10.1f} ms  raw {raw_s}  {ratio:>7}  {note}", flush=True)
+
+
+def raw_rewrite(db: Path) -> float:
+    """Read every event (one JSON text per case, decoded) and write every projection row and its search row again:
+    the rows a rebuild writes, without the fold."""
+    c = sqlite3.connect(db, isolation_level=None)
+    c.execute("PRAGMA synchronous=NORMAL")
+    clock = time.thread_time if CPU["on"] else time.perf_counter
+    t0 = clock()
+    for (text,) in c.execute("SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc,"
+                             " json(payload), json(flags))) FROM events WHERE case_id IS NOT NULL GROUP BY case_id"):
+        json.loads(text)
+    cols = [d[0] for d in c.execute("SELECT * FROM cases LIMIT 1").description]
+    after = 0
+    while True:
+        c.execute("BEGIN")
+        rows = c.execute("SELECT rowid, * FROM cases WHERE rowid > ? ORDER BY rowid LIMIT 2000", (after,)).fetchall()
+        if not rows:
+            c.execute("COMMIT")
+            break
+        after = rows[-1][0]
+        c.executemany(f"UPDATE cases SET {', '.join(f'{k}=?' for k in cols)} WHERE rowid=?",
+                      [(*r[1:], r[0]) for r in rows])
+        search = c.execute("SELECT rowid, who1, who2, body1, body2, tel, scope FROM cases_search WHERE rowid > ?"
+                           " AND rowid <= ?", (rows[0][0] - 1, after)).fetchall()
+        c.executemany("DELETE FROM cases_search WHERE rowid=?", [(r[0],) for r in search])
+        c.executemany("INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
+                      search)
+        c.execute("COMMIT")
+    took = clock() - t0
+    c.close()
+    return took
+
+
+def cli(db: Path, *args: str) -> tuple[float, int, int]:
+    """Wall time, output bytes and peak memory (kB) of one command-line run."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "agent_console", *args, "--db", str(db), "--agent", AGENT],
+                         capture_output=True, env=env, check=True).stdout
+    took = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return took, len(out), peak if peak > before else before
+
+
+def bench(n: int, table: Table, skip: set[str]) -> None:
+    src = build(n)
+    print(f"\n== {n} cases ({src.stat().st_size / 2**20:.0f} MiB)", flush=True)
+    db = copy(src, f"bench-{n}.db")
+    ws = workspace(db)
+    conn = ws.store.conn
+    events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    open_cases = ws.store.count_cases(open_only=True)
+    print(f"  {events} events, {open_cases} open cases", flush=True)
+
+    # -- search box: every prefix of typical queries, as the open-cases screen asks (open, mine, best 50)
+    from agent_console.screens.case_rows import ListFilter, load_rows
+
+    now = ws.now()
+    queries = ["王芳", "理赔材料", "退保", "张伟", "5678", "审核", "李"]
+    number = conn.execute("SELECT number FROM cases ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+    queries.append(number[-6:])
+    by_len: dict[int, list[float]] = {}
+    query_only: dict[int, list[float]] = {}
+    raw_only: dict[int, list[float]] = {}
+    for qtext in queries:
+        for k in range(1, len(qtext) + 1):
+            typed = qtext[:k]
+            flt = ListFilter(text=typed)
+            cq = flt.query(ws, now)
+            for _ in range(3):
+                by_len.setdefault(k, []).append(timed(lambda: load_rows(ws, flt, now))[0])
+                query_only.setdefault(k, []).append(timed(lambda: ws.list_summaries(cq))[0])
+                expr, _ = ws.store._search_expressions(cq)
+                if expr:
+                    raw_only.setdefault(k, []).append(timed(lambda: conn.execute(
+                        "SELECT rowid FROM cases_search WHERE cases_search MATCH ? ORDER BY rowid DESC LIMIT 50",
+                        (expr,)).fetchall())[0])
+    for k in sorted(by_len):
+        table.add(f"search box, {k}-char term: keystroke->rows p95", n, p95(by_len[k]),
+                  p95(raw_only[k]) if k in raw_only else None, f"query alone p95 {p95(query_only[k]) * 1e3:.1f} ms")
+
+    # -- case list --search, whole result as JSON (in process) vs the bare index query fetching the same rows
+    for term in ("王芳", "理赔材料"):
+        q = CaseQuery(text=term)
+        ours, text = best(lambda: ws.list_cases_json(q))
+        expr, _ = ws.store._search_expressions(q)
+        raw, _ = best(lambda: conn.execute("SELECT c.id, c.doc, c.clocks FROM cases c WHERE c.rowid IN"
+                                            " (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)",
+                                            (expr,)).fetchall())
+        table.add(f"case list --search {term} --json", n, ours, raw, f"{len(json.loads(text))} cases")
+
+    # -- lists and queues
+    q = CaseQuery(open_only=True)
+    ours, _ = best(lambda: sum(len(x) for x in ws.iter_cases_json(q)))
+    raw, _ = best(lambda: sum(len(r[1] or "") + len(r[2] or "") for r in conn.execute(
+        "SELECT id, doc, clocks FROM cases WHERE is_open=1 ORDER BY next_due")))
+    table.add("case list --open --json (in process)", n, ours, raw)
+    took, size, peak = cli(db, "case", "list", "--json")
+    table.add("case list --json, every case (CLI)", n, took, None, f"{size / 2**20:.0f} MiB out, peak {peak // 1024} MiB")
+
+    from agent_console.services import reports
+
+    lead_ws = Workspace(load_settings(db=db, agent="lead-1", role="lead", demo_on_first_run=False))
+    ours, text = best(lambda: reports.build(lead_ws, "overdue", None, "json", False))
+    raw, _ = best(lambda: conn.execute(
+        "SELECT id, number, status, owner, team, department, category, next_due, next_clock, name, phone_digits"
+        " FROM cases WHERE is_open=1 AND next_due IS NOT NULL AND next_due < ? ORDER BY next_due",
+        ((now.replace(year=now.year + 1)).isoformat(),)).fetchall())
+    table.add("report overdue --format json (in process)", n, ours, raw, f"{len(json.loads(text)['rows'])} rows")
+
+    # -- the status line's outbox count, every 2 s
+    ours = min(timed(lambda: ws.store.outbox_count())[0] for _ in range(5))
+    raw = min(timed(lambda: conn.execute("SELECT count(*) FROM outbox").fetchone())[0] for _ in range(2))
+    table.add("outbox count (status line)", n, ours, raw, "raw = count(*), what it was")
+
+    # -- KPI first read (builds the facts), in its own process for its memory
+    if "kpi" not in skip:
+        probe = ("import sys, time; sys.path.insert(0, sys.argv[1]);"
+                 "from pathlib import Path;"
+                 "from agent_console.support.config import load_settings;"
+                 "from agent_console.services.workspace import Workspace;"
+                 "from agent_console.services import kpi;"
+                 "ws = Workspace(load_settings(db=Path(sys.argv[2]), agent='lead-1', role='lead',"
+                 " demo_on_first_run=False));"
+                 "now = ws.now(); s, e = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime('%Y-%m'));"
+                 "clock = time.process_time if sys.argv[3] == 'cpu' else time.perf_counter;"
+                 "t = clock(); kpi.compute(ws, s, e, now); print(clock() - t)")
+        conn.execute("DELETE FROM meta WHERE key = 'kpi_facts_seq'")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out = subprocess.run([sys.executable, "-c", probe, str(ROOT), str(db), "cpu" if CPU["on"] else "wall"],
+                             capture_output=True, text=True, check=True).stdout
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        table.add("first KPI read (builds the facts)", n, float(out.strip()), None,
+                  f"peak {max(peak, before) // 1024} MiB (max so far of child processes)")
+
+    # -- recompute and rebuild
+    if "recompute" not in skip:
+        seen: list[int] = []
+        ours, moved = timed(lambda: ws.store.recompute_open(ws.lifecycle, progress=lambda d, t: seen.append(d)))
+        table.add("recompute open cases (nothing moved)", n, ours, None, f"{open_cases} open, {len(moved)} moved")
+    if "rebuild" not in skip:
+        lead_ws.close()
+        ws.close()
+        raw = raw_rewrite(copy(src, f"raw-{n}.db"))
+        ws = workspace(db)
+        ours, diff = timed(lambda: ws.store.rebuild(ws.lifecycle))
+        table.add("rebuild (every case from its events)", n, ours, raw, f"{len(diff)} differences")
+    ws.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--skip", default="", help="comma-separated: kpi, recompute, rebuild")
+    ap.add_argument("--cpu", action="store_true", help="measure this thread's CPU time instead of the wall clock")
+    args = ap.parse_args()
+    CPU["on"] = args.cpu
+    sizes = [int(x) for x in args.sizes.split(",")]
+    for n in sizes:
+        build(n)
+    if args.build_only:
+        return
+    table = Table()
+    for n in sizes:
+        bench(n, table, set(filter(None, args.skip.split(","))))
+    if len(sizes) > 1:
+        print("\n== growth from the smallest to the largest database (ours; raw)")
+        small, large = min(sizes), max(sizes)
+        for work in dict.fromkeys(r[0] for r in table.rows):
+            a = next((r for r in table.rows if r[0] == work and r[1] == small), None)
+            b = next((r for r in table.rows if r[0] == work and r[1] == large), None)
+            if a and b and a[2] > 0:
+                raw = f"{b[3] / a[3]:.1f}x" if a[3] and b[3] else "-"
+                print(f"  {work:<52} {b[2] / a[2]:7.1f}x  raw {raw}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,270 @@
+"""Every year knows where its days come from; deadlines never go stale.
+
+The official 2025 and 2026 schedules (data files written from the State Council's notices) against the calendar and
+against the independent `holidays` package, day by day; a provisional year in the case JSON and on screen; loading a
+new year (or a closures file, a profile override, a package upgrade) moves open cases' deadlines without `rebuild`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+
+from agent_console.cli import main
+from agent_console.core.calendar import WorkingCalendar
+from agent_console.core.calendar_years import ScheduleError, parse_schedule, shipped_schedules
+from tests.conftest import make_workspace
+from tests.test_lifecycle import sample_case
+
+TZ = ZoneInfo("Asia/Shanghai")
+TEST_2027 = Path(__file__).parent / "data" / "CN-2027-test.toml"
+
+# What the notices say, typed from them once more (the data files are the thing under test)
+NOTICE_OFF = {
+    2025: ["2025-01-01", ("2025-01-28", "2025-02-04"), ("2025-04-04", "2025-04-06"), ("2025-05-01", "2025-05-05"),
+           ("2025-05-31", "2025-06-02"), ("2025-10-01", "2025-10-08")],
+    2026: [("2026-01-01", "2026-01-03"), ("2026-02-15", "2026-02-23"), ("2026-04-04", "2026-04-06"),
+           ("2026-05-01", "2026-05-05"), ("2026-06-19", "2026-06-21"), ("2026-09-25", "2026-09-27"),
+           ("2026-10-01", "2026-10-07")],
+}
+NOTICE_MAKEUP = {
+    2025: ["2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"],
+    2026: ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"],
+}
+
+
+def _days(spec: list) -> set[date]:
+    out = set()
+    for item in spec:
+        a, b = (item, item) if isinstance(item, str) else item
+        d = date.fromisoformat(a)
+        while d <= date.fromisoformat(b):
+            out.add(d)
+            d += timedelta(days=1)
+    return out
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_official_schedule_day_by_day(year: int) -> None:
+    cal = WorkingCalendar()
+    package = holidays.country_holidays("CN", years=[year])
+    off, makeup = _days(NOTICE_OFF[year]), {date.fromisoformat(d) for d in NOTICE_MAKEUP[year]}
+    d, checked = date(year, 1, 1), 0
+    while d.year == year:
+        expected = d in makeup or (d.weekday() < 5 and d not in off)
+        assert cal.is_working_day(d) == expected, d
+        assert cal.is_working_day(d) == package.is_working_day(d), f"{d}: the holidays package disagrees"
+        checked += 1
+        d += timedelta(days=1)
+    assert checked in (365, 366)
+    assert cal.year_status(year) == "official"
+    schedule = shipped_schedules()[year]
+    assert schedule.source.startswith("国务院办公厅关于") and schedule.published is not None
+
+
+def test_official_years_need_no_holidays_package(tmp_path: Path) -> None:
+    cal = WorkingCalendar(cache=tmp_path / "cache.json")
+    assert cal.is_working_day(date(2026, 9, 20)) and not cal.is_working_day(date(2026, 10, 7))
+    assert cal.holiday_name(date(2026, 10, 2)) == "国庆节"
+    assert cal.holiday_name(date(2026, 10, 10)) == "国庆节调休上班"
+
+
+def test_where_each_year_comes_from() -> None:
+    cal = WorkingCalendar()
+    assert [cal.year_status(y) for y in (2024, 2025, 2026, 2027)] == ["historical", "official", "official",
+                                                                       "provisional"]
+    assert cal.provisional_years(date(2026, 12, 2), date(2027, 1, 15)) == [2027]
+    assert cal.provisional_years(date(2026, 1, 2), date(2026, 12, 31)) == []
+
+
+def test_a_deadline_at_the_end_of_the_last_working_day_of_the_year_is_not_provisional(ws, clock) -> None:
+    clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=TZ))  # Monday: 3 working days end at midnight on 31 December
+    s = ws.register(sample_case())
+    resolve = ws.case_dict(s)["deadlines"]["resolve"]
+    assert resolve["due"] == "2027-01-01T00:00:00+08:00" and "provisional" not in resolve
+
+
+@pytest.mark.parametrize("change, message", [
+    (('date = 2027-01-30', 'date = 2027-01-29'), "a makeup workday is a Saturday or Sunday"),
+    (('to = 2027-02-14', 'to = 2028-02-14'), "2028-02-14 is not in 2027"),
+    (('published = 2026-11-20', 'published = "soon"'), "published = YYYY-MM-DD"),
+    (('name = "春节"', 'title = "春节"'), "unknown key 'title'"),
+    (('date = 2027-01-30', 'date = 2027-02-06'), "both a makeup workday and in the holiday 春节"),
+    (('status = "official"', 'status = "maybe"'), "status must be one of"),
+    (('to = 2027-01-03', 'to = 2027-01-0'), ""),
+])
+def test_a_broken_schedule_names_file_and_line(change: tuple[str, str], message: str) -> None:
+    text = TEST_2027.read_text(encoding="utf-8")
+    assert change[0] in text
+    broken = text.replace(change[0], change[1], 1)
+    line = next(i for i, l in enumerate(broken.splitlines(), 1) if l == change[1])
+    with pytest.raises(ScheduleError) as info:
+        parse_schedule(broken, "CN-2027.toml")
+    assert str(info.value).startswith(f"CN-2027.toml:{line}:"), str(info.value)
+    assert message in str(info.value)
+
+
+# -- provisional deadlines ------------------------------------------------------------------------------------
+def test_a_deadline_in_a_provisional_year_says_so_in_the_case_json(ws, clock) -> None:
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    s = ws.register(sample_case(complexity="major"))  # 30 working days: mid-January 2027
+    data = ws.case_dict(s)
+    resolve = data["deadlines"]["resolve"]
+    assert resolve["due"].startswith("2027-01")
+    assert resolve["provisional"] is True and "2027" in resolve["provisional_reason"]
+    assert "provisional" not in data["deadlines"]["update_customer"]  # due in December 2026: official days
+    listed = json.loads(ws.list_cases_json(ws_query(ws)))
+    assert listed[0]["deadlines"]["resolve"]["provisional"] is True
+
+
+def ws_query(ws):
+    from agent_console.core.case_query import CaseQuery
+
+    return CaseQuery(open_only=True)
+
+
+def test_calendar_and_check_warn_when_the_next_60_working_days_reach_a_provisional_year(tmp_path, capsys) -> None:
+    db = tmp_path / "x.db"
+    assert main(["check", "--json", "--db", str(db), "--today", "2026-12-02"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and "2027" in out["warnings"][0] and "provisional" in out["warnings"][0]
+    assert main(["check", "--json", "--db", str(db), "--today", "2026-06-01"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []
+    assert main(["calendar", "--json", "--db", str(db), "--from", "2026-12-28", "--days", "5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["provisional"] for r in out["working_days"]] == [False, False, False, True, True]
+    assert {y["year"]: y["status"] for y in out["years"]} == {2026: "official", 2027: "provisional"}
+
+
+async def test_a_provisional_deadline_is_marked_on_screen(ws, clock) -> None:
+    from textual.widgets import Static
+
+    from agent_console.app import AgentConsoleApp
+    from agent_console.screens.case_detail import CaseDetailScreen
+    from agent_console.widgets.case_table import CaseTable
+    from tests.test_ui_console import settle
+
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    s = ws.register(sample_case(complexity="major"))
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        row = app.screen.query_one("#cases", CaseTable).get_row_at(0)
+        # the nearest clock (the customer update, December) is official; the list shows it unmarked
+        assert "≈" not in str(row[6])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)
+        clocks = app.screen.query_one("#clocks")
+        dues = [str(clocks.get_row_at(i)[3]) for i in range(clocks.row_count)]
+        assert any(d.startswith("01-15") and d.endswith("≈") for d in dues), dues
+        help_line = str(app.screen.query_one("#provisional-help", Static).render())
+        assert "2027年节假日安排尚未由国务院公布" in help_line
+    # the list marks a provisional nearest clock and explains the mark in the status line
+    clock.set(datetime(2027, 1, 5, 10, 0, tzinfo=TZ))
+    later = ws.register(sample_case())
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#cases", CaseTable)
+        row = next(table.get_row_at(i) for i in range(table.row_count) if table.get_row_at(i)[0] == later.number)
+        assert str(row[6]).endswith("≈")
+        assert "推算期限" in str(app.screen.query_one("#status-line", Static).render())
+
+
+# -- deadlines never go stale ---------------------------------------------------------------------------------
+def test_loading_a_new_year_moves_open_deadlines_without_rebuild(tmp_path, clock) -> None:
+    clock.set(datetime(2027, 1, 25, 10, 0, tzinfo=TZ))  # Monday; 15 working days run into the Spring Festival
+    agent = make_workspace(tmp_path, clock, name="shared.db")
+    s = agent.register(sample_case(complexity="complex"))
+    before = s.clocks["resolve"].due
+    assert agent.case_dict(s)["deadlines"]["resolve"]["provisional"] is True
+    agent.close()
+
+    lead = make_workspace(tmp_path, clock, name="shared.db", agent="lead-1", role="lead")
+    schedule, report = lead.load_calendar_year(TEST_2027)
+    assert schedule.year == 2027 and lead.calendar.year_status(2027) == "official"
+    after = lead.case(s.id).clocks["resolve"].due
+    assert after == lead.calendar.add_working_days(s.received_at, 15) != before
+    moved = [m for m in report.moved if m.case_id == s.id]
+    assert moved and moved[0].number == s.number and moved[0].shift_days != 0
+    assert "provisional" not in lead.case_dict(lead.case(s.id))["deadlines"]["resolve"]
+    assert lead.last_recompute()["cases_moved"] >= 1
+    lead.close()
+    # every later console on this database counts the loaded year, and nothing is stale
+    again = make_workspace(tmp_path, clock, name="shared.db")
+    assert again.stale_reasons == [] and again.calendar.year_status(2027) == "official"
+    again.close()
+
+
+def test_calendar_load_on_the_command_line(tmp_path, capsys) -> None:
+    db = tmp_path / "x.db"
+    broken = tmp_path / "CN-2027.toml"
+    broken.write_text(TEST_2027.read_text(encoding="utf-8").replace("date = 2027-01-30", "date = 2027-01-29"),
+                      encoding="utf-8")
+    assert main(["calendar", "load", str(broken), "--db", str(db), "--role", "lead"]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, l in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if "2027-01-29" in l)
+    assert f"{broken}:{line}:" in err and "nothing was loaded" in err
+    assert main(["calendar", "load", str(TEST_2027), "--db", str(db)]) == 2
+    assert "team lead" in capsys.readouterr().err
+    assert main(["calendar", "load", str(TEST_2027), "--db", str(db), "--role", "lead", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loaded"] == 2027
+    assert main(["calendar", "--json", "--db", str(db), "--from", "2027-01-28", "--days", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["date"] for r in out["working_days"]] == ["2027-01-29", "2027-01-30"]  # the loaded makeup day
+
+
+def test_a_closures_file_a_profile_override_and_a_package_upgrade_each_recompute(tmp_path, clock, monkeypatch):
+    ws = make_workspace(tmp_path, clock, name="shared.db")
+    s = ws.register(sample_case(complexity="complex"))
+    due = s.clocks["resolve"].due
+    ws.close()
+
+    closures = tmp_path / "closures.toml"
+    closures.write_text('[[closed]]\ndate = 2026-11-27\nnote = "团建"\n', encoding="utf-8")
+    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures)
+    assert ws.stale_reasons == ["calendar"]
+    report = ws.recompute_deadlines()
+    assert ws.case(s.id).clocks["resolve"].due == due + timedelta(days=1) or \
+        ws.case(s.id).clocks["resolve"].due == ws.calendar.add_working_days(s.received_at, 15)
+    assert ws.case(s.id).clocks["resolve"].due != due
+    assert report.cases_moved == 1 and report.largest_shift_days >= 1
+    ws.close()
+
+    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures,
+                        profile_overrides={"clocks": {"resolve": {"length": {"complex": 10}}}})
+    assert ws.stale_reasons == ["profile"]
+    ws.recompute_deadlines()
+    assert ws.case(s.id).clocks["resolve"].due == ws.calendar.add_working_days(s.received_at, 10)
+    ws.close()
+
+    import agent_console.core.calendar as calendar_module
+
+    real = calendar_module.metadata.version
+    monkeypatch.setattr(calendar_module.metadata, "version",
+                        lambda name: "999.0" if name == "holidays" else real(name))
+    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures,
+                        profile_overrides={"clocks": {"resolve": {"length": {"complex": 10}}}})
+    assert ws.stale_reasons == ["calendar"]
+    ws.close()
+
+
+def test_the_command_line_never_answers_from_stale_deadlines(tmp_path, clock, capsys) -> None:
+    ws = make_workspace(tmp_path, clock, name="shared.db")
+    s = ws.register(sample_case(complexity="complex"))
+    ws.close()
+    closures = tmp_path / "closures.toml"
+    closures.write_text('[[closed]]\ndate = 2026-11-27\n', encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'calendar_file = "{closures}"\n', encoding="utf-8")
+    assert main(["calendar", "changes", "--json", "--db", str(tmp_path / "shared.db"), "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    assert "1 件期限变动" in captured.err
+    moved = json.loads(captured.out)["moved"]
+    assert [m["number"] for m in moved] == [s.number]
