@@ -37,7 +37,7 @@ class _Payload(BaseModel):
         if isinstance(value, str):
             if len(value) > MAX_FIELD_CHARS:  # refused with a message, never cut silently
                 raise ValueError(f"too long ({len(value):,} characters; at most {MAX_FIELD_CHARS:,})")
-            if info.context is CHECK_ONLY:  # only asked whether it is valid (sync.checks): nothing is kept
+            if info.context is CHECK_ONLY:  # only asked whether it is valid (core.event_checks): nothing is kept
                 return value
             return clean_text(value)
         return value

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.event_checks import page_row_problem
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
@@ -296,14 +297,12 @@ class LocalStore:
 
         SQLite reads the page and inserts every row in one statement; for a big page that statement runs on another
         thread (SQLite works without Python's lock) while this one checks every row (the shape rules the centre
-        applies too: sync.checks), builds the events and folds each touched case once: just its new events when they
-        all come after what it holds, else its whole history in (hlc, id) order. The fold assumes every row is new, as
-        they are unless a page is applied twice; the insert says whether they were, and the cases of rows that were
-        already here are worked out again from what is stored. A row that fails a check or the fold raises _Poisoned
+        applies too: core.event_checks), builds the events and folds each touched case once: just its new events when
+        they all come after what it holds, else its whole history in (hlc, id) order. The fold assumes every row is
+        new, as they are unless a page is applied twice; the insert says whether they were, and the cases of rows that
+        were already here are worked out again from what is stored. A row that fails a check or the fold raises _Poisoned
         (the transaction is rolled back, and ingest_page applies the page again without it).
         """
-        from agent_console.sync.checks import page_row_problem
-
         with self._replayable_transaction() as conn:
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             # SQLite starts on the rows at once (it reads the text itself); decoding the page for the fold, reading

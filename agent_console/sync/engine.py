@@ -18,7 +18,7 @@ from typing import Any
 
 from agent_console.core.hlc import ClockSkew
 from agent_console.sync.central import Central, CentralUnavailable, PushResult
-from agent_console.sync.checks import outbox_problem
+from agent_console.core.event_checks import outbox_problem
 
 
 @dataclass
@@ -46,8 +46,8 @@ def push(store: Any, central: Central, batch: int = 5000, report: SyncReport | N
 
     Up to two batches are in flight: while the centre records one, the next is on its way and this thread reads the
     one after from the outbox, checks it and acknowledges what was answered (the local database is used by this
-    thread only). A row the centre would refuse anyway (its shape, its stamp: sync.checks) is not sent; it is kept
-    as refused with the reason, like the centre's refusals. `report` (if given) counts as it goes, so a push that
+    thread only). A row the centre would refuse anyway (its shape, its stamp: core.event_checks) is not sent; it is
+    kept as refused with the reason, like the centre's refusals. `report` (if given) counts as it goes, so a push that
     fails half way still says what was acknowledged before.
     """
     report = report if report is not None else SyncReport()

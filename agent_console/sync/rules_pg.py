@@ -2,8 +2,8 @@
 
 `central init` installs `ac.payload_problem(kind, payload)`: for every event kind, the payload's fields, their JSON
 types, required fields, allowed values (Literal), bounds (Gt/Ge/Le), non-blank reasons and unknown fields (the models
-forbid extras) -- one CASE expression without sub-selects, so PostgreSQL inlines it into the push's single pass over a batch (not
-inlined, a SQL function this size costs ~200 µs a row to set up). It answers
+forbid extras) -- one CASE expression without sub-selects, so PostgreSQL inlines it into the push's single pass over
+a batch (not inlined, a SQL function this size costs ~200 µs a row to set up). It answers
 NULL when the payload is fine, else a short reason. The lead-only kinds come from core/lifecycle.py the same way.
 Generating the SQL from the models means a new field or kind cannot be forgotten at the centre.
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
 from agent_console.core.lifecycle import LEAD_ONLY
-from agent_console.sync.checks import outbox_problem
+from agent_console.core.event_checks import outbox_problem
 from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
                                         event_team, malformed, page_events)
 

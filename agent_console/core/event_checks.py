@@ -1,4 +1,5 @@
-"""What an event must look like to travel: checked on the console before it sends and again on every row it pulls.
+"""What an event must look like to travel: checked on the console before it sends and again on every row it pulls
+(sync/engine.py, store/local.py; the centre has the same rules in SQL: sync/rules_pg.py).
 
 The same pydantic models that make events (core/events.py) decide a payload's shape; the centre installs the same
 rules as SQL (rules_pg.py). A console refuses to send what the centre would refuse anyway (the reason is kept and
