@@ -323,6 +323,19 @@ def test_the_console_does_not_send_what_the_centre_would_refuse(pg_centre, tmp_p
     assert pg_centre.count() == 2 and me.store.outbox_count() == 0
 
 
+def test_rows_set_aside_before_sending_in_a_pipelined_push(pg_centre, tmp_path, clock) -> None:
+    from agent_console.sync.engine import push
+
+    me = device(tmp_path, clock, "me")
+    case = me.register(sample_case())
+    notes = [me.event("progress_noted", case.id, {"note": str(i)}) for i in range(23)]
+    bad = me.event("progress_noted", case.id, {"note": "x"}).model_copy(update={"hlc": "9999999999999-0000-x"})
+    me.store.append(notes[:11] + [bad] + notes[11:], me.lifecycle, strict=False)
+    report = push(me.store, pg_centre.connect("me"), batch=5)  # several batches through the two-session pipeline
+    assert report.pushed == 25 and [r[0] for r in report.refused] == [bad.id]
+    assert pg_centre.count() == 25 and me.store.outbox_count() == 0 and me.store.refused()[0][0] == bad.id
+
+
 # -- 3. who may do what --------------------------------------------------------------------------------------------
 def test_an_agent_cannot_approve_and_a_lead_cannot_decide_their_own_request(pg_centre, tmp_path, clock) -> None:
     me, you, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "you"), device(tmp_path, clock, "boss")

@@ -59,34 +59,39 @@ def push(store: Any, central: Central, batch: int = 5000, report: SyncReport | N
         if sendable:
             _acknowledge(store, report, central.push_rows(sendable))
         return report
-    pipeline = central.push_pipeline() if hasattr(central, "push_pipeline") else _OneAtATime(central)
+    # the rows are checked on the pipeline's threads, beside the centre recording the batch before
+    pipeline = central.push_pipeline(split) if hasattr(central, "push_pipeline") else _OneAtATime(central)
     in_flight: deque[Future[PushResult]] = deque()
     try:
         while rows or in_flight:
             while rows and len(in_flight) < 2:
-                sendable = _checked(store, report, rows)
-                if sendable:
-                    in_flight.append(pipeline.submit(sendable))
+                in_flight.append(pipeline.submit(rows))
                 rows = store.outbox_rows(batch, rows[-1][0]) if len(rows) == batch else []
-            if in_flight:
-                _acknowledge(store, report, in_flight.popleft().result())  # raises if the centre gave no answer
+            _acknowledge(store, report, in_flight.popleft().result())  # raises if the centre gave no answer
     finally:
         pipeline.close()  # waits for what is still in flight (after an error it is not recorded, or sent again)
     return report
 
 
-def _checked(store: Any, report: SyncReport, rows: list[tuple]) -> list[tuple]:
-    """The rows fit to send; the others are taken out of the outbox as refused, with the reason."""
+def split(rows: list[tuple]) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """The outbox rows fit to send, and (event id, reason) for the others (core.event_checks)."""
     import time
 
     now_ms = time.time_ns() // 1_000_000
     bad = [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms)) is not None]
     if not bad:
-        return rows
-    store.acknowledge([], bad)
-    report.refused.extend(bad)
+        return rows, []
     skip = {b[0] for b in bad}
-    return [r for r in rows if r[1] not in skip]
+    return [r for r in rows if r[1] not in skip], bad
+
+
+def _checked(store: Any, report: SyncReport, rows: list[tuple]) -> list[tuple]:
+    """The rows fit to send; the others are taken out of the outbox as refused, with the reason."""
+    sendable, bad = split(rows)
+    if bad:
+        store.acknowledge([], bad)
+        report.refused.extend(bad)
+    return sendable
 
 
 class _OneAtATime:
@@ -97,7 +102,13 @@ class _OneAtATime:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push")
 
     def submit(self, rows: list[tuple]) -> Future[PushResult]:
-        return self._pool.submit(self._push, rows)
+        return self._pool.submit(self._checked_push, rows)
+
+    def _checked_push(self, rows: list[tuple]) -> PushResult:
+        sendable, bad = split(rows)
+        result = self._push(sendable) if sendable else PushResult()
+        result.refused = bad + result.refused
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

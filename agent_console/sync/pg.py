@@ -4,7 +4,7 @@ pull pages under row-level security."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -220,8 +220,10 @@ class PushPipeline:
     is recorded only after the one before it committed (a batch may hold the notes of a case registered in the one
     before; the counter lock would serialize them anyway). If a batch fails, those after it are not recorded."""
 
-    def __init__(self, central: "PostgresCentral") -> None:
+    def __init__(self, central: "PostgresCentral", split: Callable[[list[tuple]], tuple[list[tuple], list]]
+                 | None = None) -> None:
         self._sessions = (central._main, central._second)
+        self._split = split  # (rows) -> (the rows to send, (id, reason) for those refused before sending)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sync-push")
         self._last: Future[PushResult] | None = None
         self._turn = 0
@@ -229,17 +231,23 @@ class PushPipeline:
     def submit(self, rows: list[tuple]) -> Future[PushResult]:
         session = self._sessions[self._turn % 2]
         self._turn += 1
-        future = self._pool.submit(self._push, session, rows, self._last)
+        future = self._pool.submit(self._push, session, rows, self._last, self._split)
         self._last = future
         return future
 
     @staticmethod
-    def _push(session: _Session, rows: list[tuple], before: Future[PushResult] | None) -> PushResult:
+    def _push(session: _Session, rows: list[tuple], before: Future[PushResult] | None,
+              split: Callable[[list[tuple]], tuple[list[tuple], list]] | None) -> PushResult:
+        rows, bad = split(rows) if split is not None else (rows, [])
+        if not rows:
+            return PushResult(refused=bad)
         refused = session.stage(rows)
         if before is not None and before.exception() is not None:  # waits for it; an error was its caller's to see
             session.rollback()
             raise CentralUnavailable("an earlier batch was not recorded")
-        return session.record(rows, refused)
+        result = session.record(rows, refused)
+        result.refused = bad + result.refused
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -277,8 +285,10 @@ class PostgresCentral:
         session's stage, then one ac.push_staged() call records the batch and names what it did not accept."""
         return self._main.record(rows, self._main.stage(rows))
 
-    def push_pipeline(self) -> PushPipeline:
-        return PushPipeline(self)
+    def push_pipeline(self, split: Callable[[list[tuple]], tuple[list[tuple], list]] | None = None) -> PushPipeline:
+        """Batches pushed through two sessions in turn; `split` (if given) sets aside, on the pipeline's threads,
+        the rows that must not be sent."""
+        return PushPipeline(self, split)
 
     def pull_page(self, after: int, limit: int) -> PulledPage:
         """The next page after the cursor as one JSON text, built by the server (row-level security applies): no
