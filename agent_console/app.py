@@ -59,8 +59,11 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
+            self.sub_title = self.t("app.db_read_only_short")
+            self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
-            self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
+            self.recompute_deadlines()
         cti = self.ws.settings.cti
         if cti.listen or cti.dial_command or cti.dial_url:
             from agent_console.screens.call_pop import PhoneController
@@ -73,9 +76,56 @@ class AgentConsoleApp(App):
         # 50 ms, and one landing on a keystroke made that search visibly late
         self.call_after_refresh(_freeze_once)
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast shows its words as written: a message often carries a caller's text or a file's, and a `[/]`
+        in it must neither crash the console nor restyle the toast. (Widget.notify passes markup=True; ignored.)"""
+        from agent_console.widgets.plain import plain
+
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=False)
+
+    # -- a crash: no traceback on the screen, the intake kept --------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler prints a Rich traceback *with local variables* when the console exits: the
+        # complainant's phone and ID number among them. Same bookkeeping as Textual's (the return code, and the
+        # exception kept for a test harness to re-raise), then our own report instead of the traceback.
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.crash_report(error)
+        self._close_messages_no_wait()
+
+    def crash_report(self, error: BaseException) -> str:
+        """Save every intake being typed, write the masked traceback to a private file, and leave a short
+        message to print when the console has closed. Returns the message."""
+        from rich.text import Text
+
+        from agent_console.support.crash import write_crash_log
+
+        saved = 0
+        stack = list(self.screen_stack)
+        for screen in stack:
+            save = getattr(screen, "save_draft", None)
+            if callable(save):
+                try:
+                    save()
+                    saved += 1
+                except Exception:  # noqa: BLE001 - a crash report must not crash; the log says what went wrong
+                    pass
+        path = write_crash_log(error, context="screens=" + ",".join(type(x).__name__ for x in stack))
+        message = self.t("app.crashed", path=str(path)) + (("\n" + self.t("app.crash_draft_saved")) if saved else "")
+        self.crash_message = message
+        self._exit_renderables.append(Text(message))
+        return message
+
     async def on_unmount(self) -> None:
         if self.phone is not None:
             await self.phone.close()  # the listener's socket is closed before the loop ends
+
+    def recompute_deadlines(self) -> None:
+        """Recompute the open cases' deadlines on a worker thread; a message says what moved."""
+        self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
 
     def _recompute_deadlines(self) -> None:
         from agent_console.services.deadlines import recompute_line

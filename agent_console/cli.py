@@ -15,6 +15,7 @@ from typing import Any
 
 from agent_console import __version__, commands
 from agent_console.commands.common import CliError, cleaned_output, common_options, open_workspace
+from agent_console.store.local import StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,8 +52,12 @@ def _run(func: Any, args: argparse.Namespace) -> int:
     try:
         return int(func(args) or 0)
     except CliError as exc:
+        store_problem = _store_error(exc.__cause__)
         print(f"agent-console: {exc}", file=sys.stderr)
-        return exc.code
+        return STORE_EXIT.get(store_problem.kind, exc.code) if store_problem else exc.code
+    except StoreError as exc:  # a bad day of the database, met in the middle of a command
+        print(f"agent-console: {exc}", file=sys.stderr)
+        return STORE_EXIT.get(exc.kind, 2)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `agent-console case list | head`: the reader left; not an error
@@ -60,6 +65,31 @@ def _run(func: Any, args: argparse.Namespace) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a message and a private log, no traceback
+        return crashed(exc, args)
+
+
+# the database on a bad day (README, "Exit codes"): busy is worth retrying; read-only and full need a change
+# on the machine; damaged needs a fresh file or a backup
+STORE_EXIT = {"busy": 75, "read_only": 4, "full": 4, "damaged": 5}
+
+
+def _store_error(exc: BaseException | None) -> StoreError | None:
+    return exc if isinstance(exc, StoreError) else None
+
+
+EXIT_CRASH = 70  # EX_SOFTWARE: an error the command did not expect; the log file says where
+
+
+def crashed(exc: BaseException, args: argparse.Namespace) -> int:
+    """An unexpected error: the masked traceback to a private log file, one line to stderr in the user's language."""
+    from agent_console.support.crash import write_crash_log
+    from agent_console.support.i18n import Translator
+
+    path = write_crash_log(exc, context=f"agent-console {getattr(args, 'command', None) or 'console'}")
+    print(f"agent-console: {Translator(getattr(args, 'lang', None) or 'zh')('app.cli_crashed', path=str(path))}",
+          file=sys.stderr)
+    return EXIT_CRASH
 
 
 def open_console(args: argparse.Namespace) -> int:
@@ -69,9 +99,10 @@ def open_console(args: argparse.Namespace) -> int:
     seed_first_run(ws)
     from agent_console.app import AgentConsoleApp  # Textual is imported only when the console opens
 
-    AgentConsoleApp(ws).run()
+    app = AgentConsoleApp(ws)
+    app.run()
     ws.close()
-    return 0
+    return EXIT_CRASH if app.return_code == 1 and getattr(app, "crash_message", None) else (app.return_code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,66 @@ def sample_case(**over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
+
+
+# -- driving the console ----------------------------------------------------------------------------------------------
+SIZE = (140, 45)
+
+
+async def settle(pilot: Any, times: int = 3) -> None:
+    """Let the console finish what a key started: a few refreshes, then every worker."""
+    for _ in range(times):
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+class Team:
+    """One team's shared database (team.db): each person opens it with a workspace of their own, as on a shared
+    drive; every workspace opened here is closed when the test ends."""
+
+    def __init__(self, tmp_path: Path, clock: FakeClock) -> None:
+        self.tmp_path, self.clock = tmp_path, clock
+        self.opened: list[Workspace] = []
+
+    def agent(self, agent: str = "a-1", **settings: Any) -> Workspace:
+        ws = make_workspace(self.tmp_path, self.clock, name="team.db", agent=agent, **settings)
+        self.opened.append(ws)
+        return ws
+
+    def lead(self, agent: str = "lead-1") -> Workspace:
+        return self.agent(agent, role="lead")
+
+    def close(self) -> None:
+        for ws in self.opened:
+            ws.close()
+
+
+@pytest.fixture
+def team(tmp_path: Path, clock: FakeClock) -> Iterator[Team]:
+    shared = Team(tmp_path, clock)
+    yield shared
+    shared.close()
+
+
+@asynccontextmanager
+async def lead_console(ws: Workspace) -> AsyncIterator[Any]:
+    """The console on a lead's workspace with the lead screen open (F7), settled, as (app, pilot)."""
+    async with console(ws) as (app, pilot):
+        await pilot.press("f7")
+        await settle(pilot)
+        yield app, pilot
+
+
+@asynccontextmanager
+async def console(ws: Workspace, case_id: str | None = None, size: tuple[int, int] = SIZE) -> AsyncIterator[Any]:
+    """The console on `ws`, settled, as (app, pilot); opened on a case's screen when `case_id` is given."""
+    from agent_console.app import AgentConsoleApp  # Textual only for the tests that drive the console
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        if case_id is not None:
+            app.open_case(case_id)
+            await settle(pilot)
+        yield app, pilot

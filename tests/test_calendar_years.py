@@ -268,3 +268,152 @@ def test_the_command_line_never_answers_from_stale_deadlines(tmp_path, clock, ca
     assert "1 件期限变动" in captured.err
     moved = json.loads(captured.out)["moved"]
     assert [m["number"] for m in moved] == [s.number]
+
+
+# -- the property: stored deadlines are what the events give, whatever changed ------------------------------------
+from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.conftest import FakeClock  # noqa: E402
+from tests.test_lifecycle import CLOSE  # noqa: E402
+
+OPS = st.lists(st.one_of(
+    st.tuples(st.just("register"), st.sampled_from(["general", "complex", "major"])),
+    st.tuples(st.just("act"), st.sampled_from(["paused", "resumed", "extension", "closed"])),
+    st.tuples(st.just("closure"), st.integers(min_value=1, max_value=60)),
+    st.tuples(st.just("override"), st.integers(min_value=5, max_value=20)),
+    st.tuples(st.just("year"), st.just(2027)),
+    st.tuples(st.just("advance"), st.integers(min_value=1, max_value=96)),
+), min_size=1, max_size=10)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_factory, ops) -> None:
+    """Calendar changes (closures, a new official year, a package's projection), profile overrides and events in
+    any order; after each, a console opened on the database (which recomputes stale deadlines) holds exactly the
+    deadlines its lifecycle folds from the events."""
+    root = tmp_path_factory.mktemp("prop")
+    clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=TZ))
+    closures = root / "closures.toml"
+    closed_days: list[date] = []
+    conf: dict = {}
+    cases: list[str] = []
+
+    def open_console(role: str = "agent"):
+        from agent_console.commands.common import recompute_line  # noqa: F401 - the CLI's path is the same call
+        agent = "lead-1" if role == "lead" else "a-test"
+        ws = make_workspace(root, clock, name="db.sqlite", agent=agent, role=role, **conf)
+        if ws.stale_reasons:
+            ws.recompute_deadlines()
+        return ws
+
+    for op, arg in ops:
+        if op == "register":
+            ws = open_console()
+            cases.append(ws.register(sample_case(complexity=arg)).id)
+            ws.close()
+        elif op == "act" and cases:
+            ws = open_console()
+            s = ws.case(cases[-1])
+            try:
+                if arg == "paused":
+                    ws.act(s.id, "paused", {"reason": "客户出差", "evidence": "录音"})
+                elif arg == "resumed":
+                    ws.act(s.id, "resumed", {})
+                elif arg == "closed":
+                    ws.act(s.id, "closed", CLOSE)
+                else:
+                    ws.act(s.id, "extension_requested", {"length": 3, "reason": "需调查"})
+                    lead = open_console("lead")
+                    lead.act(s.id, "extension_approved", {"reason": "同意"})
+                    lead.close()
+            except ValueError:
+                pass  # refused in this state: nothing recorded
+            ws.close()
+        elif op == "closure":
+            day = clock.t.date() + timedelta(days=arg)
+            if day not in closed_days:
+                closed_days.append(day)
+            closures.write_text("".join(f"[[closed]]\ndate = {d.isoformat()}\n" for d in closed_days),
+                                encoding="utf-8")
+            conf["calendar_file"] = closures
+        elif op == "override":
+            conf["profile_overrides"] = {"clocks": {"resolve": {"length": {"complex": arg}}}}
+        elif op == "year":
+            lead = open_console("lead")
+            if lead.calendar.year_status(2027) != "official":
+                lead.load_calendar_year(TEST_2027)
+            lead.close()
+        elif op == "advance":
+            clock.advance(hours=arg)
+        ws = open_console()
+        assert ws.stale_reasons == []
+        for case_id in cases:
+            stored = ws.case(case_id)
+            if not stored.is_open:
+                continue
+            fresh = ws.lifecycle.fold(ws.timeline(case_id), strict=False)
+            assert {k: v.model_dump() for k, v in stored.clocks.items()} == \
+                {k: v.model_dump() for k, v in fresh.clocks.items()}, (op, arg)
+        ws.close()
+
+
+# -- a case keeps its profile -----------------------------------------------------------------------------------
+def test_a_case_keeps_the_profile_it_was_registered_under_in_rebuild_too(tmp_path, clock) -> None:
+    insurance = make_workspace(tmp_path, clock, name="shared.db")  # general: 3 working days
+    a = insurance.register(sample_case())
+    assert a.profile == "insurance"
+    insurance.close()
+    power = make_workspace(tmp_path, clock, name="shared.db", profile="power-hotline")  # general: 5
+    b = power.register(sample_case(category=power.profile.categories[0].id))
+    assert power.case(a.id).clocks["resolve"].due == power.calendar.add_working_days(a.received_at, 3)
+    assert b.clocks["resolve"].due == power.calendar.add_working_days(b.received_at, 5)
+    before = {cid: power.case(cid).model_dump() for cid in (a.id, b.id)}
+    assert power.store.rebuild(power.lifecycle) == []  # nothing differs: each case folded under its own profile
+    assert {cid: power.case(cid).model_dump() for cid in (a.id, b.id)} == before
+    views = {v.id for v in power.views(power.case(a.id))}
+    assert "resolve" in views and power.case(a.id).profile == "insurance"
+    power.close()
+
+
+def test_the_leads_queue_and_the_overdue_report_mark_a_provisional_due(tmp_path, clock) -> None:
+    from agent_console.services import lead, reports
+
+    clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=TZ))
+    agent = make_workspace(tmp_path, clock, name="shared.db")
+    early = agent.register(sample_case())  # due at the end of 31 December: official
+    clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=TZ))
+    late = agent.register(sample_case())  # due in January 2027: provisional
+    agent.close()
+    boss = make_workspace(tmp_path, clock, name="shared.db", agent="lead-1", role="lead")
+    queue = {r["number"]: r for r in lead.overdue_queue(boss, working_hours=24 * 10)}
+    assert queue[late.number].get("provisional") is True and "provisional" not in queue[early.number]
+    rows = {r["number"]: r for r in reports.overdue_rows(boss, unmask=False, hours=24 * 10)}
+    assert rows[late.number]["due"].endswith("≈") and not rows[early.number]["due"].endswith("≈")
+    boss.close()
+
+
+async def test_the_console_recomputes_stale_deadlines_in_the_background_and_says_so(tmp_path, clock) -> None:
+    from agent_console.app import AgentConsoleApp
+    from tests.test_ui_console import settle
+
+    ws = make_workspace(tmp_path, clock, name="shared.db")
+    s = ws.register(sample_case(complexity="complex"))
+    due = s.clocks["resolve"].due
+    ws.close()
+    closures = tmp_path / "closures.toml"
+    closures.write_text('[[closed]]\ndate = 2026-11-27\nnote = "团建"\n', encoding="utf-8")
+    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures)
+    assert ws.stale_reasons == ["calendar"]
+    app = AgentConsoleApp(ws)
+    messages: list[str] = []
+    app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+    assert any("1 件期限变动" in m for m in messages), messages
+    assert ws.case(s.id).clocks["resolve"].due == due + timedelta(days=1)
+    assert ws.stale_reasons == []
+    ws.close()

@@ -8,9 +8,7 @@ from datetime import datetime, timedelta
 from textual.widgets import Sparkline, Static, TabbedContent
 
 from agent_console.services import kpi
-from agent_console.app import AgentConsoleApp
-from tests.conftest import SHANGHAI, make_workspace, sample_case
-from tests.test_ui_console import SIZE, settle
+from tests.conftest import SHANGHAI, lead_console, make_workspace, sample_case, settle
 
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已处理"}
 MON = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
@@ -48,18 +46,13 @@ def test_overdue_counts_from_the_due_day_until_the_clock_stops(tmp_path, clock) 
     ws.close()
 
 
-async def test_lead_screen_shows_both_trend_lines_and_bars_per_category_and_agent(tmp_path, clock) -> None:
+async def test_lead_screen_shows_both_trend_lines_and_bars_per_category_and_agent(team, clock) -> None:
     clock.set(MON)
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    agent = team.agent("a-1")
     agent.register(sample_case())
     agent.register(sample_case(category="payments", facts="扣款"))
     clock.set(datetime(2026, 11, 10, 12, 0, tzinfo=SHANGHAI))
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         screen.query_one("#lead-tabs", TabbedContent).active = "tab-kpi"
         await settle(pilot)
@@ -70,5 +63,3 @@ async def test_lead_screen_shows_both_trend_lines_and_bars_per_category_and_agen
         assert "a-1" in str(screen.query_one("#kpi-agent-bars", Static).render())
         bars = str(screen.query_one("#kpi-bars", Static).render())
         assert "理赔" in bars and "收付费" in bars
-    agent.close()
-    boss.close()

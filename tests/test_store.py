@@ -116,7 +116,7 @@ def test_database_file_is_owner_only(ws) -> None:
 def test_corrupt_database_gives_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable Agent Console database"):
+    with pytest.raises(StoreError, match=r"is damaged: SQLite cannot read its header .* kept as it is"):
         LocalStore(path)
     assert path.read_bytes().startswith(b"this is not sqlite")  # nothing changed
 
@@ -271,3 +271,20 @@ def test_json_lists_are_streamed_row_by_row(ws) -> None:
     assert next(pieces) == "[" and len(list(pieces)) == 5 + 1  # one piece per case, then "]"
     assert json.loads(ws.list_cases_json(q)) == ws.list_cases(q)
     assert len(json.loads(ws.list_cases_json(CaseQuery(open_only=True, limit=3)))) == 3
+
+
+def test_rebuild_leaves_identical_rows_alone_and_repairs_the_search_rows(ws, monkeypatch) -> None:
+    from agent_console.services.demo_data import generate
+
+    generate(ws, cases=12, seed=3)
+    assert ws.store.rebuild(ws.lifecycle) == []
+    ws.store.conn.execute("DELETE FROM cases_search WHERE rowid = 3")
+    ws.store.conn.execute("DELETE FROM open_search")
+    writes: list[str] = []
+    ws.store.conn.set_trace_callback(lambda sql: writes.append(sql) if sql.startswith("INSERT INTO cases ") else None)
+    assert ws.store.rebuild(ws.lifecycle) == []
+    ws.store.conn.set_trace_callback(None)
+    open_count = ws.store.count_cases(open_only=True)
+    assert 0 < len(writes) <= 1 + open_count < 12  # the damaged rows only
+    assert ws.store.conn.execute("SELECT count(*) FROM cases_search").fetchone()[0] == 12
+    assert ws.store.conn.execute("SELECT count(*) FROM open_search").fetchone()[0] == open_count

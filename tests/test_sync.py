@@ -351,3 +351,22 @@ def test_role_comes_from_the_centre_not_the_local_flag(pg_centre, tmp_path, cloc
     boss = make_workspace(tmp_path, clock, name="boss.db", agent="boss", role="agent", central=boss_url)
     assert boss.is_lead and boss.settings.visible_teams == ["t1", "t2"]
     boss.close()
+
+
+def test_call_events_sync_to_the_lead_and_count_in_their_handling_time(centre, tmp_path, clock) -> None:
+    """Calls belong to no case: they go through the centre like enquiries, and the lead's caller log and AHT see
+    them (issue 17)."""
+    from agent_console.services import kpi, telephony
+
+    me, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "boss")
+    desk = telephony.Desk(me)
+    for event in ("newCall", "answer", "hangup"):
+        desk.handle(telephony.CtiEvent.model_validate({"event": event, "from": "17012345678", "callId": "s1",
+                                                       "cause": "normalClearing"}))
+        clock.advance(seconds=90)
+    assert sync_once(me.store, centre.connect("me"), me.lifecycle).pushed == 3
+    assert sync_once(boss.store, centre.connect("boss"), boss.lifecycle).pulled == 3
+    [call] = telephony.call_log(boss, everyone=True)
+    assert (call.agent, call.status, call.duration_s) == ("me", "done", 90.0)
+    start, end = kpi.month_bounds(boss, "2026-11")
+    assert kpi.compute(boss, start, end).calls_by_agent["me"]["average"] == 90.0

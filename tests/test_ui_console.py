@@ -11,16 +11,8 @@ from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import make_workspace, sample_case
+from tests.conftest import SIZE, make_workspace, sample_case, settle
 
-SIZE = (140, 45)
-
-
-async def settle(pilot, times: int = 3) -> None:
-    for _ in range(times):
-        await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table_numbers(app) -> list[str]:

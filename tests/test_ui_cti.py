@@ -299,3 +299,64 @@ async def test_after_the_case_is_registered_the_next_call_pops_its_own_intake(tm
         assert app.screen.call.call_id == "r2" and not first.query(CallBanner)
     assert telephony.Desk(ws).call("r1").case_id == first.case_id
     ws.close()
+
+
+async def test_starting_a_callback_dials_and_the_outbound_call_comes_back_to_its_case(tmp_path, clock) -> None:
+    import sys
+
+    from agent_console.screens.callback_queue import CallbackCallScreen
+
+    dialled = tmp_path / "dialled.txt"
+    code = f"import sys; open({str(dialled)!r}, 'w').write(sys.argv[1])"
+    ws = cti_ws(tmp_path, clock, dial_command=f"{sys.executable} -c \"{code}\" {{number}}")
+    case = ws.register(sample_case())
+    callbacks.schedule(ws, case.id, "requested", clock() + timedelta(minutes=5), "客户要求回电")
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("f6")
+        await until(pilot, lambda: app.screen.query("#callbacks") and app.screen.query_one("#callbacks").row_count)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CallbackCallScreen))
+        for _ in range(100):
+            if dialled.exists() and dialled.read_text():
+                break
+            await asyncio.sleep(0.05)
+        assert dialled.read_text() == PHONE
+        out = {"direction": "out", "from": "8001", "to": PHONE, "callId": "out-1", "user[]": ["8001"]}
+        assert await post(app, event="newCall", **out) == (200, {})
+        await pilot.pause()
+        assert isinstance(app.screen, CallbackCallScreen)  # an outbound call pops no intake
+        clock.advance(seconds=4)
+        await post(app, "form", event="answer", **out)
+        clock.advance(seconds=80)
+        await post(app, "form", event="hangup", cause="normalClearing", **out)
+    [call] = telephony.call_log(ws)
+    assert (call.direction, call.status, call.case_id, call.duration_s) == ("out", "done", case.id, 80.0)
+    ws.close()
+
+
+async def test_a_short_token_or_a_busy_port_keeps_the_console_running_without_a_listener(tmp_path, clock) -> None:
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    for name, cti in (("a.db", {"token": "short"}), ("b.db", {"listen": f"127.0.0.1:{port}"})):
+        ws = make_workspace(tmp_path, clock, name=name, cti={"listen": "127.0.0.1:0", "token": TOKEN} | cti)
+        app = AgentConsoleApp(ws)
+        async with app.run_test(size=SIZE) as pilot:
+            await asyncio.wait_for(app.phone.ready.wait(), 10)
+            assert app.phone.address == "" and isinstance(app.screen, CasesScreen)
+            await pilot.press("f2")  # the console works on
+            await until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        ws.close()
+    busy.close()
+
+
+def test_the_listener_is_local_only(tmp_path, clock) -> None:
+    from agent_console.support.config import ConfigError
+
+    with pytest.raises(ConfigError, match="127.0.0.1"):
+        cti_ws(tmp_path, clock, listen="0.0.0.0:8765")

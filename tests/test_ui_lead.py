@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 
 from textual.widgets import DataTable, TabbedContent
 
-from agent_console.app import AgentConsoleApp
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.lead_console import PickPerson, DrillDown, LeadScreen
-from tests.conftest import make_workspace, sample_case
-from tests.test_ui_console import SIZE, settle
+from tests.conftest import SHANGHAI, lead_console, sample_case, settle
 
 
 def rows(screen, table_id: str) -> list:
@@ -17,22 +16,16 @@ def rows(screen, table_id: str) -> list:
     return [table.get_row_at(i) for i in range(table.row_count)]
 
 
-async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+async def test_overdue_queue_remind_and_reassign(team, clock) -> None:
+    agent = team.agent("a-1")
     case = agent.register(sample_case())
     agent.act(case.id, "assigned", {"department": "claims_dept"})
     clock.advance(days=5)
-    other = make_workspace(tmp_path, clock, name="team.db", agent="a-2")  # a-2 works in this team too
+    other = team.agent("a-2")  # a-2 works in this team too
     done = other.register(sample_case(facts="另一件"))
     other.act(done.id, "closed", {"outcome": "not_at_fault", "causes": ["communication"], "stage": "claims",
                                   "report": "已解释"})
-    other.close()
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, LeadScreen)
         [row] = rows(screen, "overdue")
@@ -55,26 +48,15 @@ async def test_overdue_queue_remind_and_reassign(tmp_path, clock) -> None:
         await settle(pilot)
     state = agent.store.state(case.id)
     assert state.owner == "a-2" and state.reminders == 1
-    agent.close()
-    boss.close()
 
 
-async def test_approve_from_the_queue_and_drill_down_from_a_figure(tmp_path, clock) -> None:
-    from datetime import datetime
-
-    from tests.conftest import SHANGHAI
-
+async def test_approve_from_the_queue_and_drill_down_from_a_figure(team, clock) -> None:
     clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI))
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    agent = team.agent("a-1")
     case = agent.register(sample_case())
     agent.act(case.id, "extension_requested", {"length": 5, "reason": "需调取病历"})
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))  # 3 + 5 working days are long over
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         screen.query_one("#lead-tabs", TabbedContent).active = "tab-approvals"
         await settle(pilot)
@@ -98,5 +80,3 @@ async def test_approve_from_the_queue_and_drill_down_from_a_figure(tmp_path, clo
         assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case.id
     assert agent.store.state(case.id).extension_pending is None
     assert [e.kind for e in agent.store.events(case.id)][-1] == "extension_approved"
-    agent.close()
-    boss.close()

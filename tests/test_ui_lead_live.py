@@ -8,11 +8,9 @@ from datetime import timedelta
 
 from textual.widgets import DataTable, TabbedContent
 
-from agent_console.app import AgentConsoleApp
 from agent_console.screens.lead_console import AskText, LeadScreen
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import make_workspace, sample_case
-from tests.test_ui_console import SIZE, settle
+from tests.conftest import console, lead_console, make_workspace, sample_case, settle
 
 
 def cells(screen, case_id: str) -> list[str]:
@@ -20,17 +18,12 @@ def cells(screen, case_id: str) -> list[str]:
     return [str(c) for c in table.get_row(case_id)]
 
 
-async def test_live_escalation_counts_down_and_is_taken_over_and_resolved(tmp_path, clock) -> None:
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+async def test_live_escalation_counts_down_and_is_taken_over_and_resolved(team, clock) -> None:
+    agent = team.agent("a-1")
     case = agent.register(sample_case())
     agent.act(case.id, "dissatisfaction_reported",
               {"upset_since": (clock() - timedelta(minutes=4)).isoformat(), "note": "要求见领导"})
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, LeadScreen)
         screen.query_one("#lead-tabs", TabbedContent).active = "tab-escalations"
@@ -54,37 +47,26 @@ async def test_live_escalation_counts_down_and_is_taken_over_and_resolved(tmp_pa
     state = agent.store.state(case.id)
     assert state.dissatisfaction.acknowledged_by == "lead-1"
     assert state.dissatisfaction.resolved_at is not None and state.dissatisfaction.outcome == "calmed"
-    agent.close()
-    boss.close()
 
 
 async def test_an_agent_is_refused_the_lead_screen(ws) -> None:
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(ws) as (app, pilot):
         assert not isinstance(app.screen, LeadScreen)
 
 
-async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_path, clock, monkeypatch) -> None:
+async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(team, clock, monkeypatch) -> None:
     import agent_console.screens.lead_console as lead_screen
     from textual.widgets import Static
 
     monkeypatch.setattr(lead_screen, "QUEUE_ROWS", 2)
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+    agent = team.agent("a-1")
     oldest = agent.register(sample_case())
     clock.advance(days=1)
     middle = agent.register(sample_case(facts="二"))
     clock.advance(days=1)
     newest = agent.register(sample_case(facts="三"))
     clock.advance(days=10)
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         table = screen.query_one("#overdue", CaseTable)
         shown = set(table.row_keys)
@@ -93,8 +75,6 @@ async def test_a_big_queue_shows_the_most_urgent_first_and_all_on_request(tmp_pa
         await pilot.press("a")
         await settle(pilot)
         assert table.row_count == 3 and newest.id in screen.overdue_rows
-    agent.close()
-    boss.close()
 
 
 def test_drill_rows_keep_the_figure_order_and_stop_at_the_limit(tmp_path, clock) -> None:
@@ -118,9 +98,7 @@ async def test_drill_down_lists_owner_and_department_and_says_when_it_is_partial
 
     boss = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
     cases = [boss.register(sample_case(facts=f"第{i}件")) for i in range(3)]
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(boss) as (app, pilot):
         original = lead.drill_rows
         lead.drill_rows = lambda ws, numbers: original(ws, numbers, limit=2)
         try:
@@ -135,20 +113,13 @@ async def test_drill_down_lists_owner_and_department_and_says_when_it_is_partial
     boss.close()
 
 
-async def test_a_new_dissatisfaction_report_appears_without_waiting_for_the_full_refresh(tmp_path, clock) -> None:
-    agent = make_workspace(tmp_path, clock, name="team.db", agent="a-1")
+async def test_a_new_dissatisfaction_report_appears_without_waiting_for_the_full_refresh(team, clock) -> None:
+    agent = team.agent("a-1")
     case = agent.register(sample_case())
-    boss = make_workspace(tmp_path, clock, name="team.db", agent="lead-1", role="lead")
-    app = AgentConsoleApp(boss)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f7")
-        await settle(pilot)
+    async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
         assert screen.query_one("#escalations", DataTable).row_count == 0
         agent.act(case.id, "dissatisfaction_reported", {"upset_since": clock().isoformat(), "note": ""})
         screen._poll_escalations()  # what the 5-second timer runs
         await settle(pilot)
         assert cells(screen, case.id)[0] == case.number
-    agent.close()
-    boss.close()

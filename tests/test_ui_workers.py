@@ -15,8 +15,7 @@ from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from agent_console.services import live_intake
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import sample_case
-from tests.test_ui_console import SIZE, settle
+from tests.conftest import SIZE, console, sample_case, settle
 
 def shown_numbers(app) -> list[str]:
     table = app.screen.query_one("#cases", CaseTable)
@@ -111,11 +110,7 @@ async def test_a_failing_worker_is_told_to_the_agent_and_the_console_lives(ws, m
 
 async def test_the_palette_offers_the_actions_of_the_case_under_it(ws) -> None:
     state = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_case(state.id)
-        await settle(pilot)
+    async with console(ws, state.id) as (app, pilot):
         assert isinstance(app.screen, CaseDetailScreen)
         await pilot.press("ctrl+p")
         await settle(pilot)

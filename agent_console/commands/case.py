@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent_console.commands.common import CliError, open_workspace, parse_duration, print_json
+from agent_console.commands.common import (CliError, load_json, open_workspace, parse_duration, print_json,
+                                            read_stdin)
 from agent_console.core.new_case import IntakeError
 from agent_console.core.case_query import CaseQuery
 
@@ -55,10 +56,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def read_new_case(text: str) -> dict[str, Any]:
     if not text.strip():
         raise CliError("case new: expected one JSON object on stdin, got nothing")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"case new: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    data = load_json(text, "case new")
     if not isinstance(data, dict):
         raise CliError("case new: expected one JSON object")
     return data
@@ -71,7 +69,7 @@ def validation_message(exc: ValidationError | IntakeError) -> str:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    data = read_new_case(sys.stdin.read())
+    data = read_new_case(read_stdin("case new"))
     ws = open_workspace(args)
     try:
         state = ws.register(data)

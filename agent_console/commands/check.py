@@ -34,6 +34,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (CalendarFileError, OSError) as exc:
             problems.append(str(exc))
     problems.extend(_phrasebook_problems(settings))
+    problems.extend(_schedule_problems())
     warnings = _calendar_warnings(settings, args.today)
     if args.json:
         print_json({"ok": not problems, "problems": problems, "warnings": warnings})
@@ -89,3 +90,16 @@ def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
         return [f"--today: {today!r} is not a date (YYYY-MM-DD)"]
     years = cal.provisional_years(start, cal.nth_working_day_after(start, WARN_DAYS))
     return [provisional_warning(None, years)] if years else []
+
+
+def _schedule_problems() -> list[str]:
+    """The shipped official years (data/calendar/*.toml) must read as they were written."""
+    from agent_console.core.calendar_years import ScheduleError, load_schedule, shipped_calendar_dir
+
+    problems = []
+    for path in sorted(shipped_calendar_dir().glob("*.toml")):
+        try:
+            load_schedule(path)
+        except ScheduleError as exc:
+            problems.append(str(exc))
+    return problems

@@ -81,7 +81,7 @@ def recompute_line(ws: Any, report: Any) -> str:
 
 def seed_first_run(ws: Any) -> None:
     """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
-    if not ws.settings.demo_on_first_run or ws.store.meta("seeded") is not None:
+    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
         return
     if ws.store.count_cases() == 0:
         from agent_console.services.demo_data import generate
@@ -125,6 +125,30 @@ def cleaned_output() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = out, err
+
+
+def read_stdin(what: str) -> str:
+    """Standard input as UTF-8 text; a byte that is not UTF-8 is a message naming its line, never a traceback."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream put in place by a caller (tests): already decoded
+        return sys.stdin.read()
+    data = raw.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CliError(f"{what}: standard input is not UTF-8: byte 0x{data[exc.start]:02x} at line {line} "
+                       f"(byte {exc.start + 1}); save it as UTF-8") from exc
+
+
+def load_json(text: str, what: str) -> Any:
+    """JSON text, with a message for bad syntax (line, column) and for nesting too deep to read."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise CliError(f"{what}: the JSON is nested too deeply to read") from exc
 
 
 def print_json(value: Any) -> None:

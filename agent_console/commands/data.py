@@ -15,6 +15,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     imp = sub.add_parser("import", help="register cases from a JSONL or CSV file", parents=[common])
     imp.add_argument("file", type=Path)
     imp.add_argument("--json", action="store_true")
+    imp.add_argument("--encoding", help="the file's encoding when it is not UTF-8 (e.g. gb18030); never guessed")
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="export cases as JSONL or CSV", parents=[common])
@@ -34,7 +35,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}: use a .jsonl or .csv file")
     ws = open_workspace(args)
     try:
-        result = import_file(ws, args.file)
+        result = import_file(ws, args.file, args.encoding)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     finally:

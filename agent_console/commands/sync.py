@@ -50,14 +50,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
         if args.quarantine:
             return _show_quarantine(ws, args.json)
+        from agent_console.sync.central import CentralUnavailable
+
         try:
             central = open_central(url, ws.settings)
         except ValueError as exc:
             raise CliError(str(exc)) from exc
+        except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
+            raise CliError(f"offline: {exc}", code=1) from exc
         if args.retry_refused:
             print(f"{ws.store.requeue_refused()} refused event(s) queued to be sent again")
         while True:
             report = sync_once(ws.store, central, ws.lifecycle)
+            notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__ | {"quarantine_total": ws.store.quarantine_count()})
             else:
@@ -73,6 +78,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         print(f"  kept aside {q['event_id'] or '(no id)'} (centre #{q['seq']}): {q['reason']}")
                 if report.refused:
                     print("  (fix the reason, then `agent-console sync --retry-refused` sends them again)")
+                for note in notes:
+                    print(f"  {note}")
             if args.once:
                 return 0 if report.online else 1
             time.sleep(ws.settings.sync_interval)
@@ -90,6 +97,24 @@ def _show_quarantine(ws: Any, as_json: bool) -> int:
         print(f"{q['at'][:19]}  centre #{q['seq']}  {q['event_id'] or '(no id)'}: {q['reason']}")
     print(f"({ws.store.quarantine_count()} kept aside)", file=sys.stderr)
     return 0
+
+
+def _reference(ws: Any, central: Any) -> list[str]:
+    """Pull the team's reference data; when it changed, switch to it and recompute the open cases' deadlines."""
+    from agent_console.services.deadlines import recompute_line
+    from agent_console.services.reference_data import pull
+    from agent_console.sync.central import CentralUnavailable
+
+    try:
+        changed = pull(ws.store, central, ws.settings, ws.profile.country)
+    except CentralUnavailable as exc:
+        return [f"reference data not pulled ({exc}); the last good version stays in use"]
+    if not changed:
+        return []
+    notes = [f"reference data now in use: {', '.join(changed)}"]
+    if ws.reload_reference():
+        notes.append(recompute_line(ws.settings.lang, ws.recompute_deadlines()))
+    return notes
 
 
 def cmd_init(args: argparse.Namespace) -> int:

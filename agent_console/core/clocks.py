@@ -189,6 +189,7 @@ class ClockMath:
             label=spec.label,
             label_en=spec.label_en,
             unit=spec.unit.value,
+            role=spec.role,
             state=state,
             band=band,
             due=due,

@@ -64,6 +64,8 @@ def event_problem(event_id: Any, case_id: Any, kind: Any, actor: Any, device: An
         return "malformed: time is not ISO-8601"
     if when.tzinfo is None:
         return "malformed: time without an offset"
+    if not 2000 <= when.year <= 2099:  # the stamp orders events; the time only has to be a plausible one
+        return "malformed: absurd time (before 2000 or after 2099)"
     if (reason := stamp_problem(hlc, now_ms)) is not None:
         return reason
     if type(flags) is not list or (flags and (len(flags) > 20 or not all(isinstance(f, str) for f in flags))):

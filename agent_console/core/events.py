@@ -132,6 +132,7 @@ class Registered(_Payload):
     linked: list[str] = Field(default_factory=list)
     # one intake touching several categories: this case is the copy for one department; `lead_case` leads
     lead_case: str | None = None
+    profile: str = ""  # the policy profile it was registered under, kept for good ("": the console's own)
 
 
 class ReadBack(_Payload):

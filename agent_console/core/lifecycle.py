@@ -21,7 +21,9 @@ from agent_console.core.events import (
     payload_reader,
 )
 from agent_console.core.events import Reason as ReasonPayload
-from agent_console.core.models import ACTIVE_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction
+from agent_console.core.models import (
+    ACTIVE_STATUSES, ANSWERED_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction,
+)
 from agent_console.core.profiles import ClockSpec, Profile
 from agent_console.core.reasons import Reason
 
@@ -51,6 +53,10 @@ CASE_ACTIONS = (
     "closed", "closure_proposed", "closure_approved", "closure_refused", "escalated", "reopened", "archived",
     "dissatisfaction_reported", "dissatisfaction_acknowledged", "dissatisfaction_resolved", "read_back",
 )
+# Closing outcomes an agent cannot record by closing: they go through closure_proposed and the lead's approval
+# (closure_approved records them), so the close form does not offer them.
+CLOSURE_OUTCOME = "unreachable"  # what closure_approved records
+CLOSE_NEEDS_APPROVAL = frozenset({CLOSURE_OUTCOME})
 LEAD_ONLY = frozenset(
     {"extension_approved", "extension_refused", "remedy_approved", "remedy_refused", "closure_approved",
      "closure_refused", "dissatisfaction_acknowledged", "conflict_resolved"}
@@ -91,7 +97,7 @@ _STATUS_RULES: dict[str, tuple[frozenset[str] | None, str | None]] = {
     "closure_proposed": (ACTIVE_STATUSES, None),
     "closure_approved": (ACTIVE_STATUSES, "closed"),
     "closure_refused": (ACTIVE_STATUSES, None),
-    "escalated": (frozenset({"replied", "closed", "archived"}), None),
+    "escalated": (ANSWERED_STATUSES, None),
     "reopened": (frozenset({"closed"}), "investigating"),
     "archived": (frozenset({"closed", "not_accepted"}), "archived"),
     "dissatisfaction_acknowledged": (None, None),
@@ -107,9 +113,14 @@ _MAY_FOLLOW = {kind: allowed for kind, (allowed, _) in _STATUS_RULES.items() if 
 class Lifecycle:
     """Folds events into case states under one profile."""
 
-    def __init__(self, profile: Profile, clocks: ClockMath) -> None:
+    def __init__(self, profile: Profile, clocks: ClockMath,
+                 others: Callable[[str], "Lifecycle | None"] | None = None) -> None:
+        """`others(profile_id)`: the lifecycle of another profile, for the cases registered under it (a case keeps
+        its profile; None when that profile cannot be had here: the case is then folded under this one)."""
         self.profile = profile
         self.clocks = clocks
+        self._others_loader = others
+        self._others: dict[str, Lifecycle | None] = {}
         self._specs = {c.id: c for c in profile.clocks}
         # the kinds that can start, restart, stop, pause, resume or extend some clock: any other event leaves the
         # clocks alone, and folding a page of synced events skips the clock rules for it
@@ -125,6 +136,21 @@ class Lifecycle:
         self._applicable: dict[tuple[str, str, frozenset[str], str], list[ClockSpec]] = {}
 
     # -- public -----------------------------------------------------------------------------------------------
+    def for_profile(self, profile_id: str) -> "Lifecycle":
+        """The lifecycle for cases of `profile_id` (this one for its own, an unknown or an empty id)."""
+        if not profile_id or profile_id == self.profile.id or self._others_loader is None:
+            return self
+        if profile_id not in self._others:
+            self._others[profile_id] = self._others_loader(profile_id)
+        return self._others[profile_id] or self
+
+    def _route(self, state: CaseState | None, event: Event | None = None) -> "Lifecycle":
+        if state is not None:
+            return self.for_profile(state.profile)
+        if event is not None and event.kind == "registered":
+            return self.for_profile(event.payload.get("profile") or "")
+        return self
+
     def fold(self, events: Iterable[Event], strict: bool = False) -> CaseState | None:
         """The state of a case from its whole history, in (hlc, id) order.
 
@@ -156,6 +182,9 @@ class Lifecycle:
 
     def _apply(self, work: CaseState | None, before: CaseState | None, event: Event, strict: bool) -> CaseState:
         """Change `work` (a copy the caller owns) by `event`; `before` is the state to check against."""
+        lc = self._route(before, event)
+        if lc is not self:  # a case of another profile: its own rules
+            return lc._apply(work, before, event, strict)
         try:
             self.check(before, event)
         except IllegalTransition as exc:
@@ -180,6 +209,9 @@ class Lifecycle:
 
     def check(self, state: CaseState | None, event: Event) -> None:
         """Raise IllegalTransition when `event` cannot follow `state`."""
+        lc = self._route(state, event)
+        if lc is not self:
+            return lc.check(state, event)
         kind = event.kind
         if kind == "registered":
             if state is not None:
@@ -204,6 +236,9 @@ class Lifecycle:
 
     def available(self, state: CaseState, actor: str, is_lead: bool, at: datetime) -> dict[str, str | None]:
         """Every case action with None when it is possible now, or the reason it is not (for dimming)."""
+        lc = self._route(state)
+        if lc is not self:
+            return lc.available(state, actor, is_lead, at)
         out: dict[str, str | None] = {}
         for kind in CASE_ACTIONS:
             if kind in LEAD_ONLY and not is_lead:
@@ -222,6 +257,9 @@ class Lifecycle:
 
     def views(self, state: CaseState, now: datetime) -> list[ClockView]:
         """Every clock of the case as it stands at `now`, nearest due first."""
+        lc = self._route(state)
+        if lc is not self:
+            return lc.views(state, now)
         views = [self.clocks.view(self._specs[cid], track, now) for cid, track in state.clocks.items()
                  if cid in self._specs]
         return sorted(views, key=_view_order)
@@ -249,6 +287,7 @@ class Lifecycle:
         state = CaseState(
             id=event.case_id or "",
             number=p.number,
+            profile=self.profile.id,
             status="registered",
             received_at=received,
             registered_at=event.at,
@@ -511,7 +550,7 @@ def _closure_proposed(lc: Lifecycle, s: CaseState, e: Event, p: ReasonPayload) -
 @_on("closure_approved")
 def _closure_approved(lc: Lifecycle, s: CaseState, e: Event, p: None) -> None:
     s.closure_pending = None
-    s.closed_at, s.outcome = e.at, "unreachable"
+    s.closed_at, s.outcome = e.at, CLOSURE_OUTCOME
 
 
 @_on("closure_refused")
@@ -613,7 +652,7 @@ def _check_close(lc: Lifecycle, s: CaseState, e: Event) -> str | None:
     p = e.payload
     if not p:  # a probe from `available`: the form will ask for the details
         return None
-    if p.get("outcome") == "unreachable":
+    if p.get("outcome") in CLOSE_NEEDS_APPROVAL:
         return Reason("propose_unreachable")
     if not p.get("causes"):
         return Reason("need_cause")

@@ -10,11 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_console.core.events import Complainant
 
-OPEN_STATUSES = frozenset(
-    {"registered", "accepted", "needs_info", "parked", "assigned", "investigating", "proposed", "replied"}
-)
-ACTIVE_STATUSES = frozenset({"accepted", "assigned", "investigating", "proposed", "replied"})
-ALL_STATUSES = OPEN_STATUSES | {"not_accepted", "closed", "archived"}
+# The statuses, written once: every list, filter and rule asks these (or `is_open_status`), never its own tuple.
+OPEN_STATUS_ORDER = ("registered", "accepted", "needs_info", "parked", "assigned", "investigating", "proposed",
+                     "replied")  # the order a status filter offers them in
+OPEN_STATUSES = frozenset(OPEN_STATUS_ORDER)
+ACTIVE_STATUSES = frozenset({"accepted", "assigned", "investigating", "proposed", "replied"})  # accepted, in work
+ROUTED_STATUSES = frozenset({"assigned", "investigating"})  # with a department
+FINISHED_STATUSES = frozenset({"closed", "archived"})  # resolved (archived: closed and filed)
+ANSWERED_STATUSES = FINISHED_STATUSES | {"replied"}  # the customer has had the answer
+ALL_STATUSES = OPEN_STATUSES | {"not_accepted"} | FINISHED_STATUSES
+
+
+def is_open_status(status: str) -> bool:
+    """Whether a case in `status` is still open (not closed, archived or turned away)."""
+    return status in OPEN_STATUSES
 
 
 class ClockTrack(BaseModel):
@@ -52,6 +61,7 @@ class CaseState(BaseModel):
 
     id: str
     number: str
+    profile: str = ""  # the policy profile it was registered under: its clocks follow that one's rules
     status: str = "registered"
     paused: bool = False
     pause_reason: str = ""
@@ -115,6 +125,7 @@ class ClockView(BaseModel):
     label: str
     label_en: str
     unit: str
+    role: str = "other"  # what the clock is for (ClockSpec.role): find "the resolution clock" by this, not its id
     state: Literal["running", "paused", "met", "breached"]
     band: ClockBand
     due: datetime | None

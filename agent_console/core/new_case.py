@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent_console.core import plausibility
 from agent_console.core.reasons import Reason
 from agent_console.core.events import Complainant
 from agent_console.core.profiles import Profile
-from agent_console.core.text import MAX_FIELD_CHARS, clean_text, digits
+from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.vocabulary import Vocabulary
 
 
@@ -73,9 +74,12 @@ class NewCase(BaseModel):
         return value
 
 
-def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
-    """Resolve labels to ids and check the profile's rules; raise IntakeError naming every bad field."""
-    problems: dict[str, str] = {}
+def normalise(case: NewCase, profile: Profile, vocab: Vocabulary, now: datetime | None = None) -> NewCase:
+    """Resolve labels to ids and check the profile's rules and plausibility (core/plausibility.py: the receipt time
+    against `now`, phone, amount, name and ID lengths); raise IntakeError naming every bad field."""
+    problems: dict[str, Reason] = plausibility.check_case(
+        case.received_at, case.complainant.phone, case.complainant.name, case.complainant.id_number, case.amount,
+        now, profile.intake)
     channel = vocab.resolve("channels", case.channel) if case.channel else None
     if channel is None:
         problems["channel"] = Reason("unknown_channel", value=case.channel)
@@ -94,8 +98,6 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
         else:
             flags.append(fid)
     phone = case.complainant.phone.strip()
-    if phone and len(digits(phone)) < 5:
-        problems["complainant.phone"] = Reason("short_phone")
     anonymous = case.anonymous or not (case.complainant.name.strip() or phone)
     if anonymous and profile.anonymous == "refuse":
         problems["complainant"] = Reason("no_anonymous")
@@ -107,8 +109,6 @@ def normalise(case: NewCase, profile: Profile, vocab: Vocabulary) -> NewCase:
         if not str(value or "").strip():
             key = "complainant.phone" if field == "phone" else ("complainant.name" if field == "name" else field)
             problems.setdefault(key, Reason("required"))
-    if case.amount is not None and case.amount < 0:
-        problems["amount"] = Reason("negative_amount")
     title = case.complainant.title
     if title:
         tid = vocab.resolve("titles", title)

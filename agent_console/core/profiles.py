@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from agent_console.core.errors import ProfileError
 from agent_console.core.events import EVENT_KINDS
+from agent_console.core.plausibility import IntakeLimits
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.shipped import shipped_profiles_dir
 
@@ -40,6 +41,8 @@ class _Strict(BaseModel):
 
 
 TierNumbers = int | float | dict[str, int | float]
+# what a clock is for: screens, services and the store ask a profile for a clock by its role, never by its id
+ClockRole = Literal["resolve", "confirm", "update", "coordinator", "reply", "report", "ladder", "other"]
 
 
 class ClockSpec(_Strict):
@@ -60,7 +63,7 @@ class ClockSpec(_Strict):
     channels: list[str] | None = None  # None: every channel
     flags: list[str] | None = None  # applies only when the case carries one of these sensitive flags
     categories: list[str] | None = None  # None: every category
-    role: Literal["resolve", "confirm", "update", "coordinator", "reply", "report", "ladder", "other"] = "other"
+    role: ClockRole = "other"
 
     @field_validator("length", "warn")
     @classmethod
@@ -157,6 +160,7 @@ class Profile(_Strict):
     clocks: list[ClockSpec]
     ladder: Ladder = Ladder()
     callbacks: CallbackRules = CallbackRules()
+    intake: IntakeLimits = IntakeLimits()  # what a plausible new case looks like (core/plausibility.py)
     source_file: str = ""
 
     @model_validator(mode="after")
@@ -190,9 +194,22 @@ class Profile(_Strict):
     def clock(self, clock_id: str) -> ClockSpec | None:
         return next((c for c in self.clocks if c.id == clock_id), None)
 
+    def clock_for(self, role: ClockRole, start: str | None = None) -> ClockSpec | None:
+        """The first clock with this role (and, when given, started by this event kind): ask by role, never by id."""
+        return next((c for c in self.clocks if c.role == role and (start is None or c.start == start)), None)
+
     @property
     def resolve_clock(self) -> ClockSpec | None:
-        return next((c for c in self.clocks if c.role == "resolve"), None)
+        return self.clock_for("resolve")
+
+    @property
+    def coordinator_clock(self) -> ClockSpec | None:
+        return self.clock_for("coordinator")
+
+    @property
+    def lead_calm_clock(self) -> ClockSpec | None:
+        """The ladder's clock for the lead to calm a dissatisfied caller (started by the report to the lead)."""
+        return self.clock_for("ladder", start="dissatisfaction_reported")
 
 
 # -- loading --------------------------------------------------------------------------------------------------

@@ -50,7 +50,18 @@ ENGLISH: dict[str, str] = {
     "unknown_channel": "unknown channel {value!r}",
     "unknown_tier": "unknown tier {value!r}; use general, complex or major",
     "unknown_flag": "unknown flag {value!r}",
-    "short_phone": "a phone number needs at least 5 digits",
+    "short_phone": "a phone number needs at least {digits} digits",
+    "needs_offset": "needs a timezone offset, e.g. 2026-11-24T09:30:00+08:00",
+    "implausible_date": "{when} is not a plausible date of receipt",
+    "receipt_too_old": "{when} is more than {days} days ago (earliest {earliest}): check the year",
+    "receipt_future": "{when} is in the future (more than {minutes} minutes ahead of now, {now}): check the date and the clock",
+    "long_phone": "a phone number has at most {digits} digits ({count} given)",
+    "letters_in_phone": "a phone number holds digits (and + - spaces, x before an extension), not letters",
+    "amount_not_number": "an amount must be a number",
+    "amount_too_large": "{value} is more than the largest plausible amount ({limit} 元)",
+    "amount_decimals": "an amount has at most {decimals} decimals (to the 分)",
+    "long_name": "a name has at most {chars} characters",
+    "long_id": "an ID or policy number has at most {chars} characters",
     "no_anonymous": "this hotline does not accept anonymous complaints: ask for a name or phone",
     "negative_amount": "an amount cannot be negative",
     "not_amount": "{value!r} is not an amount",
@@ -82,3 +93,18 @@ class Reason(str):
 
 def _rebuild(key: str, params: dict[str, Any]) -> Reason:
     return Reason(key, **params)
+
+
+# The form field a refusal is about, by its key: a form shows the message next to that field (else at the top).
+FORM_FIELD: dict[str, str] = {
+    "need_cause": "causes",
+    "need_report": "report",
+    "need_stage": "stage",
+    "need_fault": "fault_description",
+    "extension_ceiling": "length",
+}
+
+
+def form_field(reason: object) -> str | None:
+    """The form field `reason` (a Reason; anything else has no key) concerns, or None."""
+    return FORM_FIELD.get(getattr(reason, "key", ""))

@@ -64,8 +64,7 @@ def values_from(ws: Any, case_id: str | None, fields: dict[str, str] | None = No
             category=label(cat, lang, state.category),
             department=label(dept, lang, state.department),
         )
-        resolve = next((v for v in ws.views(state) if v.id == (ws.profile.resolve_clock.id
-                                                               if ws.profile.resolve_clock else "")), None)
+        resolve = next((v for v in ws.views(state) if v.role == "resolve"), None)
         if resolve is not None and resolve.due is not None:
             from datetime import timedelta
 

@@ -9,9 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, TextArea
+from agent_console.widgets.plain import Label, Select, SelectionList, Static
 
 from agent_console.services.case_actions import FORMS, Field, perform
+from agent_console.core.lifecycle import CLOSE_NEEDS_APPROVAL
 from agent_console.core.text import clean_text
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -62,8 +64,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 options = [(self.app.t.label(d), d.id) for d in ws.profile.departments]
             else:
                 terms = ws.vocab.terms(group)
-                if group == "outcomes":  # closing as unreachable goes through the lead's approval instead
-                    terms = [x for x in terms if x.id != "unreachable"]
+                if group == "outcomes":  # some outcomes close only with the lead's approval, not from this form
+                    terms = [x for x in terms if x.id not in CLOSE_NEEDS_APPROVAL]
                 options = [(x.text(lang), x.id) for x in terms]
             if f.kind.startswith("multi:"):
                 return SelectionList[str](*options, id=wid)

@@ -10,7 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header
+
+from agent_console.widgets.plain import DataTable, Static
 
 from agent_console.services import telephony
 from agent_console.widgets.localized import localize_bindings

@@ -17,7 +17,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input
+
+from agent_console.widgets.plain import Select, Static
 
 from agent_console.services import telephony
 

@@ -9,7 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input
+from rich.text import Text
+
+from agent_console.widgets.plain import Label, Select, Static, plain
 
 from agent_console.services import callbacks
 from agent_console.core.due_phrases import DuePhraseError, parse_due
@@ -52,7 +55,7 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
             self.due = parse_due(clean_text(event.value, multiline=False), self.ws.now(), self.ws.tz)
         except DuePhraseError as exc:
             self.due = None
-            shown.update(f"[red]{self.app.t.reason(exc)}[/red]" if event.value.strip() else "")
+            shown.update(Text(self.app.t.reason(exc), style="red") if event.value.strip() else "")
             return
         shown.update("→ " + self.app.t.moment(self.due))
 
@@ -62,7 +65,7 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
 
     def action_save(self) -> None:
         if self.due is None:
-            self.query_one("#cb-parsed", Static).update(f"[red]{self.app.t('callbacks.when_needed')}[/red]")
+            self.query_one("#cb-parsed", Static).update(Text(self.app.t("callbacks.when_needed"), style="red"))
             return
         kind = self.query_one("#cb-kind", Select).value
         note = clean_text(self.query_one("#cb-note", Input).value, multiline=False) or \

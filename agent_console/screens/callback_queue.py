@@ -11,7 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Checkbox, Footer, Header, Input
+from rich.text import Text
+
+from agent_console.widgets.plain import DataTable, Label, Select, Static, plain
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
@@ -67,7 +70,7 @@ class CallbackQueueScreen(UsesWorkspace, Screen):
             caller = f"{(row.get('name') or '')[:1]}** {mask_phone(row.get('phone_digits') or '')}"
             style = {"overdue": "bold red", "due_now": "bold yellow"}.get(group, "")
             label = t(f"callbacks.group_{group}")
-            table.add_row(f"[{style}]{label}[/]" if style else label, due, row.get("number") or "",
+            table.add_row(Text(label, style=style), due, row.get("number") or "",
                           t(f"callbacks.kind_{row['kind']}"), caller, str(len(row["attempts"])), row["note"][:30],
                           key=row["id"])
         self.query_one("#status-line", Static).update(
@@ -145,8 +148,9 @@ class CallbackCallScreen(UsesWorkspace, Screen):
         if state is None:
             return self.row.get("number") or ""
         t = self.app.t
-        return (f"[b]{state.number}[/b] {t('status.' + state.status)}\n{state.complainant.name}"
-                f"{state.complainant.title}  {state.complainant.phone}\n{state.facts}\n→ {state.request}")
+        return Text.assemble((state.number, "bold"), plain(
+            f" {t('status.' + state.status)}\n{state.complainant.name}"
+            f"{state.complainant.title}  {state.complainant.phone}\n{state.facts}\n→ {state.request}"))
 
     def _script(self) -> str:
         try:

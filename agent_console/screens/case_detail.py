@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import Footer, Header
+from agent_console.widgets.plain import DataTable, OptionList, Static, safe
 from textual.widgets.option_list import Option
 
 from agent_console.services import timeline as timeline_service
@@ -86,7 +87,8 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         person = s.complainant
         flags = " ".join(ws.vocab.label("flags", f, lang) for f in s.flags)
         lines = [
-            f"[b]{s.number}[/b]  {t('status.' + s.status)}{' · ' + t('status.paused') if s.paused else ''}",
+            Text.assemble((s.number, "bold"), f"  {t('status.' + s.status)}"
+                          f"{' · ' + t('status.paused') if s.paused else ''}"),
             f"{t('detail.complainant')}: {person.name}{person.title}  {person.phone}  {mask_id(person.id_number)}",
             f"{self.app.t.label(cat, s.category)} · "
             f"{ws.vocab.label('tiers', s.complexity, lang)} · {ws.vocab.label('channels', s.channel, lang)} · "
@@ -109,7 +111,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
         if s.conflicts:
             lines.append("⚠ " + t("detail.conflicts", count=len(s.conflicts)) + "；".join(
                 t.reason(c['reason']) for c in s.conflicts[:2]))
-        self.query_one("#summary", Static).update("\n".join(lines))
+        self.query_one("#summary", Static).update(Text("\n").join(safe(line) for line in lines))
         linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []
         lead_case = ws.case(s.lead_case) if s.lead_case else None
@@ -193,7 +195,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
 
     def phrase_context(self) -> dict[str, Any]:
         s = self.state
-        resolve = next((v for v in self.ws.views(s) if v.id == "resolve"), None) if s else None
+        resolve = next((v for v in self.ws.views(s) if v.role == "resolve"), None) if s else None
         return {
             "case_id": self.case_id,
             "category": s.category if s else None,

@@ -16,9 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input
+
+from agent_console.widgets.plain import Static
 
 from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.core.models import OPEN_STATUS_ORDER
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -219,8 +222,7 @@ class CasesScreen(UsesWorkspace, Screen):
         ws = self.ws
         options: list[str | None]
         if kind == "status":
-            options = [None, "registered", "accepted", "needs_info", "parked", "assigned", "investigating",
-                       "proposed", "replied"]
+            options = [None, *OPEN_STATUS_ORDER]
         elif kind == "category":
             options = [None, *[c.id for c in ws.profile.categories]]
         else:

@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static, TextArea
+from textual.widgets import TextArea
+
+from agent_console.widgets.plain import Static
 
 from agent_console.support.clipboard import CopyFailed, copy
 from agent_console.widgets.localized import localize_bindings

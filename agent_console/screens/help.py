@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from rich.text import Text
+
+from agent_console.widgets.plain import Static, safe
 
 from agent_console.widgets.localized import describe
 
@@ -16,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.app.t
-        lines = [f"[b]{t('keys.help')}[/b]  (Esc)", ""]
+        lines: list[Text | str] = [Text.assemble((t("keys.help"), "bold"), "  (Esc)"), ""]
         screens = [s for s in self.app.screen_stack if s is not self]
         seen: set[tuple[str, str]] = set()
         for node in [*(reversed(screens[-1:])), self.app]:
@@ -27,10 +29,11 @@ class HelpScreen(ModalScreen[None]):
                         continue
                     seen.add((key, b.action))
                     # the binding's id is what config.toml's [keymap] names to move the key
-                    lines.append(f"  [b]{self.app.get_key_display(b):<10}[/b] {desc}   [dim]{b.id or ''}[/dim]")
-        lines += ["", "  " + t("textual.keymap_help").replace("[", "\\[")]
+                    lines.append(Text.assemble("  ", (f"{self.app.get_key_display(b):<10}", "bold"), f" {desc}   ",
+                                               (b.id or "", "dim")))
+        lines += ["", "  " + t("textual.keymap_help")]
         with VerticalScroll(id="help-box"):
-            yield Static("\n".join(lines))
+            yield Static(Text("\n").join(safe(line) for line in lines))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,14 +15,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Select, SelectionList, Static, TextArea
+from textual.widgets import Footer, Header, Input, TextArea
+from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from agent_console.core.text import digits
+from agent_console.core.models import is_open_status
+from agent_console.core.repeat_callers import REPEAT_FLAG, is_repeat_caller
 from agent_console.services import callbacks
 from agent_console.services import live_intake as svc
 from agent_console.core.new_case import IntakeError
+from agent_console.services.workspace import StoreError
 from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
@@ -109,6 +113,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         self.upset_since: datetime | None = None
         self.case_id: str | None = None  # once registered (or attached)
         self._save_timer: Any = None
+        self._db_problem = ""  # the database's bad day now (busy, read_only, damaged, full), shown once
         self._restoring = False
         self._earlier: list[dict[str, Any]] = []
         self._asked_callbacks: set[str] = set()
@@ -306,7 +311,34 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         data = {"left": left, "form": self.form(), "started": self.started.isoformat() if self.started else None,
                 "upset_since": self.upset_since.isoformat() if self.upset_since else None}
-        svc.save_draft(self.ws, self.draft_key, data)
+        try:
+            with self.ws.waiting_at_most(0.2):
+                svc.save_draft(self.ws, self.draft_key, data)
+        except StoreError as exc:  # the form stays as typed, on screen and in memory; saved when the day is better
+            self._bad_day(exc, lambda: self.save_draft(left))
+            return
+        self._good_day()
+
+    # -- the database on a bad day: nothing typed is lost -----------------------------------------------------
+    def _bad_day(self, exc: StoreError, retry: Any) -> None:
+        """Busy: say so and try again in a second. Read-only, damaged, full: say why once, keep the form."""
+        t = self.app.t
+        if exc.kind == "busy":
+            self.sub_title = t("app.db_waiting")
+            if self._db_problem != "busy":
+                self.notify(t("app.db_waiting"), timeout=3)
+            self._db_problem = "busy"
+            self.set_timer(1.0, retry)
+            return
+        if self._db_problem != exc.kind:
+            self.notify(t(f"app.db_{exc.kind}", reason=str(exc)), severity="error", timeout=20)
+        self._db_problem = exc.kind
+        self.sub_title = t(f"app.db_{exc.kind}_short")
+
+    def _good_day(self) -> None:
+        if self._db_problem:
+            self._db_problem = ""
+            self.sub_title = ""
 
     # -- reacting to typing -----------------------------------------------------------------------------------
     @on(Input.Changed)
@@ -368,17 +400,17 @@ class IntakeScreen(UsesWorkspace, Screen):
             status = t(f"status.{case['status']}")
             box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
         note = self.query_one("#side-note", Static)
-        open_ = [c for c in earlier if c["status"] not in ("closed", "archived", "not_accepted")]
+        open_ = [c for c in earlier if is_open_status(c["status"])]
         lines = []
         if self._pending:
             lines.append(t("intake.pending_callbacks", count=len(self._pending)))
         if earlier:
             lines.append(t("intake.repeat", total=len(earlier), open=len(open_)))
         note.update("\n".join(lines))
-        if earlier:
+        if is_repeat_caller(earlier):
             flags = self.query_one("#f-flags", SelectionList)
-            if "repeat" not in flags.selected:
-                flags.select("repeat")
+            if REPEAT_FLAG not in flags.selected:
+                flags.select(REPEAT_FLAG)
 
     def _suggest(self, text: str) -> None:
         box = self.query_one("#category-suggestions", OptionList)
@@ -502,10 +534,15 @@ class IntakeScreen(UsesWorkspace, Screen):
         if self.case_id is not None:
             return self.ws.case(self.case_id)
         try:
-            state, *copies = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
+            with self.ws.waiting_at_most(0.5):
+                state, *copies = svc.register(self.ws, self.form(), self.started or self.ws.now(), read_back)
         except IntakeError as exc:
             self._errors(exc.fields)
             return None
+        except StoreError as exc:  # not registered: the form stays; a busy database is tried again
+            self._bad_day(exc, lambda: self._register(read_back, leave))
+            return None
+        self._good_day()
         self._errors({})
         self.case_id = state.id
         self._call_case(state.id)
@@ -568,7 +605,7 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def action_attach(self) -> None:
         case_id = self._selected_earlier()
-        open_ids = {c["id"] for c in self._earlier if c["status"] not in ("closed", "archived", "not_accepted")}
+        open_ids = {c["id"] for c in self._earlier if is_open_status(c["status"])}
         if case_id is None or case_id not in open_ids:
             self.notify(self.app.t("intake.attach_pick"), severity="warning")
             return
@@ -593,8 +630,12 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def action_enquiry(self) -> None:
         form = self.form()
-        self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
-                               self.app.t("intake.enquiry_reason"))
+        try:
+            self.ws.record_enquiry(form["phone"], form["name"], form["facts"] or form["category"], form["request"],
+                                   self.app.t("intake.enquiry_reason"))
+        except IntakeError as exc:  # the same plausibility rules as a case's: a 5,000-digit phone is refused
+            self._errors(exc.fields)
+            return
         svc.discard_draft(self.ws, self.draft_key)
         self.notify(self.app.t("intake.enquiry_saved"))
         self.app.pop_screen()

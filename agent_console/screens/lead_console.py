@@ -11,8 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
 from textual.widgets.option_list import Option
+
+from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
 from agent_console.widgets.case_table import CaseTable, Column
@@ -298,6 +300,7 @@ class LeadScreen(Screen):
         self.overdue_rows = {r["id"]: r for r in rows}
         lines = []
         narrow = self.app.size.width < 110  # as the open-cases list: "超3日4时" instead of "超时3个工作日4小时"
+        mark = t("calendar.provisional_mark")  # a due counted through a year not announced yet
         for r in rows:
             style = {"overdue": "bold red", "today": "yellow"}.get(r["horizon"], "")
             group = self._dept(r["department"]) if self.group_by == "department" else (r["owner"] or "")
@@ -305,7 +308,8 @@ class LeadScreen(Screen):
                                     r["number"], r["clock"],
                                     t.duration(r["remaining_seconds"], r["unit"], r["horizon"] == "overdue",
                                                compact=narrow),
-                                    r["due"][5:16].replace("T", " "), self._dept(r["department"])]))
+                                    r["due"][5:16].replace("T", " ") + (mark if r.get("provisional") else ""),
+                                    self._dept(r["department"])]))
         self.query_one("#overdue", CaseTable).set_rows(lines)
 
     def action_show_all(self) -> None:
@@ -328,12 +332,12 @@ class LeadScreen(Screen):
         for r in self.escalation_rows.values():
             table.add_row(*self._escalation_cells(r), key=r["id"])
 
-    def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str, ...]:
+    def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str | Text, ...]:
         t = self.app.t
         up = int(r["upset_seconds"] + elapsed)
         left = None if r["lead_left_seconds"] is None else r["lead_left_seconds"] - elapsed
         left_text = "—" if left is None else (t.duration(left, "minutes") if left > 0 else
-                                              "[bold red]" + t.duration(left, "minutes", True) + "[/]")
+                                              Text(t.duration(left, "minutes", True), style="bold red"))
         return (r["number"], r["owner"], f"{up // 60}:{up % 60:02d}", left_text, "✓" if r["acknowledged"] else "")
 
     def _tick(self) -> None:

@@ -12,7 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input
+from rich.text import Text
+
+from agent_console.widgets.plain import Label, OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.phrases.fill import PLACEHOLDER
@@ -104,7 +107,8 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
         box = self.query_one("#phrase-results", OptionList)
         box.clear_options()
         for e in self.results:
-            box.add_option(Option(f"{e.title}  [dim]{self.app.t.word('situation', e.situation)}[/dim]", id=e.id))
+            box.add_option(Option(Text.assemble(plain(e.title), "  ",
+                                                (plain(self.app.t.word("situation", e.situation)), "dim")), id=e.id))
         if self.results:
             box.highlighted = 0
         self._preview()
@@ -124,9 +128,11 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
             return
         filled = phrases.fill_entry(self.ws, entry, self.context)
         t = self.app.t
-        note = ("\n[yellow]" + t("phrase.will_ask", names="、".join(placeholder_label(t, n) for n in filled.missing))
-                + "[/yellow]" if filled.missing else "")
-        preview.update(show_placeholders(t, filled.text) + note)
+        shown = Text(plain(show_placeholders(t, filled.text)))
+        if filled.missing:
+            shown.append("\n" + plain(t("phrase.will_ask", names="、".join(placeholder_label(t, n)
+                                                                            for n in filled.missing))), "yellow")
+        preview.update(shown)
 
     @on(Input.Submitted, "#phrase-query")
     @on(OptionList.OptionSelected, "#phrase-results")

@@ -9,7 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input
+from rich.text import Text
+
+from agent_console.widgets.plain import OptionList, Static, plain
 from textual.widgets.option_list import Option
 
 from agent_console.screens.phrase_panel import show_placeholders
@@ -68,8 +71,9 @@ class PhrasebookScreen(UsesWorkspace, Screen):
         entry = self.entries[box.highlighted] if self.entries and box.highlighted is not None else None
         t = self.app.t
         self.query_one("#pb-preview", Static).update(
-            "" if entry is None else f"{show_placeholders(t, entry.text)}\n"
-                                     f"[dim]{t.word('situation', entry.situation)} · {'、'.join(entry.tags)}[/dim]")
+            "" if entry is None else Text.assemble(
+                plain(show_placeholders(t, entry.text)), "\n",
+                (plain(f"{t.word('situation', entry.situation)} · {'、'.join(entry.tags)}"), "dim")))
 
     @on(Input.Changed, "#pb-query")
     def _search(self, event: Input.Changed) -> None:

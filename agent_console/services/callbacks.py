@@ -12,25 +12,30 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from agent_console.core import kpi_rules
 from agent_console.core.due_phrases import parse_due
 from agent_console.core.events import new_id
+from agent_console.core.models import ANSWERED_STATUSES
 from agent_console.core.text import digits
 from agent_console.store import callback_rows as store
 from agent_console.support.i18n import translator
 from agent_console.core.case_query import CaseQuery
 
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
+
 KINDS = ("requested", "progress", "satisfaction", "audit")
 FAILED = ("no_answer", "busy", "wrong_number")
 
 
-def _note(ws: Any, what: str, **values: Any) -> str:
+def _note(ws: Workspace, what: str, **values: Any) -> str:
     """A note the console writes by itself, in the console's language (from the locale files)."""
     return translator(ws.settings.lang)(f"system_note.callback_{what}", **values)
 
 
-def schedule(ws: Any, case_id: str, kind: str, due: datetime, note: str = "", owner: str | None = None) -> str:
+def schedule(ws: Workspace, case_id: str, kind: str, due: datetime, note: str = "", owner: str | None = None) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown callback kind {kind!r}")
     callback_id = new_id()
@@ -39,16 +44,16 @@ def schedule(ws: Any, case_id: str, kind: str, due: datetime, note: str = "", ow
     return callback_id
 
 
-def schedule_from_phrase(ws: Any, case_id: str, phrase: str, kind: str = "requested", note: str = "") -> tuple[str, datetime]:
+def schedule_from_phrase(ws: Workspace, case_id: str, phrase: str, kind: str = "requested", note: str = "") -> tuple[str, datetime]:
     due = parse_due(phrase, ws.now(), ws.tz)
     return schedule(ws, case_id, kind, due, note or phrase), due
 
 
-def get(ws: Any, callback_id: str) -> dict[str, Any] | None:
+def get(ws: Workspace, callback_id: str) -> dict[str, Any] | None:
     return store.by_id(ws.store.conn, callback_id)
 
 
-def attempt(ws: Any, callback_id: str, outcome: str, note: str = "") -> dict[str, Any]:
+def attempt(ws: Workspace, callback_id: str, outcome: str, note: str = "") -> dict[str, Any]:
     cb = _pending(ws, callback_id)
     ws.act(cb["case_id"], "callback_attempted", {"callback": callback_id, "outcome": outcome, "note": note})
     if outcome == "reached" or outcome == "refused":
@@ -56,7 +61,7 @@ def attempt(ws: Any, callback_id: str, outcome: str, note: str = "") -> dict[str
     return get(ws, callback_id) or cb
 
 
-def cancel(ws: Any, callback_id: str, reason: str) -> None:
+def cancel(ws: Workspace, callback_id: str, reason: str) -> None:
     cb = _pending(ws, callback_id)
     if not reason.strip():
         raise ValueError("say why the callback is cancelled")
@@ -68,7 +73,7 @@ class SatisfactionResult:
     offer_escalation: bool  # unhappy customer on a closed case: offer a new linked case
 
 
-def record_satisfaction(ws: Any, callback_id: str, proactive_contact: bool, outcome_view: str, attitude: int,
+def record_satisfaction(ws: Workspace, callback_id: str, proactive_contact: bool, outcome_view: str, attitude: int,
                         professionalism: int, timeliness: int, comment: str = "", note: str = "") -> SatisfactionResult:
     """Record a survey call. Every answer is the agent's (the form preselects none); `note` is the call's 说明."""
     cb = _pending(ws, callback_id)
@@ -79,10 +84,10 @@ def record_satisfaction(ws: Any, callback_id: str, proactive_contact: bool, outc
     ws.act(cb["case_id"], "callback_done", {"callback": callback_id, "reason": _note(ws, "satisfaction_recorded")})
     state = ws.store.state(cb["case_id"])
     unhappy = outcome_view == "dissatisfied" or min(attitude, professionalism, timeliness) <= 2
-    return SatisfactionResult(unhappy and state is not None and state.status in ("closed", "archived", "replied"))
+    return SatisfactionResult(unhappy and state is not None and state.status in ANSWERED_STATUSES)
 
 
-def _pending(ws: Any, callback_id: str) -> dict[str, Any]:
+def _pending(ws: Workspace, callback_id: str) -> dict[str, Any]:
     cb = get(ws, callback_id)
     if cb is None:
         raise KeyError(f"no callback {callback_id}")
@@ -95,7 +100,7 @@ def _pending(ws: Any, callback_id: str) -> dict[str, Any]:
 GROUPS = ("overdue", "due_now", "today", "later")
 
 
-def queue(ws: Any, owner: str | None = None, now: datetime | None = None,
+def queue(ws: Workspace, owner: str | None = None, now: datetime | None = None,
           due_now_minutes: int = 15) -> list[tuple[str, dict[str, Any]]]:
     """Pending callbacks as (group, row), overdue first, then due now, due today, later; soonest first in each."""
     now = now or ws.now()
@@ -116,11 +121,11 @@ def queue(ws: Any, owner: str | None = None, now: datetime | None = None,
     return out
 
 
-def for_case(ws: Any, case_id: str) -> list[dict[str, Any]]:
+def for_case(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     return store.for_case(ws.store.conn, case_id)
 
 
-def pending_for_phone(ws: Any, phone: str) -> list[dict[str, Any]]:
+def pending_for_phone(ws: Workspace, phone: str) -> list[dict[str, Any]]:
     """The caller's pending callbacks: an inbound call asks whether to keep or cancel each (never silently)."""
     d = digits(phone)
     if len(d) < 5:
@@ -129,7 +134,7 @@ def pending_for_phone(ws: Any, phone: str) -> list[dict[str, Any]]:
 
 
 # -- automatic creation -------------------------------------------------------------------------------------------
-def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
+def ensure_automatic(ws: Workspace, now: datetime | None = None) -> list[str]:
     """Create the callbacks the profile asks for and that do not exist yet; safe to call as often as you like."""
     now = now or ws.now()
     rules = ws.profile.callbacks
@@ -165,7 +170,7 @@ def ensure_automatic(ws: Any, now: datetime | None = None) -> list[str]:
 
 
 # -- the monthly audit sample -------------------------------------------------------------------------------------
-def audit_sample(ws: Any, month: str, seed: int | None = None, owner: str = "callback-team",
+def audit_sample(ws: Workspace, month: str, seed: int | None = None, owner: str = "callback-team",
                  share: float = 0.2) -> dict[str, Any]:
     """Draw at least 20 % of the cases accepted in `month` (YYYY-MM) that were not closed by their deadline,
     leaving out cases paused at the customer's request; create audit callbacks for them (once per case and month).
@@ -192,9 +197,7 @@ def audit_sample(ws: Any, month: str, seed: int | None = None, owner: str = "cal
             continue
         due = datetime.fromisoformat(track["due"]) if track.get("due") else None
         stopped = datetime.fromisoformat(track["stopped_at"]) if track.get("stopped_at") else None
-        late = (stopped is not None and due is not None and stopped > due) or \
-               (stopped is None and due is not None and now > due)
-        if late:
+        if kpi_rules.is_late(due, stopped, track.get("paused_at") is not None, now):
             population.append((row["number"], row["id"]))
     population.sort()
     size = math.ceil(len(population) * share) if population else 0

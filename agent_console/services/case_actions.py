@@ -8,8 +8,18 @@ screen's forms and `agent-console case act` both go through `perform`, so they a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from agent_console.core.lifecycle import IllegalTransition
+from agent_console.core.reasons import form_field
+from agent_console.services.workspace import NotAllowed
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -67,15 +77,10 @@ FORMS: dict[str, tuple[Field, ...]] = {
     "field_edited": (Field("field", "form.field", required=True), Field("value", "form.value", "area", True)),
 }
 
-# Words in a refusal that point at one field, so the message appears next to it.
-REASON_FIELDS = {"cause": "causes", "closing report": "report", "stage": "stage", "fault": "fault_description",
-                 "extensions may add": "length", "reason": "reason"}
 
 
 def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """(payload, per-field problems) from a form's raw answers; required-ness is checked here, the rest by the core."""
-    from datetime import timedelta
-
     payload: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for f in FORMS.get(kind, ()):
@@ -105,9 +110,9 @@ def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[st
     return payload, problems
 
 
-def field_for_reason(reason: str) -> str | None:
-    low = reason.lower()
-    return next((field for word, field in REASON_FIELDS.items() if word in low), None)
+def field_for_reason(reason: object) -> str | None:
+    """The field a refusal concerns, by the refusal's key (core/reasons.py FORM_FIELD), never by its words."""
+    return form_field(reason)
 
 
 @dataclass
@@ -123,14 +128,9 @@ class Outcome:
         return self.state is not None
 
 
-def perform(ws: Any, case_id: str, kind: str, answers: dict[str, Any], t: Any) -> Outcome:
+def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: Any) -> Outcome:
     """Record `kind` on the case from a form's answers; refusals in the console's language (`t`, a Translator),
     placed next to the field they concern."""
-    from pydantic import ValidationError
-
-    from agent_console.core.lifecycle import IllegalTransition
-    from agent_console.services.workspace import NotAllowed
-
     fields = {f.name for f in FORMS.get(kind, ())}
     payload, problems = build_payload(kind, answers, ws.now())
     if problems:
@@ -148,7 +148,7 @@ def perform(ws: Any, case_id: str, kind: str, answers: dict[str, Any], t: Any) -
         general = errs.pop("", "")
         return Outcome(problems=errs, general=general)
     except (IllegalTransition, NotAllowed, ValueError) as exc:
-        target = field_for_reason(getattr(exc, "reason", None) or str(exc))  # matched on the English words
+        target = field_for_reason(getattr(exc, "reason", None) or (exc.args[0] if exc.args else None))
         reason = t.reason(exc)
         if target and target in fields:
             return Outcome(problems={target: reason})

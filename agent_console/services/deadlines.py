@@ -60,6 +60,15 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
             continue  # checked when it was loaded; a damaged entry falls back to the shipped or projected year
         if schedule.country == country:
             found[schedule.year] = schedule
+    from agent_console.services.reference_data import calendar_texts
+
+    for name, text in calendar_texts(store):  # published by the team's lead: the team's word
+        try:
+            schedule = parse_schedule(text, name)
+        except ScheduleError:
+            continue
+        if schedule.country == country and schedule.official:
+            found[schedule.year] = schedule
     return found
 
 
@@ -68,6 +77,21 @@ def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> Wo
     return WorkingCalendar(profile.country, profile.timezone, local,
                            cache=Path(settings.db).parent / "calendar-cache.json",
                            schedules=schedules_for(store, profile.country))
+
+
+def other_lifecycle(settings: Settings, store: LocalStore, calendar: WorkingCalendar,
+                    profile_id: str) -> Lifecycle | None:
+    """The lifecycle for cases registered under `profile_id` on a console configured with another profile (the
+    organisation's overrides belong to the configured one; this one is taken as shipped or as in profile_dirs)."""
+    from agent_console.core.profiles import ProfileError, load_profile
+
+    try:
+        profile = load_profile(profile_id, None, settings.profile_dirs)
+    except (ProfileError, OSError):
+        return None
+    if (profile.country, profile.timezone) != (calendar.country, str(calendar.tz)):
+        calendar = make_calendar(settings, profile, store)
+    return Lifecycle(profile, ClockMath(calendar))
 
 
 def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> None:
@@ -180,7 +204,8 @@ def recompute(settings: Settings, profile: Profile, reasons: list[str], store: L
     """Refold every open case under the current calendar and profile (the store's batched recompute: safe beside
     the console, on a worker thread's own connection), then record the new basis and the report. Safe to repeat."""
     calendar = make_calendar(settings, profile, store)  # its own: a calendar fills in its days lazily
-    lifecycle = Lifecycle(profile, ClockMath(calendar))
+    lifecycle = Lifecycle(profile, ClockMath(calendar),
+                          lambda pid: other_lifecycle(settings, store, calendar, pid))
     cases = store.count_cases(open_only=True)
     moved = store.recompute_open(lifecycle)
     report = RecomputeReport(_now_iso(), reasons, cases, [
@@ -199,6 +224,8 @@ def recompute_line(lang: str, report: RecomputeReport) -> str:
     t = Translator(lang)
     if not report.moved:
         return t("calendar.recomputed_none", cases=report.cases)
+    if not report.largest_shift_days:
+        return t("calendar.recomputed_later", cases=report.cases, moved=report.cases_moved)
     return t("calendar.recomputed", cases=report.cases, moved=report.cases_moved,
              days=f"{report.largest_shift_days:g}")
 

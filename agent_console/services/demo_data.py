@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from agent_console.core.events import Event, make_event
 from agent_console.core.lifecycle import IllegalTransition
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰文斌宇浩然欣怡子涵梓萱雨桐一诺俊杰"
@@ -81,7 +84,7 @@ def _name(rng: random.Random) -> tuple[str, str]:
     return name, rng.choice(["先生", "女士"])
 
 
-def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
+def _working_instant(ws: Workspace, rng: random.Random, days_ago: float) -> datetime:
     now = ws.now().astimezone(ws.tz)
     day = (now - timedelta(days=days_ago)).date()
     while not ws.calendar.is_working_day(day):
@@ -90,7 +93,7 @@ def _working_instant(ws: Any, rng: random.Random, days_ago: float) -> datetime:
     return min(at, now - timedelta(minutes=5))
 
 
-def generate(ws: Any, cases: int = 300, seed: int = 1, history_days: int = 60,
+def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int = 60,
              progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Add `cases` demo cases to the workspace's store; return how many landed in each status.
 

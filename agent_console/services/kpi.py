@@ -1,7 +1,8 @@
 """The figures a team lead and the organisation measure (DOMAIN.md §7), computed from the event log's projections.
 
 Every figure carries the case numbers behind it, so a lead can drill down from a number to its cases.
-Definitions:
+What counts for one case (late, on time, the 9-day rule, coordinator in time, response time) is written once in
+core/kpi_rules.py; the figures built from it:
 - on-time closure rate: cases closed within their resolution deadline ÷ all cases received in the period;
 - 9-day closure rate: cases closed before the end of the 9th calendar day after receipt ÷ all cases;
 - response rate: routed cases whose coordinator kept every update in time ÷ routed cases;
@@ -20,11 +21,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 
 from agent_console.services import telephony
+from agent_console.core import kpi_rules
 from agent_console.store import kpi_facts
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 
 @dataclass
@@ -80,7 +85,7 @@ def _handling_timing(cal: Any) -> Any:
         day = received.astimezone(tz).date()
         nine_end = nine_ends.get(day)
         if nine_end is None:
-            nine_end = nine_ends[day] = cal.start_of(day + timedelta(days=10))
+            nine_end = nine_ends[day] = cal.start_of(kpi_rules.nine_day_end(day))
         return (closed - received).total_seconds(), max(working.total_seconds(), 0.0), closed < nine_end
     return timing
 
@@ -100,7 +105,7 @@ def _mean(total: float, n: int, ndigits: int = 2) -> float | None:
     return round(total / n, ndigits) if n else None
 
 
-def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None, **filters: Any) -> KpiReport:
+def compute(ws: Workspace, start: datetime, end: datetime, now: datetime | None = None, **filters: Any) -> KpiReport:
     """The figures for the cases received in [start, end) matching the filters (team, owner, department,
     category), as they stand at `now`.
 
@@ -121,16 +126,15 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
     dept_past: Counter[str] = Counter()
     routed = assigned = handled = surveys = 0
     response_s = calendar_s = working_s = score = 0.0
-    for category, owner, department, n, n_escalated, n_late, n_routed, n_assigned, g_response_s, n_handled, \
-            g_calendar_s, g_working_s, _, n_surveys, _, g_score in s["groups"]:
-        by_category[category] += n + n_escalated  # an escalated case counts 2
-        by_agent[owner] += n + n_escalated
-        dept_total[department] += n
-        dept_past[department] += n_late
-        routed, assigned, handled = routed + n_routed, assigned + n_assigned, handled + n_handled
-        response_s, calendar_s, working_s = response_s + g_response_s, calendar_s + g_calendar_s, \
-            working_s + g_working_s
-        surveys, score = surveys + n_surveys, score + g_score
+    for g in s["groups"]:
+        by_category[g.category] += g.cases + g.escalated  # an escalated case counts 2
+        by_agent[g.owner] += g.cases + g.escalated
+        dept_total[g.department] += g.cases
+        dept_past[g.department] += g.late
+        routed, assigned, handled = routed + g.routed, assigned + g.assigned, handled + g.handled
+        response_s, calendar_s, working_s = response_s + g.response_s, calendar_s + g.calendar_s, \
+            working_s + g.working_s
+        surveys, score = surveys + g.surveys, score + g.score
     # closed cases whose fact row was built without a calendar: their handling time and 9-day rule, live
     nine_day = s["nine_day"]
     timing = _handling_timing(cal) if s["unhandled"] else None
@@ -175,23 +179,21 @@ def compute(ws: Any, start: datetime, end: datetime, now: datetime | None = None
                      _ranked(by_cause), departments, _ranked(by_agent), calls_by_agent)
 
 
-def month_bounds(ws: Any, month: str) -> tuple[datetime, datetime]:
-    from datetime import date, time
-
+def month_bounds(ws: Workspace, month: str) -> tuple[datetime, datetime]:
     first = date.fromisoformat(month + "-01")
     start = datetime.combine(first, time(0), ws.tz)
     end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(0), ws.tz)
     return start, end
 
 
-def monthly_report_due(ws: Any, month: str) -> datetime:
+def monthly_report_due(ws: Workspace, month: str) -> datetime:
     """The monthly report is due before the 10th working day of the next month."""
     _, end = month_bounds(ws, month)
     tenth = ws.calendar.nth_working_day_after(end.date() - timedelta(days=1), 10)
     return ws.calendar.start_of(tenth)
 
 
-def daily_intake(ws: Any, now: datetime, days: int) -> list[int]:
+def daily_intake(ws: Workspace, now: datetime, days: int) -> list[int]:
     """Cases received on each of the last `days` local days (today included, days without cases as 0)."""
     cal = ws.calendar
     _refresh(ws)
@@ -207,15 +209,14 @@ def daily_intake(ws: Any, now: datetime, days: int) -> list[int]:
     return counts
 
 
-def _refresh(ws: Any) -> None:
+def _refresh(ws: Workspace) -> None:
     cal = ws.calendar
-    resolve = ws.profile.resolve_clock
-    coord = next((c for c in ws.profile.clocks if c.role == "coordinator"), None)
+    resolve, coord = ws.profile.resolve_clock, ws.profile.coordinator_clock
     kpi_facts.refresh(ws.store.conn, ws.store.path, resolve.id if resolve else "resolve",
                       coord.id if coord else "coordinator_update", _handling_timing(cal), _calendar_key(cal))
 
 
-def daily_overdue(ws: Any, now: datetime, days: int) -> list[int]:
+def daily_overdue(ws: Workspace, now: datetime, days: int) -> list[int]:
     """How many cases were past their resolution due at the end of each of the last `days` days (today: now).
 
     A case is overdue from its due until its clock stops (for good while open): one pass with a difference array.
@@ -229,7 +230,7 @@ def daily_overdue(ws: Any, now: datetime, days: int) -> list[int]:
     for due_s, stopped_s in kpi_facts.overdue_spans(ws.store.conn, since, ws.settings.visible_teams):
         due = datetime.fromisoformat(due_s)
         stopped = datetime.fromisoformat(stopped_s) if stopped_s else None
-        if (stopped is not None and stopped <= due) or due > now:
+        if kpi_rules.late_span(due, stopped, now) is None:
             continue
         start = max((due.astimezone(cal.tz).date() - first).days, 0)  # counted at the end of the day it fell due
         if start >= days:

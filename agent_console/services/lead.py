@@ -5,40 +5,46 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_console.core.labels import label
+from agent_console.core.reasons import Reason
+from agent_console.store import kpi_facts
 from agent_console.store import kpi_queries as q
 from agent_console.support.i18n import translator
+from agent_console.services.deadlines import provisional_years
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 
 class LeadOnly(PermissionError):
     pass
 
 
-def require_lead(ws: Any) -> None:
+def require_lead(ws: Workspace) -> None:
     if not ws.is_lead:
         raise LeadOnly("only a team lead can see this (role lead); agents see their own cases")
 
 
-def horizon_end(ws: Any, now: datetime, working_hours: float) -> datetime:
+def horizon_end(ws: Workspace, now: datetime, working_hours: float) -> datetime:
     """`working_hours` of working time from now (days off do not count)."""
     return ws.calendar.advance_working_time(now, timedelta(hours=working_hours))
 
 
-def _queue_end(ws: Any, now: datetime, working_hours: float) -> str:
+def _queue_end(ws: Workspace, now: datetime, working_hours: float) -> str:
     end = horizon_end(ws, now, working_hours)
     today_end = ws.calendar.start_of(now.astimezone(ws.tz).date() + timedelta(days=1))
     return max(end, today_end).astimezone(timezone.utc).isoformat()
 
 
-def overdue_total(ws: Any, working_hours: float = 8, now: datetime | None = None) -> int:
+def overdue_total(ws: Workspace, working_hours: float = 8, now: datetime | None = None) -> int:
     """How many cases the whole queue holds (when a screen shows only the most urgent)."""
     require_lead(ws)
     return q.overdue_count(ws.store.conn, _queue_end(ws, now or ws.now(), working_hours), ws.settings.visible_teams)
 
 
-def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None,
+def overdue_queue(ws: Workspace, working_hours: float = 8, now: datetime | None = None,
                   limit: int | None = None) -> list[dict[str, Any]]:
     """Open cases overdue, due today, or due within the next N working hours, nearest first, with the band;
     `limit`: only the most urgent (the longest overdue) that many."""
@@ -68,6 +74,9 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
                 "horizon": "overdue" if due <= now else ("today" if due <= today_end else "soon"),
                 "due": due.astimezone(ws.tz).isoformat(), "clock": clock_label, "remaining_seconds": remaining,
                 "unit": unit}
+            # counted through a year with no official schedule yet: the due may still move
+            if provisional_years(ws.calendar, unit, None, due):
+                shown["provisional"] = True
         out.append({"id": r["id"], "number": r["number"], "status": r["status"], "owner": r["owner"],
                     "team": r["team"], "department": r["department"], "category": r["category"], **shown})
     return out
@@ -76,10 +85,8 @@ def overdue_queue(ws: Any, working_hours: float = 8, now: datetime | None = None
 DRILL_ROWS = 500  # a drill-down lists this many of a figure's cases at once
 
 
-def drill_rows(ws: Any, numbers: list[str], limit: int | None = DRILL_ROWS) -> list[dict[str, Any]]:
+def drill_rows(ws: Workspace, numbers: list[str], limit: int | None = DRILL_ROWS) -> list[dict[str, Any]]:
     """The cases behind a figure as short rows (number, status, category, owner, department), the first `limit`."""
-    from agent_console.store import kpi_facts
-
     require_lead(ws)
     return kpi_facts.case_briefs(ws.store.conn, numbers if limit is None else numbers[:limit])
 
@@ -91,7 +98,7 @@ def grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
     return out
 
 
-def roster(ws: Any) -> list[str]:
+def roster(ws: Workspace) -> list[str]:
     """The people a case can go to: the centre's members of the lead's teams when the centre has told us
     (meta `central_roster`, written at sync), else everyone this database has seen in those teams."""
     raw = ws.store.meta("central_roster")
@@ -102,10 +109,8 @@ def roster(ws: Any) -> list[str]:
     return sorted(set(q.people_seen(ws.store.conn, teams)) | {ws.actor})
 
 
-def reassign(ws: Any, case_id: str, owner: str) -> Any:
+def reassign(ws: Workspace, case_id: str, owner: str) -> Any:
     """Give the case to someone on the roster; an id nobody knows is refused (never saved as a new 'agent')."""
-    from agent_console.core.reasons import Reason
-
     require_lead(ws)
     owner = owner.strip()
     if not owner:
@@ -115,13 +120,13 @@ def reassign(ws: Any, case_id: str, owner: str) -> Any:
     return ws.act(case_id, "field_edited", {"field": "owner", "value": owner})
 
 
-def remind(ws: Any, case_id: str, note: str = "") -> Any:
+def remind(ws: Workspace, case_id: str, note: str = "") -> Any:
     require_lead(ws)
     state = ws.require(case_id)
     return ws.act(case_id, "reminder_sent", {"department": state.department, "note": note or translator(ws.settings.lang)("system_note.reminder")})
 
 
-def approvals(ws: Any) -> list[dict[str, Any]]:
+def approvals(ws: Workspace) -> list[dict[str, Any]]:
     """Extensions, unreachable closures and non-standard remedies waiting for a decision."""
     require_lead(ws)
     out = []
@@ -145,19 +150,20 @@ DECISIONS = {("extension", True): "extension_approved", ("extension", False): "e
              ("remedy", True): "remedy_approved", ("remedy", False): "remedy_refused"}
 
 
-def decide(ws: Any, case_id: str, what: str, approve: bool, reason: str) -> Any:
+def decide(ws: Workspace, case_id: str, what: str, approve: bool, reason: str) -> Any:
     require_lead(ws)
     if not approve and not reason.strip():
         raise ValueError("a refusal needs a reason the agent will see")
     return ws.act(case_id, DECISIONS[(what, approve)], {"reason": reason})
 
 
-def escalations(ws: Any, now: datetime | None = None) -> list[dict[str, Any]]:
+def escalations(ws: Workspace, now: datetime | None = None) -> list[dict[str, Any]]:
     """Open dissatisfaction reports: how long the caller has been upset and the lead's own time left."""
     require_lead(ws)
     now = now or ws.now()
     out = []
-    for r in q.open_escalations(ws.store.conn, ws.settings.visible_teams):
+    lead_clock = ws.profile.lead_calm_clock
+    for r in q.open_escalations(ws.store.conn, ws.settings.visible_teams, lead_clock.id if lead_clock else ""):
         d = json.loads(r["d"])
         upset = datetime.fromisoformat(d["upset_since"])
         lead_due = datetime.fromisoformat(r["lead_due"]) if r["lead_due"] else None
@@ -168,17 +174,17 @@ def escalations(ws: Any, now: datetime | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def acknowledge(ws: Any, case_id: str, note: str = "") -> Any:
+def acknowledge(ws: Workspace, case_id: str, note: str = "") -> Any:
     require_lead(ws)
     return ws.act(case_id, "dissatisfaction_acknowledged", {"note": note})
 
 
-def resolve_escalation(ws: Any, case_id: str, outcome: str, note: str = "") -> Any:
+def resolve_escalation(ws: Workspace, case_id: str, outcome: str, note: str = "") -> Any:
     require_lead(ws)
     return ws.act(case_id, "dissatisfaction_resolved", {"outcome": outcome, "note": note})
 
 
-def record_unmask(ws: Any, what: str) -> None:
+def record_unmask(ws: Workspace, what: str) -> None:
     require_lead(ws)
     with ws.store.transaction() as conn:
         q.record_unmask(conn, ws.actor, what, ws.now().isoformat())

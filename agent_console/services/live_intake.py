@@ -7,16 +7,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from agent_console.core.labels import label
-from agent_console.support.i18n import translator
+from agent_console.core.models import is_open_status
+from agent_console.core.repeat_callers import REPEAT_FLAG, with_repeat_flag
+from agent_console.support.i18n import Translator, translator
 from agent_console.core.reasons import Reason
 from agent_console.core.new_case import IntakeError, NewCase, normalise
-from agent_console.core.text import clean_text, mask_name, mask_phone
+from agent_console.core.text import clean_text, digits, mask_name, mask_phone
 from agent_console.core.case_query import CaseQuery
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 FORM_FIELDS = ("phone", "name", "title", "id_number", "category", "also", "channel", "complexity", "respondent",
                "facts", "request", "amount", "flags")
@@ -56,7 +61,7 @@ class Preview:
     due: datetime | None
 
 
-def preview(ws: Any, form: dict[str, Any], received_at: datetime) -> Preview:
+def preview(ws: Workspace, form: dict[str, Any], received_at: datetime) -> Preview:
     """The read-back the agent says to the caller, with the real due date of the resolve clock (no case number
     yet: `read_back_text` adds it once the case is registered)."""
     new = normalise(to_new_case(form, received_at), ws.profile, ws.vocab)
@@ -84,10 +89,8 @@ def spoken_number(number: str, lang: str = "zh") -> str:
     return ("、" if lang == "zh" else ", ").join(groups)
 
 
-def read_back_text(ws: Any, form: dict[str, Any], new: NewCase, due: datetime | None, number: str | None) -> str:
+def read_back_text(ws: Workspace, form: dict[str, Any], new: NewCase, due: datetime | None, number: str | None) -> str:
     """The read-back, built by the one template in the locale files (intake.readback_*)."""
-    from agent_console.support.i18n import Translator
-
     lang = ws.settings.lang
     t = Translator(lang)
     cat = ws.profile.category(new.category)
@@ -107,7 +110,7 @@ def read_back_text(ws: Any, form: dict[str, Any], new: NewCase, due: datetime | 
     return ("" if lang == "zh" else " ").join(parts)
 
 
-def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: bool | str | None) -> list[Any]:
+def register(ws: Workspace, form: dict[str, Any], received_at: datetime, read_back: bool | str | None) -> list[Any]:
     """Register the case (and, when the form names other categories too, one linked copy per category for its
     department), all in one transaction. With a confirmed read-back (`read_back` true) the read-back text, now with
     the case number in it, is recorded on each case. The main case comes first."""
@@ -128,23 +131,21 @@ def register(ws: Any, form: dict[str, Any], received_at: datetime, read_back: bo
     return out
 
 
-def earlier_cases(ws: Any, phone: str, limit: int = 20) -> list[dict[str, Any]]:
+def earlier_cases(ws: Workspace, phone: str, limit: int = 20) -> list[dict[str, Any]]:
     """The caller's cases by phone, open first (masked: this list is seen on screen)."""
-    from agent_console.core.text import digits
-
     if len(digits(phone)) < 5:
         return []
     cases = ws.list_cases(CaseQuery(phone=phone, limit=limit), mask=True)
-    return sorted(cases, key=lambda c: (c["status"] in ("closed", "archived", "not_accepted"), c["received_at"]))
+    return sorted(cases, key=lambda c: (not is_open_status(c["status"]), c["received_at"]))
 
 
-def attach_call(ws: Any, case_id: str, form: dict[str, Any]) -> Any:
+def attach_call(ws: Workspace, case_id: str, form: dict[str, Any]) -> Any:
     """The caller rang about a case already open: note the call on it instead of opening a second case."""
     note = clean_text(" / ".join(x for x in (form.get("facts", ""), form.get("request", "")) if x.strip()))
     state = ws.act(case_id, "progress_noted", {"note": translator(ws.settings.lang)("intake.caller_rang_note",
                                                                                   note=note or "—")})
-    if "repeat" not in state.flags:
-        state = ws.act(case_id, "field_edited", {"field": "flags", "value": sorted({*state.flags, "repeat"})})
+    if REPEAT_FLAG not in state.flags:
+        state = ws.act(case_id, "field_edited", {"field": "flags", "value": with_repeat_flag(state.flags)})
     return state
 
 
@@ -169,7 +170,7 @@ class DraftOffer:
     crashed: bool  # the console stopped while this call was being typed (it was never left with Esc)
 
 
-def unfinished(ws: Any, exclude: str | None = None) -> list[DraftOffer]:
+def unfinished(ws: Workspace, exclude: str | None = None) -> list[DraftOffer]:
     """This agent's unfinished intakes, the latest first, except the one under `exclude` (the call on the line)."""
     out = []
     for key, data in ws.store.drafts(ws.actor):
@@ -182,12 +183,12 @@ def unfinished(ws: Any, exclude: str | None = None) -> list[DraftOffer]:
     return out
 
 
-def draft(ws: Any, key: str) -> dict[str, Any] | None:
+def draft(ws: Workspace, key: str) -> dict[str, Any] | None:
     """The saved draft under `key` of this agent, or None."""
     return dict(ws.store.drafts(ws.actor)).get(key)
 
 
-def save_draft(ws: Any, key: str, data: dict[str, Any]) -> None:
+def save_draft(ws: Workspace, key: str, data: dict[str, Any]) -> None:
     """Keep the call's form as it is typed; a form with nothing typed is no draft."""
     if blank(data.get("form", {})):
         ws.store.delete_draft(key)
@@ -195,7 +196,7 @@ def save_draft(ws: Any, key: str, data: dict[str, Any]) -> None:
     ws.store.save_draft(key, ws.actor, data | {"session": ws.session})
 
 
-def discard_draft(ws: Any, key: str) -> None:
+def discard_draft(ws: Workspace, key: str) -> None:
     ws.store.delete_draft(key)
 
 
@@ -208,7 +209,7 @@ class Ladder:
     limit_minutes: int
 
 
-def ladder(ws: Any, upset_since: datetime | None, now: datetime) -> Ladder | None:
+def ladder(ws: Workspace, upset_since: datetime | None, now: datetime) -> Ladder | None:
     if upset_since is None or not ws.profile.ladder.enabled:
         return None
     seconds = (now - upset_since).total_seconds()
@@ -216,7 +217,7 @@ def ladder(ws: Any, upset_since: datetime | None, now: datetime) -> Ladder | Non
     return Ladder(seconds, seconds >= limit * 60, limit)
 
 
-def report_dissatisfaction(ws: Any, case_id: str, upset_since: datetime, note: str = "") -> Any:
+def report_dissatisfaction(ws: Workspace, case_id: str, upset_since: datetime, note: str = "") -> Any:
     return ws.act(case_id, "dissatisfaction_reported", {"upset_since": upset_since.isoformat(), "note": note})
 
 

@@ -8,10 +8,13 @@ import html
 import io
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_console.services import kpi, lead
 from agent_console.core.text import mask_name, mask_phone
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 FIGURE_LABELS = {
     "on_time_closure_rate": ("按时办结率", "On-time closure rate"),
@@ -49,7 +52,7 @@ def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
+def overdue_rows(ws: Workspace, unmask: bool, hours: float = 8) -> list[dict[str, Any]]:
     rows = lead.overdue_queue(ws, hours)
     # the caller's name and phone of every row in one query (the projection's own columns), not a whole case state
     # read and decoded per row (seven times the raw query at a million cases)
@@ -58,7 +61,8 @@ def overdue_rows(ws: Any, unmask: bool, hours: float = 8) -> list[dict[str, Any]
     for r in rows:
         name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
-                    "department": r["department"], "clock": r["clock"], "due": r["due"][:16],
+                    "department": r["department"], "clock": r["clock"],
+                    "due": r["due"][:16] + (" ≈" if r.get("provisional") else ""),  # ≈: a provisional year
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 
@@ -93,7 +97,7 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def build(ws: Any, kind: str, period: str | None, fmt: str, unmask: bool = False, **filters: Any) -> str:
+def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool = False, **filters: Any) -> str:
     lead.require_lead(ws)
     lang = ws.settings.lang
     now = ws.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent_console.services import reference_data
 from agent_console.store.local import LocalStore
 from agent_console.sync.connect import open_central
 from agent_console.sync.engine import SyncReport, sync_once
@@ -30,13 +31,25 @@ def run_round(ws: Workspace) -> SyncReport:
     try:
         central = open_central(ws.settings.central, ws.settings)
         try:
-            return sync_once(store, central, ws.lifecycle)
+            report = sync_once(store, central, ws.lifecycle)
+            if report.online:
+                try:  # the team's reference data: offline or refused, the last good version stays in use
+                    report.reference = reference_data.pull(store, central, ws.settings, ws.profile.country)
+                except Exception:  # noqa: BLE001 - a failed pull is retried next round
+                    report.reference = []
+            return report
         finally:
             central.close()
     except Exception as exc:  # noqa: BLE001 - a broken centre is a status, never a crash
         return SyncReport(error=f"offline: {exc}", waiting=store.outbox_count())
     finally:
         store.close()
+
+
+def reference_changed(ws: Workspace) -> bool:
+    """After a round that brought new reference data: switch the workspace to it; True when deadlines are stale
+    (the caller recomputes them in the background)."""
+    return bool(ws.reload_reference())
 
 
 def waiting(ws: Workspace) -> int:

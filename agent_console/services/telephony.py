@@ -21,15 +21,19 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.models import is_open_status
 from agent_console.core.text import digits, mask_phone
 from agent_console.services import callbacks, live_intake
 from agent_console.store import call_rows
 from agent_console.support.i18n import Translator
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 MAX_BODY = 16 * 1024  # bytes; a real event is a few hundred
 # What phone systems send instead of a number when the caller withholds it
@@ -266,7 +270,7 @@ class DialError(RuntimeError):
 class Desk:
     """One console's phone desk: records call events, turns missed calls into callbacks, dials out."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         cti = ws.settings.cti
         self.limiter = RateLimiter(cti.rate, cti.burst)
@@ -432,10 +436,10 @@ class CallerHistory:
 
     @property
     def open_cases(self) -> list[dict[str, Any]]:
-        return [c for c in self.cases if c["status"] not in ("closed", "archived", "not_accepted")]
+        return [c for c in self.cases if is_open_status(c["status"])]
 
 
-def caller_history(ws: Any, phone: str) -> CallerHistory:
+def caller_history(ws: Workspace, phone: str) -> CallerHistory:
     if len(digits(phone)) < 5:
         return CallerHistory(phone, [], [])
     cases = live_intake.earlier_cases(ws, phone)
@@ -447,7 +451,7 @@ def caller_history(ws: Any, phone: str) -> CallerHistory:
     return CallerHistory(phone, cases, callbacks.pending_for_phone(ws, phone), name, title)
 
 
-def title_term(ws: Any, title: str) -> str:
+def title_term(ws: Workspace, title: str) -> str:
     """The vocabulary id of a stored title (cases keep the id or the words, 女士 / Ms), or '' when none fits."""
     title = title.strip()
     for term in ws.vocab.terms("titles"):
@@ -456,7 +460,7 @@ def title_term(ws: Any, title: str) -> str:
     return ""
 
 
-def call_log(ws: Any, limit: int = 200, phone: str = "", everyone: bool = False) -> list[Call]:
+def call_log(ws: Workspace, limit: int = 200, phone: str = "", everyone: bool = False) -> list[Call]:
     """The caller log, newest first: this agent's calls (a lead may ask for everyone's they can see)."""
     found = call_rows.find(ws.store.conn, agent=None if everyone else ws.actor,
                            remote_digits=digits(phone) if phone else None, limit=limit)
@@ -478,7 +482,7 @@ class Handling:
         return round(self.seconds / self.calls, 1) if self.calls else None
 
 
-def handling(ws: Any, start: datetime, end: datetime, teams: list[str] | None = None,
+def handling(ws: Workspace, start: datetime, end: datetime, teams: list[str] | None = None,
              agent: str = "") -> list[Handling]:
     """Answered calls and their answer-to-hang-up time per agent, for calls that rang in [start, end)."""
     utc = timezone.utc

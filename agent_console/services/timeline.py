@@ -5,9 +5,12 @@ A correction names the field with the value it replaced and the new one; closing
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_console.core.events import Event
+
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
 
 DETAIL_KEYS = ("reason", "note", "summary", "remedy", "text")
 
@@ -20,7 +23,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def describe(ws: Any, t: Any, e: Event) -> str:
+def describe(ws: Workspace, t: Any, e: Event) -> str:
     """What happened in `e`, in the console's language (`t` is a Translator)."""
     what = t(f"action.{e.kind}")
     p = e.payload
@@ -45,7 +48,7 @@ def describe(ws: Any, t: Any, e: Event) -> str:
     return f"{what} {detail}".rstrip()
 
 
-def lines(ws: Any, t: Any, case_id: str) -> list[tuple[str, str, str]]:
+def lines(ws: Workspace, t: Any, case_id: str) -> list[tuple[str, str, str]]:
     """(when, who, what) for every event of the case, oldest first."""
     return [(e.at.astimezone(ws.tz).strftime("%Y-%m-%d %H:%M"), e.actor, describe(ws, t, e))
             for e in ws.timeline(case_id)]

@@ -6,13 +6,14 @@ its line number, and no row is ever half-imported.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,9 +21,12 @@ from agent_console.core.new_case import IntakeError, NewCase
 from agent_console.core.text import clean_text
 from agent_console.core.case_query import CaseQuery
 
+if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
+    from agent_console.services.workspace import Workspace
+
 # Keys an exported case carries that are not part of a new case; import ignores them so exports round-trip.
 EXPORT_ONLY_KEYS = frozenset({
-    "id", "number", "status", "paused", "pause_reason", "registered_at", "registered_by", "department", "assignee",
+    "id", "number", "profile", "status", "paused", "pause_reason", "registered_at", "registered_by", "department", "assignee",
     "read_back_at", "accepted_at", "closed_at", "outcome", "causes", "stage", "report", "fault_description", "remedy",
     "settled_amount", "paid_amount",
     "remedy_pending", "extension_pending", "closure_pending", "escalated_to", "reopened", "reminders",
@@ -31,6 +35,8 @@ EXPORT_ONLY_KEYS = frozenset({
 })
 CSV_COLUMNS = ["received_at", "channel", "category", "complexity", "name", "title", "phone", "id_number",
                "respondent", "facts", "request", "amount", "flags"]
+# Columns an exported CSV carries beyond a new case's; import ignores them so an export re-imports as it is.
+EXPORT_ONLY_COLUMNS = frozenset({"number", "status", "owner", "department", "next_due"})
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 
 
@@ -40,25 +46,48 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)  # "file:line: message"
 
 
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, dict[int, str]]:
+    """The file's text and, per line that could not be decoded, why. Never a guess: UTF-8 (a BOM is allowed) unless
+    the user named the encoding. A bad line is kept (its bad bytes shown as U+FFFD) so line numbers stay right; the
+    caller refuses every row that touches it."""
+    name = codecs.lookup(encoding).name if encoding else "utf-8"
+    if name == "utf-8":
+        name = "utf-8-sig"
+    if raw.startswith(codecs.BOM_UTF8) and name != "utf-8-sig":
+        raw = raw[len(codecs.BOM_UTF8):]
+    if name.startswith(("utf-16", "utf-32")):  # a newline byte can sit inside a character: decode the file whole
+        try:
+            return raw.decode(name), {}
+        except UnicodeDecodeError as exc:
+            return "", {1: f"not {encoding}: byte {exc.start + 1} cannot be decoded"}
+    bad: dict[int, str] = {}
+    lines = []
+    for number, chunk in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(chunk.decode(name if number == 1 else name.replace("-sig", "")))
+        except UnicodeDecodeError as exc:
+            hint = "" if encoding else " (if the file is in another encoding, say which: --encoding gb18030)"
+            bad[number] = (f"byte 0x{chunk[exc.start]:02x} at column {exc.start + 1} is not "
+                           f"{encoding or 'UTF-8'}{hint}")
+            lines.append(chunk.decode(name, errors="replace"))
+    return "\n".join(lines), bad
+
+
+def _rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, row dict) or (line number, error text)."""
     if path.stat().st_size > MAX_IMPORT_BYTES:
         raise ValueError(f"{path}: larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it")
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="replace")  # older Chinese office exports
+        text, bad = _decode(path.read_bytes(), encoding)
+    except LookupError as exc:
+        raise ValueError(f"--encoding {encoding}: no such encoding") from exc
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        unknown = set(reader.fieldnames or []) - set(CSV_COLUMNS)
-        if unknown:
-            yield 1, f"unknown column(s) {', '.join(sorted(unknown))}; known: {', '.join(CSV_COLUMNS)}"
-            return
-        for row in reader:
-            yield reader.line_num, _from_csv(row)
+        yield from _csv_rows(text, bad)
         return
     for number, line in enumerate(text.splitlines(), start=1):
+        if number in bad:
+            yield number, bad[number]
+            continue
         if not line.strip():
             continue
         try:
@@ -66,10 +95,51 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         except json.JSONDecodeError as exc:
             yield number, f"invalid JSON at column {exc.colno}: {exc.msg}"
             continue
+        except RecursionError:
+            yield number, "JSON nested too deeply"
+            continue
         if not isinstance(value, dict):
             yield number, "expected a JSON object"
             continue
         yield number, {k: v for k, v in value.items() if k not in EXPORT_ONLY_KEYS}
+
+
+def _csv_rows(text: str, bad: dict[int, str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    if 1 in bad:
+        yield 1, bad[1]
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield 1, f"cannot read the header: {exc}"
+        return
+    unknown = [c for c in header if c not in CSV_COLUMNS and c not in EXPORT_ONLY_COLUMNS]
+    if unknown:
+        yield 1, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}"
+        return
+    last = reader.line_num
+    while True:
+        first = last + 1  # the record's first line
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                yield first, "a quote (\") opened on this line is never closed; nothing after it was read"
+                return
+            yield reader.line_num, f"cannot read this row: {exc}"
+            last = reader.line_num
+            continue
+        last = reader.line_num
+        problems = [bad[n] for n in range(first, last + 1) if n in bad]
+        if problems:
+            yield first, problems[0]
+        elif None in row:  # more fields than the header has columns: they would be dropped silently
+            yield first, f"{len(header) + len(row[None])} fields, the header has {len(header)}"
+        else:
+            yield first, _from_csv(row)
 
 
 def _from_csv(row: dict[str, str]) -> dict[str, Any]:
@@ -82,10 +152,10 @@ def _from_csv(row: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def import_file(ws: Any, path: Path) -> ImportResult:
+def import_file(ws: Workspace, path: Path, encoding: str | None = None) -> ImportResult:
     result = ImportResult()
     events = []
-    for line, row in _rows(path):
+    for line, row in _rows(path, encoding):
         if isinstance(row, str):
             result.errors.append(f"{path}:{line}: {row}")
             continue
@@ -102,7 +172,7 @@ def import_file(ws: Any, path: Path) -> ImportResult:
     return result
 
 
-def export_cases(ws: Any, fmt: str, query: CaseQuery, mask: bool = True) -> str:
+def export_cases(ws: Workspace, fmt: str, query: CaseQuery, mask: bool = True) -> str:
     cases = ws.list_cases(query, mask=mask)
     if fmt == "jsonl":
         return "".join(json.dumps(c, ensure_ascii=False, default=str) + "\n" for c in cases)

@@ -21,16 +21,18 @@ from agent_console.core.calendar import WorkingCalendar
 from agent_console.core.calendar_years import YearSchedule
 from agent_console.core.clocks import ClockMath
 from agent_console.core.events import Event, make_event, new_id
+from agent_console.core import plausibility
 from agent_console.core.new_case import IntakeError, NewCase, normalise
-from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle
+from agent_console.core.lifecycle import LEAD_ONLY, IllegalTransition, Lifecycle, field_value
 from agent_console.core.models import CaseState, ClockView
 from agent_console.core.profiles import Profile, load_profile
 from agent_console.core.reasons import Reason
+from agent_console.core.repeat_callers import with_repeat_flag
 from agent_console.core.text import mask_id, mask_name, mask_phone
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
 from agent_console.services import deadlines as deadline_service
-from agent_console.support.i18n import translator
+from agent_console.support.i18n import Translator, translator
 from agent_console.store.local import LocalStore, Moved, Progress, StoreError
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
@@ -45,21 +47,24 @@ class Workspace:
                  store: LocalStore | None = None) -> None:
         self.settings = settings
         self._now = now or (lambda: datetime.now(timezone.utc))
-        self.profile: Profile = load_profile(settings.profile, settings.profile_overrides or None,
-                                             settings.profile_dirs)
         self._home_store = store or LocalStore(settings.db)
         self._home_thread = threading.get_ident()
         self._thread_stores = threading.local()
+        try:
+            self.profile: Profile = self._load_profile(settings)
+        except BaseException:
+            self._home_store.close()
+            raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
         # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
         self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
         if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
             self.store.set_meta(deadline_service.BASIS_KEY,
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
-        self.settings = settings = self._granted(settings)
+        self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
         self.session = new_id()
@@ -123,7 +128,7 @@ class Workspace:
     def registration_events(self, case: NewCase | dict[str, Any], at: datetime | None = None,
                             case_id: str | None = None) -> list[Event]:
         new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
-        new = normalise(new, self.profile, self.vocab)
+        new = normalise(new, self.profile, self.vocab, now=self.now())
         at = at or self.now()
         received = new.received_at or at
         case_id = case_id or new_id()
@@ -132,6 +137,7 @@ class Workspace:
             "received_at": received.isoformat(),
             "owner": new.owner or self.actor,
             "team": new.team or self.settings.team,
+            "profile": self.profile.id,
         }
         events = [self.event("registered", case_id, payload, at)]
         if new.anonymous and self.profile.anonymous == "park":
@@ -146,7 +152,7 @@ class Workspace:
         and its department leads; each other category's department gets a copy linked to it. Events per case, the
         main case's first; append them together so the split is all or nothing."""
         new = case if isinstance(case, NewCase) else NewCase.model_validate(case)
-        new = normalise(new, self.profile, self.vocab)
+        new = normalise(new, self.profile, self.vocab, now=self.now())
         others = []
         for category in also:
             try:
@@ -175,8 +181,6 @@ class Workspace:
         if kind == "field_edited" and isinstance(payload, dict) and "old" not in payload:
             current = self.store.state(case_id)
             if current is not None:  # a correction carries the value it replaces
-                from agent_console.core.lifecycle import field_value
-
                 old = field_value(current, str(payload.get("field", "")))
                 payload = payload | {"old": str(old) if old is not None and not isinstance(old, list) else old}
         event = self.event(kind, case_id, payload, at)
@@ -192,7 +196,7 @@ class Workspace:
             received_at=at, channel=old.channel, category=old.category,
             complexity="complex" if old.complexity == "general" else old.complexity,
             complainant=old.complainant, respondent=old.respondent, facts=old.facts,
-            request=reason or old.request, flags=sorted(set(old.flags) | {"repeat"}),
+            request=reason or old.request, flags=with_repeat_flag(old.flags),
             escalated_from=old.id, owner=self.actor,
         )
         reg = self.registration_events(new, at)
@@ -202,10 +206,23 @@ class Workspace:
         return states[case_id], states[new_id_]
 
     def record_enquiry(self, phone: str, name: str, topic: str, answer: str, reason: str) -> Event:
+        """An enquiry (not a complaint) recorded; its phone and name pass the same plausibility rules as a case's."""
+        problems = plausibility.check_case(None, phone, name, "", None, None, self.profile.intake)
+        if problems:
+            raise IntakeError(problems)
         event = self.event("enquiry_recorded", None, {"phone": phone, "name": name, "topic": topic,
                                                       "answer": answer, "reason_not_complaint": reason})
         self.store.append([event], self.lifecycle)
         return event
+
+    @property
+    def read_only(self) -> str:
+        """Why this console's database can only be read ("" when it can be written)."""
+        return self.store.read_only
+
+    def waiting_at_most(self, seconds: float) -> Any:
+        """A block whose writes wait for another writer at most `seconds` (see LocalStore.waiting_at_most)."""
+        return self.store.waiting_at_most(seconds)
 
     # -- reading ----------------------------------------------------------------------------------------------
     def case(self, case_id: str) -> CaseState | None:
@@ -280,8 +297,6 @@ class Workspace:
 
     def provisional_reason(self, years: list[int]) -> str:
         """Why a deadline may still move: the years it counts through have no official schedule yet."""
-        from agent_console.support.i18n import Translator
-
         return Translator(self.settings.lang)("calendar.provisional_reason",
                                               years="、".join(str(y) for y in years) if self.settings.lang == "zh"
                                               else ", ".join(str(y) for y in years))
@@ -321,7 +336,31 @@ class Workspace:
     def _reload_calendar(self) -> None:
         self.calendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
         self.clocks = ClockMath(self.calendar)
-        self.lifecycle = Lifecycle(self.profile, self.clocks)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
+
+    def _load_profile(self, settings: Settings) -> Profile:
+        """The configured profile with the config's overrides and the team's published ones (the centre's)."""
+        from agent_console.services import reference_data
+
+        overrides = reference_data.merged_overrides(self.store, settings)
+        folder = reference_data.phrasebook_dir(settings)
+        if folder.is_dir() and folder not in settings.phrasebook_dirs:
+            self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
+        return load_profile(settings.profile, overrides or None, settings.profile_dirs)
+
+    def reload_reference(self) -> list[str]:
+        """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
+        stored deadlines are now stale (recompute_deadlines brings them up to date)."""
+        self.profile = self._load_profile(self.settings)
+        self._specs = {c.id: c for c in self.profile.clocks}
+        self._reload_calendar()
+        self.stale_reasons = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        return self.stale_reasons
+
+    def _other_profile(self, profile_id: str) -> Lifecycle | None:
+        """The lifecycle of a case registered under another profile than this console's (it keeps that profile's
+        rules, in `rebuild` too); None when the profile is not available here."""
+        return deadline_service.other_lifecycle(self.settings, self.store, self.calendar, profile_id)
 
     def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
         """Refold every open case under this console's calendar and profile, record the new basis, say what moved

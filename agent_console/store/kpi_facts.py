@@ -24,7 +24,9 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from agent_console.core import kpi_rules as rules
 
 COLUMNS = ("received_at", "id", "number", "status", "is_open", "owner", "team", "department", "category",
            "closed_at", "resolve_due", "resolve_stopped", "resolve_paused", "coord_due", "coord_stopped",
@@ -53,6 +55,27 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIMELINE_KINDS = ("assigned", "progress_noted", "paused", "resumed")
 FULL_REBUILD = 20_000  # more changed cases than this: one pass over everything beats chunked lookups
 FULL_CHUNK = 20_000  # cases read and written at a time by that pass
+
+
+class GroupFacts(NamedTuple):
+    """One (category, owner, department) group of a period's cases, as `summary` sums it up."""
+
+    category: str
+    owner: str
+    department: str
+    cases: int
+    escalated: int
+    late: int  # past the resolution due at the `now` of the read
+    routed: int
+    assigned: int
+    response_s: float  # the sum over those responded
+    handled: int  # closed cases with a stored handling time
+    calendar_s: float  # the sums of those handling times
+    working_s: float
+    closed: int
+    surveys: int  # recorded satisfaction results
+    satisfied: int
+    score: float  # the sum of their scores
 
 
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
@@ -194,7 +217,7 @@ def _us(at: datetime) -> int:
 def derive(row: tuple[Any, ...], assigned: str | None, progress: str | None, pauses: list[list[str | None]],
            timing: Timing | None) -> tuple[float | None, float | None, int, int | None, int | None, float | None]:
     """(handling_calendar_s, handling_working_s, flags, late_from_us, coord_ok_until_us, response_s) of one case
-    from its projection row (the first 19 COLUMNS) and its timeline, as kpi.py's definitions read them."""
+    from its projection row (the first 19 COLUMNS) and its timeline, under the rules of core/kpi_rules.py."""
     fromiso = datetime.fromisoformat
     status, closed_at, escalated_from = row[3], row[9], row[16]
     due_s, stopped_s, paused_s, coord_due_s, coord_stopped_s, coord_missed = row[10:16]
@@ -202,30 +225,29 @@ def derive(row: tuple[Any, ...], assigned: str | None, progress: str | None, pau
     due = fromiso(due_s) if due_s else None
     stopped = fromiso(stopped_s) if stopped_s else None
     late_from = coord_until = None
-    if stopped is not None and due is not None:
-        if stopped <= due:
-            flags |= ON_TIME if status in ("closed", "archived") else 0
+    since = rules.late_from(due, stopped, paused_s is not None)
+    if since is not None:
+        if stopped is not None:
+            flags |= LATE  # for good
         else:
-            flags |= LATE
-    elif stopped is None and due is not None and paused_s is None:
-        late_from = _us(due)  # late once now > due
-    if coord_due_s is not None or status in ("assigned", "investigating"):
+            late_from = _us(since)  # late once now > due: applied at read time
+    if rules.on_time(status, due, stopped):
+        flags |= ON_TIME
+    coord_due = fromiso(coord_due_s) if coord_due_s else None
+    if rules.is_routed(status, coord_due):
         flags |= ROUTED
-        if not coord_missed:
-            coord_due = fromiso(coord_due_s) if coord_due_s else None
-            if coord_stopped_s:
-                if coord_due is None or fromiso(coord_stopped_s) <= coord_due:
-                    flags |= COORD_IN_TIME
-            elif coord_due is None:
-                flags |= COORD_IN_TIME
-            else:
-                coord_until = _us(coord_due)  # in time while now <= due
+        in_time, until = rules.coordinator_in_time_until(
+            coord_due, fromiso(coord_stopped_s) if coord_stopped_s else None, coord_missed or 0)
+        if in_time:
+            flags |= COORD_IN_TIME
+        elif until is not None:
+            coord_until = _us(until)  # in time while now <= due
     response = None
     if assigned:
         flags |= ASSIGNED
-        if progress:
+        response = rules.response_seconds(fromiso(assigned), fromiso(progress) if progress else None)
+        if response is not None:
             flags |= RESPONDED
-            response = (fromiso(progress) - fromiso(assigned)).total_seconds()
     handling: tuple[float | None, float | None] = (None, None)
     if closed_at:
         flags |= CLOSED
@@ -247,20 +269,17 @@ def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str
                calendar_key: str = "") -> list[dict[str, Any]]:
     """Per case received in [start, end) (UTC ISO strings) and matching the filters: the KPI columns."""
     refresh(conn, db_path, resolve_clock, coordinator_clock, timing, calendar_key)
-    where = ["received_at >= ?", "received_at < ?"]
-    params: list[Any] = [start, end]
-    for column in ("team", "owner", "department", "category"):
-        if filters.get(column):
-            where.append(f"{column} = ?")
-            params.append(filters[column])
-    cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM kpi_facts WHERE {' AND '.join(where)}", params)
+    where, params = period_where(start, end, filters)
+    cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM kpi_facts WHERE {where}", params)
     return [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
 
 
 SEP = "\x1f"  # joins case numbers in group_concat: a control character no case number holds
 
 
-def _period(start: str, end: str, filters: dict[str, Any], prefix: str = "") -> tuple[str, list[Any]]:
+def period_where(start: str, end: str, filters: dict[str, Any], prefix: str = "") -> tuple[str, list[Any]]:
+    """The WHERE text and its parameters for cases received in [start, end) matching the filters (team, owner,
+    department, category): the one period filter of the KPI reads."""
     where = [f"{prefix}received_at >= ?", f"{prefix}received_at < ?"]
     params: list[Any] = [start, end]
     for column in ("team", "owner", "department", "category"):
@@ -281,9 +300,9 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
 
     - sorted case numbers: `numbers` (all) and those `escalated`, `on_time`, `nine_day`, `late` (past the
       resolution due at `now`), `in_time` (routed, the coordinator in time at `now`), `responded`, `closed`;
-    - `groups`: per (category, owner, department): cases, escalated, late, routed, assigned, the sum of response_s
-      over those responded, how many closed cases have a stored handling time with the sums of those times, the
-      closed cases, and the satisfaction results, "satisfied" ones and the sum of their scores;
+    - `groups`: a GroupFacts per (category, owner, department): cases, escalated, late, routed, assigned, the sum of
+      response_s over those responded, how many closed cases have a stored handling time with the sums of those
+      times, the closed cases, and the satisfaction results, "satisfied" ones and the sum of their scores;
     - `unhandled`: (number, received_at, closed_at, pauses) of closed cases whose row was built without a calendar
       (no handling time, no 9-day fact): the caller works those out;
     - `causes`: (causes JSON, cases) per distinct cause list;
@@ -291,7 +310,7 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
       "satisfied" one; the groups end with their counts and the sum of the scores.
     """
     now_us = _us(now)
-    where, params = _period(start, end, filters)
+    where, params = period_where(start, end, filters)
     late = f"(flags & {LATE} OR late_from_us < {now_us})"
     # "now" folded into the bits: the rows sorted by number are just (number, bits), the cheapest sort
     bits = (f"flags | CASE WHEN late_from_us < {now_us} THEN {LATE} ELSE 0 END"
@@ -307,22 +326,22 @@ def summary(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, A
         + ", ".join(f"group_concat(number, char(31)) FILTER (WHERE {c})" for c in lists.values())
         + f" FROM (SELECT number, {bits} AS f FROM kpi_facts WHERE {where} ORDER BY number)", params).fetchone()
     out: dict[str, Any] = {"numbers": _numbers(row[0])} | {k: _numbers(v) for k, v in zip(lists, row[1:])}
-    out["groups"] = conn.execute(
+    out["groups"] = [GroupFacts._make(g) for g in conn.execute(
         f"SELECT category, owner, department, count(*), count(*) FILTER (WHERE flags & {ESCALATED}),"
         f" count(*) FILTER (WHERE {late}), count(*) FILTER (WHERE flags & {ROUTED}),"
         # response_s is there only when RESPONDED, the handling times only for closed cases (with a calendar)
         f" count(*) FILTER (WHERE flags & {ASSIGNED}), total(response_s), count(handling_working_s),"
         f" total(handling_calendar_s), total(handling_working_s), count(*) FILTER (WHERE flags & {CLOSED}),"
         " sum(sat_n), sum(sat_satisfied), total(sat_score)"
-        f" FROM kpi_facts WHERE {where} GROUP BY 1, 2, 3", params).fetchall()
-    unhandled = sum(g[12] - g[9] for g in out["groups"])
+        f" FROM kpi_facts WHERE {where} GROUP BY 1, 2, 3", params)]
+    unhandled = sum(g.closed - g.handled for g in out["groups"])
     out["unhandled"] = conn.execute(
         f"SELECT number, received_at, closed_at, pauses FROM kpi_facts WHERE {where} AND flags & {CLOSED}"
         " AND handling_working_s IS NULL", params).fetchall() if unhandled else []
     out["causes"] = conn.execute(
         f"SELECT causes, count(*) FROM kpi_facts WHERE {where} AND causes IS NOT NULL AND causes != '[]'"
         " GROUP BY causes", params).fetchall()
-    surveys, satisfied = sum(g[13] for g in out["groups"]), sum(g[14] for g in out["groups"])
+    surveys, satisfied = sum(g.surveys for g in out["groups"]), sum(g.satisfied for g in out["groups"])
     if surveys != len(out["surveyed"]) or satisfied != len(out["satisfied"]):
         # a case followed up more than once counts once per result, as the follow-ups are counted: rare
         for number, n, n_satisfied in conn.execute(

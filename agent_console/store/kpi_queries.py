@@ -3,19 +3,24 @@ of whole cases, so a month of 100,000 cases is measured in well under a second."
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
+
+from agent_console.store.kpi_facts import period_where
+
+
+class EventTime(NamedTuple):
+    case_id: str
+    kind: str
+    at: str
+    payload: str  # JSON
 
 
 def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str, Any],
                resolve_clock: str, coordinator_clock: str) -> list[dict[str, Any]]:
     """Per case received in [start, end): the columns the KPIs need, clocks pulled out with json_extract."""
-    where = ["received_at >= ?", "received_at < ?"]
-    params: list[Any] = [start, end]
-    for column in ("team", "owner", "department", "category"):
-        if filters.get(column):
-            where.append(f"{column} = ?")
-            params.append(filters[column])
+    where, params = period_where(start, end, filters)
     sql = f"""
         SELECT id, number, status, is_open, owner, team, department, category, received_at, closed_at,
                json_extract(clocks, '$.{resolve_clock}.due') AS resolve_due,
@@ -27,13 +32,14 @@ def case_facts(conn: sqlite3.Connection, start: str, end: str, filters: dict[str
                json_extract(state, '$.escalated_from') AS escalated_from,
                json_extract(state, '$.causes') AS causes,
                json_extract(state, '$.outcome') AS outcome
-          FROM cases WHERE {' AND '.join(where)}"""
+          FROM cases WHERE {where}"""
     cur = conn.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def event_times(conn: sqlite3.Connection, kinds: tuple[str, ...], case_ids: list[str] | None = None) -> list[tuple]:
+def event_times(conn: sqlite3.Connection, kinds: tuple[str, ...],
+                case_ids: list[str] | None = None) -> list[EventTime]:
     """(case_id, kind, at, payload) of the given kinds, in order; optionally only for some cases."""
     marks = ",".join("?" * len(kinds))
     sql = f"SELECT case_id, kind, at, payload FROM events WHERE kind IN ({marks})"
@@ -42,15 +48,11 @@ def event_times(conn: sqlite3.Connection, kinds: tuple[str, ...], case_ids: list
         if not case_ids:
             return []
         sql += " AND case_id IN (SELECT value FROM json_each(?))"
-        import json
-
         params.append(json.dumps(case_ids))
-    return conn.execute(sql + " ORDER BY case_id, hlc", params).fetchall()
+    return [EventTime._make(r) for r in conn.execute(sql + " ORDER BY case_id, hlc", params)]
 
 
 def satisfaction(conn: sqlite3.Connection, case_ids: list[str]) -> list[tuple]:
-    import json
-
     return conn.execute(
         "SELECT case_id, satisfaction FROM callbacks WHERE satisfaction IS NOT NULL"
         " AND case_id IN (SELECT value FROM json_each(?))", (json.dumps(case_ids),)).fetchall()
@@ -103,13 +105,14 @@ def pending_decisions(conn: sqlite3.Connection, teams: list[str] | None) -> list
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def open_escalations(conn: sqlite3.Connection, teams: list[str] | None) -> list[dict[str, Any]]:
+def open_escalations(conn: sqlite3.Connection, teams: list[str] | None, lead_clock: str) -> list[dict[str, Any]]:
+    """Cases with an open dissatisfaction report, oldest report first, with the due of the lead's clock."""
     sql = ("SELECT id, number, owner, team, json_extract(state, '$.dissatisfaction') AS d,"
-           " json_extract(clocks, '$.lead_calm.due') AS lead_due FROM cases"
+           " json_extract(clocks, '$.' || ? || '.due') AS lead_due FROM cases"
            " WHERE id IN (SELECT case_id FROM events WHERE kind = 'dissatisfaction_reported')"
            " AND json_extract(state, '$.dissatisfaction') IS NOT NULL"
            " AND json_extract(state, '$.dissatisfaction.resolved_at') IS NULL")
-    params: list[Any] = []
+    params: list[Any] = [lead_clock]
     if teams:
         sql += f" AND team IN ({','.join('?' * len(teams))})"
         params += teams

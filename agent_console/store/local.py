@@ -7,6 +7,7 @@ in the outbox for sync, in the same transaction.
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -43,7 +44,79 @@ if TYPE_CHECKING:
 
 
 class StoreError(RuntimeError):
-    """The database cannot be used; the message says why and what to do."""
+    """The database cannot be used; the message says why and what to do. `kind` names the bad day (busy,
+    read_only, damaged, full, unusable) for the console's words and the CLI's exit code."""
+
+    kind = "unusable"
+
+
+class StoreBusy(StoreError):
+    kind = "busy"
+
+
+class StoreReadOnly(StoreError):
+    kind = "read_only"
+
+
+class StoreDamaged(StoreError):
+    kind = "damaged"
+
+
+class StoreFull(StoreError):
+    kind = "full"
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError:
+    """What an SQLite or OS error on `path` means for the person, with what to do about it."""
+    msg = str(exc)
+    low = msg.lower()
+    if isinstance(exc, sqlite3.Error) and ("locked" in low or "busy" in low):
+        return StoreBusy(f"{path} is busy: another program (another console?) is writing to it; waiting and "
+                         f"trying again will do ({msg})")
+    if "readonly" in low or "read-only" in low or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES,
+                                                                                   errno.EPERM):
+        return StoreReadOnly(f"{path} cannot be written ({msg}): the file or its folder is read-only. Lists and "
+                             "the phrasebook still work; to register or change cases, make it writable "
+                             "(or open another --db)")
+    if "full" in low or getattr(exc, "errno", None) == errno.ENOSPC:
+        return StoreFull(f"{path}: the disk is full ({msg}). Nothing was written; {_space_needed(path)}")
+    if "malformed" in low or "not a database" in low or "corrupt" in low:
+        return StoreDamaged(f"{path} is damaged: {_which_check_failed(path, msg)}. The file was kept as it is; "
+                            "start on a fresh file with --db NEW.db (or restore a backup) and keep this one for "
+                            "repair")
+    return StoreError(f"{path} is not a usable Agent Console database ({msg}). Nothing was changed; move the file "
+                      "aside and restore a backup, or start with another --db.")
+
+
+def _space_needed(path: Path) -> str:
+    import shutil
+
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = 0
+    # a write needs room for its pages in the log and, at a checkpoint, in the file: a few MB, more for a big file
+    size = path.stat().st_size if path.exists() else 0
+    needed = max(16 * 1024 * 1024, size // 10)
+    return (f"free at least {needed / 2**20:.0f} MB in {folder} (free now: {free / 2**20:.1f} MB) and try again; "
+            "what was being typed is kept")
+
+
+def _which_check_failed(path: Path, msg: str) -> str:
+    """The first problem SQLite's own check finds, else the error itself."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            rows = conn.execute("PRAGMA quick_check(3)").fetchall()
+        finally:
+            conn.close()
+        found = [r[0] for r in rows if r[0] != "ok"]
+        if found:
+            return "SQLite's quick_check failed: " + "; ".join(found)
+    except sqlite3.Error as exc:
+        return f"SQLite cannot read its header or first pages ({exc})"
+    return f"SQLite reported: {msg}"
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -52,6 +125,37 @@ REBUILD_BATCH = 2000  # cases per transaction of a rebuild or recompute
 
 def _utc(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat()
+
+
+def _cannot_write(conn: sqlite3.Connection) -> str:
+    """Why this connection cannot write (a read-only or immutable file, a read-only file system), or ""."""
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout=0")  # another writer at work means the file is writable: do not wait for it
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"PRAGMA user_version={int(version)}")  # a write of nothing: refused when read-only
+        finally:
+            conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc).lower():
+            return str(exc)
+        if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    return ""
+
+
+def _migrations_pending(conn: sqlite3.Connection) -> bool:
+    from agent_console.store.migrations import MIGRATIONS_DIR
+
+    try:
+        done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+    except sqlite3.OperationalError:
+        return True
+    return any(p.stem not in done for p in MIGRATIONS_DIR.glob("*.sql"))
 
 
 class LocalStore:
@@ -65,34 +169,41 @@ class LocalStore:
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
         self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
-        if self.meta("search_index") == "fill":
+        if self.meta("search_index") == "fill" and not self.read_only:
             self.fill_search_index()
 
     # -- opening ----------------------------------------------------------------------------------------------
+    read_only: str = ""  # why this database is open for reading only ("" when it can be written)
+
     def _open(self, timeout: float) -> None:
         new = str(self.path) != ":memory:" and not self.path.exists()
         if new:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # created 0600 before SQLite touches it: case material is confidential
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # created 0600 before SQLite touches it: case material is confidential
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            except OSError as exc:
+                raise StoreReadOnly(f"cannot create the database {self.path}: {exc.strerror or exc}. Choose a folder "
+                                    "you can write to with --db") from exc
         try:
             conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")  # a registered complaint survives a power cut
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-            migrate(conn)
+            why = "" if str(self.path) == ":memory:" else _cannot_write(conn)
+            if why:
+                # a read-only file or file system: open it for reading and say so (lists and phrasebook work)
+                if _migrations_pending(conn):
+                    raise StoreReadOnly(f"{self.path} is read-only ({why}) and was made by an older console: it "
+                                        "must be writable once to be brought up to date")
+                conn.execute("PRAGMA query_only=1")
+                self.read_only = f"{self.path} is read-only ({why}); writes are refused until it is writable"
+            else:
+                migrate(conn)
         except sqlite3.DatabaseError as exc:
-            msg = str(exc)
-            if "locked" in msg or "busy" in msg:
-                raise StoreError(
-                    f"{self.path} is locked by another program (another console?). Close it and try again."
-                ) from exc
-            raise StoreError(
-                f"{self.path} is not a usable Agent Console database ({msg}). Nothing was changed; move the file "
-                "aside and restore a backup, or start with another --db."
-            ) from exc
+            raise store_error(self.path, exc) from exc
         self.conn = conn
         for suffix in ("-wal", "-shm"):
             side = Path(str(self.path) + suffix)
@@ -127,18 +238,27 @@ class LocalStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT (rolled back on any error)."""
+        """BEGIN IMMEDIATE … COMMIT (rolled back on any error). A bad day (busy, read-only, damaged, disk full)
+        comes out as the StoreError saying so, and nothing of the transaction is kept."""
+        if self.read_only:
+            raise StoreReadOnly(self.read_only)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path} is locked by another writer; try again in a moment ({exc})") from exc
+            raise store_error(self.path, exc) from exc
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite already rolled back (a full disk does)
+            if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+                    exc, sqlite3.IntegrityError):
+                raise store_error(self.path, exc) from exc
+            raise
 
     @contextmanager
     def _replayable_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -403,7 +523,11 @@ class LocalStore:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"event {event.id} is already recorded") from exc
 
-    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None) -> None:
+    def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
+                 stored: tuple[Any, ...] | None = None) -> None:
+        """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
+        search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
+        are left alone."""
         running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
         next_due, next_clock = (min(running) if running else (None, None))
         data = s.model_dump(mode="json")
@@ -418,6 +542,11 @@ class LocalStore:
             len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
             json.dumps(data, ensure_ascii=False, separators=(",", ":")),
         )
+        terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
+                            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
+                            s.team)
+        if stored is not None and stored == (row[19], row[20], row[21], terms, s.is_open):
+            return  # a rebuild finding the rows as it would write them: nothing to do
         rowid = conn.execute(
             "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
             " department, received_at, closed_at, name, phone_digits, next_due, next_clock, conflicts, updated_hlc,"
@@ -432,9 +561,7 @@ class LocalStore:
             row,
         ).fetchone()[0]
         conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
-        search = (rowid, *_search_row(
-            s.number, s.complainant.name, digits(s.complainant.phone),
-            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner, s.team))
+        search = (rowid, *terms)
         conn.execute(_SEARCH_INSERT, search)
         conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
         if s.is_open:  # the open cases' own index: what the open-cases screen searches
@@ -631,11 +758,12 @@ class LocalStore:
 
     # -- drafts -----------------------------------------------------------------------------------------------
     def save_draft(self, key: str, agent: str, data: dict[str, Any]) -> None:
-        self.conn.execute(
-            "INSERT INTO drafts VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET data=excluded.data,"
-            " updated_at=excluded.updated_at",
-            (key, agent, json.dumps(data, ensure_ascii=False), datetime.now(timezone.utc).isoformat()),
-        )
+        with self.transaction() as conn:  # a bad day is a StoreError saying which, never a raw SQLite error
+            conn.execute(
+                "INSERT INTO drafts VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET data=excluded.data,"
+                " updated_at=excluded.updated_at",
+                (key, agent, json.dumps(data, ensure_ascii=False), datetime.now(timezone.utc).isoformat()),
+            )
 
     def drafts(self, agent: str) -> list[tuple[str, dict[str, Any]]]:
         rows = self.conn.execute(
@@ -644,7 +772,18 @@ class LocalStore:
         return [(k, json.loads(d)) for k, d in rows]
 
     def delete_draft(self, key: str) -> None:
-        self.conn.execute("DELETE FROM drafts WHERE key=?", (key,))
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM drafts WHERE key=?", (key,))
+
+    @contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Writes in this block wait for another writer at most `seconds` (the console's screen must not freeze
+        for the full timeout: it says it is waiting and tries again instead)."""
+        self.conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
 
     # -- outbox (sync) ----------------------------------------------------------------------------------------
     def outbox_count(self) -> int:
@@ -744,13 +883,14 @@ class LocalStore:
         """Refold every case from its events; rewrite the projection; return the differences found.
 
         Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
-        not field by field), each case is folded once in place, and the batch's projection rows are written with
-        one statement per table, in a transaction of their own. A projection can always be derived again from the
+        not field by field), each case is folded once in place, and a row found exactly as it would be written
+        (state, clocks, list document) is left alone; each batch is a transaction of its own. A projection can always be derived again from the
         log, so the batches commit without waiting for the disk (like a pulled page) and a crash midway leaves
         cases that a second rebuild finishes; the event log is never written. `progress(done, total)` after each
         batch.
         """
         differences: list[str] = []
+        refill = self.meta("search_index") is not None  # search rows still to be written: write every row
         total = self.conn.execute("SELECT count(*) FROM (SELECT DISTINCT case_id FROM events"
                                   " WHERE case_id IS NOT NULL)").fetchone()[0]
         done, after = 0, ""
@@ -762,10 +902,14 @@ class LocalStore:
                 if bound is None:
                     break
                 folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
-                old = dict(conn.execute("SELECT id, state FROM cases WHERE id > ? AND id <= ?", (after, bound)))
+                old = {r[0]: (r[1], r[2], r[3], tuple(r[4:10]), r[10] is not None) for r in conn.execute(
+                    "SELECT c.id, c.state, c.clocks, c.doc, s.who1, s.who2, s.body1, s.body2, s.tel, s.scope,"
+                    " o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
+                    " LEFT JOIN open_search o ON o.rowid = c.rowid WHERE c.id > ? AND c.id <= ?", (after, bound))}
                 for fresh, state_json in folded:
-                    differences.extend(_differences(fresh, state_json, old.get(fresh.id)))
-                self._project_many(conn, folded)
+                    stored = old.get(fresh.id)
+                    differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
+                    self._project(conn, fresh, state_json, stored if not refill else None)
                 done += len(folded)
                 after = bound
             if progress is not None:

@@ -43,6 +43,9 @@ class CtiSettings(BaseModel):
             host, _, port = value.rpartition(":")
             if not host or not port.isdigit() or not 0 <= int(port) < 65536:
                 raise ValueError("use host:port (e.g. 127.0.0.1:8765) or the absolute path of a Unix socket")
+            if host.strip("[]") not in ("127.0.0.1", "::1", "localhost"):
+                # the listener is for this desk's phone system only: the network reaches it through the PBX
+                raise ValueError(f"listen on 127.0.0.1, [::1] or localhost (or a Unix socket), not {host}")
         return value
 
 

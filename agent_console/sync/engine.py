@@ -31,6 +31,7 @@ class SyncReport:
     quarantined: int = 0  # pulled rows kept aside this round (they did not parse or fold)
     waiting: int = 0  # events still in the outbox afterwards
     finished_at: str = ""
+    reference: list[str] = field(default_factory=list)  # reference files newly in use ("kind:name vN")
 
     @property
     def online(self) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -20,6 +21,8 @@ SCHEMA = Path(__file__).with_name("schema_pg.sql")
 # every console session: how long to wait for a lock, for one statement, and how long the server may keep a
 # transaction this console left idle (never on purpose: a push commits at once)
 SESSION_TIMEOUTS = {"lock_timeout": "10s", "statement_timeout": "60s", "idle_in_transaction_session_timeout": "30s"}
+# applied after SCHEMA, each owned by its feature: reference data (sync/reference.py)
+EXTRA_SCHEMAS = [Path(__file__).with_name("schema_reference_pg.sql")]
 
 
 OWNER = "ac_owner"
@@ -46,6 +49,8 @@ def install(url: str, owner: str = OWNER, reown: bool = False) -> None:
                 conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
                 conn.execute(payload_problem_sql())
                 conn.execute(SCHEMA.read_text(encoding="utf-8"))
+                for extra in EXTRA_SCHEMAS:
+                    conn.execute(extra.read_text(encoding="utf-8"))
         finally:
             conn.execute("SELECT pg_advisory_unlock(771177)")
 
@@ -316,6 +321,17 @@ class PostgresCentral:
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
+
+    # -- reference data (sync/reference.py) -------------------------------------------------------------------
+    def publish_reference(self, team: str, kind: str, name: str, body: str) -> Any:
+        from agent_console.sync.reference import pg_publish
+
+        return pg_publish(self._connection(), team, kind, name, body)
+
+    def pull_reference(self, after: int) -> list[Any]:
+        from agent_console.sync.reference import pg_pull
+
+        return pg_pull(self._connection(), after)
 
     def _drop(self) -> None:
         self._main.drop()

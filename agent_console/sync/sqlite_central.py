@@ -10,6 +10,7 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
@@ -122,6 +123,17 @@ class SqliteCentral:
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
+
+    # -- reference data (sync/reference.py) -------------------------------------------------------------------
+    def publish_reference(self, team: str, kind: str, name: str, body: str) -> Any:
+        from agent_console.sync.reference import sqlite_publish
+
+        return sqlite_publish(self.conn, self._ident, team, kind, name, body)
+
+    def pull_reference(self, after: int) -> list[Any]:
+        from agent_console.sync.reference import sqlite_pull
+
+        return sqlite_pull(self.conn, self._ident, after)
 
     def close(self) -> None:
         self.conn.close()

@@ -19,6 +19,7 @@ from agent_console.services import telephony
 
 log = logging.getLogger("agent_console.cti")
 PATH = "/api/v1/cti/{token}"
+MIN_TOKEN = 12  # the token is the endpoint's only secret: a short one is guessed
 
 
 class CtiListener:
@@ -33,8 +34,8 @@ class CtiListener:
 
     async def start(self) -> str:
         """Start listening; return the address (host:port, the real port when 0 was asked for, or the path)."""
-        if not self._token:
-            raise ValueError("[cti] token is empty: set a secret token for the endpoint's path")
+        if len(self._token) < MIN_TOKEN:
+            raise ValueError(f"[cti] token: set a secret of at least {MIN_TOKEN} characters for the endpoint's path")
         app = web.Application(client_max_size=telephony.MAX_BODY)
         app.router.add_post(PATH, self._handle)
         app.router.add_route("*", "/{tail:.*}", self._not_here)

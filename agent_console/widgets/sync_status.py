@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import work
-from textual.widgets import Static
+from agent_console.widgets.plain import Static
 
 from agent_console.services import syncing
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -44,6 +44,12 @@ class SyncStatus(UsesWorkspace, Static):
     def _done(self, report: Any) -> None:
         self._report = report
         self._show()
+        if getattr(report, "reference", None):  # the lead published: use it, recompute the deadlines meanwhile
+            self.notify(self.app.t("calendar.reference_applied", files=", ".join(report.reference)))
+            if syncing.reference_changed(self.ws):
+                recompute = getattr(self.app, "recompute_deadlines", None)
+                if callable(recompute):
+                    recompute()
         if report.pulled and hasattr(self.screen, "load"):
             self.screen.load()
 

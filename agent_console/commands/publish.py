@@ -1,0 +1,83 @@
+"""`agent-console publish KIND FILE`: a lead publishes the team's calendar year, profile overrides or phrasebook file
+to the centre (checked first: file:line, nothing sent on any problem); `agent-console reference`: the versions this
+console uses."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from agent_console.commands.common import CliError, open_workspace, print_json
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("publish", help="publish the team's calendar year, profile overrides or phrasebook file to the "
+                       "centre (leads)", parents=[common])
+    p.add_argument("kind", choices=["calendar", "overrides", "phrasebook"])
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_publish)
+    r = sub.add_parser("reference", help="the team's reference data this console uses (from the centre)",
+                       parents=[common])
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_reference)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from agent_console.services.reference_data import ReferenceError, publish
+    from agent_console.sync import open_central
+    from agent_console.sync.central import CentralUnavailable
+    from agent_console.sync.reference import NotALead
+
+    ws = open_workspace(args)
+    try:
+        if not ws.settings.central:
+            raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+        if not ws.is_lead:
+            raise CliError("only a team lead publishes the team's reference data")
+        try:
+            central = open_central(ws.settings.central, ws.settings)
+        except (ValueError, CentralUnavailable) as exc:
+            raise CliError(str(exc)) from exc
+        try:
+            published = publish(central, ws.settings, args.kind, args.file, ws.profile.country)
+        except ReferenceError as exc:
+            raise CliError(f"{exc}\nnothing was published") from exc
+        except NotALead as exc:
+            raise CliError(str(exc)) from exc
+        except CentralUnavailable as exc:
+            raise CliError(f"the centre cannot be reached ({exc}); nothing was published") from exc
+        finally:
+            central.close()
+    finally:
+        ws.close()
+    if args.json:
+        print_json({k: v for k, v in published.as_dict().items() if k != "body"})
+    else:
+        print(f"published {published.kind} {published.name} version {published.version} for {published.team} "
+              f"as {published.published_by}; every console of the team applies it at its next sync")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    import json
+
+    from agent_console.services.reference_data import REFUSED_KEY, in_use
+
+    ws = open_workspace(args)
+    try:
+        rows = in_use(ws.store)
+        refused = json.loads(ws.store.meta(REFUSED_KEY) or "[]")
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"in_use": rows, "refused": refused})
+        return 0
+    if not rows:
+        print("no reference data from the centre yet")
+    for r in rows:
+        print(f"{r['kind']:<11} {r['name']:<28} v{r['version']}  by {r['published_by']}  {r['published_at']}")
+    for line in refused:
+        print(f"refused: {line}")
+    return 0

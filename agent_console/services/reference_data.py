@@ -1,0 +1,209 @@
+"""The team's reference data from the centre: calendar years, profile overrides and phrasebook files a lead publishes
+once for every console of the team.
+
+`publish` checks the file as the consoles will use it (file:line on any problem: nothing reaches the centre) and
+sends it as the next version. `pull` (after each sync round) takes the versions after the console's cursor, checks
+each again (its digest and its contents), and applies the newest good version of every file together with the cursor
+in one local transaction: a console never holds half of a publication, and offline it keeps the last good versions.
+What is in use shows in `agent-console reference` (kind, name, version, publisher, date).
+
+Applied: official calendar years join the calendar (services/deadlines.schedules_for), overrides are merged over the
+config's `[profile_overrides]`, phrasebook files are written to a folder beside the database that joins the
+phrasebook folders. A change makes the stored deadlines stale, so the open cases are recomputed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent_console.core.calendar_years import ScheduleError, parse_schedule
+from agent_console.core.profiles import ProfileError, load_profile
+from agent_console.store.local import LocalStore
+from agent_console.sync.reference import KINDS, Published, body_digest
+
+if TYPE_CHECKING:
+    from agent_console.support.config import Settings
+
+APPLIED_KEY = "reference_data"
+REFUSED_KEY = "reference_refused"
+
+
+class ReferenceError(ValueError):
+    """A reference file that cannot be used; the message names the file and the line."""
+
+
+def cursor_key(url: str) -> str:
+    return f"reference_cursor:{url}"
+
+
+# -- checking -------------------------------------------------------------------------------------------------
+def check(kind: str, name: str, body: str, settings: Settings, country: str = "CN") -> None:
+    """Refuse a file the consoles could not use, with name:line."""
+    if kind not in KINDS:
+        raise ReferenceError(f"{name}: unknown kind {kind!r} ({', '.join(KINDS)})")
+    if kind == "calendar":
+        try:
+            schedule = parse_schedule(body, name)
+        except ScheduleError as exc:
+            raise ReferenceError(str(exc)) from exc
+        if not schedule.official or schedule.country != country:
+            raise ReferenceError(f"{name}:1: only an official {country} schedule can be published")
+    elif kind == "overrides":
+        data = _toml(name, body)
+        try:
+            load_profile(settings.profile, _merge(settings.profile_overrides, data) or None, settings.profile_dirs)
+        except ProfileError as exc:
+            lines = "; ".join(exc.problems)
+            raise ReferenceError(f"{name}:{_first_key_line(body)}: these overrides break the profile: {lines}") \
+                from exc
+    else:
+        from agent_console.phrases import validate_all
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / (name if name.endswith(".toml") else f"{name}.toml")
+            path.write_text(body, encoding="utf-8")
+            problems = validate_all([Path(tmp)])
+        if problems:
+            raise ReferenceError("; ".join(p.replace(str(path), name) for p in problems))
+
+
+def _toml(name: str, body: str) -> dict[str, Any]:
+    import re
+
+    try:
+        return tomllib.loads(body)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        raise ReferenceError(f"{name}:{found.group(1) if found else 1}: {exc}") from exc
+
+
+def _first_key_line(body: str) -> int:
+    for number, line in enumerate(body.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return number
+    return 1
+
+
+def _merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        out[key] = _merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) else value
+    return out
+
+
+# -- publishing and pulling -----------------------------------------------------------------------------------
+def publish(central: Any, settings: Settings, kind: str, path: Path, country: str = "CN") -> Published:
+    try:
+        body = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReferenceError(f"{path}: cannot be read ({exc})") from exc
+    check(kind, path.name, body, settings, country)
+    return central.publish_reference(settings.team, kind, path.name, body)
+
+
+def applied(store: LocalStore) -> dict[str, dict[str, Any]]:
+    """"kind:name" -> the version in use (version, body, digest, published_by, published_at, seq)."""
+    raw = store.meta(APPLIED_KEY)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN") -> list[str]:
+    """Apply what the lead published since the last pull; return "kind:name vN" for each file that changed."""
+    if not hasattr(central, "pull_reference"):
+        return []
+    key = cursor_key(central.url)
+    after = int(store.meta(key) or 0)
+    rows = central.pull_reference(after)
+    if not rows:
+        return []
+    current = applied(store)
+    refused: list[str] = []
+    changed: list[str] = []
+    for row in rows:
+        if row.team != settings.team:  # a lead's other teams: their files are theirs
+            continue
+        slot = f"{row.kind}:{row.name}"
+        held = current.get(slot)
+        if held is not None and held["version"] >= row.version:
+            continue
+        try:
+            if body_digest(row.body) != row.digest:
+                raise ReferenceError(f"{row.name}: the body does not match its digest")
+            check(row.kind, row.name, row.body, _with(settings, current, row), country)
+        except ReferenceError as exc:
+            refused.append(f"{slot} v{row.version}: {exc}")
+            continue  # the last good version stays in use
+        current[slot] = {"version": row.version, "body": row.body, "digest": row.digest,
+                         "published_by": row.published_by, "published_at": row.published_at, "seq": row.seq}
+        changed.append(f"{slot} v{row.version}")
+    with store.transaction():  # the files and the cursor together: all of this pull or none of it
+        store.set_meta(APPLIED_KEY, json.dumps(current, ensure_ascii=False))
+        store.set_meta(key, str(rows[-1].seq))
+        if refused:
+            store.set_meta(REFUSED_KEY, json.dumps(refused, ensure_ascii=False))
+    if changed:
+        write_phrasebook(store, settings)
+    return changed
+
+
+def _with(settings: Settings, current: dict[str, dict[str, Any]], row: Published) -> Settings:
+    """Settings with the overrides in use besides this row, so a new overrides file is checked with the others."""
+    if row.kind != "overrides":
+        return settings
+    others = {k: v for k, v in current.items() if k.startswith("overrides:") and k != f"overrides:{row.name}"}
+    merged = dict(settings.profile_overrides)
+    for _, entry in sorted(others.items()):
+        merged = _merge(merged, tomllib.loads(entry["body"]))
+    return settings.model_copy(update={"profile_overrides": merged})
+
+
+# -- using what was applied -----------------------------------------------------------------------------------
+def calendar_texts(store: LocalStore) -> list[tuple[str, str]]:
+    return [(k.split(":", 1)[1], v["body"]) for k, v in sorted(applied(store).items()) if k.startswith("calendar:")]
+
+
+def merged_overrides(store: LocalStore, settings: Settings) -> dict[str, Any]:
+    """The config's overrides with the team's published ones on top (they are the lead's word for the team)."""
+    merged = dict(settings.profile_overrides)
+    for k, v in sorted(applied(store).items()):
+        if k.startswith("overrides:"):
+            try:
+                merged = _merge(merged, tomllib.loads(v["body"]))
+            except tomllib.TOMLDecodeError:
+                continue  # checked when applied
+    return merged
+
+
+def phrasebook_dir(settings: Settings) -> Path:
+    return Path(str(settings.db) + ".reference") / "phrasebook"
+
+
+def write_phrasebook(store: LocalStore, settings: Settings) -> None:
+    """The published phrasebook files as files in a folder of their own (the phrasebook reads folders)."""
+    files = {k.split(":", 1)[1]: v["body"] for k, v in applied(store).items() if k.startswith("phrasebook:")}
+    if not files or str(settings.db) == ":memory:":
+        return
+    folder = phrasebook_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        target = folder / (name if name.endswith(".toml") else f"{name}.toml")
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(target)
+
+
+def in_use(store: LocalStore) -> list[dict[str, Any]]:
+    return [{"kind": k.split(":", 1)[0], "name": k.split(":", 1)[1], "version": v["version"],
+             "published_by": v["published_by"], "published_at": v["published_at"]}
+            for k, v in sorted(applied(store).items())]

@@ -1,0 +1,130 @@
+"""Screen-pop benchmark (issue 17). Prints figures; asserts nothing.
+
+From the phone system's POST (a real HTTP request to the console's listener on 127.0.0.1) to the intake on screen
+with the caller's history beside it: the number in the form, the earlier cases listed, the open-case / callback line
+shown. Measured on a copy of the 100,000-case database scripts/bench_foundation.py builds (cached under /tmp),
+headless (App.run_test), each call for a caller who has earlier cases there; after each the agent leaves the form
+and the call is hung up. Also the pieces on their own: parse + record (Desk.handle) and the history lookup.
+
+    .venv/bin/python scripts/bench_cti.py [--cases 100000] [--calls 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import agent_console  # noqa: E402,F401 - first, as in the console's own process
+
+TOKEN = "bench-token"
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def run(db: Path, calls: int) -> dict[str, list[float]]:
+    import aiohttp
+    from textual.widgets import Input, OptionList, Static
+
+    from agent_console.app import AgentConsoleApp
+    from agent_console.screens.intake import IntakeScreen
+    from agent_console.services import telephony
+    from agent_console.services.workspace import Workspace
+    from agent_console.support.config import load_settings
+
+    ws = Workspace(load_settings(db=db, agent="me", demo_on_first_run=False,
+                                 cti={"listen": "127.0.0.1:0", "token": TOKEN, "burst": 1000, "rate": 1000}))
+    # callers with earlier cases (several where the data has them), newest numbers first
+    phones = [p for (p,) in ws.store.conn.execute(
+        "SELECT phone_digits FROM cases WHERE length(phone_digits) >= 11 GROUP BY phone_digits"
+        " ORDER BY count(*) DESC, max(received_at) DESC LIMIT ?", (calls,))]
+    expected = {p: len(telephony.caller_history(ws, p).cases) for p in phones}
+    out: dict[str, list[float]] = {"pop": [], "handle": [], "history": []}
+    for p in phones:  # the pieces alone (on the same database, before the console runs)
+        t0 = time.perf_counter()
+        telephony.caller_history(ws, p)
+        out["history"].append((time.perf_counter() - t0) * 1000)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(160, 48)) as pilot, aiohttp.ClientSession() as session:
+        await app.phone.ready.wait()
+        url = f"http://{app.phone.address}/api/v1/cti/{TOKEN}"
+        for _ in range(5):
+            await pilot.pause()
+        for n, phone in enumerate(phones):
+            call_id = f"bench-{n}"
+            fields = {"event": "newCall", "from": phone, "to": "4001", "direction": "in", "callId": call_id}
+            t0 = time.perf_counter()
+            sent = asyncio.ensure_future(session.post(url, data=fields))
+            while True:
+                await pilot.pause()
+                screen = app.screen
+                if (isinstance(screen, IntakeScreen) and screen.call is not None and screen.call.call_id == call_id
+                        and screen.query_one("#f-phone", Input).value == phone
+                        and screen.query_one("#earlier", OptionList).option_count == min(expected[phone], 20)
+                        and "shown" in screen.query_one("#call-history", Static).classes):
+                    break
+            out["pop"].append((time.perf_counter() - t0) * 1000)
+            (await sent).release()
+            async with session.post(url, data={**fields, "event": "hangup", "cause": "cancel"}) as r:
+                assert r.status == 200
+            while isinstance(app.screen, IntakeScreen) or app.screen.is_modal:
+                await pilot.press("escape")
+                await pilot.pause()
+        for _ in range(min(calls, 10)):  # the same form opened by hand (F2), for comparison
+            t0 = time.perf_counter()
+            await pilot.press("f2")
+            while not isinstance(app.screen, IntakeScreen):
+                await pilot.pause()
+            await pilot.pause()
+            out.setdefault("f2", []).append((time.perf_counter() - t0) * 1000)
+            while isinstance(app.screen, IntakeScreen) or app.screen.is_modal:
+                await pilot.press("escape")
+                await pilot.pause()
+    # parse + record alone, on a database that holds what the run recorded
+    desk = telephony.Desk(ws)
+    for n, phone in enumerate(phones):
+        body = f"event=newCall&from={phone}&to=4001&direction=in&callId=solo-{n}".encode()
+        t0 = time.perf_counter()
+        desk.handle(telephony.parse(body, "application/x-www-form-urlencoded"))
+        out["handle"].append((time.perf_counter() - t0) * 1000)
+    ws.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--calls", type=int, default=40)
+    args = ap.parse_args()
+    from bench_foundation import big_db
+
+    source = big_db(args.cases)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        shutil.copyfile(source, db)  # the run records calls (and drafts): never into the cached database
+        figures = asyncio.run(run(db, args.calls))
+    print(f"screen pop on {args.cases:,} cases, {len(figures['pop'])} calls (callers with earlier cases):")
+    for key, label in (("pop", "POST -> intake on screen with the caller's history"),
+                       ("handle", "parse + record the event (Desk.handle)"),
+                       ("history", "caller history lookup (cases, callbacks, name)"),
+                       ("f2", "for comparison: F2 -> the same (empty) intake form")):
+        v = figures[key]
+        print(f"  {label:<55} median {statistics.median(v):6.1f} ms   p95 {pct(v, 95):6.1f} ms   "
+              f"max {max(v):6.1f} ms")
+    print("  target: POST -> intake with history < 100 ms")
+
+
+if __name__ == "__main__":
+    main()
