@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
+
+from agent_console.screens.global_keys import GLOBAL_BINDINGS
 
 from agent_console.support.i18n import Translator
 from agent_console.widgets.localized import localize_bindings
@@ -22,21 +23,7 @@ class AgentConsoleApp(App):
 
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("f2", "new_intake", "keys.intake", id="new_intake", priority=True),
-        Binding("ctrl+n", "new_intake", "keys.intake", show=False, id="new_intake_alt", priority=True),
-        Binding("f3", "phrase_panel", "keys.phrase", id="phrase_panel"),
-        Binding("f4", "phrasebook", "keys.phrasebook", id="phrasebook"),
-        Binding("f6", "callbacks", "keys.callbacks", id="callbacks"),
-        Binding("f7", "lead", "keys.lead", id="lead"),
-        Binding("f8", "calls", "keys.calls", show=False, id="calls"),
-        Binding("f9", "take_call", "keys.take_call", show=False, id="take_call", priority=True),
-        Binding("f1", "help", "keys.help", id="help"),
-        Binding("ctrl+q", "quit", "keys.quit", id="quit", priority=True),
-        # declared here so that Textual does not add its own, labelled "palette" in English
-        Binding("ctrl+p", "command_palette", "textual.palette", show=False, priority=True, id="command_palette",
-                tooltip="textual.palette_open"),
-    ]
+    BINDINGS = GLOBAL_BINDINGS
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
         super().__init__(**kw)
@@ -59,6 +46,9 @@ class AgentConsoleApp(App):
         from agent_console.screens.cases import CasesScreen
 
         self.push_screen(CasesScreen())
+        if self.ws.calendar_problem:  # the console runs on the national calendar meanwhile, and says so
+            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning",
+                        timeout=60)
         if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
             self.sub_title = self.t("app.db_read_only_short")
             self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import agent_console  # noqa: E402,F401 - first, as in the console's own process
 
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -59,6 +59,8 @@ async def run(db: Path, calls: int) -> dict[str, list[float]]:
     app = AgentConsoleApp(ws)
     async with app.run_test(size=(160, 48)) as pilot, aiohttp.ClientSession() as session:
         await app.phone.ready.wait()
+        if not app.phone.address:
+            raise SystemExit("the listener did not start (see the log)")
         url = f"http://{app.phone.address}/api/v1/cti/{TOKEN}"
         for _ in range(5):
             await pilot.pause()

@@ -69,6 +69,18 @@ def lead_ws(tmp_path: Path, clock: FakeClock) -> Workspace:
     workspace.close()
 
 
+MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)  # the start of a working week without holidays
+
+
+@pytest.fixture
+def monday_lead(tmp_path: Path, clock: FakeClock) -> Iterator[Workspace]:
+    """A lead's workspace on a fresh database, the clock at 09:00 on a Monday (MONDAY): the KPI tests' start."""
+    clock.set(MONDAY)
+    workspace = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
+    yield workspace
+    workspace.close()
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """The superuser URL of the throwaway test cluster started by scripts/test.sh.

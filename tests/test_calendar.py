@@ -134,3 +134,31 @@ def test_the_year_cache_gives_the_same_days_and_spares_the_holidays_import(tmp_p
     third = WorkingCalendar("CN", cache=cache)
     assert [third.is_working_day(d) for d in days] == [plain.is_working_day(d) for d in days]
     assert third.holiday_name(date(2026, 10, 1))  # names still come from `holidays`
+
+
+def _working_time_day_by_day(cal: WorkingCalendar, a: datetime, b: datetime) -> timedelta:
+    """The reference: walk [a, b) one local day at a time and keep what falls on working days."""
+    total, t = timedelta(0), a.astimezone(cal.tz)
+    end = b.astimezone(cal.tz)
+    while t < end:
+        next_midnight = cal.start_of(t.date() + timedelta(days=1))
+        if cal.is_working_day(t.date()):
+            total += min(next_midnight, end) - t
+        t = next_midnight
+    return total
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=instants, b=instants, later_year=st.integers(min_value=2027, max_value=2030))
+def test_working_time_between_matches_a_day_by_day_walk_even_after_more_years_load(
+        a: datetime, b: datetime, later_year: int) -> None:
+    # a fresh calendar: the per-day cache fills, then a later year loads and the cached indexes must not be reused
+    cal = WorkingCalendar()
+    lo, hi = min(a, b), max(a, b)
+    first = cal.working_time_between(lo, hi)
+    cal.is_working_day(date(later_year, 6, 1))
+    cal.is_working_day(date(2019, 6, 1))  # years before the loaded ones shift every index
+    assert cal.working_time_between(lo, hi) == first == _working_time_day_by_day(cal, lo, hi)
+    assert cal.working_time_between(hi, lo) == -first
+    further = hi + timedelta(days=3)  # one end cached before the years loaded, the other not
+    assert cal.working_time_between(lo, further) == _working_time_day_by_day(cal, lo, further)

@@ -430,10 +430,10 @@ def test_sync_output_shows_what_was_kept_aside(pg_centre, tmp_path, clock, capsy
     url = pg.with_login(pg_centre.admin, "you")
     you.close()
     code = main(["sync", "--once", "--db", str(tmp_path / "you.db"), "--agent", "you", "--team", "t1",
-                 "--central", url])
+                 "--central", url, "--lang", "en"])
     out = capsys.readouterr().out
     assert code == 0 and "kept aside 1" in out and "poison-1" in out and "bad hlc stamp" in out
-    main(["sync", "--quarantine", "--db", str(tmp_path / "you.db"), "--agent", "you", "--central", url])
+    main(["sync", "--quarantine", "--db", str(tmp_path / "you.db"), "--agent", "you", "--central", url, "--lang", "en"])
     assert "poison-1" in capsys.readouterr().out
 
 
@@ -520,7 +520,7 @@ def test_events_refused_under_a_wrong_login_are_sent_again_after_the_fix(pg_cent
     assert len(wrong.refused) == 2 and me.store.outbox_count() == 0 and pg_centre.count() == 0
     me.close()
     code = main(["sync", "--once", "--retry-refused", "--db", str(tmp_path / "me.db"), "--agent", "me",
-                 "--team", "t1", "--central", pg.with_login(pg_centre.admin, "me")])
+                 "--team", "t1", "--central", pg.with_login(pg_centre.admin, "me"), "--lang", "en"])
     out = capsys.readouterr().out
     assert code == 0 and "2 refused event(s) queued" in out and "pushed 2" in out
     assert pg_centre.count() == 2

@@ -136,7 +136,7 @@ def test_calendar_preview(capsys, db) -> None:
 
 def test_check_reports_broken_team_profile(capsys, tmp_path, monkeypatch, db) -> None:
     code, out, _ = run(capsys, "check", "--db", db)
-    assert code == 0 and "valid" in out
+    assert code == 0 and "全部文件有效" in out  # in the console's language (issue 15)
     profiles = tmp_path / "config" / "agent-console" / "profiles"
     profiles.mkdir(parents=True)
     (profiles / "team.toml").write_text('id = "team"\nname = 3\n', encoding="utf-8")
@@ -230,3 +230,12 @@ def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypa
     assert code == 0, err
     code, out, _ = run(capsys, "case", "show", number, "--events", "--db", db)
     assert code == 0 and "理赔款迟迟未到账 → 理赔款两个月未到账" in out and "登记" in out
+
+
+def test_check_refuses_an_unknown_key_binding_id(capsys, monkeypatch, db) -> None:
+    monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAKE", "f2")
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 0, out
+    monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAK", "f9")  # a typo: it would silently do nothing
+    code, out, _ = run(capsys, "check", "--db", db)
+    assert code == 1 and "unknown key binding id 'new_intak'" in out and "new_intake" in out

@@ -8,18 +8,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from agent_console.services import callbacks, kpi
-from tests.conftest import SHANGHAI, make_workspace, sample_case
+from tests.conftest import MONDAY, SHANGHAI, sample_case
 
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已处理"}
-START = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)  # Monday
+START = MONDAY
 
 
 @pytest.fixture
-def lead_ws(tmp_path, clock):
-    clock.set(START)
-    ws = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
-    yield ws
-    ws.close()
+def lead_ws(monday_lead):
+    return monday_lead
 
 
 def month(ws):

@@ -9,19 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from agent_console.store import kpi_facts, kpi_queries
-from tests.conftest import SHANGHAI, make_workspace, sample_case
+from tests.conftest import MONDAY, make_workspace, sample_case
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)  # Monday
+START = MONDAY
 CLOSE = {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims", "report": "已处理"}
 SPAN = (datetime(2026, 11, 1, tzinfo=timezone.utc).isoformat(), datetime(2026, 12, 1, tzinfo=timezone.utc).isoformat())
 
 
 @pytest.fixture
-def ws(tmp_path, clock):
-    clock.set(START)
-    workspace = make_workspace(tmp_path, clock, agent="lead-1", role="lead")
-    yield workspace
-    workspace.close()
+def ws(monday_lead):
+    return monday_lead
 
 
 def facts(ws, **filters):

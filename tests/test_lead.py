@@ -87,10 +87,12 @@ def test_escalations_acknowledged_and_resolved(pair, clock) -> None:
 
 @pytest.mark.parametrize("fmt, check", [
     ("json", lambda out: json.loads(out)["figures"]["complaints"]["value"] == 2),
-    ("csv", lambda out: out.splitlines()[0].startswith("figure,label,value")),
-    ("markdown", lambda out: out.startswith("# kpi report") and "| figure |" in out),
-    ("html", lambda out: out.startswith("<!doctype html>") and "<table>" in out),
-    ("table", lambda out: "on_time_closure_rate" in out),
+    # for people, in the console's language: headers, title, departments by name (issue 15: `claims_dept` in CSV)
+    ("csv", lambda out: out.splitlines()[0] == "指标,数值,分子,分母,案件" and "理赔部" in out
+     and "claims_dept" not in out),
+    ("markdown", lambda out: out.startswith("# 指标报表") and "| 指标 |" in out and "起：2026-11-01" in out),
+    ("html", lambda out: out.startswith("<!doctype html>") and "<table>" in out and "<th>指标</th>" in out),
+    ("table", lambda out: "按时办结率" in out and "on_time_closure_rate" not in out and "kpi report" not in out),
 ])
 def test_report_formats(pair, capsys, tmp_path, fmt, check) -> None:
     agent, _ = pair

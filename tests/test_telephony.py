@@ -223,3 +223,17 @@ def test_the_rate_limiter_lets_a_burst_through_then_the_rate() -> None:
     assert [limiter.allow() for _ in range(5)] == [True, True, True, False, False]
     now[0] += 0.5
     assert limiter.allow() and not limiter.allow()
+
+
+def test_call_ring_without_a_listening_console_says_so(tmp_path, clock) -> None:
+    from agent_console.commands import call as call_command
+    from agent_console.commands.common import CliError
+
+    ws = make_workspace(tmp_path, clock, name="n.db")
+    with pytest.raises(CliError, match="no console is listening"):
+        call_command.ring(ws.settings, "17012345678")
+    down = make_workspace(tmp_path, clock, name="d.db", cti={"listen": str(tmp_path / "none.sock"), "token": "x" * 12})
+    with pytest.raises(CliError, match="does not answer"):
+        call_command.ring(down.settings, "17012345678")
+    ws.close()
+    down.close()

@@ -141,3 +141,30 @@ async def test_pending_callbacks_are_asked_about_once_the_case_is_registered(ws)
         await pilot.press("k")
         await settle(pilot)
     assert callbacks.get(ws, cb)["status"] == "pending"
+
+
+async def test_the_queue_keeps_its_cursor_and_puts_what_customers_asked_for_first(ws) -> None:
+    cases = [ws.register(sample_case(facts=f"第{i}件", complainant={"name": "客户", "phone": f"1706666000{i}"}))
+             for i in range(4)]
+    survey = callbacks.schedule(ws, cases[0].id, "satisfaction", NOW + timedelta(hours=1), "办结回访")
+    asked = [callbacks.schedule(ws, c.id, "requested", NOW + timedelta(hours=2 + i), "客户要求回电")
+             for i, c in enumerate(cases[1:])]
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        queue = app.screen
+        table = queue.query_one("#callbacks", DataTable)
+        keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        assert keys == [*asked, survey]  # the survey is sooner, but a customer's request comes first
+        assert "客户要求" in str(table.get_row_at(0)[0]) and "回访" in str(table.get_row_at(3)[0])
+        await pilot.press("down", "down")
+        await pilot.press("enter")  # a call screen over the queue, then back
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue
+        assert table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value == asked[2]
+        queue.reload()  # the 30-second refresh
+        assert table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value == asked[2]

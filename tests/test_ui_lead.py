@@ -80,3 +80,45 @@ async def test_approve_from_the_queue_and_drill_down_from_a_figure(team, clock) 
         assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case.id
     assert agent.store.state(case.id).extension_pending is None
     assert [e.kind for e in agent.store.events(case.id)][-1] == "extension_approved"
+
+
+async def test_the_approval_names_the_facts_and_dims_a_self_approval_before_typing(team, clock) -> None:
+    from textual.widgets import Input, Static
+
+    from agent_console.screens.lead_console import ApprovalDialog
+
+    agent = team.agent("a-1")
+    theirs = agent.register(sample_case(complexity="complex"))
+    agent.act(theirs.id, "extension_requested", {"length": 5, "reason": "需调取病历"})
+    boss = team.lead()
+    mine = boss.register(sample_case(complexity="complex", facts="班长自己的案件"))
+    boss.act(mine.id, "extension_requested", {"length": 3, "reason": "等待外部鉴定"})
+    async with lead_console(boss) as (app, pilot):
+        screen = app.screen
+        screen.query_one("#lead-tabs", TabbedContent).active = "tab-approvals"
+        await settle(pilot)
+        table = screen.query_one("#approvals", DataTable)
+        table.focus()
+        numbers = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=numbers.index(theirs.number))
+        await pilot.press("y")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ApprovalDialog)
+        facts = str(dialog.query_one("#approval-facts", Static).render())
+        assert theirs.number in facts and "a-1" in facts and "延期" in facts
+        assert "申请延期 5 个工作日，此前已批 0 个工作日" in facts
+        assert "现为 12月15日" in facts and "批准后为 12月22日" in facts  # the deadline it moves, 5 working days
+        await pilot.press("escape")
+        await settle(pilot)
+        table.move_cursor(row=numbers.index(mine.number))
+        await pilot.press("y")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ApprovalDialog)
+        refusal = dialog.query_one("#approval-refusal", Static)
+        assert "自己" in str(refusal.render())  # said before anything is typed
+        assert dialog.query_one("#ask-text", Input).disabled
+        await pilot.press("enter")
+        await settle(pilot)
+    assert boss.store.state(mine.id).extension_pending is not None

@@ -77,3 +77,27 @@ async def test_forbidden_phrasing_warned_in_a_note(ws) -> None:
         await settle(pilot)
         warning = str(form.query_one("#form-warning", Static).render())
         assert "我做不了主" in warning and "主管" in warning
+
+
+async def test_the_read_back_reply_fills_from_the_live_form(ws, monkeypatch) -> None:
+    from textual.widgets import Select
+
+    copied: list[str] = []
+    monkeypatch.setattr(pyperclip, "copy", copied.append)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, phone="17012340000", name="王芳", category="理赔", facts="理赔款三周未到账。",
+                   request="本周内到账")
+        screen.query_one("#f-title", Select).value = "ms"
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press(*"fsqr")  # 复述确认
+        await settle(pilot)
+        panel = app.screen
+        assert panel.current().id == "listen.readback"
+        await pilot.press("enter")  # nothing to ask: everything is on the form
+        await settle(pilot)
+        assert not isinstance(app.screen, AskValues)
+    assert copied == ["王女士，我跟您复述一下：您反映的是理赔方面的问题，具体是理赔款三周未到账，您希望本周内到账。我理解得对吗？"]

@@ -86,3 +86,17 @@ def test_an_old_close_event_with_an_amount_no_longer_overwrites_the_disputed_amo
     state = ws.act(case.id, "closed", {"outcome": "at_fault", "causes": ["process_delay"], "stage": "claims",
                                        "report": "已处理", "amount": "0"})
     assert state.amount == Decimal("1500") and state.settled_amount == Decimal("0")
+
+
+async def test_the_status_lines_waiting_count_moves_without_a_restart(ws) -> None:
+    from agent_console.widgets.sync_status import SyncStatus
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(SyncStatus)
+        assert "待同步 0" in str(line.render())
+        ws.register(sample_case())  # two events: registered, accepted
+        await pilot.pause(2.3)
+        await settle(pilot)
+        assert "待同步 2" in str(line.render())

@@ -11,6 +11,7 @@ from typing import Any
 
 from agent_console.commands.common import CliError, open_workspace, print_json, recompute_line
 from agent_console.core.calendar_years import ScheduleError
+from agent_console.support.i18n import Translator
 
 WARN_DAYS = 60  # working days ahead that `calendar` and `check` look through for a provisional year
 
@@ -39,20 +40,21 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         ws.close()
 
 
-def provisional_warning(ws: Any, years: list[int]) -> str:
-    return (f"warning: the next {WARN_DAYS} working days reach {', '.join(map(str, years))}, a provisional year "
-            "(no official State Council schedule loaded): deadlines there are projected and may move. Load the "
-            "notice with `agent-console calendar load FILE` when it is published.")
+def provisional_warning(lang: str, years: list[int]) -> str:
+    t = Translator(lang)
+    return t("cli.calendar_provisional_ahead", days=WARN_DAYS, years="、".join(map(str, years)) if t.lang == "zh"
+             else ", ".join(map(str, years)))
 
 
 def _show(ws: Any, args: argparse.Namespace) -> int:
     cal = ws.calendar
+    t = Translator(ws.settings.lang)
     try:
         start = date.fromisoformat(args.start) if args.start else ws.now().astimezone(ws.tz).date()
     except ValueError as exc:
-        raise CliError(f"--from: {args.start!r} is not a date (YYYY-MM-DD)") from exc
+        raise CliError(t("cli.calendar_bad_from", value=args.start)) from exc
     if not 1 <= args.days <= 366:
-        raise CliError("--days must be between 1 and 366")
+        raise CliError(t("cli.calendar_bad_days"))
     days = cal.next_working_days(start, args.days)
     rows = []
     skipped: list[dict[str, Any]] = []
@@ -68,25 +70,32 @@ def _show(ws: Any, args: argparse.Namespace) -> int:
         d = wd + timedelta(days=1)
     years = sorted({start.year, days[-1].year, ws.now().astimezone(ws.tz).year})
     ahead = ws.upcoming_provisional(WARN_DAYS)
-    warnings = [provisional_warning(ws, ahead)] if ahead else []
+    warnings = [provisional_warning("en" if args.json else ws.settings.lang, ahead)] if ahead else []
     if args.json:
         print_json({"from": start.isoformat(), "profile": ws.profile.id, "working_days": rows,
                     "closed_days": skipped, "years": ws.year_sources(list(range(years[0], years[-1] + 1))),
                     "provisional_ahead": ahead, "warnings": warnings})
         return 0
+    # for people: words and dates in the console's language (2026年9月28日, 10-01 周四; never US style)
     for w in warnings:
         print(w)
     for y in ws.year_sources(list(range(years[0], years[-1] + 1))):
-        when = f", published {y['published']}" if y["published"] else ""
-        print(f"{y['year']}: {y['status']} ({y['source']}{when})")
-    print(f"Received {start.isoformat()} ({start:%a}); the day of receipt does not count.")
+        source = y["source"] if ws.calendar.schedules.get(y["year"]) else t(f"cli.calendar_source_{y['status']}")
+        when = t("cli.calendar_published", day=t.full_date(date.fromisoformat(y["published"]))) \
+            if y["published"] else ""
+        print(t("cli.calendar_year", year=y["year"], status=t(f"cli.calendar_status_{y['status']}"), source=source,
+                published=when))
+    print(t("cli.calendar_received", day=t.full_date(start), weekday=t.weekday(start)))
     for r in rows:
-        note = "  makeup workday (调休上班)" if r["makeup_workday"] else ""
-        mark = "  ≈ provisional" if r["provisional"] else ""
-        print(f"  working day {r['n']:>3}: {r['date']} {r['weekday']}{note}{mark}")
+        wd = date.fromisoformat(r["date"])
+        note = "  " + t("cli.calendar_makeup") if r["makeup_workday"] else ""
+        mark = "  " + t("cli.calendar_provisional") if r["provisional"] else ""
+        print("  " + t("cli.calendar_working", n=f"{r['n']:>3}", day=t.list_day(wd)) + note + mark)
     for s in skipped:
-        mark = "  ≈ provisional" if s["provisional"] else ""
-        print(f"  closed: {s['date']} {s['weekday']}  {s['why']}{mark}")
+        day = date.fromisoformat(s["date"])
+        mark = "  " + t("cli.calendar_provisional") if s["provisional"] else ""
+        why = cal.holiday_name(day, t.lang) or t("cli.calendar_weekend")
+        print("  " + t("cli.calendar_closed", day=t.list_day(day), why=why) + mark)
     return 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import CliError, open_workspace, print_json
 
 
@@ -39,13 +41,22 @@ def cmd_list(args: argparse.Namespace) -> int:
         callbacks.ensure_automatic(ws)
         rows = [{"group": g, **{k: r[k] for k in ("id", "number", "kind", "owner", "due", "note", "attempts")}}
                 for g, r in callbacks.queue(ws, None if args.all else ws.actor)]
+        t, tz = Translator(ws.settings.lang), ws.tz
     finally:
         ws.close()
     if args.json:
         print_json(rows)
     else:
-        for r in rows:
-            print(f"{r['group']:<8} {r['due'][:16]}  {r['number']}  {r['kind']:<12} {r['note']}")
+        from agent_console.core import cells
+
+        words = [(t(f"callbacks.group_{r['group']}") if t.has(f"callbacks.group_{r['group']}") else r["group"],
+                  t(f"callbacks.kind_{r['kind']}") if t.has(f"callbacks.kind_{r['kind']}") else r["kind"]) for r in rows]
+        w_group = max((cells.width(g) for g, _ in words), default=0)
+        w_kind = max((cells.width(k) for _, k in words), default=0)
+        for r, (group, kind) in zip(rows, words):
+            due = datetime.fromisoformat(r["due"]).astimezone(tz)
+            print("  ".join([cells.ljust(group, w_group), f"{due:%m-%d %H:%M}", r["number"], cells.ljust(kind, w_kind),
+                             r["note"]]).rstrip())
     return 0
 
 
@@ -57,18 +68,20 @@ def cmd_new(args: argparse.Namespace) -> int:
     try:
         state = ws.store.find(args.number)
         if state is None:
-            raise CliError(f"no case {args.number!r}", code=1)
+            raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
+        t = Translator(ws.settings.lang)
         try:
             callback_id, due = callbacks.schedule_from_phrase(ws, state.id, args.when, args.kind, args.note)
         except DuePhraseError as exc:
-            raise CliError(str(exc)) from exc
+            raise CliError(t.reason(exc)) from exc
         result = {"id": callback_id, "case": state.number, "due": due.isoformat(), "kind": args.kind}
+        shown_due = t.moment(due.astimezone(ws.tz))
     finally:
         ws.close()
     if args.json:
         print_json(result)
     else:
-        print(f"callback for {result['case']} due {result['due']}")
+        print(t("cli.callback_scheduled", number=result["case"], due=shown_due))
     return 0
 
 
@@ -81,11 +94,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
             result = callbacks.audit_sample(ws, args.month, args.seed, args.owner)
         except ValueError as exc:
             raise CliError(str(exc)) from exc
+        t = Translator(ws.settings.lang)
     finally:
         ws.close()
     if args.json:
         print_json(result)
     else:
-        print(f"{args.month}: {result['population']} late case(s); sampled {len(result['sampled'])}: "
-              f"{', '.join(result['sampled'])}; {len(result['left_out_paused'])} paused case(s) left out")
+        print(t("cli.audit_sample", month=args.month, population=result["population"], count=len(result["sampled"]),
+                numbers="、".join(result["sampled"]) if t.lang == "zh" else ", ".join(result["sampled"]),
+                paused=len(result["left_out_paused"])))
     return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 import json
 import sys
 from typing import Any
 
 from pydantic import ValidationError
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import (CliError, load_json, open_workspace, parse_duration, print_json,
                                             read_stdin)
 from agent_console.core.new_case import IntakeError
@@ -137,9 +139,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         if args.json:
             print_json(cases)
         else:
+            widths = _widths(ws, cases)
             for c in cases:
-                print(_human_row(ws, c))
-            print(f"({len(cases)} cases)", file=sys.stderr)
+                print(_human_row(ws, c, widths))
+            print(Translator(ws.settings.lang)("cli.case_count", count=len(cases)), file=sys.stderr)
     finally:
         ws.close()
     return 0
@@ -150,8 +153,25 @@ def _nearest(case: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return min(live, key=lambda kd: kd[1]["remaining_seconds"]) if live else None
 
 
-def _human_row(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.support.i18n import Translator
+def _widths(ws: Any, cases: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """The status, category and caller columns' widths in terminal cells: the widest value, capped."""
+    from agent_console.core import cells
+
+    t = Translator(ws.settings.lang)
+    status = max((cells.width(t("status." + c["status"])) for c in cases), default=4)
+    category = max((cells.width(t.label(ws.profile.category(c["category"]), c["category"])) for c in cases),
+                   default=4)
+    person = max((cells.width(_person(c)) for c in cases), default=4)
+    return min(status, 16), min(category, 20), min(person, 30)
+
+
+def _person(c: dict[str, Any]) -> str:
+    return f"{c['complainant']['name']}{c['complainant']['title']} {c['complainant']['phone']}"
+
+
+def _human_row(ws: Any, c: dict[str, Any], widths: tuple[int, int, int] = (8, 14, 26)) -> str:
+    """One case on one line, its columns lined up in terminal cells (a Chinese character is two columns)."""
+    from agent_console.core import cells
 
     t = Translator(ws.settings.lang)
     near = _nearest(c)
@@ -160,24 +180,30 @@ def _human_row(ws: Any, c: dict[str, Any]) -> str:
         cid, d = near
         due = d["due"][:16].replace("T", " ") if d["due"] else ""
         clock = f"{d['label']} {t.duration(d['remaining_seconds'], d['unit'], d['state'] == 'breached')} ({due})"
-    person = f"{c['complainant']['name']}{c['complainant']['title']} {c['complainant']['phone']}"
-    return f"{c['number']}  {t('status.' + c['status']):<6} {ws.profile.category(c['category']).label if ws.profile.category(c['category']) else c['category']:<8} {person:<24} {clock}"
+    category = t.label(ws.profile.category(c["category"]), c["category"])
+    w_status, w_category, w_person = widths
+    return "  ".join([c["number"], cells.fit(t("status." + c["status"]), w_status), cells.fit(category, w_category),
+                      cells.fit(_person(c), w_person), clock]).rstrip()
 
 
 def _human_case(ws: Any, c: dict[str, Any]) -> str:
-    from agent_console.support.i18n import Translator
-
     t = Translator(ws.settings.lang)
+    lang = ws.settings.lang
+    received = datetime.fromisoformat(c["received_at"]).astimezone(ws.tz)
     lines = [
         f"{c['number']}  {t('status.' + c['status'])}",
         f"  {c['complainant']['name']}{c['complainant']['title']}  {c['complainant']['phone']}",
-        f"  {c['category']} / {c['complexity']} / {c['channel']}  received {c['received_at']}",
-        f"  facts: {c['facts']}",
-        f"  request: {c['request']}",
+        "  " + " / ".join([t.label(ws.profile.category(c["category"]), c["category"]),
+                          ws.vocab.label("tiers", c["complexity"], lang),
+                          ws.vocab.label("channels", c["channel"], lang)])
+        + "  " + t("cli.case_received", when=t.moment(received)),
+        "  " + t("cli.case_facts", text=c["facts"]),
+        "  " + t("cli.case_request", text=c["request"]),
     ]
     for cid, d in c["deadlines"].items():
+        due = t.moment(datetime.fromisoformat(d["due"]).astimezone(ws.tz)) if d["due"] else "—"
         lines.append(f"  ⏱ {d['label']}: {t('state.' + d['state'])}  {t.duration(d['remaining_seconds'], d['unit'])}"
-                     f"  due {d['due'] or '-'}")
+                     "  " + t("cli.case_due", when=due))
     return "\n".join(lines)
 
 

@@ -9,6 +9,8 @@ import argparse
 import importlib
 from typing import Any
 
+from agent_console.support.config import config_file
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import print_json, settings_from
 from agent_console.core.calendar import CalendarFileError, LocalDays
 from agent_console.core.profiles import ProfileError, check_profiles, load_profile
@@ -25,7 +27,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     problems = check_profiles(settings.profile_dirs)
     try:  # the configured profile with this organisation's overrides
-        load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs)
+        load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs,
+                     overrides_file=config_file())
     except ProfileError as exc:
         problems.extend(f"(config overrides) {p}" for p in exc.problems)
     if settings.calendar_file:
@@ -34,15 +37,57 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (CalendarFileError, OSError) as exc:
             problems.append(str(exc))
     problems.extend(_phrasebook_problems(settings))
+    problems.extend(keymap_problems(settings.keymap or {}))
     problems.extend(_schedule_problems())
-    warnings = _calendar_warnings(settings, args.today)
+    # JSON is the scripts' English; people read the warning in the console's language
+    warnings = _calendar_warnings(settings, args.today, "en" if args.json else settings.lang)
     if args.json:
         print_json({"ok": not problems, "problems": problems, "warnings": warnings})
     else:
         for line in [*problems, *warnings]:
             print(line)
-        print("all files are valid" if not problems else f"{len(problems)} problem(s) found")
+        t = Translator(settings.lang)
+        print(t("cli.check_ok") if not problems else t("cli.check_problems", count=len(problems)))
     return 1 if problems else 0
+
+
+def binding_ids() -> set[str]:
+    """Every key-binding id the console has (the app's and every screen's and widget's), for checking a keymap."""
+    import inspect
+    import pkgutil
+
+    import agent_console.screens as screens
+    import agent_console.widgets as widgets
+    from agent_console.screens.global_keys import GLOBAL_BINDINGS
+
+    ids: set[str] = {b.id for b in GLOBAL_BINDINGS if b.id}
+    classes: list[Any] = []
+    for package in (screens, widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            classes += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+    for cls in classes:
+        for binding in getattr(cls, "BINDINGS", []) or []:
+            binding_id = getattr(binding, "id", None)
+            if binding_id:
+                ids.add(binding_id)
+    return ids
+
+
+def keymap_problems(keymap: dict[str, str]) -> list[str]:
+    """A keymap entry naming no binding would silently do nothing: refuse it, saying which ids exist."""
+    if not keymap:
+        return []
+    known = binding_ids()
+    from difflib import get_close_matches
+
+    out = []
+    for binding_id in sorted(keymap):
+        if binding_id not in known:
+            near = get_close_matches(binding_id, sorted(known), n=3)
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            out.append(f"(config keymap) unknown key binding id {binding_id!r}{hint}")
+    return out
 
 
 def _phrasebook_problems(settings: Any) -> list[str]:
@@ -58,7 +103,7 @@ def _phrasebook_problems(settings: Any) -> list[str]:
     return list(validate([shipped_phrasebook_dir(), *settings.phrasebook_dirs]))
 
 
-def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
+def _calendar_warnings(settings: Any, today: str | None, lang: str = "en") -> list[str]:
     """A warning (not a problem: exit code 0) when the next 60 working days reach a provisional year."""
     from datetime import date, datetime
 
@@ -69,7 +114,8 @@ def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
     from agent_console.store.local import LocalStore, StoreError
 
     try:
-        profile = load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs)
+        profile = load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs,
+                     overrides_file=config_file())
         local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
     except (ProfileError, CalendarFileError, OSError):
         return []  # reported above as a problem
@@ -89,7 +135,7 @@ def _calendar_warnings(settings: Any, today: str | None) -> list[str]:
     except ValueError:
         return [f"--today: {today!r} is not a date (YYYY-MM-DD)"]
     years = cal.provisional_years(start, cal.nth_working_day_after(start, WARN_DAYS))
-    return [provisional_warning(None, years)] if years else []
+    return [provisional_warning(lang, years)] if years else []
 
 
 def _schedule_problems() -> list[str]:

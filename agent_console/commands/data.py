@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import CliError, open_workspace, print_json
 from agent_console.core.case_query import CaseQuery
 
@@ -34,6 +35,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.file.suffix.lower() not in (".jsonl", ".csv", ".json", ".ndjson"):
         raise CliError(f"{args.file}: use a .jsonl or .csv file")
     ws = open_workspace(args)
+    lang = ws.settings.lang
     try:
         result = import_file(ws, args.file, args.encoding)
     except ValueError as exc:
@@ -45,7 +47,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         for line in result.errors:
             print(line, file=sys.stderr)
-        print(f"imported {len(result.imported)} case(s); {len(result.errors)} row(s) refused")
+        print(Translator(lang)("cli.imported", count=len(result.imported), refused=len(result.errors)))
     return 1 if result.errors else 0
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from agent_console.support.i18n import Translator
+from agent_console.phrases.fill import placeholder_label, show_placeholders
 from agent_console.commands.common import CliError, open_workspace, print_json
 
 
@@ -38,9 +40,10 @@ def cmd_phrase(args: argparse.Namespace) -> int:
                 raise CliError(f"--set {item!r}: use NAME=VALUE")
             k, v = item.split("=", 1)
             extra[k.strip()] = v
+        t = Translator(ws.settings.lang)
         problems = phrases.book(ws).problems
         for problem in problems:
-            print(f"warning: {problem}", file=sys.stderr)
+            print(t("cli.warning", text=problem), file=sys.stderr)
         results = phrases.search(ws, " ".join(args.query), context, limit=args.limit)
         rows = []
         for e in results:
@@ -50,7 +53,7 @@ def cmd_phrase(args: argparse.Namespace) -> int:
         copied = None
         if args.copy:
             if not rows:
-                raise CliError("nothing to copy: no phrase matched", code=1)
+                raise CliError(t("cli.phrase_nothing"), code=1)
             if rows[0]["missing"]:
                 raise CliError("cannot copy: fill " + ", ".join(f"--set {m}=…" for m in rows[0]["missing"]), code=1)
             try:
@@ -62,11 +65,14 @@ def cmd_phrase(args: argparse.Namespace) -> int:
             print_json({"results": rows, "copied": copied})
         else:
             for r in rows:
-                print(f"[{r['id']}] {r['title']}\n    {r['text']}")
+                # the entry's id (what --json gives scripts) only in English; a Chinese reader gets the title
+                print((f"[{r['id']}] {r['title']}" if t.lang == "en" else r["title"])
+                      + f"\n    {show_placeholders(t, r['text'])}")
                 if r["missing"]:
-                    print(f"    (needs: {', '.join(r['missing'])})")
+                    names = [placeholder_label(t, m) for m in r["missing"]]
+                    print("    " + t("cli.phrase_needs", names="、".join(names) if t.lang == "zh" else ", ".join(names)))
             if copied:
-                print(f"copied the first one ({copied} clipboard)", file=sys.stderr)
+                print(t("cli.phrase_copied_" + copied), file=sys.stderr)
     finally:
         ws.close()
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import ProgressBar, open_workspace, print_json
 
 
@@ -29,11 +30,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             else:
                 for m in moved:
                     print(f"{m.number}: {m.next_due_before} -> {m.next_due_after}")
-                print(f"{len(moved)} open cases had their deadlines moved")
+                print(Translator(ws.settings.lang)("cli.rebuild_moved", count=len(moved)))
             return 0
         with ProgressBar() as bar:
             differences = ws.store.rebuild(ws.lifecycle, progress=bar)
         cases = ws.store.count_cases()
+        lang = ws.settings.lang
     finally:
         ws.close()
     if args.json:
@@ -41,6 +43,6 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     else:
         for line in differences:
             print(line)
-        print(f"rebuilt {cases} cases; {len(differences)} differed from the stored projection")
+        print(Translator(lang)("cli.rebuilt", count=cases, differed=len(differences)))
     return 0
 

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import CliError, open_workspace, print_json
 
 
@@ -59,25 +60,30 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
             raise CliError(f"offline: {exc}", code=1) from exc
         if args.retry_refused:
-            print(f"{ws.store.requeue_refused()} refused event(s) queued to be sent again")
+            print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:
-            report = sync_once(ws.store, central, ws.lifecycle)
+            try:
+                report = sync_once(ws.store, central, ws.lifecycle)
+            except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
+                raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__ | {"quarantine_total": ws.store.quarantine_count()})
             else:
-                state = "online" if report.online else report.error
-                skew = f"; clock {report.skew_ms / 1000:.0f}s ahead" if report.skew_ms else ""
-                kept = f", kept aside {report.quarantined}" if report.quarantined else ""
-                print(f"{state}: pushed {report.pushed}, pulled {report.pulled}, waiting {report.waiting}, "
-                      f"refused {len(report.refused)}{kept}{skew}")
+                t = Translator(ws.settings.lang)
+                state = t("cli.sync_online") if report.online else report.error
+                skew = t("cli.sync_skew", seconds=f"{report.skew_ms / 1000:.0f}") if report.skew_ms else ""
+                kept = t("cli.sync_kept", count=report.quarantined) if report.quarantined else ""
+                print(t("cli.sync_line", state=state, pushed=report.pushed, pulled=report.pulled,
+                        waiting=report.waiting, refused=len(report.refused)) + kept + skew)
                 for event_id, reason in report.refused:
-                    print(f"  refused {event_id}: {reason}")
+                    print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
                 if report.quarantined:
                     for q in ws.store.quarantined(report.quarantined):
-                        print(f"  kept aside {q['event_id'] or '(no id)'} (centre #{q['seq']}): {q['reason']}")
+                        print("  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
+                                       reason=q["reason"]))
                 if report.refused:
-                    print("  (fix the reason, then `agent-console sync --retry-refused` sends them again)")
+                    print("  " + t("cli.sync_retry_hint"))
                 for note in notes:
                     print(f"  {note}")
             if args.once:
@@ -93,9 +99,11 @@ def _show_quarantine(ws: Any, as_json: bool) -> int:
     if as_json:
         print_json(rows)
         return 0
+    t = Translator(ws.settings.lang)
     for q in rows:
-        print(f"{q['at'][:19]}  centre #{q['seq']}  {q['event_id'] or '(no id)'}: {q['reason']}")
-    print(f"({ws.store.quarantine_count()} kept aside)", file=sys.stderr)
+        print(q["at"][:19] + "  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
+                                       reason=q["reason"]))
+    print(t("cli.sync_kept_total", count=ws.store.quarantine_count()), file=sys.stderr)
     return 0
 
 

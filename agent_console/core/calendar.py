@@ -7,6 +7,7 @@ N-th working day after it. Instants are timezone-aware; days are judged in the c
 from __future__ import annotations
 
 import bisect
+import re
 import json
 import os
 import tomllib
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from agent_console.core.errors import toml_error_line
 from agent_console.core.calendar_years import YearSchedule, shipped_schedules
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class LocalDays:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise CalendarFileError(f"{path}: {exc}") from exc
+            raise CalendarFileError(f"{path}:{toml_error_line(exc)}: {exc}") from exc
         closed: set[date] = set()
         working: set[date] = set()
         notes: dict[date, str] = {}
@@ -106,6 +108,9 @@ class WorkingCalendar:
         self.all_days = all_days  # a calendar-day calendar: every day counts
         self._years: set[int] = set()
         self._ordinals: list[int] = []
+        # ordinal -> (working days before it, whether it is one): the list path measures thousands of clocks against
+        # a few hundred distinct days; cleared whenever years are added (the indexes shift)
+        self._days: dict[int, tuple[int, bool]] = {}
         self._holidays: holidays.HolidayBase | None = None
         # `holidays` takes ~0.15 s to import (every country loads), on the way to the first screen; the year's
         # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
@@ -161,6 +166,7 @@ class WorkingCalendar:
                 d += DAY
             self._years.add(y)
         self._ordinals.sort()
+        self._days.clear()
 
     def _exceptions(self, year: int) -> tuple[set[date], set[date]]:
         """The public calendar's exceptions to Monday-Friday in `year`: weekdays off, weekend days worked."""
@@ -224,18 +230,35 @@ class WorkingCalendar:
         i = bisect.bisect_left(self._ordinals, d.toordinal())
         return i < len(self._ordinals) and self._ordinals[i] == d.toordinal()
 
-    def holiday_name(self, d: date) -> str | None:
+    def holiday_name(self, d: date, lang: str = "zh") -> str | None:
+        """The holiday's name in `lang` ("zh": 国庆节, 休息日（由 2026-09-20 调休）; "en": English, dates ISO)."""
         if self.all_days:
             return None
         self._ensure(d.year)
         if d in self.local.notes:
             return self.local.notes[d]
         schedule = self.schedules.get(d.year)
-        if schedule is not None:
+        if schedule is not None:  # an official year: its own names in both languages
             if d in schedule.off:
-                return schedule.off[d][0]
+                name, name_en = schedule.off[d]
+                return name if lang == "zh" else name_en
             return schedule.makeup.get(d) or None
-        return self._table(d.year).get(d)
+        if lang == "zh":
+            return self._table_zh(d.year).get(d)
+        name = self._table(d.year).get(d)
+        # `holidays` writes the substituted day US style ("substituted from 09/20/2026"): ISO instead
+        return re.sub(r"\b(\d{2})/(\d{2})/(\d{4})\b", r"\3-\1-\2", name) if name else name
+
+    def _table_zh(self, year: int) -> holidays.HolidayBase:
+        import holidays
+
+        if getattr(self, "_holidays_zh", None) is None:
+            try:
+                self._holidays_zh = holidays.country_holidays(self.country, subdiv=self.subdivision, years=[year],
+                                                              language="zh_CN")
+            except (NotImplementedError, KeyError, ValueError):  # a country without Chinese names
+                return self._table(year)
+        return self._holidays_zh
 
     def next_working_days(self, start: date, count: int) -> list[date]:
         """The next `count` working days strictly after `start` (the preview `agent-console calendar` shows)."""
@@ -271,19 +294,32 @@ class WorkingCalendar:
         last = self.nth_working_day_after(self.local_day(received), n)
         return self.start_of(last + DAY)
 
+    def _day(self, d: date) -> tuple[int, bool]:
+        """(working days before d in the loaded years, whether d is one), cached per day."""
+        o = d.toordinal()
+        hit = self._days.get(o)
+        if hit is None:
+            self._ensure(d.year)
+            i = bisect.bisect_left(self._ordinals, o)
+            hit = self._days[o] = (i, i < len(self._ordinals) and self._ordinals[i] == o)
+        return hit
+
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """How much of [a, b) falls on working days (negative when b < a)."""
         if b < a:
             return -self.working_time_between(b, a)
         la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
         da, db = la.date(), lb.date()
+        ia, wa = self._day(da)
         if da == db:
-            return (lb - la) if self.is_working_day(da) else timedelta(0)
+            return (lb - la) if wa else timedelta(0)
+        ib, wb = self._day(db)
+        ia, wa = self._day(da)  # again: ensuring db's year may have shifted the indexes
         total = timedelta(0)
-        if self.is_working_day(da):
+        if wa:
             total += self.start_of(da + DAY) - la
-        total += DAY * self.working_days_between(da + DAY, db)
-        if self.is_working_day(db):
+        total += DAY * (ib - ia - wa)  # the working days strictly between da and db
+        if wb:
             total += lb - self.start_of(db)
         return total
 

@@ -78,13 +78,20 @@ def wrap(text: str, columns: int) -> list[str]:
 def _wrap_paragraph(text: str, columns: int) -> list[str]:
     if width(text) <= columns:
         return [text]
-    # units: a run of Latin letters/digits stays whole (a word), every other character is its own unit
+    # units: a run of Latin letters, digits and inner hyphens/dots/colons stays whole (a word, a case number
+    # 2610-9MB-003, a date 2026-12-01, a time 14:00, an amount 1,200.50); every other character is its own unit
     units: list[str] = []
     for ch in text:
-        if units and ch.isascii() and ch.isalnum() and units[-1][-1:].isascii() and units[-1][-1:].isalnum():
+        last = units[-1] if units else ""
+        if last and _word_char(ch) and _word_char(last[-1]):
             units[-1] += ch
         else:
             units.append(ch)
+    # a word wider than the line is broken anyway, character by character
+    units = [piece for unit in _split_trailing_joiners(units)
+             for piece in (unit if len(unit) > 1 and width(unit) > columns else [unit])]
+    # a space typed before closing punctuation ("好 ，") would let the punctuation open the next line
+    units = [u for i, u in enumerate(units) if not (u == " " and i + 1 < len(units) and units[i + 1] in NO_LINE_START)]
     lines: list[str] = []
     line: list[str] = []
     used = 0
@@ -94,11 +101,17 @@ def _wrap_paragraph(text: str, columns: int) -> list[str]:
             carry: list[str] = []
             if unit in NO_LINE_START:
                 # closing punctuation may not open the line: the character before it goes down with it (with
-                # any punctuation already attached to it)
-                while len(line) > 1 and line[-1] in NO_LINE_START:
-                    carry.insert(0, line.pop())
-                if len(line) > 1:
-                    carry.insert(0, line.pop())
+                # any punctuation already attached to it); when nothing would be left, it hangs past the edge
+                k = len(line) - 1
+                while k > 0 and line[k] in NO_LINE_START:
+                    k -= 1
+                if k <= 0:
+                    line.append(unit)
+                    used += w
+                    continue
+                carry, line = line[k:], line[:k]
+            while line and line[-1] == " ":
+                line.pop()
             while len(line) > 1 and line[-1] in NO_LINE_END:  # an opener goes down with the word it opens
                 carry.insert(0, line.pop())
             lines.append("".join(line).rstrip())
@@ -111,3 +124,24 @@ def _wrap_paragraph(text: str, columns: int) -> list[str]:
     if line:
         lines.append("".join(line).rstrip())
     return [ln for ln in lines if ln] or [""]
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch in "-.:,/_@")
+
+
+def _split_trailing_joiners(units: list[str]) -> list[str]:
+    """A word keeps its inner joiners (2610-9MB-003) but not trailing ones: "14:00," is "14:00" and ","."""
+    out: list[str] = []
+    for unit in units:
+        if len(unit) > 1 and _word_char(unit[0]):
+            core = unit.rstrip("-.:,/_@")
+            if core and core != unit:
+                out.append(core)
+                out.extend(unit[len(core):])
+                continue
+            if not core:
+                out.extend(unit)
+                continue
+        out.append(unit)
+    return out

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from agent_console.core.errors import ProfileError
+from agent_console.core.errors import ProfileError, toml_error_line
 from agent_console.core.events import EVENT_KINDS
 from agent_console.core.plausibility import IntakeLimits
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
@@ -228,6 +228,7 @@ def load_profile(
     name_or_path: str | Path,
     overrides: dict[str, Any] | None = None,
     extra_dirs: list[Path] | None = None,
+    overrides_file: Path | None = None,
 ) -> Profile:
     """Load a profile by id (shipped or in extra_dirs) or by path, apply config overrides, validate."""
     path = Path(name_or_path)
@@ -242,14 +243,60 @@ def load_profile(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError([f"{path}:{getattr(exc, 'lineno', 1)}: {exc}"]) from exc
+        raise ProfileError([f"{path}:{toml_error_line(exc)}: {exc}"]) from exc
     if overrides:
         data = apply_overrides(data, overrides)
     data["source_file"] = str(path)
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError([_describe(path, text, err) for err in exc.errors()]) from exc
+        raise ProfileError([_describe_override(overrides_file, err) if _overridden(overrides, err)
+                            else _describe(path, text, err) for err in exc.errors()]) from exc
+
+
+def _overridden(overrides: dict[str, Any] | None, err: Any) -> bool:
+    """Whether a validation error is about a value the overrides set (so the user's file is to blame)."""
+    node: Any = overrides or {}
+    for part in err.get("loc", ()):
+        if isinstance(part, int):  # a list item: overrides address list tables by id, not by position
+            return bool(node)
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return bool(err.get("loc"))
+
+
+def _describe_override(source: Path | None, err: Any) -> str:
+    """An override's error, named against the file the user wrote (the config) and its line there."""
+    loc = [str(p) for p in err.get("loc", ())]
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    where = ".".join(loc)
+    if source is None or not source.is_file():
+        return f"(profile_overrides) {where}: {message}"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    line = _override_line(lines, loc)
+    return f"{source}:{line}: profile_overrides.{where}: {message}"
+
+
+def _override_line(lines: list[str], loc: list[str]) -> int:
+    """The config line that sets profile_overrides.<loc>: `[profile_overrides.a]` then `b = …`, or `a = …` under
+    `[profile_overrides]` (dotted keys too); the section's header when the key cannot be found."""
+    header, found = 1, 0
+    section: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if line.startswith("[") and not line.startswith("[["):
+            section = [p.strip().strip('"') for p in line.strip("[]").split(".")]
+            if section[:1] == ["profile_overrides"]:
+                header = header if found else number
+            continue
+        if section[:1] != ["profile_overrides"] or "=" not in line:
+            continue
+        key = [p.strip().strip('"') for p in line.split("=", 1)[0].split(".")]
+        path = section[1:] + key
+        if path == loc[: len(path)]:
+            return number
+    return header
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

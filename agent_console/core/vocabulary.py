@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from agent_console.core.errors import ProfileError
+from agent_console.core.errors import ProfileError, toml_error_line
 from agent_console.core.shipped import shipped_profiles_dir
 
 
@@ -58,7 +58,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError([f"{path}:{getattr(exc, 'lineno', 1)}: {exc}"]) from exc
+        raise ProfileError([f"{path}:{toml_error_line(exc)}: {exc}"]) from exc
     groups: dict[str, tuple[Term, ...]] = {}
     for group, entries in data.items():
         terms = []

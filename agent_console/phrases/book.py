@@ -21,6 +21,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from agent_console.core.errors import toml_error_line
 from agent_console.core.typeahead import keys
 from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
 
@@ -90,6 +91,12 @@ def _hits(big: str, starts: list[int], q: str) -> list[int]:
             break
         pos = big.find(q, starts[i + 1])
     return found
+
+
+def _table_lines(text: str, table: str) -> list[int]:
+    """Lines that open `[table]` or set `table = ...` at the top level."""
+    return [i for i, line in enumerate(text.splitlines(), start=1)
+            if line.strip() == f"[{table}]" or line.split("=")[0].strip() == table]
 
 
 def _header_lines(text: str, table: str) -> list[int]:
@@ -171,7 +178,7 @@ class Phrasebook:
             try:
                 data = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
-                problems.append(f"{path}:{getattr(exc, 'lineno', 1)}: {exc} (file left out)")
+                problems.append(f"{path}:{toml_error_line(exc)}: {exc} (file left out)")
                 continue
             for table in ("entry", "block", "forbidden"):
                 lines = _header_lines(text, table)
@@ -194,7 +201,8 @@ class Phrasebook:
                         raw_entries.append((item, where))
             unknown = set(data) - {"entry", "block", "forbidden"}
             if unknown:
-                problems.append(f"{path}:1: unknown table(s) {', '.join(sorted(unknown))}")
+                first = min((n for t in unknown for n in _header_lines(text, t) + _table_lines(text, t)), default=1)
+                problems.append(f"{path}:{first}: unknown table(s) {', '.join(sorted(unknown))}")
         seen: dict[str, str] = {}
         for item, where in raw_entries:
             missing = [k for k in REQUIRED if not str(item.get(k, "")).strip()]

@@ -24,6 +24,17 @@ KNOWN_PLACEHOLDERS = {
 }
 
 
+def placeholder_label(t: Any, name: str) -> str:
+    """A placeholder's name for people (`t` a Translator): {agent_number} is asked for as 工号."""
+    key = f"phrase.ph_{name}"
+    return t(key) if t.has(key) else name
+
+
+def show_placeholders(t: Any, text: str) -> str:
+    """A reply's text with the placeholders still open named in the console's language: {工号}."""
+    return PLACEHOLDER.sub(lambda m: "{" + placeholder_label(t, m.group(1)) + "}", text)
+
+
 def placeholders_of(text: str) -> list[str]:
     seen: list[str] = []
     for name in PLACEHOLDER.findall(text):

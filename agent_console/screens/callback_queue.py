@@ -18,6 +18,7 @@ from agent_console.widgets.plain import DataTable, Label, Select, Static, plain
 
 from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -61,6 +62,10 @@ class CallbackQueueScreen(UsesWorkspace, Screen):
         t, ws = self.app.t, self.ws
         callbacks.ensure_automatic(ws)
         table = self.query_one("#callbacks", DataTable)
+        # the cursor stays on the callback it was on (a popup or the 30-second refresh used to send it to the top)
+        keep = None
+        if table.row_count:
+            keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
         table.clear()
         self.rows = {}
         queue = callbacks.queue(ws, ws.actor if self.mine else None)
@@ -69,10 +74,13 @@ class CallbackQueueScreen(UsesWorkspace, Screen):
             due = datetime.fromisoformat(row["due"]).astimezone(ws.tz).strftime("%m-%d %H:%M")
             caller = f"{(row.get('name') or '')[:1]}** {mask_phone(row.get('phone_digits') or '')}"
             style = {"overdue": "bold red", "due_now": "bold yellow"}.get(group, "")
-            label = t(f"callbacks.group_{group}")
+            label = t(f"callbacks.group_{group}") + " · " + t(
+                "callbacks.survey_calls" if row["kind"] in callbacks.SURVEY_KINDS else "callbacks.customer_asked")
             table.add_row(Text(label, style=style), due, row.get("number") or "",
                           t(f"callbacks.kind_{row['kind']}"), caller, str(len(row["attempts"])), row["note"][:30],
                           key=row["id"])
+        if keep in self.rows:
+            table.move_cursor(row=table.get_row_index(keep))
         self.query_one("#status-line", Static).update(
             f"{t('callbacks.title')} · {t('callbacks.mine') if self.mine else t('callbacks.all')} · {len(queue)}")
 
@@ -118,7 +126,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
             with VerticalScroll(id="cb-script"):
                 yield Static(self._summary())
                 yield Static(t("callbacks.script"), classes="panel-title")
-                yield Static(self._script())
+                yield WrappedText(self._script())
             with VerticalScroll(id="cb-result"):
                 yield Label(t("form.outcome"), classes="field-label")
                 outcomes = [(x.text(lang), x.id) for x in ws.vocab.terms("contact_outcomes")]

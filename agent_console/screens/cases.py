@@ -150,6 +150,8 @@ class CasesScreen(UsesWorkspace, Screen):
         t = self.app.t
         f = self.filter
         parts = [t("app.team") if f.team else t("app.mine"), t(f"keys.filter_{f.horizon}")]
+        if self.ws.calendar_problem:  # until the team's closures file is fixed, every deadline here ignores it
+            parts.insert(0, t("app.calendar_broken_short", problem=self.ws.calendar_problem))
         for label, value in (("status", f.status), ("category", f.category), ("channel", f.channel)):
             if value:
                 parts.append(self._label(label, value))

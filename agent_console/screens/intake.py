@@ -30,6 +30,7 @@ from agent_console.services.workspace import StoreError
 from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -51,7 +52,7 @@ class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
         t = self.app.t
         with Vertical(id="readback-box"):
             yield Static(t("intake.readback_title"), classes="panel-title")
-            yield Static(self.text, id="readback-text")
+            yield WrappedText(self.text, id="readback-text")
             yield Static(t("intake.readback_hint"))
 
     def action_yes(self) -> None:
@@ -171,6 +172,29 @@ class IntakeScreen(UsesWorkspace, Screen):
         yield Label(self.app.t(f"intake.{name}") + (" *" if required else ""), classes="field-label")
         yield widget
         yield Static("", id=f"err-{name}", classes="field-error")
+
+    # what an 80-column footer keeps: save, read back and leave (the rest stay on their keys and in F1's help)
+    ESSENTIAL_KEYS = {"intake_save", "intake_read_back", "intake_leave"}
+    OPTIONAL_KEYS = {"intake_enquiry", "intake_upset", "intake_report", "intake_attach", "intake_callback"}
+
+    def on_resize(self, event: Any) -> None:
+        self._fit_footer(event.size.width)
+
+    def _fit_footer(self, width: int) -> None:
+        import dataclasses
+
+        show_all = width >= 120
+        changed = False
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            out = []
+            for b in bindings:
+                if b.id in self.OPTIONAL_KEYS and b.show != show_all:
+                    b = dataclasses.replace(b, show=show_all)
+                    changed = True
+                out.append(b)
+            self._bindings.key_to_bindings[key] = out
+        if changed:
+            self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.started = self.ws.now()
@@ -423,7 +447,9 @@ class IntakeScreen(UsesWorkspace, Screen):
         exact = any(text.strip() in (c.label, c.label_en, c.id) for c in cats.values())
         for cid in ids[:6]:
             c = cats[cid]
-            box.add_option(Option(f"{c.label}  {c.label_en}", id=cid))
+            # in English the Chinese label beside (what the caller says); in Chinese only the Chinese one
+            box.add_option(Option(self.app.t.label(c) if self.app.t.lang == "zh" else f"{c.label_en}  {c.label}",
+                                  id=cid))
         box.display = bool(ids) and not exact
         if ids:
             box.highlighted = 0
@@ -653,8 +679,11 @@ class IntakeScreen(UsesWorkspace, Screen):
         self.app.push_screen(IntakeScreen())
 
     def phrase_context(self) -> dict[str, Any]:
+        """What the phrase panel fills a reply from: everything already on this form (and the case once
+        registered), so a reply asks only for what is truly unknown."""
         form = self.form()
         from agent_console.core.new_case import _resolve_category
 
-        return {"case_id": self.case_id, "category": _resolve_category(self.ws.profile, form["category"]),
-                "stage": "intake", "fields": {"name": form["name"], "title": form["title"], "phone": form["phone"]}}
+        category = _resolve_category(self.ws.profile, form["category"])
+        fields = svc.phrase_fields(self.ws, form, category)
+        return {"case_id": self.case_id, "category": category, "stage": "intake", "fields": fields}

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from agent_console.core import cells
 from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
@@ -41,6 +42,59 @@ class AskText(ModalScreen[str | None]):
     @on(Input.Submitted)
     def _done(self, event: Input.Submitted) -> None:
         if self.required and not event.value.strip():
+            self.query_one("#ask-error", Static).update(self.app.t("form.required"))
+            return
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ApprovalDialog(ModalScreen[str | None]):
+    """One decision with the facts in front of the lead: case, requester, action, days asked and already granted,
+    the deadline it moves. What this lead may not decide (their own request) is dimmed with the reason at once."""
+
+    BINDINGS = [Binding("escape", "cancel", "keys.back", id="approval_cancel")]
+
+    def __init__(self, facts: dict[str, Any], approve: bool) -> None:
+        super().__init__()
+        self.facts = facts
+        self.approve = approve
+
+    def _when(self, value: Any) -> str:
+        if value is None:
+            return "—"
+        last_day = (value - timedelta(microseconds=1)).astimezone(self.app.ws.tz)  # a due at midnight: that day
+        return self.app.t.day(last_day)
+
+    def compose(self) -> ComposeResult:
+        t, f = self.app.t, self.facts
+        lines = [t("lead.approval_case", number=f["number"], requester=f["requester"] or "—",
+                   what=t(f"lead.what_{f['what']}")),
+                 t("lead.approval_detail", detail=f["detail"] or "—")]
+        if f["asked"] is not None:
+            lines.append(t("lead.approval_days", asked=f["asked"], granted=f["granted"] or 0))
+        if f["due_now"] is not None:
+            lines.append(t("lead.approval_due", now=self._when(f["due_now"]), after=self._when(f["due_after"])
+                           if self.approve else self._when(f["due_now"])))
+        with Vertical(id="form-box"):
+            yield Static(t("lead.approve") if self.approve else t("lead.refuse"), classes="panel-title")
+            yield Static("\n".join(lines), id="approval-facts")
+            refusal = f.get("refusal")
+            if refusal:
+                yield Static(Text(t.reason(refusal), style="dim"), id="approval-refusal")
+            yield Input(id="ask-text", placeholder=t("lead.reason"), disabled=bool(refusal))
+            yield Static("", id="ask-error", classes="form-error")
+
+    def on_mount(self) -> None:
+        if not self.facts.get("refusal"):
+            self.query_one("#ask-text", Input).focus()
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        if self.facts.get("refusal"):
+            return
+        if not self.approve and not event.value.strip():
             self.query_one("#ask-error", Static).update(self.app.t("form.required"))
             return
         self.dismiss(event.value.strip())
@@ -369,7 +423,7 @@ class LeadScreen(Screen):
         table = self.query_one("#kpi", DataTable)
         table.clear()
         self.kpi_rows = {}
-        for r in kpi_rows(self.report, ws.settings.lang):
+        for r in kpi_rows(self.report, ws.settings.lang, ws.profile):
             self.kpi_rows[r["figure"]] = r
             table.add_row(r["label"], r["value"], str(r["numerator"]), str(r["denominator"]), key=r["figure"])
         intake, overdue = series
@@ -383,14 +437,16 @@ class LeadScreen(Screen):
         agents = list(self.report.by_agent.items())[:8]
         most = max((n for _, n in agents), default=1)
         self.query_one("#kpi-agent-bars", Static).update("\n".join(
-            [t("lead.chart_agent")] + [f"{agent[:10]:<10} {'█' * max(1, round(20 * n / most))} {n}"
+            [t("lead.chart_agent")] + [f"{cells.fit(agent, 10)} {'█' * max(1, round(20 * n / most))} {n}"
                                        for agent, n in agents]))
         top = max(self.report.by_category.values(), default=1)
         bars = [self.app.t("lead.chart_category")]
-        for cat, n in list(self.report.by_category.items())[:8]:
-            c = ws.profile.category(cat)
-            label = self.app.t.label(c, cat)
-            bars.append(f"{label:<8} {'█' * max(1, round(20 * n / top))} {n}")
+        shown = [(self.app.t.label(ws.profile.category(cat), cat), n)
+                 for cat, n in list(self.report.by_category.items())[:8]]
+        # every bar starts in the same column: labels padded by terminal cells (a Chinese character is two)
+        room = min(16, max((cells.width(label) for label, _ in shown), default=0))
+        for label, n in shown:
+            bars.append(f"{cells.fit(label, room)} {'█' * max(1, round(20 * n / top))} {n}")
         self.query_one("#kpi-bars", Static).update("\n".join(bars))
 
     # -- row actions ------------------------------------------------------------------------------------------
@@ -454,7 +510,12 @@ class LeadScreen(Screen):
             self.notify(self.app.t("app.saved"))
             self._approvals()
 
-        self.app.push_screen(AskText(self.app.t("lead.reason"), required=not approve), done)
+        try:
+            facts = lead.approval_facts(self.ws, row)
+        except (KeyError, PermissionError) as exc:
+            self.notify(self.app.t.reason(exc), severity="error")
+            return
+        self.app.push_screen(ApprovalDialog(facts, approve), done)
 
     def action_approve(self) -> None:
         self._decide(True)

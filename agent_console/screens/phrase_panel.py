@@ -7,33 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input
-from rich.text import Text
 
 from agent_console.widgets.plain import Label, OptionList, Static, plain
 from textual.widgets.option_list import Option
 
-from agent_console.phrases.fill import PLACEHOLDER
+from agent_console.phrases.fill import placeholder_label, show_placeholders
 from agent_console.services import phrase_lookup as phrases
 from agent_console.screens.copying import copy_and_tell
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
-
-
-def placeholder_label(t: Any, name: str) -> str:
-    """A placeholder's name for people: {agent_number} is asked for as 工号."""
-    key = f"phrase.ph_{name}"
-    return t(key) if t.has(key) else name
-
-
-def show_placeholders(t: Any, text: str) -> str:
-    """A reply's text with the placeholders still open named in the console's language: {工号}."""
-    return PLACEHOLDER.sub(lambda m: "{" + placeholder_label(t, m.group(1)) + "}", text)
 
 
 class AskValues(ModalScreen[dict[str, str] | None]):
@@ -89,7 +79,8 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
             yield Static(self.app.t("phrase.title"), classes="panel-title")
             yield Input(placeholder=self.app.t("phrase.placeholder"), id="phrase-query")
             yield OptionList(id="phrase-results")
-            yield Static(id="phrase-preview")
+            yield WrappedText(id="phrase-preview")
+            yield Static(id="phrase-note")
 
     def on_mount(self) -> None:
         problems = phrases.book(self.ws).problems
@@ -122,17 +113,17 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
     @on(OptionList.OptionHighlighted, "#phrase-results")
     def _preview(self, *_: Any) -> None:
         entry = self.current()
-        preview = self.query_one("#phrase-preview", Static)
+        preview = self.query_one("#phrase-preview", WrappedText)
         if entry is None:
             preview.update(self.app.t("phrase.none"))
+            self.query_one("#phrase-note", Static).update("")
             return
         filled = phrases.fill_entry(self.ws, entry, self.context)
         t = self.app.t
-        shown = Text(plain(show_placeholders(t, filled.text)))
-        if filled.missing:
-            shown.append("\n" + plain(t("phrase.will_ask", names="、".join(placeholder_label(t, n)
-                                                                            for n in filled.missing))), "yellow")
-        preview.update(shown)
+        preview.update(show_placeholders(t, filled.text))
+        self.query_one("#phrase-note", Static).update(Text(
+            t("phrase.will_ask", names="、".join(placeholder_label(t, n) for n in filled.missing)), style="yellow")
+            if filled.missing else "")
 
     @on(Input.Submitted, "#phrase-query")
     @on(OptionList.OptionSelected, "#phrase-results")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
-from rich.text import Text
 
 from agent_console.widgets.plain import OptionList, Static, plain
 from textual.widgets.option_list import Option
 
-from agent_console.screens.phrase_panel import show_placeholders
+from agent_console.phrases.fill import show_placeholders
 from agent_console.services import phrase_lookup as phrases
+from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -36,7 +37,8 @@ class PhrasebookScreen(UsesWorkspace, Screen):
             yield OptionList(id="situations")
             with Vertical():
                 yield OptionList(id="pb-entries")
-                yield Static(id="pb-preview")
+                yield WrappedText(id="pb-preview")
+                yield Static(id="pb-meta")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -70,10 +72,9 @@ class PhrasebookScreen(UsesWorkspace, Screen):
         box = self.query_one("#pb-entries", OptionList)
         entry = self.entries[box.highlighted] if self.entries and box.highlighted is not None else None
         t = self.app.t
-        self.query_one("#pb-preview", Static).update(
-            "" if entry is None else Text.assemble(
-                plain(show_placeholders(t, entry.text)), "\n",
-                (plain(f"{t.word('situation', entry.situation)} · {'、'.join(entry.tags)}"), "dim")))
+        self.query_one("#pb-preview", WrappedText).update("" if entry is None else show_placeholders(t, entry.text))
+        self.query_one("#pb-meta", Static).update("" if entry is None else Text(
+            f"{t.word('situation', entry.situation)} · {'、'.join(entry.tags)}", style="dim"))
 
     @on(Input.Changed, "#pb-query")
     def _search(self, event: Input.Changed) -> None:

@@ -98,11 +98,14 @@ def _pending(ws: Workspace, callback_id: str) -> dict[str, Any]:
 
 # -- the queue --------------------------------------------------------------------------------------------------
 GROUPS = ("overdue", "due_now", "today", "later")
+SURVEY_KINDS = frozenset({"satisfaction", "audit"})  # made by the console; the others a customer asked for
 
 
 def queue(ws: Workspace, owner: str | None = None, now: datetime | None = None,
           due_now_minutes: int = 15) -> list[tuple[str, dict[str, Any]]]:
-    """Pending callbacks as (group, row), overdue first, then due now, due today, later; soonest first in each."""
+    """Pending callbacks as (group, row), overdue first, then due now, due today, later; in each, the calls a
+    customer asked for come before the survey calls the console made by itself (a promise before a routine), then
+    soonest first."""
     now = now or ws.now()
     end_of_today = datetime.combine(now.astimezone(ws.tz).date() + timedelta(days=1), time(0), ws.tz)
     out = []
@@ -117,7 +120,7 @@ def queue(ws: Workspace, owner: str | None = None, now: datetime | None = None,
         else:
             group = "later"
         out.append((group, row))
-    out.sort(key=lambda gr: (GROUPS.index(gr[0]), gr[1]["due"]))
+    out.sort(key=lambda gr: (GROUPS.index(gr[0]), gr[1]["kind"] in SURVEY_KINDS, gr[1]["due"]))
     return out
 
 

@@ -40,14 +40,7 @@ _TINY = timedelta(microseconds=1)
 # -- official years kept in the database ----------------------------------------------------------------------
 def loaded_years(store: LocalStore) -> dict[str, dict[str, Any]]:
     """"CN-2027" -> {text, name, loaded_at, loaded_by, source, published} for each year loaded here."""
-    raw = store.meta(YEARS_KEY)
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return store.meta_dict(YEARS_KEY)
 
 
 def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
@@ -72,8 +65,28 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
     return found
 
 
+def local_days(settings: Settings) -> tuple[LocalDays | None, str]:
+    """The team's closures file and, when it cannot be used, why (file:line): a typo in a shared file must not stop
+    the console or any command -- they run on the national calendar and say so until the file is fixed."""
+    from agent_console.core.calendar import CalendarFileError
+
+    path = settings.calendar_file
+    if not path:
+        return None, ""
+    try:
+        return LocalDays.load(path), ""
+    except CalendarFileError as exc:
+        return None, str(exc)
+    except FileNotFoundError:
+        return None, f"{path}: no such file"
+    except UnicodeDecodeError as exc:
+        return None, f"{path}: not UTF-8 (byte {exc.start + 1})"
+    except OSError as exc:
+        return None, f"{path}: {exc.strerror or exc}"
+
+
 def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> WorkingCalendar:
-    local = LocalDays.load(settings.calendar_file) if settings.calendar_file else None
+    local, _ = local_days(settings)
     return WorkingCalendar(profile.country, profile.timezone, local,
                            cache=Path(settings.db).parent / "calendar-cache.json",
                            schedules=schedules_for(store, profile.country))

@@ -145,6 +145,34 @@ def approvals(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
+def approval_facts(ws: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """What a lead needs to decide one approval: the case, who asks, what, the days asked and already granted, the
+    deadline it moves (now and after), and -- before anything is typed -- whether this lead may decide it at all."""
+    from agent_console.core.lifecycle import IllegalTransition
+
+    require_lead(ws)
+    state = ws.require(row["id"])
+    facts: dict[str, Any] = {"number": state.number, "requester": row.get("by") or "", "what": row["what"],
+                             "detail": row.get("detail", ""), "asked": None, "granted": None, "due_now": None,
+                             "due_after": None, "refusal": None}
+    spec = ws.profile.resolve_clock
+    track = state.clocks.get(spec.id) if spec else None
+    if row["what"] == "extension" and state.extension_pending:
+        facts["asked"] = state.extension_pending.get("length")
+        facts["granted"] = track.extended if track else 0
+    if track is not None:
+        facts["due_now"] = track.due
+    approve = ws.event(DECISIONS[(row["what"], True)], state.id, {"reason": ""})
+    try:
+        after = ws.lifecycle.apply(state, approve)
+    except IllegalTransition as exc:  # e.g. a lead's own request: said now, not after a reason is typed
+        facts["refusal"] = exc.reason if getattr(exc, "reason", None) else str(exc)
+    else:
+        moved = after.clocks.get(spec.id) if spec else None
+        facts["due_after"] = moved.due if moved else None
+    return facts
+
+
 DECISIONS = {("extension", True): "extension_approved", ("extension", False): "extension_refused",
              ("closure", True): "closure_approved", ("closure", False): "closure_refused",
              ("remedy", True): "remedy_approved", ("remedy", False): "remedy_refused"}

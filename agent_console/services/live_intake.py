@@ -131,6 +131,19 @@ def register(ws: Workspace, form: dict[str, Any], received_at: datetime, read_ba
     return out
 
 
+def phrase_fields(ws: Any, form: dict[str, Any], category_id: str | None) -> dict[str, str]:
+    """Placeholder values from the live form: a reply read out during the call uses what the agent typed."""
+    lang = ws.settings.lang
+    cat = ws.profile.category(category_id) if category_id else None
+    title = ws.vocab.label("titles", form.get("title") or "", lang) if form.get("title") else ""
+    phone = digits(form.get("phone") or "")
+    return {"name": form.get("name") or "", "title": title or "", "phone": form.get("phone") or "",
+            "phone_tail": phone[-4:] if len(phone) >= 4 else "",
+            "category": label(cat, lang, "") if cat else "",
+            "facts": _clause(form.get("facts") or ""), "request": _clause(form.get("request") or ""),
+            "amount": form.get("amount") or ""}
+
+
 def earlier_cases(ws: Workspace, phone: str, limit: int = 20) -> list[dict[str, Any]]:
     """The caller's cases by phone, open first (masked: this list is seen on screen)."""
     if len(digits(phone)) < 5:

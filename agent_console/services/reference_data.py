@@ -108,14 +108,7 @@ def publish(central: Any, settings: Settings, kind: str, path: Path, country: st
 
 def applied(store: LocalStore) -> dict[str, dict[str, Any]]:
     """"kind:name" -> the version in use (version, body, digest, published_by, published_at, seq)."""
-    raw = store.meta(APPLIED_KEY)
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    return store.meta_dict(APPLIED_KEY)
 
 
 def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN") -> list[str]:

@@ -11,6 +11,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent_console.services import kpi, lead
+from agent_console.core import cells
+from agent_console.core.labels import label
+from agent_console.support.i18n import Translator
 from agent_console.core.text import mask_name, mask_phone
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
@@ -32,7 +35,9 @@ FIGURE_LABELS = {
 }
 
 
-def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
+def kpi_rows(report: kpi.KpiReport, lang: str, profile: Any = None) -> list[dict[str, Any]]:
+    """One row per figure, then one per department (by its label in `lang` when `profile` is given)."""
+    departments = {d.id: d for d in profile.departments} if profile is not None else {}
     rows = []
     for key, fig in report.figures.items():
         zh, en = FIGURE_LABELS.get(key, (key, key))
@@ -46,9 +51,10 @@ def kpi_rows(report: kpi.KpiReport, lang: str) -> list[dict[str, Any]]:
                      "value": "—" if c["average"] is None else f"{c['average']:g}", "numerator": c["calls"],
                      "denominator": c["calls"], "cases": ""})
     for dept, d in report.departments.items():
-        rows.append({"figure": f"department:{dept}", "label": dept, "value": f"{d['share']:.1%}",
+        rows.append({"figure": f"department:{dept}", "label": label(departments.get(dept), lang, dept),
+                     "value": f"{d['share']:.1%}",
                      "numerator": d["past_limit"], "denominator": d["cases"],
-                     "cases": "督办 FLAGGED" if d["flagged"] else ""})
+                     "cases": Translator(lang)("report.flagged") if d["flagged"] else ""})
     return rows
 
 
@@ -61,16 +67,34 @@ def overdue_rows(ws: Workspace, unmask: bool, hours: float = 8) -> list[dict[str
     for r in rows:
         name, phone = people.get(r["id"], ("", ""))
         out.append({"horizon": r["horizon"], "number": r["number"], "owner": r["owner"],
-                    "department": r["department"], "clock": r["clock"],
-                    "due": r["due"][:16] + (" ≈" if r.get("provisional") else ""),  # ≈: a provisional year
+                    "department": label(ws.profile.department(r["department"]), ws.settings.lang, r["department"]),
+                    "clock": r["clock"],
+                    "due": r["due"][:16].replace("T", " ") + (" ≈" if r.get("provisional") else ""),  # ≈: provisional
                     "name": name if unmask else mask_name(name), "phone": phone if unmask else mask_phone(phone)})
     return out
 
 
-def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, Any] | None = None) -> str:
+# what people read instead of the ids scripts read (JSON keeps the ids)
+_WORD_COLUMNS = {"horizon": "lead.horizon_", "value": "lead.horizon_"}
+
+
+def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, Any] | None = None,
+           lang: str = "en") -> str:
+    """`rows` as `fmt`. JSON keeps the ids (the interface for scripts); every other format is for people: the
+    title, headers and words in `lang`, the `figure` id column left out, columns lined up in terminal cells."""
     if fmt == "json":
+        en = Translator("en")
+        title = en(f"report.title_{title}") if en.has(f"report.title_{title}") else title
         return json.dumps({"title": title, **(extra or {}), "rows": rows}, ensure_ascii=False, indent=1)
-    columns = list(rows[0].keys()) if rows else ["(none)"]
+    t = Translator(lang)
+    title = t(f"report.title_{title}") if t.has(f"report.title_{title}") else title
+    extra = {t(f"report.{k}") if t.has(f"report.{k}") else k: v for k, v in (extra or {}).items()}
+    keys = [c for c in (rows[0].keys() if rows else []) if c != "figure"]
+    rows = [{c: (t(_WORD_COLUMNS[c] + str(r[c])) if c in _WORD_COLUMNS and t.has(_WORD_COLUMNS[c] + str(r[c]))
+                 else r.get(c, "")) for c in keys} for r in rows]
+    names = {c: t(f"report.col_{c}") if t.has(f"report.col_{c}") else c for c in keys}
+    rows = [{names[c]: r[c] for c in keys} for r in rows]
+    columns = [names[c] for c in keys] or [t("report.none")]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=columns)
@@ -78,7 +102,7 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
         writer.writerows(rows)
         return buf.getvalue()
     if fmt == "markdown":
-        lines = [f"# {title}", ""] + [f"- {k}: {v}" for k, v in (extra or {}).items()] + [""]
+        lines = [f"# {title}", ""] + [f"- {t('report.extra_line', name=k, value=v)}" for k, v in extra.items()] + [""]
         lines.append("| " + " | ".join(columns) + " |")
         lines.append("|" + "---|" * len(columns))
         lines += ["| " + " | ".join(str(r.get(c, "")).replace("|", "\\|") for c in columns) + " |" for r in rows]
@@ -87,13 +111,13 @@ def render(rows: list[dict[str, Any]], fmt: str, title: str, extra: dict[str, An
         head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
                        for r in rows)
-        meta = "".join(f"<p>{html.escape(k)}: {html.escape(str(v))}</p>" for k, v in (extra or {}).items())
+        meta = "".join(f"<p>{html.escape(t('report.extra_line', name=k, value=v))}</p>" for k, v in extra.items())
         return (f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>"
                 f"{meta}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n")
-    widths = {c: max([len(c), *(len(str(r.get(c, ""))) for r in rows)]) for c in columns}
-    lines = [title] + [f"{k}: {v}" for k, v in (extra or {}).items()]
-    lines.append("  ".join(c.ljust(widths[c]) for c in columns))
-    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    widths = {c: max([cells.width(c), *(cells.width(str(r.get(c, ""))) for r in rows)]) for c in columns}
+    lines = [title] + [t("report.extra_line", name=k, value=v) for k, v in (extra or {}).items()]
+    lines.append("  ".join(cells.ljust(c, widths[c]) for c in columns).rstrip())
+    lines += ["  ".join(cells.ljust(str(r.get(c, "")), widths[c]) for c in columns).rstrip() for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -104,17 +128,18 @@ def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool =
     if unmask:
         lead.record_unmask(ws, f"report {kind} {period or ''} {fmt}")
     if kind == "overdue":
-        return render(overdue_rows(ws, unmask), fmt, "overdue queue", {"generated": now.isoformat()})
+        return render(overdue_rows(ws, unmask), fmt, "overdue", {"generated": now.astimezone(ws.tz).isoformat()[:16]
+                                                                   .replace("T", " ")}, lang)
     if kind == "weekly":
         end = now
         start = end - timedelta(days=7)
         report = kpi.compute(ws, start, end, now, **filters)
-        rows = [r for r in kpi_rows(report, lang) if r["figure"] in ("past_limit",) or
+        rows = [r for r in kpi_rows(report, lang, ws.profile) if r["figure"] in ("past_limit",) or
                 r["figure"].startswith("department:")]
         rows += [{"figure": "overdue", "label": o["number"], "value": o["horizon"], "numerator": "",
                   "denominator": "", "cases": f"{o['owner']} {o['department']} {o['name']} {o['phone']}"}
                  for o in overdue_rows(ws, unmask) if o["horizon"] == "overdue"]
-        return render(rows, fmt, "weekly overdue notice", {"from": start.isoformat()[:10], "to": end.isoformat()[:10]})
+        return render(rows, fmt, "weekly", {"from": start.isoformat()[:10], "to": end.isoformat()[:10]}, lang)
     month = period or _previous_month(now.astimezone(ws.tz))
     if kind == "monthly" or (kind == "kpi" and period and len(period) == 7):
         start, end = kpi.month_bounds(ws, month)
@@ -130,7 +155,7 @@ def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool =
         extra["due"] = kpi.monthly_report_due(ws, month).isoformat()[:10]
     if fmt == "json":
         return json.dumps({"title": f"{kind} report", **extra, **report.as_dict()}, ensure_ascii=False, indent=1)
-    return render(kpi_rows(report, lang), fmt, f"{kind} report", extra)
+    return render(kpi_rows(report, lang, ws.profile), fmt, kind, extra, lang)
 
 
 def _previous_month(now: datetime) -> str:

@@ -56,6 +56,8 @@ class Workspace:
             self._home_store.close()
             raise
         self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        # a broken calendar_file (file:line), or "": deadlines then ignore the team's closures until it is fixed
+        self.calendar_problem = deadline_service.local_days(settings)[1]
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.vocab: Vocabulary = load_vocabulary()
@@ -346,7 +348,9 @@ class Workspace:
         folder = reference_data.phrasebook_dir(settings)
         if folder.is_dir() and folder not in settings.phrasebook_dirs:
             self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
-        return load_profile(settings.profile, overrides or None, settings.profile_dirs)
+        from agent_console.support.config import config_file
+
+        return load_profile(settings.profile, overrides or None, settings.profile_dirs, overrides_file=config_file())
 
     def reload_reference(self) -> list[str]:
         """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
@@ -396,15 +400,16 @@ class Workspace:
             deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
             items, running = [], []
             for cid, d in deadlines.items():
+                # the text of a deadline shared through the memo is written once, with its key
                 text = dumped.get(id(d))
                 if text is None:
-                    text = dumped[id(d)] = json.dumps(d, ensure_ascii=False)
-                items.append(f"{json.dumps(cid)}: {text}")
-                if d["state"] in ("running", "breached") and d["due"]:
+                    text = dumped[id(d)] = f"{json.dumps(cid)}: {json.dumps(d, ensure_ascii=False)}"
+                items.append(text)
+                if d["due"] and d["state"] in ("running", "breached"):
                     running.append(d["due"])
-            # the same text json.dumps({"deadlines": …, "next_due": …}) gives
-            yield ("" if first else ",") + (f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, '
-                                            f'"next_due": {json.dumps(min(running) if running else None)}}}')
+            # the same text json.dumps({"deadlines": …, "next_due": …}) gives (an ISO instant needs no escaping)
+            nxt = f'"{min(running)}"' if running else "null"
+            yield ("" if first else ",") + f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, "next_due": {nxt}}}'
             first = False
             if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
                 memo.clear()

@@ -304,6 +304,17 @@ class LocalStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    def meta_dict(self, key: str) -> dict[str, Any]:
+        """A meta value that holds a JSON object; {} when it is missing or is not one (never raises)."""
+        raw = self.meta(key)
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                           (key, value))

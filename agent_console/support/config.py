@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent_console.core.errors import toml_error_line
 from agent_console.support.paths import config_dir, default_config_file, default_db_path
 
 
@@ -104,13 +105,18 @@ class _TomlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = Path(os.environ.get("AGENT_CONSOLE_CONFIG") or default_config_file())
+        path = config_file()
         if not path.is_file():
             return {}
         try:
             return tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            raise ConfigError(f"{path}:{toml_error_line(exc)}: {exc}") from exc
+
+
+def config_file() -> Path:
+    """The config file in use (it may not exist)."""
+    return Path(os.environ.get("AGENT_CONSOLE_CONFIG") or default_config_file())
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -274,10 +274,15 @@ class PostgresCentral:
         try:
             row = conn.execute("SELECT login, role, teams FROM ac.whoami()").fetchone()
             conn.commit()
+        except psycopg.errors.InsufficientPrivilege as exc:  # a login that is neither ac_agent nor ac_lead
+            conn.rollback()
+            raise PermissionError("this login has no console role at the centre (neither agent nor lead): ask the "
+                                  "centre's administrator to add it with `agent-console central add-user`") from exc
         except psycopg.OperationalError as exc:
             raise CentralUnavailable(str(exc)) from exc
         if row is None or row[1] is None:
-            raise PermissionError("this login is not a member of any team at the centre")
+            raise PermissionError("this login is not a member of any team at the centre: ask the centre's "
+                                  "administrator to add it to a team")
         return Identity(row[0], row[1], tuple(row[2]))
 
     def push(self, events: list[Event]) -> PushResult:

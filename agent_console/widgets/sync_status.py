@@ -25,15 +25,20 @@ class SyncStatus(UsesWorkspace, Static):
 
     def on_mount(self) -> None:
         self._show()
+        self._last_outbox = syncing.waiting(self.ws)
+        # the waiting count follows every local change, with or without a centre (it used to stand still until
+        # the console restarted)
+        self.set_interval(2.0, self._after_change)
         if self.ws.settings.central:
             self.set_interval(max(self.ws.settings.sync_interval, 2.0), self.run_sync)
-            self.set_interval(2.0, self._after_change)
             self.run_sync()
 
     def _after_change(self) -> None:
         waiting = syncing.waiting(self.ws)
-        if waiting and waiting != self._last_outbox:
-            self.run_sync()
+        if waiting != self._last_outbox:
+            self._show()
+            if waiting and self.ws.settings.central:
+                self.run_sync()
         self._last_outbox = waiting
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)

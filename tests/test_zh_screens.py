@@ -1,0 +1,146 @@
+"""Every screen and dialog of the Chinese console, read as a newcomer sees it at 80x24 and 160x48: no English.
+
+Fails on any run of Latin letters not on the allowlist in tests/latin.py, naming the screen and the line.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_console.app import AgentConsoleApp
+from agent_console.core.lifecycle import CASE_ACTIONS
+from agent_console.services.demo_data import generate
+from tests.conftest import make_workspace
+from tests.latin import offending_lines
+from tests.test_ui_console import settle
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def binding_ids(app) -> set[str]:
+    ids: set[str] = set()
+    for node in [app, *app.screen_stack]:
+        for bindings in node._bindings.key_to_bindings.values():
+            ids.update(b.id for b in bindings if b.id)
+    return ids
+
+
+class Reader:
+    def __init__(self, app, pilot) -> None:
+        self.app, self.pilot, self.found, self.seen = app, pilot, [], []
+        self.typed: set[str] = set()  # what the agent typed may of course show
+
+    async def keys(self, *keys: str, pause: float = 0) -> None:
+        if all(len(k) == 1 for k in keys):
+            self.typed.add("".join(keys))
+        for key in keys:
+            await self.pilot.press(key)
+        await settle(self.pilot)
+        if pause:
+            await self.pilot.pause(pause)
+
+    async def read(self, where: str) -> None:
+        name = f"{where} [{type(self.app.screen).__name__}]"
+        self.seen.append(name)
+        for line in offending_lines(screen_text(self.app), binding_ids(self.app) | self.typed):
+            self.found.append(f"{name}: {line}")
+
+    async def home(self) -> None:
+        for _ in range(6):
+            if len(self.app.screen_stack) <= 2:
+                break
+            await self.keys("escape")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_no_english_on_any_zh_screen(tmp_path, clock, size) -> None:
+    ws = make_workspace(tmp_path, clock, agent="a-wang", role="lead")
+    generate(ws, cases=60, seed=7)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        r = Reader(app, pilot)
+        await settle(pilot)
+        await r.read("open cases")
+        await r.keys("ctrl+p")
+        await r.read("command palette")
+        await r.keys(*"zzqx", pause=0.8)
+        await r.read("command palette, no match")
+        await r.keys("escape", "f1")
+        await r.read("help")
+        await r.keys("escape", "f4")
+        await r.read("phrasebook")
+        for _ in range(4):
+            await r.keys("down")
+        await r.read("phrasebook, fourth situation")
+        await r.keys("escape", "f3")
+        await r.read("phrase panel")
+        await r.keys(*"kaichang")
+        await r.read("phrase panel, pinyin")
+        await r.keys("ctrl+y")
+        await r.read("phrase panel, asking for values")
+        await r.home()
+        await r.keys("f2")
+        await r.read("intake")
+        await r.keys("ctrl+s")
+        await r.read("intake, nothing filled")
+        intake = app.screen
+        r.typed |= {"kfu", "li"}
+        intake.query_one("#f-category").value = "kfu"
+        await r.keys("ctrl+s")
+        await r.read("intake, unknown category")
+        intake.query_one("#f-category").value = "li"
+        await settle(pilot)
+        await r.read("intake, category type-ahead")
+        await r.keys("ctrl+r")
+        await r.read("intake, read back")
+        await r.home()
+        await r.keys("enter")
+        await r.read("case detail")
+        detail = app.screen
+        for kind in CASE_ACTIONS:
+            if detail.available.get(kind) is None:
+                detail.start_action(kind)
+                await settle(pilot)
+                await r.read(f"action form {kind}")
+                if app.screen is not detail:
+                    await r.keys("ctrl+s")
+                    await r.read(f"action form {kind}, empty")
+                while app.screen is not detail:
+                    await r.keys("escape")
+        await r.keys("b")
+        await r.read("callback form")
+        await r.keys(*"xyz")
+        await r.read("callback form, not understood")
+        await r.home()
+        await r.keys("f6")
+        await r.read("callback queue")
+        await r.keys("enter")
+        await r.read("callback call")
+        await r.home()
+        await r.keys("f7")
+        await r.read("lead")
+        await r.keys("g")
+        await r.read("lead, by department")
+        for _ in range(3):
+            await r.keys("right")
+            await r.read("lead, next tab")
+        await r.home()
+    ws.close()
+    assert len(r.seen) > 20
+    assert not r.found, "English on the Chinese console:\n" + "\n".join(dict.fromkeys(r.found))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_path, clock, size) -> None:
+    ws = make_workspace(tmp_path, clock, agent="a-wang")
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+    ws.close()
+    for words in ("^s 保存登记", "^r 复述确认", "esc 返回"):
+        assert words in footer, footer
