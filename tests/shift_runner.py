@@ -113,6 +113,10 @@ class Shift:
 
     # -- the steps ----------------------------------------------------------------------------------------------
     async def run(self) -> list[tuple[str, float]]:
+        import pyperclip
+
+        real_copy, self.copied = pyperclip.copy, []
+        pyperclip.copy = self.copied.append  # what the agent copied, as the clipboard would get it
         await self.open("agent")
         try:
             for step in self.data["step"]:
@@ -125,6 +129,7 @@ class Shift:
                     print(f"step {self.step_no:>2} {step['do']:<8} {self.timings[-1][1]:6.2f} s", flush=True)
         finally:
             await self.close()
+            pyperclip.copy = real_copy
         return self.timings
 
     async def do_advance(self, step: dict[str, Any]) -> None:
@@ -189,6 +194,17 @@ class Shift:
         from agent_console.screens.callback_queue import KeepOrCancel
         from agent_console.screens.intake import ReadBackDialog
 
+        if step.get("phrase"):  # a reply from the phrase panel, filled from what is on the form
+            from agent_console.screens.phrase_panel import AskValues
+
+            await self.press("f3")
+            await self.pilot.press(*step["phrase"]["keys"])
+            await settle(self.pilot)
+            await self.press("enter")
+            if isinstance(self.screen(), AskValues):
+                self.fail(step, f"the reply asks for {self.screen().names}, already on the form")
+            if not self.copied or step["phrase"]["copied"] not in self.copied[-1]:
+                self.fail(step, f"the reply copied was {self.copied[-1:]}, expected {step['phrase']['copied']!r}")
         finish = step.get("finish", "read_back")
         if finish == "read_back":
             await self.press("ctrl+r")
@@ -217,6 +233,13 @@ class Shift:
         if screen.case_id is None:
             errors = [str(w.render()) for w in screen.query(".field-error") if str(w.render())]
             self.fail(step, f"not registered: {errors}")
+        if step.get("copy_number"):
+            shown = screen.query_one("#case-number", Static)
+            if not shown.display or screen.number not in str(shown.render()):
+                self.fail(step, "the case number is not on the intake screen after registering")
+            await self.press("ctrl+y")
+            if not self.copied or self.copied[-1] != screen.number:
+                self.fail(step, f"Ctrl+Y copied {self.copied[-1:]}, not the case number {screen.number}")
         if step.get("callback"):
             await self.press("ctrl+b")
             await self.pilot.press(*step["callback"]) if step["callback"].isascii() else None
@@ -339,6 +362,9 @@ class Shift:
             self.fail(step, "no pending survey call for this case")
         table = queue.query_one("#callbacks", DataTable)
         keys = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        if step.get("queue_first") and queue.rows[keys[0]]["kind"] != step["queue_first"]:
+            self.fail(step, f"the queue starts with a {queue.rows[keys[0]]['kind']} call, not what a customer "
+                            f"asked for ({step['queue_first']})")
         table.move_cursor(row=keys.index(wanted[0]))
         await self.press("enter")
         call = self.screen()
@@ -403,11 +429,17 @@ class Shift:
             await settle(self.pilot)
             table = screen.query_one("#approvals", DataTable)
             table.focus()
-            row = next((i for i in range(table.row_count) if table.get_row_at(i)[0] == case.number), None)
+            row = next((i for i in range(table.row_count) if str(table.get_row_at(i)[0]) == case.number), None)
             if row is None:
                 self.fail(step, f"{case.number} has nothing waiting for the lead")
             table.move_cursor(row=row)
             await self.press("y")
+            shown = str(self.screen().query_one("#approval-facts", Static).render())
+            for piece in step.get("approval_has", []):
+                if piece not in shown.replace("{number}", case.number):
+                    self.fail(step, f"the approval does not say {piece!r}: {shown}")
+            if case.number not in shown:
+                self.fail(step, f"the approval does not name the case: {shown}")
             await self.press("enter")
         await self.open("agent")
 

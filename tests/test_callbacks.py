@@ -173,7 +173,7 @@ def test_sample_and_callback_commands(capsys, tmp_path, clock, monkeypatch) -> N
     assert main(["callback", "new", numbers[0], "2099-01-05 09:00", "--json", "--db", db, "--agent", "a-test"]) == 0
     assert json.loads(capsys.readouterr().out)["due"].startswith("2099-01-05T09:00")
     assert main(["callback", "new", numbers[0], "昨天", "--db", db]) == 2
-    assert "could not understand" in capsys.readouterr().err
+    assert "看不懂“昨天”" in capsys.readouterr().err  # in the console's language (issue 15)
     assert main(["callback", "list", "--all", "--json", "--db", db]) == 0
     kinds = {r["kind"] for r in json.loads(capsys.readouterr().out)}
     assert {"audit", "requested"} <= kinds

@@ -55,6 +55,8 @@ async def test_approve_from_the_queue_and_drill_down_from_a_figure(team, clock) 
     agent = team.agent("a-1")
     case = agent.register(sample_case())
     agent.act(case.id, "extension_requested", {"length": 5, "reason": "需调取病历"})
+    clock.set(datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI))
+    in_time = agent.register(sample_case(facts="按时的一件"))  # in the same period, not past its limit
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))  # 3 + 5 working days are long over
     async with lead_console(team.lead()) as (app, pilot):
         screen = app.screen
@@ -75,6 +77,15 @@ async def test_approve_from_the_queue_and_drill_down_from_a_figure(team, clock) 
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DrillDown) and app.screen.numbers == [case.number]
+        await pilot.press("tab")  # the cases that did not count: the ones that were not past the limit
+        await settle(pilot)
+        assert app.screen.numbers == [in_time.number]
+        await pilot.press("tab")  # the whole denominator
+        await settle(pilot)
+        assert sorted(app.screen.numbers) == sorted([case.number, in_time.number])
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.screen.numbers == [case.number]
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == case.id

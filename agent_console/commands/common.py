@@ -65,8 +65,10 @@ def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) 
         raise CliError(str(exc)) from exc
     if ws.calendar_problem and not getattr(args, "_calendar_told", False):
         args._calendar_told = True  # once per command, however many times it opens the workspace
-        print(f"agent-console: warning: calendar_file {ws.calendar_problem}; deadlines ignore the team's closures "
-              "until it is fixed", file=sys.stderr)
+        from agent_console.support.i18n import Translator
+
+        print("agent-console: " + Translator(ws.settings.lang)("cli.calendar_file_broken", problem=ws.calendar_problem),
+              file=sys.stderr)
     if recompute and ws.stale_reasons:
         try:
             report = ws.recompute_deadlines()
@@ -81,17 +83,6 @@ def recompute_line(ws: Any, report: Any) -> str:
     from agent_console.services.deadlines import recompute_line as line
 
     return line(ws.settings.lang, report)
-
-
-def seed_first_run(ws: Any) -> None:
-    """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
-    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
-        return
-    if ws.store.count_cases() == 0:
-        from agent_console.services.demo_data import generate
-
-        generate(ws, cases=300, seed=7)
-    ws.store.set_meta("seeded", "1")
 
 
 class CleanOutput:

@@ -22,13 +22,13 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from agent_console.core.errors import toml_error_line
-from agent_console.core.typeahead import keys
+from agent_console.core.typeahead import fuzzy_key, fuzzy_typed, keys
 from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
 
 INCLUDE = re.compile(r"\{\{include:([\w.\-]+)\}\}")
 REQUIRED = ("id", "situation", "title", "text")
 STAGES = ("opening", "intake", "case", "callback", "closing", "any")
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3  # 3: the near-homophone index (fuzzy)
 
 
 @dataclass
@@ -69,6 +69,8 @@ class _Index:
     hay_starts: list[int]
     initials_starts: list[int]
     full_starts: list[int]
+    fuzzy: str = ""  # the sound of title and tags with near-homophones folded (core.typeahead.fuzzy_key)
+    fuzzy_starts: list[int] = field(default_factory=list)
 
 
 def _joined(parts: list[str]) -> tuple[str, list[int]]:
@@ -239,7 +241,7 @@ class Phrasebook:
         self._index = self._build_index()
 
     def _build_index(self) -> _Index:
-        hay, titles, initials, full, title_pinyin = [], [], [], [], []
+        hay, titles, initials, full, title_pinyin, fuzzy = [], [], [], [], [], []
         for e in self.entries:
             words = [e.title, *e.tags]
             hay.append(" | ".join([e.title, *e.tags, e.text]).lower().replace("\n", " "))
@@ -248,10 +250,13 @@ class Phrasebook:
             full.append("".join(p[0] for p in pinyin))
             initials.append("".join(p[1] for p in pinyin))
             title_pinyin.append(pinyin[0][0])
+            fuzzy.append(fuzzy_key(" ".join([e.title, *e.tags])))  # not the text: a keystroke scans this whole
         hay_s, hay_starts = _joined(hay)
         ini_s, ini_starts = _joined(initials)
         full_s, full_starts = _joined(full)
-        return _Index(hay_s, ini_s, full_s, titles, title_pinyin, hay_starts, ini_starts, full_starts)
+        fuzzy_s, fuzzy_starts = _joined(fuzzy)
+        return _Index(hay_s, ini_s, full_s, titles, title_pinyin, hay_starts, ini_starts, full_starts, fuzzy_s,
+                      fuzzy_starts)
 
     # -- searching --------------------------------------------------------------------------------------------
     def search(self, query: str, category: str | None = None, stage: str | None = None,
@@ -283,6 +288,13 @@ class Phrasebook:
                     score = 70 if full.startswith(compact, full_starts[i]) else 60
                     if scores.get(i, 0) < score:
                         scores[i] = score
+            folded = fuzzy_typed(compact) if len(scores) < limit and len(compact) >= 2 else ""
+            if len(folded) >= 4:
+                # by sound: a homophone the IME picked (理陪 for 理赔), mixed input (li赔), a near-homophone
+                # (zh/z, ch/c, sh/s, n/l, an/ang, en/eng, in/ing); always below the exact hits
+                for i in _hits(index.fuzzy, index.fuzzy_starts, folded):
+                    if scores.get(i, 0) < 55:
+                        scores[i] = 55
             if not scores and len(q) >= 2:  # nothing matched as typed: a typo, so match approximately
                 choices = index.title_pinyin if compact.isascii() else index.titles
                 for _, score, i in process.extract(compact, choices, scorer=fuzz.partial_ratio, limit=limit,

@@ -16,8 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Static
 
 from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest

@@ -15,7 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, TextArea
+from textual.widgets import Header, Input, TextArea
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -132,6 +133,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         t, ws = self.app.t, self.ws
         lang = ws.settings.lang
         localize_bindings(self, t)
+        self._fit_footer(self.app.size.width)  # before the footer's first build (not again on the first resize)
         yield Header()
         yield Static(id="call-timer")
         yield Static(id="draft-offer")
@@ -304,9 +306,13 @@ class IntakeScreen(UsesWorkspace, Screen):
         try:
             form = data.get("form", {})
             for name in TEXT_INPUTS:
-                self.query_one(f"#f-{name}", Input).value = form.get(name, "")
+                field = self.query_one(f"#f-{name}", Input)
+                field.value = form.get(name, "")
+                field.cursor_position = len(field.value)  # typed on at its end, never in front of the number
             for name in AREAS:
-                self.query_one(f"#f-{name}", TextArea).text = form.get(name, "")
+                area = self.query_one(f"#f-{name}", TextArea)
+                area.text = form.get(name, "")
+                area.move_cursor(area.document.end)
             for name in ("title", "channel", "complexity"):
                 if form.get(name):
                     self.query_one(f"#f-{name}", Select).value = form[name]

@@ -167,13 +167,20 @@ class PickPerson(ModalScreen[str | None]):
 
 
 class DrillDown(ModalScreen[None]):
-    """The cases behind one figure; Enter opens one."""
+    """The cases behind one figure; Enter opens one. Tab switches between the numerator's cases, the
+    denominator's and the ones that missed (the denominator's not in the numerator)."""
 
-    BINDINGS = [Binding("escape", "close", "keys.back", id="drill_close")]
+    BINDINGS = [Binding("escape", "close", "keys.back", id="drill_close"),
+                Binding("tab", "next_view", "lead.drill_switch", id="drill_switch", priority=True)]
 
-    def __init__(self, title: str, numbers: list[str]) -> None:
+    def __init__(self, title: str, numbers: list[str], base: list[str] | None = None,
+                 missed: list[str] | None = None) -> None:
         super().__init__()
         self.title_text = title
+        self.views = [("numerator", numbers)]
+        if base:
+            self.views += [("missed", missed or []), ("denominator", base)]
+        self.view = 0
         self.numbers = numbers
 
     def compose(self) -> ComposeResult:
@@ -188,8 +195,20 @@ class DrillDown(ModalScreen[None]):
             yield table
 
     def on_mount(self) -> None:
+        self._fill()
+
+    def action_next_view(self) -> None:
+        self.view = (self.view + 1) % len(self.views)
+        self.numbers = self.views[self.view][1]
+        self._fill()
+
+    def _fill(self) -> None:
         table = self.query_one("#drill", DataTable)
+        table.clear()
         ws, t = self.app.ws, self.app.t
+        name = self.views[self.view][0]
+        shown = t(f"lead.drill_{name}") + (f"（{t('lead.drill_switch')}: Tab）" if len(self.views) > 1 else "")
+        self.query_one(".panel-title", Static).update(f"{self.title_text} · {shown} · {len(self.numbers)}")
         rows = lead.drill_rows(ws, self.numbers)  # one query for many; a figure may stand on 100,000 cases
         for r in rows:
             cat, dept = ws.profile.category(r["category"]), ws.profile.department(r["department"])
@@ -553,7 +572,7 @@ class LeadScreen(Screen):
         figure = event.row_key.value or ""
         fig = self.report.figures.get(figure) if self.report else None
         if fig is not None:
-            self.app.push_screen(DrillDown(self.kpi_rows[figure]["label"], fig.cases))
+            self.app.push_screen(DrillDown(self.kpi_rows[figure]["label"], fig.cases, fig.base, fig.missed()))
 
     @on(CaseTable.RowSelected, "#overdue")
     def _open_overdue(self, event: CaseTable.RowSelected) -> None:

@@ -12,7 +12,7 @@ import random
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from agent_console.core.events import Event, make_event
+from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.lifecycle import IllegalTransition
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
@@ -121,8 +121,9 @@ def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int =
         typed = checked.get(key)
         if typed is None:
             typed = checked[key] = make_event(kind, case_id, ws.actor, device, at, payload).payload
-        return Event.model_construct(case_id=case_id, kind=kind, actor=ws.actor, device=device,
-                                     at=at.astimezone(timezone.utc), payload=typed)
+        # every field given: a defaulted field costs model_construct a signature inspection of its factory
+        return Event.model_construct(id=new_id(), case_id=case_id, kind=kind, actor=ws.actor, device=device,
+                                     at=at.astimezone(timezone.utc), hlc="", payload=typed, flags=[])
 
     for i in range(cases):
         category = rng.choice(categories)
@@ -230,3 +231,17 @@ def _plan(rng: random.Random, age: float, tier: str) -> str:
     if age < 60:
         return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
     return rng.choices(["closed", "archived", "investigating"], [10, 89, 1])[0]
+
+
+def mark_seeded(ws: Workspace) -> None:
+    """Remember that demo data was added, so a first start never adds it again."""
+    ws.store.set_meta("seeded", "1")
+
+
+def seed_first_run(ws: Workspace) -> None:
+    """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
+    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
+        return
+    if ws.count_cases() == 0:
+        generate(ws, cases=300, seed=7)
+    mark_seeded(ws)

@@ -37,7 +37,13 @@ class Figure:
     value: float | None
     numerator: int = 0
     denominator: int = 0
-    cases: list[str] = field(default_factory=list)  # the case numbers behind it
+    cases: list[str] = field(default_factory=list)  # the case numbers behind it (the numerator's)
+    base: list[str] = field(default_factory=list)  # the denominator's case numbers, when it counts cases
+
+    def missed(self) -> list[str]:
+        """The denominator's cases not in the numerator: the ones that missed the target."""
+        hit = set(self.cases)
+        return [n for n in self.base if n not in hit]
 
 
 @dataclass
@@ -66,8 +72,9 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _rate(hits: list[str], total: int) -> Figure:
-    return Figure(round(len(hits) / total, 4) if total else None, len(hits), total, sorted(hits))
+def _rate(hits: list[str], total: int, base: list[str] | None = None) -> Figure:
+    return Figure(round(len(hits) / total, 4) if total else None, len(hits), total, sorted(hits),
+                  sorted(base or []))
 
 
 def _handling_timing(cal: Any) -> Any:
@@ -145,11 +152,11 @@ def compute(ws: Workspace, start: datetime, end: datetime, now: datetime | None 
         if within:
             nine_day = nine_day + [number]
     figures: dict[str, Figure] = {
-        "on_time_closure_rate": _rate(s["on_time"], total),
-        "nine_day_closure_rate": _rate(nine_day, total),
+        "on_time_closure_rate": _rate(s["on_time"], total, numbers),
+        "nine_day_closure_rate": _rate(nine_day, total, numbers),
         "complaints": Figure(total + len(escalated), total + len(escalated), total, numbers),
         "escalations": Figure(len(escalated) * 2, len(escalated), total, escalated),
-        "past_limit": _rate(s["late"], total),
+        "past_limit": _rate(s["late"], total, numbers),
         "response_rate": _rate(s["in_time"], routed),
     }
     responded = s["responded"]
@@ -158,7 +165,7 @@ def compute(ws: Workspace, start: datetime, end: datetime, now: datetime | None 
     closed = s["closed"]
     figures["handling_days_calendar"] = Figure(_mean(calendar_s / 86400, handled), handled, total, closed)
     figures["handling_days_working"] = Figure(_mean(working_s / 86400, handled), handled, total, list(closed))
-    figures["satisfaction_rate"] = _rate(s["satisfied"], surveys)
+    figures["satisfaction_rate"] = _rate(s["satisfied"], surveys, s["surveyed"])
     figures["satisfaction_score"] = Figure(_mean(score, surveys), surveys, surveys, s["surveyed"])
     by_cause: Counter[str] = Counter()
     for causes, n in s["causes"]:

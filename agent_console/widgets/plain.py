@@ -38,6 +38,23 @@ def safe(value: Any) -> Any:
     return value
 
 
+class Cell(Text):
+    """A table cell shown as written; equal to the string it was made from (code that reads a row back and
+    compares it with a case number keeps working)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.plain == other
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.plain)
+
+
+def _cell(value: Any) -> Any:
+    return Cell(plain(value)) if isinstance(value, str) else value
+
+
 class Static(_w.Static):
     def __init__(self, content: Any = "", *, markup: bool = False, **kw: Any) -> None:
         super().__init__(_clean(content), markup=markup, **kw)
@@ -89,13 +106,13 @@ class DataTable(_w.DataTable):
     """Cells given as strings are shown as written (the stock table parses any string holding `[` as markup)."""
 
     def add_row(self, *cells: Any, **kw: Any) -> Any:
-        return super().add_row(*[safe(c) for c in cells], **kw)
+        return super().add_row(*[_cell(c) for c in cells], **kw)
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, **kw: Any) -> None:
-        super().update_cell(row_key, column_key, safe(value), **kw)
+        super().update_cell(row_key, column_key, _cell(value), **kw)
 
     def update_cell_at(self, coordinate: Any, value: Any, **kw: Any) -> None:
-        super().update_cell_at(coordinate, safe(value), **kw)
+        super().update_cell_at(coordinate, _cell(value), **kw)
 
     def add_column(self, label: Any, **kw: Any) -> Any:
         return super().add_column(safe(label), **kw)
