@@ -92,7 +92,7 @@ def test_case_new_bad_input(capsys, monkeypatch, db) -> None:
     code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(huge), monkeypatch=monkeypatch)
     assert code == 2 and "facts" in err and "too long" in err
     code, _, err = run(capsys, "case", "show", "2609-ZZZ-999", "--db", db)
-    assert code == 1 and "no case" in err
+    assert code == 1 and "没有案件" in err
 
 
 def test_import_reports_bad_rows_and_keeps_good_ones(capsys, tmp_path, db) -> None:
@@ -219,6 +219,46 @@ def test_case_act_goes_through_the_screens_rules_and_messages(capsys, monkeypatc
     assert code == 2 and "unknown action" in err
     with pytest.raises(SystemExit):  # other commands still refuse an option they do not know
         run(capsys, "case", "list", "--db", db, "--nonsense")
+
+
+def test_case_act_refuses_a_choice_that_is_not_on_the_list(capsys, monkeypatch, db) -> None:
+    """A typo in a choice (`--causes x`, `--stage y`) was recorded as it was typed: the screen's dropdowns never allow
+    it, so the shell must not either; the message lists what may be chosen and nothing is recorded."""
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    run(capsys, "case", "act", number, "accepted", "--db", db, "--agent", "a-1")
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--outcome", "有责",
+                       "--causes", "process_delay,x", "--stage", "y", "--report", "已处理")
+    assert code == 2 and "--causes" in err and "“x”" in err and "流程时效" in err, err
+    code, out, _ = run(capsys, "case", "show", number, "--db", db, "--json")
+    assert json.loads(out)["status"] != "closed"
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--outcome", "有责",
+                       "--causes", "process_delay", "--stage", "y", "--report", "已处理")
+    assert code == 2 and "--stage" in err and "“y”" in err, err
+    code, _, err = run(capsys, "case", "act", number, "assigned", "--db", db, "--agent", "a-1",
+                       "--department", "no_such_dept")
+    assert code == 2 and "--department" in err, err
+
+
+def test_case_act_says_what_a_number_should_look_like_in_the_consoles_language(capsys, monkeypatch, db) -> None:
+    """`--length abc` was refused with "a whole number", `--amount 12x` with "an amount such as 800 or 1234.50": English
+    on a zh console, on the screen's forms as on the shell."""
+    from tests.latin import latin_runs
+
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    run(capsys, "case", "act", number, "accepted", "--db", db, "--agent", "a-1")
+    typed = {"case", "act", "length", "amount", "remedy", "upset", "since"}  # what was typed
+    for action, *fields in (("extension_requested", "--length", "abc", "--reason", "等材料"),
+                            ("proposed", "--remedy", "退费", "--amount", "12x"),
+                            ("dissatisfaction_reported", "--upset-since", "刚才")):
+        code, _, err = run(capsys, "case", "act", number, action, *fields, "--db", db, "--agent", "a-1")
+        assert code == 2 and not latin_runs(err, typed), err
+        code, _, err = run(capsys, "case", "act", number, action, *fields, "--db", db, "--agent", "a-1",
+                           "--lang", "en")
+        assert code == 2 and ("whole number" in err or "amount such as" in err or "minutes ago" in err), err
 
 
 def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypatch, db) -> None:

@@ -323,3 +323,25 @@ async def test_f2_on_a_registered_intake_starts_the_next_call_empty(ws, clock) -
         assert isinstance(second, IntakeScreen) and second is not first
         assert second.query_one("#f-phone", Input).value == "" and second.number is None
         assert not second.query_one("#draft-offer", Static).display  # the registered call left no draft
+
+
+async def test_a_restored_draft_is_typed_on_at_its_end(tmp_path, clock) -> None:
+    """After Ctrl+O the cursor sat at the start of the restored phone: the next digits went in front of the number
+    ("5" + "17099998888"), a wrong number that still looks like one."""
+    ws = make_workspace(tmp_path, clock)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"1709999888")
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = await open_intake(pilot)
+        await pilot.press(*"13700001111")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert screen.query_one("#f-phone", Input).value == "1709999888"
+        await pilot.press("8")  # the caller gives the last digit again
+        await pilot.pause(0.5)
+        assert screen.query_one("#f-phone", Input).value == "17099998888"
+    ws.close()

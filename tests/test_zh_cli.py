@@ -30,6 +30,8 @@ COMMANDS = [
     ["report", "overdue", "--format", "csv"],
     ["report", "kpi", "--format", "markdown"],
     ["rebuild"],
+    ["case", "show", "2601-ZZZ-999"],  # a number nobody registered: said in Chinese too
+    ["case", "act", "2601-ZZZ-999", "accepted"],
 ]
 
 

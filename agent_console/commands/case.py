@@ -90,7 +90,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     try:
         state = ws.store.find(args.number)
         if state is None:
-            raise CliError(f"no case {args.number!r}", code=1)
+            raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
         data = ws.case_dict(state)
         if args.events:
             data["events"] = [e.model_dump(mode="json") for e in ws.store.events(state.id)]
@@ -100,7 +100,6 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(_human_case(ws, data))
             if args.events:  # the timeline as the case screen shows it (corrections with old -> new)
                 from agent_console.services import timeline
-                from agent_console.support.i18n import Translator
 
                 for when, who, what in timeline.lines(ws, Translator(ws.settings.lang), state.id):
                     print(f"  {when}  {who:<10} {what}")
@@ -236,12 +235,13 @@ def _field_answers(ws: Any, kind: str, raw: list[str]) -> dict[str, Any]:
         else:
             answers[name] = value
         if f.kind.startswith(("select:", "multi:")):
-            answers[name] = _choice_ids(ws, f.kind.split(":", 1)[1], answers[name])
+            answers[name] = _choice_ids(ws, f.kind.split(":", 1)[1], answers[name], name)
     return answers
 
 
-def _choice_ids(ws: Any, group: str, value: Any) -> Any:
-    """A choice typed as its id or its label (in either language) becomes the id."""
+def _choice_ids(ws: Any, group: str, value: Any, name: str = "") -> Any:
+    """A choice typed as its id or its label (in either language) becomes the id; anything else is refused with
+    the choices in the console's language."""
     if group == "departments":
         options = {d.id: d.id for d in ws.profile.departments} | {d.label: d.id for d in ws.profile.departments} | \
             {d.label_en: d.id for d in ws.profile.departments}
@@ -249,9 +249,19 @@ def _choice_ids(ws: Any, group: str, value: Any) -> Any:
         options = {}
         for term in ws.vocab.terms(group):
             options.update({term.id: term.id, term.text("zh"): term.id, term.text("en"): term.id})
+    unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in options]
+    if unknown:  # the screen offers only the list; a typo must not be recorded as it was typed
+        t = Translator(ws.settings.lang)
+        lang = ws.settings.lang
+        if group == "departments":
+            labels = [d.label if lang == "zh" else d.label_en for d in ws.profile.departments]
+        else:
+            labels = [term.text(lang) for term in ws.vocab.terms(group)]
+        raise CliError(t("cli.act_not_a_choice", field="--" + name.replace("_", "-"), value=unknown[0],
+                         options="、".join(labels) if lang == "zh" else ", ".join(labels)))
     if isinstance(value, list):
-        return [options.get(v, v) for v in value]
-    return options.get(value, value)
+        return [options[v] for v in value]
+    return options[value]
 
 
 def cmd_act(args: argparse.Namespace) -> int:
@@ -268,10 +278,10 @@ def cmd_act(args: argparse.Namespace) -> int:
         return 0
     ws = open_workspace(args)
     try:
+        t = Translator(ws.settings.lang)
         state = ws.store.find(args.number)
         if state is None:
-            raise CliError(f"no case {args.number!r}", code=1)
-        t = Translator(ws.settings.lang)
+            raise CliError(t("cli.no_case", number=args.number), code=1)
         done = perform(ws, state.id, kind, _field_answers(ws, kind, args.fields), t)
         if not done.ok:
             problems = [f"--{k}: {v}" for k, v in (done.problems or {}).items()]

@@ -325,9 +325,13 @@ class IntakeScreen(UsesWorkspace, Screen):
         try:
             form = data.get("form", {})
             for name in TEXT_INPUTS:
-                self.query_one(f"#f-{name}", Input).value = form.get(name, "")
+                field = self.query_one(f"#f-{name}", Input)
+                field.value = form.get(name, "")
+                field.cursor_position = len(field.value)  # typed on at its end, never in front of the number
             for name in AREAS:
-                self.query_one(f"#f-{name}", TextArea).text = form.get(name, "")
+                area = self.query_one(f"#f-{name}", TextArea)
+                area.text = form.get(name, "")
+                area.move_cursor(area.document.end)
             for name in ("title", "channel", "complexity"):
                 if form.get(name):
                     self.query_one(f"#f-{name}", Select).value = form[name]

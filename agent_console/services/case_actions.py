@@ -80,7 +80,8 @@ FORMS: dict[str, tuple[Field, ...]] = {
 
 
 def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """(payload, per-field problems) from a form's raw answers; required-ness is checked here, the rest by the core."""
+    """(payload, per-field problems as locale keys) from a form's raw answers; required-ness and number shapes are
+    checked here, the rest by the core."""
     payload: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for f in FORMS.get(kind, ()):
@@ -88,23 +89,23 @@ def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[st
         empty = raw in (None, "", []) or (isinstance(raw, str) and not raw.strip())
         if empty:
             if f.required:
-                problems[f.name] = "required"
+                problems[f.name] = "form.required"
             continue
         if f.kind == "int":
             try:
                 payload[f.name] = int(str(raw).strip())
             except ValueError:
-                problems[f.name] = "a whole number"
+                problems[f.name] = "form.whole_number"
         elif f.kind == "decimal":
             try:
                 payload[f.name] = str(Decimal(str(raw).replace(",", "").strip()))
             except InvalidOperation:
-                problems[f.name] = "an amount such as 800 or 1234.50"
+                problems[f.name] = "form.amount_example"
         elif f.kind == "minutes_ago":
             try:
                 payload[f.name] = (now - timedelta(minutes=float(str(raw).strip()))).isoformat()
             except ValueError:
-                problems[f.name] = "minutes ago, e.g. 5"
+                problems[f.name] = "form.minutes_example"
         else:
             payload[f.name] = raw
     return payload, problems
@@ -134,7 +135,7 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
     fields = {f.name for f in FORMS.get(kind, ())}
     payload, problems = build_payload(kind, answers, ws.now())
     if problems:
-        return Outcome(problems={k: t("form.required") if v == "required" else v for k, v in problems.items()})
+        return Outcome(problems={k: t(v) for k, v in problems.items()})  # locale keys: said in the console's language
     try:
         if kind == "escalated":
             state = ws.escalate(case_id, payload.get("reason", ""))[0]
