@@ -29,9 +29,17 @@ def broken(tmp_path, monkeypatch):
                                   ["case", "new"]])
 def test_every_command_runs_and_names_the_file_and_line(capsys, monkeypatch, tmp_path, broken, argv) -> None:
     stdin = json.dumps(NEW) if argv == ["case", "new"] else None
-    code, out, err = run(capsys, "--db", str(tmp_path / "c.db"), *argv, stdin=stdin, monkeypatch=monkeypatch)
+    code, out, err = run(capsys, "--db", str(tmp_path / "c.db"), "--lang", "en", *argv, stdin=stdin,
+                         monkeypatch=monkeypatch)
     assert code == 0 and "Traceback" not in err
     assert f"{broken}:5:" in err and "ignore the team's closures" in err and err.count("calendar_file") == 1
+
+
+def test_the_warning_is_in_the_consoles_language(capsys, monkeypatch, tmp_path, broken) -> None:
+    """On a zh console the warning was English ("warning: calendar_file …; deadlines ignore the team's closures")."""
+    code, out, err = run(capsys, "--db", str(tmp_path / "c.db"), "case", "list")
+    assert code == 0 and f"{broken}:5:" in err and "团队自己的休息日" in err and err.count(f"{broken}:5:") == 1
+    assert "ignore the team's closures" not in err and "agent-console: 注意：" in err
 
 
 def test_a_missing_file_is_reported_too(capsys, monkeypatch, tmp_path) -> None:

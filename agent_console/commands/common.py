@@ -63,8 +63,10 @@ def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) 
         raise CliError(str(exc)) from exc
     if ws.calendar_problem and not getattr(args, "_calendar_told", False):
         args._calendar_told = True  # once per command, however many times it opens the workspace
-        print(f"agent-console: warning: calendar_file {ws.calendar_problem}; deadlines ignore the team's closures "
-              "until it is fixed", file=sys.stderr)
+        from agent_console.support.i18n import Translator
+
+        print("agent-console: " + Translator(ws.settings.lang)("cli.calendar_file_broken", problem=ws.calendar_problem),
+              file=sys.stderr)
     if recompute and ws.stale_reasons:
         try:
             report = ws.recompute_deadlines()
