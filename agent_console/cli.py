@@ -88,7 +88,7 @@ def crashed(exc: BaseException, args: argparse.Namespace) -> int:
 
 def open_console(args: argparse.Namespace) -> int:
     ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
-    from agent_console.commands.common import seed_first_run
+    from agent_console.services.demo_data import seed_first_run
 
     seed_first_run(ws)
     from agent_console.app import AgentConsoleApp  # Textual is imported only when the console opens

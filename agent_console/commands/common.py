@@ -83,17 +83,6 @@ def recompute_line(ws: Any, report: Any) -> str:
     return line(ws.settings.lang, report)
 
 
-def seed_first_run(ws: Any) -> None:
-    """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
-    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
-        return
-    if ws.store.count_cases() == 0:
-        from agent_console.services.demo_data import generate
-
-        generate(ws, cases=300, seed=7)
-    ws.store.set_meta("seeded", "1")
-
-
 def read_stdin(what: str) -> str:
     """Standard input as UTF-8 text; a byte that is not UTF-8 is a message naming its line, never a traceback."""
     raw = getattr(sys.stdin, "buffer", None)
