@@ -66,7 +66,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     ws = open_workspace(args)
     try:
-        state = ws.store.find(args.number)
+        state = ws.find(args.number)
         if state is None:
             raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
         t = Translator(ws.settings.lang)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-import json
 import sys
 from typing import Any
 
@@ -88,12 +87,12 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
-        state = ws.store.find(args.number)
+        state = ws.find(args.number)
         if state is None:
             raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
         data = ws.case_dict(state)
         if args.events:
-            data["events"] = [e.model_dump(mode="json") for e in ws.store.events(state.id)]
+            data["events"] = [e.model_dump(mode="json") for e in ws.timeline(state.id)]
         if args.json:
             print_json(data)
         else:
@@ -281,7 +280,7 @@ def cmd_act(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         t = Translator(ws.settings.lang)
-        state = ws.store.find(args.number)
+        state = ws.find(args.number)
         if state is None:
             raise CliError(t("cli.no_case", number=args.number), code=1)
         done = perform(ws, state.id, kind, _field_answers(ws, kind, args.fields), t)

@@ -18,14 +18,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.cases < 1:
         raise CliError("--cases must be at least 1")
-    from agent_console.services.demo_data import generate
+    from agent_console.services.demo_data import generate, mark_seeded
 
     ws = open_workspace(args)
     try:
         with ProgressBar() as bar:
             counts = generate(ws, cases=args.cases, seed=args.seed, progress=bar,
                               history_days=max(60, min(720, args.cases // 1500)))
-        ws.store.set_meta("seeded", "1")
+        mark_seeded(ws)
         print_json({"added": sum(counts.values()), "by_status": counts, "db": str(ws.settings.db)})
     finally:
         ws.close()

@@ -30,7 +30,7 @@ def cmd_phrase(args: argparse.Namespace) -> int:
     try:
         context: dict[str, Any] = {"case_id": None, "category": None, "stage": None, "fields": {}}
         if args.case:
-            state = ws.store.find(args.case)
+            state = ws.find(args.case)
             if state is None:
                 raise CliError(f"no case {args.case!r}", code=1)
             context.update(case_id=state.id, category=state.category, stage="case")

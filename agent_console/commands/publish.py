@@ -61,14 +61,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
-    import json
 
-    from agent_console.services.reference_data import REFUSED_KEY, in_use
+    from agent_console.services.reference_data import in_use, refused_versions
 
     ws = open_workspace(args)
     try:
-        rows = in_use(ws.store)
-        refused = json.loads(ws.store.meta(REFUSED_KEY) or "[]")
+        rows, refused = in_use(ws.store), refused_versions(ws)
     finally:
         ws.close()
     if args.json:

@@ -25,7 +25,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
             with ProgressBar() as bar:
                 moved = ws.recompute_open(progress=bar)
             if args.json:
-                print_json({"open": ws.store.count_cases(open_only=True),
+                print_json({"open": ws.count_cases(open_only=True),
                             "moved": [m.__dict__ for m in moved]})
             else:
                 for m in moved:
@@ -33,8 +33,8 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
                 print(Translator(ws.settings.lang)("cli.rebuild_moved", count=len(moved)))
             return 0
         with ProgressBar() as bar:
-            differences = ws.store.rebuild(ws.lifecycle, progress=bar)
-        cases = ws.store.count_cases()
+            differences = ws.rebuild(progress=bar)
+        cases = ws.count_cases()
         lang = ws.settings.lang
     finally:
         ws.close()

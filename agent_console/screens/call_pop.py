@@ -195,7 +195,7 @@ class PhoneController:
         """The intake registered (or attached to) `case_id` during the call; with no call id, a case opened while
         a call is going."""
         try:
-            attached = self.desk.attach(call_id, case_id) if call_id else self.desk.attach_active(case_id)
+            self.desk.attach(call_id, case_id) if call_id else self.desk.attach_active(case_id)
         except Exception:  # noqa: BLE001 - the case is saved; a call left unattached is logged, not fatal
             log.exception("could not attach the call to case %s", case_id)
 

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 from rich.text import Text
 
-from agent_console.widgets.plain import Label, Select, Static, plain
+from agent_console.widgets.plain import Label, Select, Static
 
 from agent_console.services import callbacks
 from agent_console.core.due_phrases import DuePhraseError, parse_due

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Checkbox, Footer, Header, Input
+from textual.widgets import Footer, Header, Input
 from rich.text import Text
 
 from agent_console.widgets.plain import DataTable, Label, Select, Static, plain

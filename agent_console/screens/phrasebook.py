@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from agent_console.widgets.plain import OptionList, Static, plain
+from agent_console.widgets.plain import OptionList, Static
 from textual.widgets.option_list import Option
 
 from agent_console.phrases.fill import show_placeholders

@@ -231,3 +231,17 @@ def _plan(rng: random.Random, age: float, tier: str) -> str:
     if age < 60:
         return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
     return rng.choices(["closed", "archived", "investigating"], [10, 89, 1])[0]
+
+
+def mark_seeded(ws: Workspace) -> None:
+    """Remember that demo data was added, so a first start never adds it again."""
+    ws.store.set_meta("seeded", "1")
+
+
+def seed_first_run(ws: Workspace) -> None:
+    """Demo data the first time a console opens on an empty database, so a newcomer never sees an empty screen."""
+    if not ws.settings.demo_on_first_run or ws.read_only or ws.store.meta("seeded") is not None:
+        return
+    if ws.count_cases() == 0:
+        generate(ws, cases=300, seed=7)
+    mark_seeded(ws)

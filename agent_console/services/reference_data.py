@@ -27,6 +27,7 @@ from agent_console.store.local import LocalStore
 from agent_console.sync.reference import KINDS, Published, body_digest
 
 if TYPE_CHECKING:
+    from agent_console.services.workspace import Workspace
     from agent_console.support.config import Settings
 
 APPLIED_KEY = "reference_data"
@@ -194,6 +195,11 @@ def write_phrasebook(store: LocalStore, settings: Settings) -> None:
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(body, encoding="utf-8")
         tmp.replace(target)
+
+
+def refused_versions(ws: Workspace) -> list[dict[str, Any]]:
+    """The published versions this console refused to apply, with the reason."""
+    return json.loads(ws.store.meta(REFUSED_KEY) or "[]")
 
 
 def in_use(store: LocalStore) -> list[dict[str, Any]]:

@@ -443,6 +443,13 @@ class Workspace:
         """Case id -> (complainant's name, phone digits), unmasked, for many cases in one query."""
         return self.store.people(case_ids)
 
+    def count_cases(self, open_only: bool = False) -> int:
+        return self.store.count_cases(open_only=open_only)
+
+    def rebuild(self, progress: Progress | None = None) -> list[str]:
+        """Recompute every case from its events (each under the profile it was registered with); the differences."""
+        return self.store.rebuild(self.lifecycle, progress=progress)
+
     def recompute_open(self, progress: Progress | None = None) -> list[Moved]:
         """Refold the open cases under this workspace's calendar and profile (after either changed); return the
         cases whose deadlines moved. Meant for a worker thread: it works on a connection of its own, in batches
