@@ -7,14 +7,16 @@ dissatisfaction ladder run from the workspace clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Header, Input, TextArea
 from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
@@ -33,56 +35,35 @@ from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 TEXT_INPUTS = ("phone", "name", "id_number", "category", "respondent", "amount")
 AREAS = ("facts", "request")
 
 
-class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
+class ReadBackDialog(YesNo):
     """The sentence to read to the caller; Enter when they confirm it."""
 
+    BOX_ID = "readback-box"
     BINDINGS = [Binding("escape", "no", "keys.back", id="readback_cancel"),
                 Binding("enter", "yes", "intake.confirm", id="readback_confirm")]
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
+    def body(self) -> Iterable[Widget]:
         t = self.app.t
-        with Vertical(id="readback-box"):
-            yield Static(t("intake.readback_title"), classes="panel-title")
-            yield WrappedText(self.text, id="readback-text")
-            yield Static(t("intake.readback_hint"))
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
+        yield Static(t("intake.readback_title"), classes="panel-title")
+        yield WrappedText(self.text, id="readback-text")
+        yield Static(t("intake.readback_hint"))
 
 
-class ConfirmDiscard(UsesWorkspace, ModalScreen[bool]):
+class ConfirmDiscard(YesNo):
     """Discarding an unfinished intake asks once: Y discards, N or Esc keeps it."""
 
     BINDINGS = [Binding("y,enter", "yes", "intake.discard", id="discard_yes"),
                 Binding("n,escape", "no", "keys.back", id="discard_no")]
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        localize_bindings(self, self.app.t)
-        with Vertical(id="confirm-box"):
-            yield Static(self.text, id="discard-text")
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
+    def body(self) -> Iterable[Widget]:
+        yield Static(self.text, id="discard-text")
 
 
 class IntakeScreen(UsesWorkspace, Screen):
