@@ -11,9 +11,10 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from agent_console import __version__, commands
-from agent_console.commands.common import CliError, common_options, open_workspace
+from agent_console.commands.common import CliError, cleaned_output, common_options, open_workspace
 from agent_console.store.local import StoreError
 
 
@@ -41,10 +42,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "wants_fields", False):
         parser.error("unrecognized arguments: " + " ".join(extra))
     args.fields = extra
+    if getattr(args, "func", None) is None:
+        return _run(open_console, args)
+    with cleaned_output():  # whatever a command prints (text from the centre included) is safe for a terminal
+        return _run(args.func, args)
+
+
+def _run(func: Any, args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "func", None) is None:
-            return open_console(args)
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except CliError as exc:
         store_problem = _store_error(exc.__cause__)
         print(f"agent-console: {exc}", file=sys.stderr)

@@ -53,12 +53,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     a = Workspace(load_settings(db=tmp / "a.db", agent="bench_a", team="t1", demo_on_first_run=False))
     b = Workspace(load_settings(db=tmp / "b.db", agent="bench_b", team="t1", demo_on_first_run=False))
+    # the history lies in the past, a second apart (the centre refuses times more than a day ahead of its clock)
+    start = a.now() - timedelta(seconds=N + 60)
     case = a.register({"category": "claims", "complainant": {"name": "甲", "phone": "17000000000"},
-                       "facts": "基准", "request": "基准"})
-    start = a.now()
+                       "facts": "基准", "request": "基准"}, at=start)
     batch = []
     for i in range(N - 2):
-        batch.append(a.event("progress_noted", case.id, {"note": f"进展 {i}"}, at=start + timedelta(seconds=i)))
+        batch.append(a.event("progress_noted", case.id, {"note": f"进展 {i}"}, at=start + timedelta(seconds=i + 1)))
         if len(batch) == 20_000:
             a.store.append(batch, a.lifecycle)
             batch = []

@@ -417,3 +417,32 @@ async def test_the_console_recomputes_stale_deadlines_in_the_background_and_says
     assert ws.case(s.id).clocks["resolve"].due == due + timedelta(days=1)
     assert ws.stale_reasons == []
     ws.close()
+
+
+def test_case_show_marks_a_provisional_due_too(tmp_path, clock, capsys) -> None:
+    """The JSON said provisional; `case show`'s human lines printed the 2027 due as plain fact."""
+    from agent_console.cli import main
+
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    ws = make_workspace(tmp_path, clock, name="show.db")
+    s = ws.register(sample_case(complexity="major"))  # resolve: mid-January 2027 (provisional), update: December
+    ws.close()
+    assert main(["case", "show", s.number, "--db", str(tmp_path / "show.db")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    resolve = next(line for line in lines if "2027年" in line)
+    update = next(line for line in lines if "⏱" in line and "2026年12月" in line)
+    assert "≈ 推算" in resolve and "推算" not in update
+
+
+def test_case_list_marks_a_provisional_nearest_due(tmp_path, clock, capsys) -> None:
+    from agent_console.cli import main
+
+    clock.set(datetime(2026, 12, 28, 10, 0, tzinfo=TZ))
+    ws = make_workspace(tmp_path, clock, name="list.db")
+    ws.register(sample_case(complexity="major"))  # every clock ends in January 2027
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    ws.register(sample_case())  # due 8 December 2026: official
+    ws.close()
+    assert main(["case", "list", "--db", str(tmp_path / "list.db")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert sum("≈ 推算" in line for line in lines) == 1 and any("2027-01" in line and "≈ 推算" in line for line in lines)

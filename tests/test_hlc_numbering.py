@@ -20,14 +20,19 @@ def test_stamps_strictly_increase_even_when_the_wall_clock_goes_back(walls: list
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
 
-def test_receive_moves_past_a_remote_stamp_and_refuses_skew() -> None:
-    wall = [1_000_000]
+def test_receive_moves_past_a_remote_stamp_even_a_fast_one_but_refuses_an_absurd_one() -> None:
+    wall = [1_600_000_000_000]
     clock = HybridClock("a", wall=lambda: wall[0], max_drift_ms=60_000)
-    remote = str(Stamp(1_030_000, 5, "b"))
-    clock.receive(remote)
+    remote = str(Stamp(wall[0] + 30_000, 5, "b"))
+    assert clock.receive(remote) == 30_000
     assert clock.now() > remote
+    fast = str(Stamp(wall[0] + 3_600_000, 0, "c"))  # an hour ahead: past the drift bound, still received
+    assert clock.receive(fast) == 3_600_000
+    assert clock.now() > fast  # an action taken after seeing it is ordered after it
+    before = clock.last
     with pytest.raises(ClockSkew, match="exceeds the bound"):
-        clock.receive(str(Stamp(1_000_000 + 61_000 + 40_000, 0, "c")))
+        clock.receive("9999999999999-0000-x")  # the year 2286: not folded in
+    assert clock.last == before
 
 
 def test_restored_clock_continues_after_its_last_stamp() -> None:

@@ -177,7 +177,8 @@ def _human_row(ws: Any, c: dict[str, Any], widths: tuple[int, int, int] = (8, 14
     if near:
         cid, d = near
         due = d["due"][:16].replace("T", " ") if d["due"] else ""
-        clock = f"{d['label']} {t.duration(d['remaining_seconds'], d['unit'], d['state'] == 'breached')} ({due})"
+        clock = f"{d['label']} {t.duration(d['remaining_seconds'], d['unit'], d['state'] == 'breached')} ({due})" \
+            + (" " + t("cli.calendar_provisional") if d.get("provisional") else "")
     category = t.label(ws.profile.category(c["category"]), c["category"])
     w_status, w_category, w_person = widths
     return "  ".join([c["number"], cells.fit(t("status." + c["status"]), w_status), cells.fit(category, w_category),
@@ -201,7 +202,8 @@ def _human_case(ws: Any, c: dict[str, Any]) -> str:
     for cid, d in c["deadlines"].items():
         due = t.moment(datetime.fromisoformat(d["due"]).astimezone(ws.tz)) if d["due"] else "—"
         lines.append(f"  ⏱ {d['label']}: {t('state.' + d['state'])}  {t.duration(d['remaining_seconds'], d['unit'])}"
-                     "  " + t("cli.case_due", when=due))
+                     "  " + t("cli.case_due", when=due)
+                     + ("  " + t("cli.calendar_provisional") if d.get("provisional") else ""))  # 2027 is a guess
     return "\n".join(lines)
 
 

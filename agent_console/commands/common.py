@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,43 @@ def recompute_line(ws: Any, report: Any) -> str:
     return line(ws.settings.lang, report)
 
 
+class CleanOutput:
+    """A text stream that passes on only what is safe for a terminal (core.text.display_text): every line a command
+    prints goes through it, so text from the centre or a file never reaches the terminal raw."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from agent_console.core.text import display_text
+
+        self._stream.write(display_text(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    @property
+    def raw(self) -> Any:
+        """The stream underneath, for what this program draws itself (a progress bar's carriage returns)."""
+        return self._stream
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding, buffer…
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def cleaned_output() -> Iterator[None]:
+    """sys.stdout and sys.stderr cleaned for the terminal while a command runs (see CleanOutput)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanOutput(out), CleanOutput(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def read_stdin(what: str) -> str:
     """Standard input as UTF-8 text; a byte that is not UTF-8 is a message naming its line, never a traceback."""
     raw = getattr(sys.stdin, "buffer", None)
@@ -141,8 +180,9 @@ class ProgressBar:
             return  # a redraw ten times a second is enough
         self._last = now
         filled = self.width * min(done, total) // total
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
-        sys.stderr.flush()
+        err = getattr(sys.stderr, "raw", sys.stderr)  # our own drawing: its carriage return is not cleaned away
+        err.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        err.flush()
         self.shown = True
 
     def __enter__(self) -> "ProgressBar":

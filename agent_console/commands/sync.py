@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -14,12 +15,22 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("sync", help="sync with the central store (push, then pull)", parents=[common])
     p.add_argument("--once", action="store_true", help="one round, then exit (default: keep syncing)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--retry-refused", action="store_true",
+                   help="queue the events the centre refused to be sent again (once the reason is fixed)")
+    p.add_argument("--quarantine", action="store_true",
+                   help="list the pulled events kept aside (they did not parse or fold), with the reason")
     p.set_defaults(func=cmd_sync)
 
     central = sub.add_parser("central", help="set up a central PostgreSQL store", parents=[common])
     csub = central.add_subparsers(dest="central_command", metavar="ACTION", required=True)
     init = csub.add_parser("init", help="install schema, functions, roles and row-level security", parents=[common])
     init.add_argument("url", help="postgresql://owner@host/db (or sqlite:///file for the embedded centre)")
+    init.add_argument("--owner", default="ac_owner",
+                      help="the role that owns schema ac and runs its functions (created if missing; never a"
+                           " superuser)")
+    init.add_argument("--reown", action="store_true",
+                      help="hand an existing schema ac that belongs to another role (an older install made as a"
+                           " superuser) to the owner role")
     init.set_defaults(func=cmd_init)
     add = csub.add_parser("add-user", help="a login for one agent or lead", parents=[common])
     add.add_argument("url")
@@ -38,6 +49,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         url = ws.settings.central
         if not url:
             raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+        if args.quarantine:
+            return _show_quarantine(ws, args.json)
         from agent_console.sync.central import CentralUnavailable
 
         try:
@@ -46,6 +59,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
             raise CliError(f"offline: {exc}", code=1) from exc
+        if args.retry_refused:
+            print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:
             try:
                 report = sync_once(ws.store, central, ws.lifecycle)
@@ -53,15 +68,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []
             if args.json:
-                print_json(report.__dict__)
+                print_json(report.__dict__ | {"quarantine_total": ws.store.quarantine_count()})
             else:
                 t = Translator(ws.settings.lang)
                 state = t("cli.sync_online") if report.online else report.error
                 skew = t("cli.sync_skew", seconds=f"{report.skew_ms / 1000:.0f}") if report.skew_ms else ""
+                kept = t("cli.sync_kept", count=report.quarantined) if report.quarantined else ""
                 print(t("cli.sync_line", state=state, pushed=report.pushed, pulled=report.pulled,
-                        waiting=report.waiting, refused=len(report.refused)) + skew)
+                        waiting=report.waiting, refused=len(report.refused)) + kept + skew)
                 for event_id, reason in report.refused:
                     print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
+                if report.quarantined:
+                    for q in ws.store.quarantined(report.quarantined):
+                        print("  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
+                                       reason=q["reason"]))
+                if report.refused:
+                    print("  " + t("cli.sync_retry_hint"))
                 for note in notes:
                     print(f"  {note}")
             if args.once:
@@ -69,6 +91,20 @@ def cmd_sync(args: argparse.Namespace) -> int:
             time.sleep(ws.settings.sync_interval)
     finally:
         ws.close()
+
+
+def _show_quarantine(ws: Any, as_json: bool) -> int:
+    """The pulled events kept aside, for the lead: what arrived, from where, and why it was not applied."""
+    rows = ws.store.quarantined(200)
+    if as_json:
+        print_json(rows)
+        return 0
+    t = Translator(ws.settings.lang)
+    for q in rows:
+        print(q["at"][:19] + "  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
+                                       reason=q["reason"]))
+    print(t("cli.sync_kept_total", count=ws.store.quarantine_count()), file=sys.stderr)
+    return 0
 
 
 def _reference(ws: Any, central: Any) -> list[str]:
@@ -100,10 +136,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     from agent_console.sync import pg
 
     try:
-        pg.install(args.url)
+        pg.install(args.url, owner=args.owner, reown=args.reown)
+    except pg.InstallRefused as exc:
+        raise CliError(f"central init refused: {exc}", code=3) from exc
     except Exception as exc:  # noqa: BLE001 - any driver error is reported as it is
         raise CliError(f"central init: {exc}") from exc
-    print("central PostgreSQL ready: schema ac, roles ac_agent and ac_lead, row-level security on")
+    print(f"central PostgreSQL ready: schema ac owned by {args.owner} (not a superuser), roles ac_agent and ac_lead,"
+          " row-level security on")
     return 0
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 
@@ -32,11 +32,13 @@ class _Payload(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _clean(cls, value: Any) -> Any:
+    def _clean(cls, value: Any, info: ValidationInfo) -> Any:
         # Pasted text may carry control characters or terminal escapes; they never reach the record.
         if isinstance(value, str):
             if len(value) > MAX_FIELD_CHARS:  # refused with a message, never cut silently
                 raise ValueError(f"too long ({len(value):,} characters; at most {MAX_FIELD_CHARS:,})")
+            if info.context is CHECK_ONLY:  # only asked whether it is valid (core.event_checks): nothing is kept
+                return value
             return clean_text(value)
         return value
 
@@ -93,6 +95,10 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(value)  # shared by every view: never a list someone could append to
     return value
+
+
+# validation context for "is this payload valid?" without building the cleaned copy (thousands per pulled page)
+CHECK_ONLY: dict[str, bool] = {"check_only": True}
 
 
 class Complainant(_Payload):

@@ -36,6 +36,18 @@ def clean_text(value: str, *, multiline: bool = True, limit: int = MAX_FIELD_CHA
     return text
 
 
+def display_text(value: str) -> str:
+    """Text made safe to print on a terminal, whatever its origin (the centre, a file, another console): escape
+    sequences (clipboard writes, screen clears, title changes), control characters, bidirectional overrides and
+    carriage returns are removed; newlines stay. Nothing is cut."""
+    if not value:
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "")
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\t", " ")
+    return _CONTROLS.sub("", text)
+
+
 def digits(value: str) -> str:
     """Only the digits of a phone or ID number, for matching."""
     return "".join(ch for ch in value if ch.isdigit() or ch in "Xx")

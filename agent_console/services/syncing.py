@@ -22,6 +22,7 @@ class SyncState:
     last: str  # the last successful sync, "YYYY-MM-DD HH:MM:SS" (UTC) or "—"
     refused: str | None  # the latest refusal's reason
     skew_seconds: int  # how far this device's clock runs ahead of the centre (0: within the bound)
+    kept_aside: int = 0  # pulled events quarantined (they did not parse or fold): for the lead to look at
 
 
 def run_round(ws: Workspace) -> SyncReport:
@@ -62,4 +63,14 @@ def state(ws: Workspace) -> SyncState:
     skew = store.meta("sync_clock_skew_ms")
     return SyncState(central=bool(ws.settings.central), waiting=store.outbox_count(),
                      last=last[:19].replace("T", " "), refused=refused[0][1] if refused else None,
-                     skew_seconds=int(skew) // 1000 if skew else 0)
+                     skew_seconds=int(skew) // 1000 if skew else 0, kept_aside=store.quarantine_count())
+
+
+def retry_refused(ws: Workspace) -> int:
+    """Queue the refused events to be sent again (after the reason was fixed); how many."""
+    return ws.store.requeue_refused()
+
+
+def kept_aside(ws: Workspace, limit: int = 50) -> list[dict[str, object]]:
+    """The pulled events kept aside, newest first, each with its reason (sync_quarantine)."""
+    return ws.store.quarantined(limit)

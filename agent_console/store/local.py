@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.event_checks import page_row_problem
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
@@ -405,19 +406,33 @@ class LocalStore:
                 for e in events]
         return self.ingest_page(json.dumps(rows, ensure_ascii=False, default=str), lifecycle, meta).new_ids
 
-    def ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None = None) -> Ingested:
+    def ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None = None,
+                    teams: tuple[str, ...] | None = None) -> Ingested:
+        """Record a page of events from elsewhere (see _ingest_page). A row that does not parse or does not fold is
+        kept aside in `sync_quarantine` with its reason, in the same transaction, and the rest of the page applies:
+        one poisoned event never stops a sync. `teams`: the login's teams, when the centre said so."""
+        held: list[tuple[Any, str]] = []
         with _cyclic_gc_paused():
-            return self._ingest_page(text, lifecycle, meta)
+            for _ in range(_POISON_ROUNDS):
+                try:
+                    return self._ingest_page(text, lifecycle, meta, held, teams)
+                except _Poisoned as poisoned:  # rolled back: apply the page again without the rows found
+                    held.extend(poisoned.bad)
+                    text = json.dumps(poisoned.rest, ensure_ascii=False)
+        raise StoreError("a pulled page kept failing to apply; nothing of it was recorded")
 
-    def _ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None) -> Ingested:
+    def _ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None,
+                     held: list[tuple[Any, str]], teams: tuple[str, ...] | None) -> Ingested:
         """Record a page of events from elsewhere, given as the JSON text a centre sends (see sync.central.PulledPage):
-        idempotent by id, never refused, in one transaction with `meta` (e.g. the sync cursor it advances).
+        idempotent by id, in one transaction with `meta` (e.g. the sync cursor it advances) and the rows `held` aside.
 
         SQLite reads the page and inserts every row in one statement; for a big page that statement runs on another
-        thread (SQLite works without Python's lock) while this one builds the events and folds each touched case once:
-        just its new events when they all come after what it holds, else its whole history in (hlc, id) order. The
-        fold assumes every row is new, as they are unless a page is applied twice; the insert says whether they were,
-        and the cases of rows that were already here are worked out again from what is stored.
+        thread (SQLite works without Python's lock) while this one checks every row (the shape rules the centre
+        applies too: core.event_checks), builds the events and folds each touched case once: just its new events when
+        they all come after what it holds, else its whole history in (hlc, id) order. The fold assumes every row is
+        new, as they are unless a page is applied twice; the insert says whether they were, and the cases of rows that
+        were already here are worked out again from what is stored. A row that fails a check or the fold raises _Poisoned
+        (the transaction is rolled back, and ingest_page applies the page again without it).
         """
         with self._replayable_transaction() as conn:
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -428,26 +443,39 @@ class LocalStore:
                 "INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                 " SELECT value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->8,"
                 " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(text) >= _THREADED_TEXT)
+            bad: dict[int, str] = {}  # place in the page -> why it is kept aside
+            culprits: dict[str, str] = {}  # event id -> why it does not fold
             try:
                 rows = json.loads(text)
-                by_case: dict[str, list[Event]] = {}
-                for r in rows:
-                    if r[2] is not None:
-                        by_case.setdefault(r[2], []).append(event_from_page_row(r))
-                reader = self._read_conn()
-                before = {case_id: _state_from(reader, case_id) for case_id in by_case}
-                history = {case_id for case_id, state in before.items() if state is None and reader.execute(
-                    "SELECT 1 FROM events WHERE case_id=? LIMIT 1", (case_id,)).fetchone() is not None}
-                folded: dict[str, CaseState | None] = {}
-                for case_id, arrived in by_case.items():
-                    state = before[case_id]
-                    arrived.sort(key=_hlc_order)
-                    if state is not None and arrived[0].hlc > state.last_hlc:
-                        folded[case_id] = lifecycle.apply_many(state, arrived)
-                    elif state is None and case_id not in history:
-                        folded[case_id] = _fold(lifecycle, arrived)  # a case new here, all of it in this page
+                now_ms = _now_ms()
+                for i, r in enumerate(rows):
+                    if (reason := page_row_problem(r, now_ms, teams)) is not None:
+                        bad[i] = reason
+                if not bad:
+                    by_case: dict[str, list[Event]] = {}
+                    for r in rows:
+                        if r[2] is not None:
+                            by_case.setdefault(r[2], []).append(event_from_page_row(r))
+                    reader = self._read_conn()
+                    before = {case_id: _state_from(reader, case_id) for case_id in by_case}
+                    history = {case_id for case_id, state in before.items() if state is None and reader.execute(
+                        "SELECT 1 FROM events WHERE case_id=? LIMIT 1", (case_id,)).fetchone() is not None}
+                    folded: dict[str, CaseState | None] = {}
+                    for case_id, arrived in by_case.items():
+                        state = before[case_id]
+                        arrived.sort(key=_hlc_order)
+                        if state is not None and arrived[0].hlc > state.last_hlc:
+                            folded[case_id] = _guarded(lifecycle, state, arrived, culprits)
+                        elif state is None and case_id not in history:
+                            folded[case_id] = _guarded(lifecycle, None, arrived, culprits)  # new here, all of it
             finally:
-                inserted = insert.result()  # never leave SQLite busy behind us, even on an error
+                try:
+                    inserted = insert.result()  # never leave SQLite busy behind us, even on an error
+                except sqlite3.Error:
+                    if not bad:
+                        raise
+            if bad:
+                raise _Poisoned(rows, bad)
             new_ids = [r[1] for r in rows]
             if inserted != len(rows) or len(set(new_ids)) != len(new_ids):
                 # some rows were here already (a page applied twice, an id repeated): keep the new ones only
@@ -468,15 +496,33 @@ class LocalStore:
                         by_case.pop(case_id)  # nothing new for this case: it stays as it is
             else:
                 side = [r for r in rows if r[3] in _SIDE_KINDS]
+            page_ids = set(new_ids)
             for r in side:
-                self._project_side(conn, event_from_page_row(r))
+                try:
+                    self._project_side(conn, event_from_page_row(r))
+                except (sqlite3.IntegrityError, KeyError, TypeError, ValueError) as exc:
+                    culprits[r[1]] = _fold_reason(exc)
             for case_id in by_case:
-                state = folded[case_id] if case_id in folded else _fold(lifecycle, self.events(case_id))
-                if state is not None:
+                if case_id in folded:
+                    state = folded[case_id]
+                else:
+                    mine: dict[str, str] = {}
+                    state = _guarded(lifecycle, None, self.events(case_id), mine)
+                    if set(mine) - page_ids:  # an event stored here before does not fold: not the page's doing
+                        raise StoreError(f"case {case_id}: stored events do not fold ({mine})")
+                    culprits.update(mine)
+                if state is not None and not culprits:
                     self._project(conn, state)
+            if culprits:
+                raise _Poisoned(rows, {i: culprits[r[1]] for i, r in enumerate(rows) if r[1] in culprits})
+            now = datetime.now(timezone.utc).isoformat()
+            for row, reason in held:
+                conn.execute("INSERT OR IGNORE INTO sync_quarantine (event_id, seq, reason, row, at) VALUES"
+                             " (?, ?, ?, ?, ?)", (_text_or_none(row, 1), _int_or_none(row, 0), reason,
+                                                  json.dumps(row, ensure_ascii=False, default=str), now))
             for key, value in (meta or {}).items():  # e.g. the sync cursor, advanced with what it covers
                 self.set_meta(key, value)
-        return Ingested(new_ids, [r[7] for r in rows])
+        return Ingested(new_ids, [r[7] for r in rows], len(held))
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, origin: str) -> None:
         try:
@@ -810,6 +856,25 @@ class LocalStore:
         return [tuple(r) for r in self.conn.execute(
             "SELECT event_id, reason FROM sync_refused ORDER BY at DESC LIMIT ?", (limit,))]
 
+    def requeue_refused(self) -> int:
+        """Queue every refused event to be sent again (after its reason was fixed: a wrong login, an old centre);
+        returns how many. The refusal is forgotten; if the centre refuses again, it is recorded again."""
+        with self.transaction() as conn:
+            n = conn.execute("INSERT OR IGNORE INTO outbox (event_id, seq) SELECT r.event_id, e.seq"
+                             " FROM sync_refused r JOIN events e ON e.id = r.event_id").rowcount
+            conn.execute("DELETE FROM sync_refused")
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (n,))
+        return n
+
+    def quarantined(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Pulled rows kept aside because they did not parse or fold, newest first, with the reason (for the lead)."""
+        cur = self.conn.execute("SELECT event_id, seq, reason, at, row FROM sync_quarantine ORDER BY n DESC LIMIT ?",
+                                (limit,))
+        return [dict(zip(("event_id", "seq", "reason", "at", "row"), r)) for r in cur.fetchall()]
+
+    def quarantine_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
+
     def event_ids(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT id FROM events")}
 
@@ -986,6 +1051,61 @@ def _next_due(s: CaseState) -> datetime | None:
 class Ingested:
     new_ids: list[str]  # the events that were new here, in page order
     stamps: list[str]  # every row's hybrid-logical-clock stamp (the clock folds in the latest)
+    quarantined: int = 0  # rows of the page kept aside (sync_quarantine), not applied
+
+
+class _Poisoned(Exception):
+    """Rows of a page that must be kept aside: the transaction is rolled back and the rest applied again."""
+
+    def __init__(self, rows: list[Any], bad: dict[int, str]) -> None:
+        super().__init__(f"{len(bad)} row(s) kept aside")
+        self.bad = [(rows[i], reason) for i, reason in sorted(bad.items())]
+        self.rest = [r for i, r in enumerate(rows) if i not in bad]
+
+
+_POISON_ROUNDS = 6  # a page is applied again at most this often (each round keeps aside what it found)
+
+
+def _now_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000
+
+
+def _text_or_none(row: Any, i: int) -> str | None:
+    value = row[i] if isinstance(row, list) and len(row) > i else None
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(row: Any, i: int) -> int | None:
+    value = row[i] if isinstance(row, list) and len(row) > i else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _fold_reason(exc: Exception) -> str:
+    from agent_console.core.lifecycle import IllegalTransition
+
+    if isinstance(exc, IllegalTransition):
+        return f"does not fold: {exc.reason}"
+    return f"does not fold: {type(exc).__name__}: {exc}"
+
+
+def _guarded(lifecycle: Lifecycle, state: CaseState | None, events: list[Event],
+             culprits: dict[str, str]) -> CaseState | None:
+    """The case after `events` (sorted), as the fold makes it; when the fold fails, the events that make it fail are
+    named in `culprits` (event id -> reason) and the state is what the others make."""
+    try:
+        if state is None:
+            return _fold(lifecycle, events)
+        return lifecycle.apply_many(state, events)
+    except Exception:  # noqa: BLE001 - any failure of a pulled event is the event's, never the sync's
+        work = state
+        for event in sorted(events, key=_hlc_order):
+            try:
+                work = lifecycle.apply(work, event, strict=False)
+            except Exception as exc:  # noqa: BLE001
+                culprits[event.id] = _fold_reason(exc)
+        return work
 
 
 _SIDE_KINDS = frozenset({"enquiry_recorded", *callback_store.KINDS, *call_store.KINDS})  # projected beside the cases

@@ -18,6 +18,7 @@ from typing import Any
 
 from agent_console.core.hlc import ClockSkew
 from agent_console.sync.central import Central, CentralUnavailable, PushResult
+from agent_console.core.event_checks import outbox_problem
 
 
 @dataclass
@@ -27,6 +28,7 @@ class SyncReport:
     refused: list[tuple[str, str]] = field(default_factory=list)
     skew_ms: int = 0
     error: str = ""
+    quarantined: int = 0  # pulled rows kept aside this round (they did not parse or fold)
     waiting: int = 0  # events still in the outbox afterwards
     finished_at: str = ""
     reference: list[str] = field(default_factory=list)  # reference files newly in use ("kind:name vN")
@@ -40,20 +42,26 @@ def cursor_key(central: Central) -> str:
     return f"sync_cursor:{central.url}"
 
 
-def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
+def push(store: Any, central: Central, batch: int = 5000, report: SyncReport | None = None) -> SyncReport:
     """Send the outbox in batches, taking rows out only once the centre has answered for them.
 
     Up to two batches are in flight: while the centre records one, the next is on its way and this thread reads the
-    one after from the outbox and acknowledges what was answered (the local database is used by this thread only).
+    one after from the outbox, checks it and acknowledges what was answered (the local database is used by this
+    thread only). A row the centre would refuse anyway (its shape, its stamp: core.event_checks) is not sent; it is
+    kept as refused with the reason, like the centre's refusals. `report` (if given) counts as it goes, so a push that
+    fails half way still says what was acknowledged before.
     """
-    report = SyncReport()
+    report = report if report is not None else SyncReport()
     rows = store.outbox_rows(batch)
     if not rows:
         return report
     if len(rows) < batch:  # everything in one batch (an incremental sync): no thread needed
-        _acknowledge(store, report, central.push_rows(rows))
+        sendable = _checked(store, report, rows)
+        if sendable:
+            _acknowledge(store, report, central.push_rows(sendable))
         return report
-    pipeline = central.push_pipeline() if hasattr(central, "push_pipeline") else _OneAtATime(central)
+    # the rows are checked on the pipeline's threads, beside the centre recording the batch before
+    pipeline = central.push_pipeline(split) if hasattr(central, "push_pipeline") else _OneAtATime(central)
     in_flight: deque[Future[PushResult]] = deque()
     try:
         while rows or in_flight:
@@ -66,6 +74,27 @@ def push(store: Any, central: Central, batch: int = 5000) -> SyncReport:
     return report
 
 
+def split(rows: list[tuple]) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """The outbox rows fit to send, and (event id, reason) for the others (core.event_checks)."""
+    import time
+
+    now_ms = time.time_ns() // 1_000_000
+    bad = [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms)) is not None]
+    if not bad:
+        return rows, []
+    skip = {b[0] for b in bad}
+    return [r for r in rows if r[1] not in skip], bad
+
+
+def _checked(store: Any, report: SyncReport, rows: list[tuple]) -> list[tuple]:
+    """The rows fit to send; the others are taken out of the outbox as refused, with the reason."""
+    sendable, bad = split(rows)
+    if bad:
+        store.acknowledge([], bad)
+        report.refused.extend(bad)
+    return sendable
+
+
 class _OneAtATime:
     """A centre's push_rows on a thread of its own, one batch after the other."""
 
@@ -74,7 +103,13 @@ class _OneAtATime:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push")
 
     def submit(self, rows: list[tuple]) -> Future[PushResult]:
-        return self._pool.submit(self._push, rows)
+        return self._pool.submit(self._checked_push, rows)
+
+    def _checked_push(self, rows: list[tuple]) -> PushResult:
+        sendable, bad = split(rows)
+        result = self._push(sendable) if sendable else PushResult()
+        result.refused = bad + result.refused
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -87,40 +122,59 @@ def _acknowledge(store: Any, report: SyncReport, result: PushResult) -> None:
     report.skew_ms = max(report.skew_ms, result.skew_ms)
 
 
-def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000) -> int:
+def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000, report: SyncReport | None = None) -> int:
     """Apply the centre's pages after our cursor, each with the cursor it advances to in one local transaction.
 
     While one page is applied here, the next is fetched on another thread (from the cursor the page in hand will
-    leave behind; if applying it fails, the fetched page is simply dropped).
+    leave behind; if applying it fails, the fetched page is simply dropped). Rows that do not parse or fold are kept
+    aside by the store (counted in `report.quarantined`); the clock moves past every stamp applied.
     """
     key = cursor_key(central)
+    teams = _known_teams(store)
     pulled = 0
     page = central.pull_page(int(store.meta(key) or 0), batch)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
-        while page.count:
-            following = pool.submit(central.pull_page, page.last_seq, batch) if page.count >= batch else None
-            done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)})
-            receive_stamps(store.hlc, done.stamps)
-            pulled += page.count
-            if following is None:
-                break
-            page = following.result()
-    store.set_meta("hlc_last", store.hlc.last)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
+            while page.count:
+                following = pool.submit(central.pull_page, page.last_seq, batch) if page.count >= batch else None
+                done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)}, teams=teams)
+                receive_stamps(store.hlc, done.stamps)
+                pulled += page.count
+                if report is not None:
+                    report.pulled = pulled
+                    report.quarantined += done.quarantined
+                if following is None:
+                    break
+                page = following.result()
+    finally:
+        if pulled:  # the clock is past what was applied, even if a later page did not come
+            store.set_meta("hlc_last", store.hlc.last)
     return pulled
 
 
+def _known_teams(store: Any) -> tuple[str, ...] | None:
+    """The login's teams as the centre last said (None: not known, as with the embedded centre)."""
+    raw = store.meta("central_identity")
+    if not raw:
+        return None
+    try:
+        return tuple(json.loads(raw).get("teams") or ()) or None
+    except (ValueError, AttributeError):
+        return None
+
+
 def receive_stamps(clock: Any, stamps: list[str]) -> None:
-    """Fold a page's stamps into our clock: receiving the latest is the same as receiving each, unless it is too far
-    ahead (the centre flagged it already; we keep our own clock sane and take the others one by one)."""
+    """Fold a page's stamps into our clock (the HLC receive rule): receiving the latest is the same as receiving
+    each, unless it is absurd (never the case for an applied row: those are kept aside); then one by one."""
     if not stamps:
         return
     try:
         clock.receive(max(stamps))
-    except ClockSkew:
+    except (ClockSkew, ValueError):
         for stamp in stamps:
             try:
                 clock.receive(stamp)
-            except ClockSkew:
+            except (ClockSkew, ValueError):
                 pass
 
 
@@ -134,15 +188,18 @@ def remember_identity(store: Any, central: Central) -> None:
 
 
 def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
-    """Push everything waiting, then pull everything new; a centre that is down gives a report, not an error."""
+    """Push everything waiting, then pull everything new; a centre that is down gives a report, not an error (and
+    the report still counts what was pushed and pulled before the connection dropped)."""
     report = SyncReport()
     try:
         remember_identity(store, central)
-        pushed = push(store, central)
-        report.pushed, report.refused, report.skew_ms = pushed.pushed, pushed.refused, pushed.skew_ms
-        report.pulled = pull(store, central, lifecycle)
+        push(store, central, report=report)
+        pull(store, central, lifecycle, report=report)
     except CentralUnavailable as exc:
         report.error = f"offline: {exc}"
+        if report.pushed or report.pulled:
+            report.error += (f" (before that: {report.pushed} pushed and acknowledged, {report.pulled} pulled;"
+                             " the rest is sent on the next round)")
     report.waiting = store.outbox_count()
     report.finished_at = datetime.now(timezone.utc).isoformat()
     store.set_meta("sync_last", report.finished_at if report.online else store.meta("sync_last") or "")

@@ -4,7 +4,7 @@ pull pages under row-level security."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,20 +18,86 @@ from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identi
                                         malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
+# every console session: how long to wait for a lock, for one statement, and how long the server may keep a
+# transaction this console left idle (never on purpose: a push commits at once)
+SESSION_TIMEOUTS = {"lock_timeout": "10s", "statement_timeout": "60s", "idle_in_transaction_session_timeout": "30s"}
 # applied after SCHEMA, each owned by its feature: reference data (sync/reference.py)
 EXTRA_SCHEMAS = [Path(__file__).with_name("schema_reference_pg.sql")]
 
 
-def install(url: str) -> None:
-    """Create (or update) the schema, functions, roles and policies. Run as a database owner."""
+OWNER = "ac_owner"
+
+
+class InstallRefused(RuntimeError):
+    """`central init` will not install the centre this way; the message says why and what to do."""
+
+
+def install(url: str, owner: str = OWNER, reown: bool = False) -> None:
+    """Create (or update) the schema, functions, roles and policies. Run as a database owner able to create roles.
+
+    Everything in schema `ac` belongs to `owner`, a role of its own that cannot log in and is not a superuser: the
+    SECURITY DEFINER functions run with its rights, never a superuser's. A schema `ac` that already belongs to someone
+    else (an older install made as `postgres`) is refused unless `reown` hands it and its objects to `owner`.
+    """
+    from agent_console.sync.rules_pg import payload_problem_sql
+
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(771177)")  # two installers at once wait for each other
         try:
-            conn.execute(SCHEMA.read_text(encoding="utf-8"))
-            for extra in EXTRA_SCHEMAS:
-                conn.execute(extra.read_text(encoding="utf-8"))
+            with conn.transaction():
+                _prepare(conn, owner, reown)
+                conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+                conn.execute(payload_problem_sql())
+                conn.execute(SCHEMA.read_text(encoding="utf-8"))
+                for extra in EXTRA_SCHEMAS:
+                    conn.execute(extra.read_text(encoding="utf-8"))
         finally:
             conn.execute("SELECT pg_advisory_unlock(771177)")
+
+
+def _prepare(conn: psycopg.Connection, owner: str, reown: bool) -> None:
+    """The owner role, the group roles and the schema (owned by `owner`), as the installing user."""
+    ident = sql.Identifier(owner)
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (owner,)).fetchone()
+    if row is None:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(ident))
+    elif row[0]:
+        raise InstallRefused(f"the owner role {owner!r} is a superuser: the centre's functions would run with a "
+                             "superuser's rights. Name a role that is not (--owner), or let init create one.")
+    me, is_super = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not is_super:
+        conn.execute(sql.SQL("GRANT {} TO {}").format(ident, sql.Identifier(me)))  # to SET ROLE to it below
+    for group in ("ac_agent", "ac_lead"):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (group,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(group)))
+    # the owner reads who holds the push lock and may end a session that holds it while idle (ac.push_staged)
+    conn.execute(sql.SQL("GRANT pg_read_all_stats, pg_signal_backend TO {}").format(ident))
+    conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+        sql.Identifier(conn.info.dbname), ident))
+    schema = conn.execute("SELECT r.rolname, r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner"
+                          " WHERE n.nspname = 'ac'").fetchone()
+    if schema is None:
+        conn.execute(sql.SQL("CREATE SCHEMA ac AUTHORIZATION {}").format(ident))
+    elif schema[0] != owner:
+        if not reown:
+            what = "a superuser" if schema[1] else "another role"
+            raise InstallRefused(
+                f"schema ac belongs to {schema[0]!r} ({what}), not to the owner role {owner!r}: its SECURITY DEFINER "
+                f"functions would run as {schema[0]!r}. Run `central init --reown` to hand the schema and everything "
+                f"in it to {owner!r}.")
+        _reown(conn, owner)
+
+
+def _reown(conn: psycopg.Connection, owner: str) -> None:
+    """Hand schema ac and every table, sequence and function in it to `owner` (an older install's superuser schema)."""
+    ident = sql.Identifier(owner)
+    conn.execute(sql.SQL("ALTER SCHEMA ac OWNER TO {}").format(ident))
+    for (name,) in conn.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                                " WHERE n.nspname = 'ac' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')").fetchall():
+        conn.execute(sql.SQL("ALTER TABLE ac.{} OWNER TO {}").format(sql.Identifier(name), ident))
+    for (signature,) in conn.execute("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n"
+                                     " ON n.oid = p.pronamespace WHERE n.nspname = 'ac'").fetchall():
+        conn.execute(sql.SQL("ALTER ROUTINE {} OWNER TO {}").format(sql.SQL(signature), ident))
 
 
 def add_user(url: str, login: str, role: str, teams: list[str], password: str | None = None) -> None:
@@ -41,9 +107,17 @@ def add_user(url: str, login: str, role: str, teams: list[str], password: str | 
     if not teams:
         raise ValueError("name at least one team")
     with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
+        exists = conn.execute("SELECT rolsuper OR rolcreaterole OR rolbypassrls OR rolname LIKE 'pg\\_%%'"
+                              " OR rolname IN (%s, 'ac_agent', 'ac_lead') OR EXISTS (SELECT 1 FROM pg_namespace n"
+                              " WHERE n.nspname = 'ac' AND n.nspowner = r.oid) FROM pg_roles r WHERE rolname = %s",
+                              (OWNER, login)).fetchone()
+        if exists and exists[0]:
+            raise ValueError(f"{login!r} is a privileged or built-in role: an agent or lead needs a login of their own")
         if not exists:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
+        # a console that hangs inside a transaction (or a session left open on purpose) does not hold the centre
+        conn.execute(sql.SQL("ALTER ROLE {} SET idle_in_transaction_session_timeout = '60s'").format(
+            sql.Identifier(login)))
         if password:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(login), sql.Literal(password)))
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(f"ac_{role}"), sql.Identifier(login)))
@@ -69,6 +143,9 @@ class _Session:
                 self.conn = psycopg.connect(self.url, connect_timeout=self.timeout)
                 # times travel as ISO text in pulled pages: in UTC, as every console records them
                 self.conn.execute("SET TIME ZONE 'UTC'")
+                # a busy or stuck centre gives an answer ("centre busy", a timeout) instead of a console that hangs
+                for name, value in SESSION_TIMEOUTS.items():
+                    self.conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
                 self.conn.commit()
             except psycopg.OperationalError as exc:
                 raise CentralUnavailable(_first_line(exc)) from exc
@@ -148,8 +225,10 @@ class PushPipeline:
     is recorded only after the one before it committed (a batch may hold the notes of a case registered in the one
     before; the counter lock would serialize them anyway). If a batch fails, those after it are not recorded."""
 
-    def __init__(self, central: "PostgresCentral") -> None:
+    def __init__(self, central: "PostgresCentral", split: Callable[[list[tuple]], tuple[list[tuple], list]]
+                 | None = None) -> None:
         self._sessions = (central._main, central._second)
+        self._split = split  # (rows) -> (the rows to send, (id, reason) for those refused before sending)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sync-push")
         self._last: Future[PushResult] | None = None
         self._turn = 0
@@ -157,17 +236,23 @@ class PushPipeline:
     def submit(self, rows: list[tuple]) -> Future[PushResult]:
         session = self._sessions[self._turn % 2]
         self._turn += 1
-        future = self._pool.submit(self._push, session, rows, self._last)
+        future = self._pool.submit(self._push, session, rows, self._last, self._split)
         self._last = future
         return future
 
     @staticmethod
-    def _push(session: _Session, rows: list[tuple], before: Future[PushResult] | None) -> PushResult:
+    def _push(session: _Session, rows: list[tuple], before: Future[PushResult] | None,
+              split: Callable[[list[tuple]], tuple[list[tuple], list]] | None) -> PushResult:
+        rows, bad = split(rows) if split is not None else (rows, [])
+        if not rows:
+            return PushResult(refused=bad)
         refused = session.stage(rows)
         if before is not None and before.exception() is not None:  # waits for it; an error was its caller's to see
             session.rollback()
             raise CentralUnavailable("an earlier batch was not recorded")
-        return session.record(rows, refused)
+        result = session.record(rows, refused)
+        result.refused = bad + result.refused
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -210,8 +295,10 @@ class PostgresCentral:
         session's stage, then one ac.push_staged() call records the batch and names what it did not accept."""
         return self._main.record(rows, self._main.stage(rows))
 
-    def push_pipeline(self) -> PushPipeline:
-        return PushPipeline(self)
+    def push_pipeline(self, split: Callable[[list[tuple]], tuple[list[tuple], list]] | None = None) -> PushPipeline:
+        """Batches pushed through two sessions in turn; `split` (if given) sets aside, on the pipeline's threads,
+        the rows that must not be sent."""
+        return PushPipeline(self, split)
 
     def pull_page(self, after: int, limit: int) -> PulledPage:
         """The next page after the cursor as one JSON text, built by the server (row-level security applies): no
@@ -294,6 +381,6 @@ def with_login(url: str, login: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-__all__ = ["PostgresCentral", "PushPipeline", "add_user", "install", "with_login"]
+__all__ = ["InstallRefused", "PostgresCentral", "PushPipeline", "add_user", "install", "with_login"]
 
 

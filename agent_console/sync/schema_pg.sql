@@ -1,16 +1,16 @@
--- The central store in PostgreSQL: installed (and re-installed safely) by `agent-console central init URL`.
--- Agents and leads log in with their own roles (members of ac_agent / ac_lead). They write only through ac.push(),
--- which stamps the actor from the session and refuses events in anyone else's name; they read only their teams'
--- events (row-level security). Nobody can update or delete an event.
-
-CREATE SCHEMA IF NOT EXISTS ac;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ac_agent') THEN CREATE ROLE ac_agent NOLOGIN; END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ac_lead') THEN CREATE ROLE ac_lead NOLOGIN; END IF;
-END
-$$;
+-- The central store in PostgreSQL: installed (and re-installed safely) by `agent-console central init URL`, which
+-- runs this file as the dedicated owner role (ac_owner by default: NOLOGIN, not a superuser), after creating that role,
+-- the schema (owned by it) and the group roles. Agents and leads log in with their own roles (members of ac_agent /
+-- ac_lead). They write only through ac.push_staged() / ac.push(), which stamp the actor from the session, check every
+-- row's shape and who may do what, and refuse the rest with a reason; they read only their teams' events (row-level
+-- security). Nobody can update or delete an event.
+--
+-- Every SECURITY DEFINER function here follows PostgreSQL's guidance for writing them safely: search_path is pinned to
+-- pg_catalog, ac, pg_temp (pg_temp last, so no temporary object of the caller can shadow a table, a type or a
+-- function: functions and operators are never looked up in pg_temp at all), every object of the centre is named with
+-- its schema, the one temporary object used (the push stage) is created by the function and refused when a table of
+-- that name exists that the centre's owner did not create, EXECUTE is revoked from PUBLIC and granted to the group
+-- roles one function at a time, and arguments a caller could bend (the drift bound) are clamped.
 
 CREATE TABLE IF NOT EXISTS ac.members (
     login text PRIMARY KEY,
@@ -40,8 +40,12 @@ CREATE TABLE IF NOT EXISTS ac.events (
     received_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS events_team_seq ON ac.events (team, seq);
+-- who asked for a decision on a case (a lead may not decide their own request): few rows, a small partial index
+CREATE INDEX IF NOT EXISTS events_requests ON ac.events (case_id, kind, hlc)
+    WHERE kind IN ('extension_requested', 'closure_proposed');
 
-CREATE OR REPLACE FUNCTION ac.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ac.refuse_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, ac, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION 'central events are append-only: % refused', TG_OP;
 END
@@ -49,30 +53,81 @@ $$;
 DROP TRIGGER IF EXISTS events_append_only ON ac.events;
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON ac.events
     FOR EACH ROW EXECUTE FUNCTION ac.refuse_change();
+DROP TRIGGER IF EXISTS events_no_truncate ON ac.events;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON ac.events
+    FOR EACH STATEMENT EXECUTE FUNCTION ac.refuse_change();
 
 CREATE OR REPLACE FUNCTION ac.my_teams() RETURNS text[]
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ac, pg_temp AS $$
-    SELECT coalesce((SELECT teams FROM ac.members WHERE login = session_user), '{}'::text[])
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
+    SELECT coalesce((SELECT m.teams FROM ac.members m WHERE m.login = session_user), '{}'::text[])
 $$;
 
 CREATE OR REPLACE FUNCTION ac.whoami(OUT login text, OUT role text, OUT teams text[])
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ac, pg_temp AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
     SELECT session_user::text, m.role, m.teams FROM ac.members m WHERE m.login = session_user
 $$;
 
--- Pushing goes through a per-session staging table: the console COPYs a batch into pg_temp.ac_stage (fast, no
--- per-row round trips, no JSON document to parse twice), then ac.push_staged() classifies and numbers the whole batch
--- in one set-based pass. The stage belongs to the definer (the session gets INSERT only), so what ac.push_staged()
--- reads is exactly what this session copied in; its rows vanish at commit. A row whose time or JSON does not parse
--- fails the COPY itself: the console then finds it, keeps it as refused with the reason, and sends the rest.
-CREATE OR REPLACE FUNCTION ac.push_stage() RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = ac, pg_temp AS $$
+-- The push stage is this session's temporary table pg_temp.ac_stage, created by ac.push_stage() and owned by the
+-- centre's owner (the session may only INSERT into it). A table of that name that the owner did not create (a caller's
+-- own TEMP table, view or anything with a trigger or rule) is never used: reading it or writing to it as the definer
+-- would run the caller's code with the owner's rights. Every definer function that touches the stage asks this first.
+CREATE OR REPLACE FUNCTION ac.stage_ready() RETURNS boolean
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, ac, pg_temp AS $$
+DECLARE
+    r record;
 BEGIN
-    IF to_regclass('pg_temp.ac_stage') IS NULL THEN
+    SELECT c.relkind, c.relowner, c.relhastriggers, c.relhasrules, c.relrowsecurity INTO r
+      FROM pg_catalog.pg_class c
+     WHERE c.relname = 'ac_stage' AND c.relnamespace = pg_catalog.pg_my_temp_schema();
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    IF r.relkind <> 'r' OR r.relowner <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+       OR r.relhastriggers OR r.relhasrules OR r.relrowsecurity THEN
+        RAISE EXCEPTION 'push refused: this session has its own object named ac_stage (not the centre''s stage)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN true;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION ac.push_stage() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
+BEGIN
+    IF NOT ac.stage_ready() THEN
         CREATE TEMP TABLE ac_stage (ord bigint, id text, case_id text, kind text, actor text, device text,
                                     at timestamptz, hlc text, payload jsonb, flags jsonb) ON COMMIT DELETE ROWS;
         EXECUTE format('GRANT INSERT ON pg_temp.ac_stage TO %I', session_user);
     END IF;
+END
+$$;
+
+-- The holder of the push lock when it is stuck: a session that sits idle (or has been in one transaction for a
+-- minute) while holding it. A console's push holds the lock for the few milliseconds between ac.push_staged() and its
+-- commit; anything else is a hung console or someone holding the lock on purpose, and is ended so that every other
+-- console (of every team) can push again. Returns the pid ended, or NULL.
+CREATE OR REPLACE FUNCTION ac.end_stuck_push_holder() RETURNS integer
+    LANGUAGE plpgsql SET search_path = pg_catalog, ac, pg_temp AS $$
+DECLARE
+    holder integer;
+BEGIN
+    -- only ac.push_staged() touches ac.counter: a session holding a lock on that table is a pusher (one that waits
+    -- for the row is active; the holder has the row, and is stuck if it sits idle)
+    SELECT a.pid INTO holder
+      FROM pg_catalog.pg_locks l
+      JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'relation' AND l.relation = 'ac.counter'::pg_catalog.regclass AND l.granted
+       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+       AND a.pid <> pg_catalog.pg_backend_pid()
+       AND ((a.state <> 'active' AND a.state_change < pg_catalog.clock_timestamp() - interval '2 seconds')
+            OR a.xact_start < pg_catalog.clock_timestamp() - interval '60 seconds')
+     ORDER BY a.xact_start
+     LIMIT 1;
+    IF holder IS NOT NULL THEN
+        RAISE WARNING 'ending session % that held the push lock while idle', holder;
+        PERFORM pg_catalog.pg_terminate_backend(holder);
+    END IF;
+    RETURN holder;
 END
 $$;
 
@@ -81,31 +136,67 @@ SET check_function_bodies = off;
 
 -- Each staged row with its place in the batch, its team (the registering team, or its case's) and its verdict (NULL:
 -- it may be recorded). Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the
--- definer). `strict` adds the checks that cost a regular expression per row; the fast path leaves them to the casts,
--- which fail loudly. The place is the row's `ord` counted from `first_ord` when the batch numbers its rows densely
--- (as the console does: no sort needed), else its rank by ord.
+-- definer, after ac.stage_ready()). Every row is checked in full: its shape (the same rules as the consoles' pydantic
+-- models, ac.payload_problem), its stamp and times (an absurd stamp is refused), who wrote it (the session), its
+-- team (the login's), lead-only kinds (a lead of the team), a lead deciding their own request, and a second
+-- registration of a known case. The place is the row's `ord` counted from `first_ord` when the batch numbers its
+-- rows densely (as the console does: no sort needed), else its rank by ord.
 DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean);
-CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boolean, first_ord bigint)
+DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean, bigint);
+CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], lead boolean, first_ord bigint, now_ms bigint)
     RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
                    payload jsonb, flags jsonb, team text, verdict text)
     LANGUAGE sql STABLE AS $$
     SELECT s.place, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
-        WHEN s.id IS NULL OR s.id = '' THEN 'malformed: no id'
+        WHEN s.id IS NULL OR s.id = '' OR length(s.id) > 100 THEN 'malformed: no id (or too long)'
         WHEN s.kind IS NULL OR s.kind = '' THEN 'malformed: no kind'
-        WHEN s.device IS NULL OR s.at IS NULL THEN 'malformed: no device or time'
-        WHEN strict AND (s.hlc IS NULL OR s.hlc !~ '^[0-9]{13}-[0-9]{4}-') THEN 'malformed: bad hlc stamp'
-        WHEN s.payload IS NULL OR jsonb_typeof(s.payload) <> 'object' THEN 'malformed: payload is not an object'
-        WHEN s.flags IS NOT NULL AND jsonb_typeof(s.flags) <> 'array' THEN 'malformed: flags is not a list'
+        WHEN s.device IS NULL OR s.device = '' OR length(s.device) > 100 OR s.at IS NULL
+            THEN 'malformed: no device or time'
+        -- <13 digits>-<4 to 9 digits>-<device>: a regex without counted repeats and two lengths (a counted
+        -- repeat costs PostgreSQL's regex engine ten times as much, per row)
+        WHEN s.hlc IS NULL OR s.hlc !~ '^[0-9]+-[0-9]+-[!-~]+$' OR length(split_part(s.hlc, '-', 1)) <> 13
+          OR length(split_part(s.hlc, '-', 2)) NOT BETWEEN 4 AND 9 OR length(s.hlc) > 88
+            THEN 'malformed: bad hlc stamp'
+        WHEN split_part(s.hlc, '-', 1)::bigint > now_ms + 86400000
+          OR split_part(s.hlc, '-', 1)::bigint < 1577836800000
+            THEN 'malformed: absurd clock (more than a day ahead of the centre, or before 2020)'
+        -- the time of the act only informs (the stamp orders): it may be a planned or test clock, not absurd
+        WHEN s.at < '2000-01-01T00:00:00Z'::timestamptz OR s.at >= '2100-01-01T00:00:00Z'::timestamptz
+            THEN 'malformed: absurd time (before 2000 or after 2099)'
+        WHEN s.flags IS NOT NULL AND s.flags <> '[]'::jsonb
+             AND (jsonb_typeof(s.flags) <> 'array' OR jsonb_array_length(s.flags) > 20
+                  OR jsonb_path_exists(s.flags, '$[*] ? (@.type() != "string")'))
+            THEN 'malformed: flags is not a list of texts'
+        WHEN s.case_id IS NULL AND s.kind = 'registered' THEN 'malformed: a registration without a case'
+        WHEN ac.payload_problem(s.kind, s.payload) IS NOT NULL
+            THEN 'malformed: ' || s.kind || ': ' || ac.payload_problem(s.kind, s.payload)
         WHEN s.actor IS DISTINCT FROM me
             THEN 'written in the name of ' || quote_literal(coalesce(s.actor, '')) || ', not ' || quote_literal(me)
-        WHEN x.team IS NULL THEN 'the case is unknown at the centre'
-        WHEN NOT (x.team = ANY (mine)) THEN 'team ' || quote_literal(x.team) || ' is not yours'
+        WHEN x.team IS NULL OR NOT (x.team = ANY (mine)) THEN 'the case is unknown at the centre or not of your team'
+        WHEN s.kind = ANY (ac.lead_only_kinds()) AND NOT lead
+            THEN 'only a lead of team ' || quote_literal(x.team) || ' may record ' || s.kind
+        WHEN s.kind = 'registered' AND ((t.team IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ac.events e WHERE e.id = s.id))
+                                         OR h.first_id IS DISTINCT FROM s.id)
+            THEN 'the case is registered at the centre already'
+        WHEN s.kind IN ('extension_approved', 'extension_refused', 'closure_approved', 'closure_refused')
+             AND (SELECT r.actor FROM (
+                      SELECT e.actor, e.hlc FROM ac.events e
+                       WHERE e.case_id = s.case_id AND e.hlc < s.hlc
+                         AND e.kind = CASE WHEN s.kind LIKE 'extension%' THEN 'extension_requested'
+                                           ELSE 'closure_proposed' END
+                      UNION ALL
+                      SELECT q.actor, q.hlc FROM pg_temp.ac_stage q
+                       WHERE q.case_id = s.case_id AND q.hlc < s.hlc
+                         AND q.kind = CASE WHEN s.kind LIKE 'extension%' THEN 'extension_requested'
+                                           ELSE 'closure_proposed' END) r
+                   ORDER BY r.hlc DESC LIMIT 1) = me
+            THEN 'nobody may decide their own request'
         END
       FROM (SELECT r.*, r.ord - first_ord + 1 AS place FROM pg_temp.ac_stage r WHERE first_ord IS NOT NULL
             UNION ALL
             SELECT r.*, row_number() OVER (ORDER BY r.ord, r.ctid) FROM pg_temp.ac_stage r WHERE first_ord IS NULL) s
       LEFT JOIN ac.case_teams t ON t.case_id = s.case_id
-      LEFT JOIN (SELECT DISTINCT ON (r.case_id) r.case_id, r.payload ->> 'team' AS team
+      LEFT JOIN (SELECT DISTINCT ON (r.case_id) r.case_id, r.payload ->> 'team' AS team, r.id AS first_id
                    FROM pg_temp.ac_stage r WHERE r.kind = 'registered' ORDER BY r.case_id, r.ord) h
              ON h.case_id = s.case_id
       CROSS JOIN LATERAL (SELECT CASE WHEN s.kind = 'registered' THEN s.payload ->> 'team'
@@ -113,11 +204,20 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], strict boole
                                       ELSE coalesce(t.team, h.team) END AS team) x
 $$;
 
+RESET check_function_bodies;
+
+-- lock_timeout: a pusher waits a bounded time for the push lock (then looks for a stuck holder, ends it, and tries
+-- again; a push that still cannot get it fails with "centre busy" and is sent again on the next round).
+-- jit off: the verdict is one large expression; compiling it costs seconds a batch, more than it ever saves.
+DROP FUNCTION IF EXISTS ac.push_staged(bigint);
 CREATE OR REPLACE FUNCTION ac.push_staged(max_drift_ms bigint DEFAULT 300000) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = ac, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp SET lock_timeout = '3s'
+    SET jit = off AS $$
 DECLARE
     me text := session_user;
     mine text[] := ac.my_teams();
+    lead boolean := coalesce((SELECT m.role = 'lead' FROM ac.members m WHERE m.login = session_user), false);
+    drift bigint := least(greatest(coalesce(max_drift_ms, 300000), 0), 300000);  -- a caller may only narrow it
     first_seq bigint;
     n bigint;
     staged bigint;
@@ -132,14 +232,30 @@ DECLARE
     refused jsonb := '[]';
 BEGIN
     IF coalesce(array_length(mine, 1), 0) = 0 THEN
-        RAISE EXCEPTION 'login % is not a member of any team', me;
+        RAISE EXCEPTION 'login % is not a member of any team', me USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT ac.stage_ready() THEN
+        RAISE EXCEPTION 'nothing staged: call ac.push_stage() first';
     END IF;
     -- the lock first: classification and numbering happen strictly one pusher at a time, so numbers become visible
     -- in the order they were handed out and a reader following seq > cursor never skips a late commit
-    SELECT last INTO first_seq FROM ac.counter WHERE one = 1 FOR UPDATE;
+    FOR attempt IN 1..3 LOOP
+        BEGIN
+            SELECT c.last INTO first_seq FROM ac.counter c WHERE c.one = 1 FOR UPDATE;
+            EXIT;
+        EXCEPTION WHEN lock_not_available THEN
+            IF ac.end_stuck_push_holder() IS NULL AND attempt = 3 THEN
+                RAISE EXCEPTION 'centre busy: another push holds the lock; try again in a moment'
+                    USING ERRCODE = 'lock_not_available';
+            END IF;
+        END;
+    END LOOP;
+    IF first_seq IS NULL THEN
+        SELECT c.last INTO first_seq FROM ac.counter c WHERE c.one = 1 FOR UPDATE;  -- the stuck holder is gone
+    END IF;
     -- one look at the stage: how many rows, whether they are numbered densely (each row's place is then its ord),
     -- and this device's latest stamp (stamps sort as text, wall time first), to tell it how far ahead its clock runs
-    SELECT count(*), min(ord), max(ord), max(hlc) INTO staged, lowest, highest, latest FROM pg_temp.ac_stage;
+    SELECT count(*), min(r.ord), max(r.ord), max(r.hlc) INTO staged, lowest, highest, latest FROM pg_temp.ac_stage r;
     dense_from := CASE WHEN highest - lowest + 1 = staged THEN lowest END;
     LOOP
         BEGIN
@@ -148,30 +264,28 @@ BEGIN
             INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
             SELECT first_seq + v.place, v.id, v.case_id, v.kind, me, v.device, v.at,
                    v.hlc, v.payload,
-                   CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > max_drift_ms
+                   CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > drift
                         THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
                         ELSE coalesce(v.flags, '[]'::jsonb) END,
                    v.team
-              FROM ac.staged_verdicts(me, mine, careful, dense_from) v
+              FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v
              WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip));
             GET DIAGNOSTICS n = ROW_COUNT;
             EXIT;
-        EXCEPTION WHEN unique_violation OR not_null_violation OR invalid_text_representation
-                       OR numeric_value_out_of_range THEN
-            -- an event already here (a batch sent again after a lost answer), two rows with one ord, or a row the
-            -- casts cannot read: rare, so only now look at every row, set the refused and the duplicates aside,
-            -- number the rest by rank and record them
+        EXCEPTION WHEN unique_violation OR not_null_violation THEN
+            -- an event already here (a batch sent again after a lost answer) or two rows with one ord: rare, so
+            -- only now set the refused and the duplicates aside, number the rest by rank and record them
             IF careful THEN RAISE; END IF;
             careful := true;
             dense_from := NULL;
             SELECT coalesce(array_agg(v.place), '{}'),
                    coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]')
               INTO skip, refused
-              FROM ac.staged_verdicts(me, mine, true, NULL) v WHERE v.verdict IS NOT NULL;
+              FROM ac.staged_verdicts(me, mine, lead, NULL, now_ms) v WHERE v.verdict IS NOT NULL;
             WITH dup AS (
                 SELECT c.place, c.id FROM (
                     SELECT v.place, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.place) AS nth
-                      FROM ac.staged_verdicts(me, mine, true, NULL) v WHERE v.verdict IS NULL) c
+                      FROM ac.staged_verdicts(me, mine, lead, NULL, now_ms) v WHERE v.verdict IS NULL) c
                  WHERE c.nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = c.id))
             SELECT skip || coalesce((SELECT array_agg(place) FROM dup), '{}'),
                    coalesce((SELECT jsonb_agg(id ORDER BY place) FROM dup), '[]')
@@ -181,7 +295,7 @@ BEGIN
     IF NOT careful AND n < staged THEN
         -- some rows did not stand (refused, never duplicates: those stop the fast pass): say which, and why
         SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]') INTO refused
-          FROM ac.staged_verdicts(me, mine, false, dense_from) v WHERE v.verdict IS NOT NULL;
+          FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v WHERE v.verdict IS NOT NULL;
     END IF;
     -- the teams of the cases registered just now
     INSERT INTO ac.case_teams (case_id, team)
@@ -191,23 +305,28 @@ BEGIN
     UPDATE ac.counter SET last = last + staged WHERE one = 1;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
-        'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > max_drift_ms
+        'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > drift
                         THEN split_part(latest, '-', 1)::bigint - now_ms ELSE 0 END);
 END
 $$;
 
 -- The same push for a batch sent as one JSON array (older consoles, tests): staged, then the set-based pass above.
+-- A row whose time does not read is refused with the others' verdicts (it is staged without one).
 CREATE OR REPLACE FUNCTION ac.push(batch jsonb, max_drift_ms bigint DEFAULT 300000) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = ac, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
 DECLARE
     result jsonb;
     ids jsonb;
 BEGIN
+    IF batch IS NULL OR jsonb_typeof(batch) <> 'array' THEN
+        RAISE EXCEPTION 'push refused: the batch is not a JSON array' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     PERFORM ac.push_stage();
     DELETE FROM pg_temp.ac_stage;  -- a second call in the same transaction starts from an empty stage
     INSERT INTO pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload, flags)
     SELECT o.ord, o.elem ->> 'id', o.elem ->> 'case_id', o.elem ->> 'kind', o.elem ->> 'actor', o.elem ->> 'device',
-           (o.elem ->> 'at')::timestamptz, o.elem ->> 'hlc', o.elem -> 'payload', o.elem -> 'flags'
+           CASE WHEN o.elem ->> 'at' ~ ac.iso_time_pattern() THEN (o.elem ->> 'at')::timestamptz END,
+           o.elem ->> 'hlc', o.elem -> 'payload', o.elem -> 'flags'
       FROM jsonb_array_elements(batch) WITH ORDINALITY AS o(elem, ord);
     SELECT coalesce(jsonb_agg(o.elem -> 'id' ORDER BY o.ord), '[]') INTO ids
       FROM jsonb_array_elements(batch) WITH ORDINALITY AS o(elem, ord);
@@ -225,9 +344,12 @@ DROP POLICY IF EXISTS events_read_own_teams ON ac.events;
 -- (SELECT …): the login's teams are looked up once per query, not once per row
 CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY ((SELECT ac.my_teams())::text[]));
 
+-- Privileges: nothing for PUBLIC; the group roles get exactly what a console uses.
+REVOKE ALL ON SCHEMA ac FROM PUBLIC;
 REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM PUBLIC;
-REVOKE ALL ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint),
-    ac.staged_verdicts(text, text[], boolean, bigint) FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ac FROM PUBLIC;
+REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM ac_agent, ac_lead;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ac FROM ac_agent, ac_lead;
 GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()

@@ -14,6 +14,8 @@ from typing import Any
 
 from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
+from agent_console.core.lifecycle import LEAD_ONLY
+from agent_console.core.event_checks import outbox_problem
 from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
                                         event_team, malformed, page_events)
 
@@ -68,7 +70,10 @@ class SqliteCentral:
                     continue
                 team = team or (self._ident.teams[0] if self._ident.teams else "")
                 if team not in self._ident.teams:
-                    result.refused.append((e.id, f"team {team!r} is not yours"))
+                    result.refused.append((e.id, "the case is unknown at the centre or not of your team"))
+                    continue
+                if e.kind in LEAD_ONLY and self._ident.role != "lead":
+                    result.refused.append((e.id, f"only a lead of team {team!r} may record {e.kind}"))
                     continue
                 flags = list(e.flags)
                 drift = Stamp.parse(e.hlc).wall_ms - now if e.hlc else 0
@@ -97,7 +102,8 @@ class SqliteCentral:
     def push_rows(self, rows: list[tuple]) -> PushResult:
         from agent_console.store.local import row_event
 
-        bad = [(r[1], reason) for r in rows if (reason := malformed(r))]  # cheap enough for one machine's centre
+        # the same shape rules as the PostgreSQL centre (and the consoles): cheap enough for one machine's centre
+        bad = [(r[1], reason) for r in rows if (reason := malformed(r) or outbox_problem(r))]
         skip = {b[0] for b in bad}
         result = self.push([row_event(r[1:]) for r in rows if r[1] not in skip])
         result.refused = bad + result.refused

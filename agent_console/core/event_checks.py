@@ -1,0 +1,113 @@
+"""What an event must look like to travel: checked on the console before it sends and again on every row it pulls
+(sync/engine.py, store/local.py; the centre has the same rules in SQL: sync/rules_pg.py).
+
+The same pydantic models that make events (core/events.py) decide a payload's shape; the centre installs the same
+rules as SQL (rules_pg.py). A console refuses to send what the centre would refuse anyway (the reason is kept and
+`sync --retry-refused` sends it again once fixed), and keeps aside (quarantines) any pulled row that fails, so one
+poisoned event can never stop a console from syncing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent_console.core.events import CHECK_ONLY, EVENT_KINDS
+from agent_console.core.hlc import ABSURD_AHEAD_MS, EARLIEST_MS
+
+_STAMP = re.compile(r"([0-9]{13})-[0-9]{4,9}-[!-~]{1,64}\Z")
+_MAX_ID = 100
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def stamp_problem(hlc: Any, now_ms: int | None = None) -> str | None:
+    """Why a hybrid-logical-clock stamp cannot be used, or None (a stamp a day ahead of this machine is absurd)."""
+    if not isinstance(hlc, str) or not (m := _STAMP.match(hlc)):
+        return "malformed: bad hlc stamp"
+    wall = int(m.group(1))
+    if wall > (now_ms if now_ms is not None else _now_ms()) + ABSURD_AHEAD_MS or wall < EARLIEST_MS:
+        return "malformed: absurd clock (more than a day ahead, or before 2020)"
+    return None
+
+
+def _validation_reason(kind: str, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
+    return f"malformed: {kind}: {where}: {first.get('msg', 'invalid')}"
+
+
+def event_problem(event_id: Any, case_id: Any, kind: Any, actor: Any, device: Any, at: Any, hlc: Any,
+                  payload: Any, flags: Any, now_ms: int | None = None) -> str | None:
+    """Why one event (fields as they travel: `at` ISO text, payload an object or its JSON text, flags a list) is not
+    fit to be recorded anywhere, or None."""
+    if not isinstance(event_id, str) or not event_id or len(event_id) > _MAX_ID:
+        return "malformed: no id (or too long)"
+    if not isinstance(kind, str) or kind not in EVENT_KINDS:
+        return "malformed: unknown event kind"
+    if case_id is not None and not isinstance(case_id, str):
+        return "malformed: case id is not text"
+    if kind == "registered" and not case_id:
+        return "malformed: a registration without a case"
+    if not isinstance(actor, str) or not actor or not isinstance(device, str) or not device or len(device) > _MAX_ID:
+        return "malformed: no actor or device"
+    try:
+        when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return "malformed: time is not ISO-8601"
+    if when.tzinfo is None:
+        return "malformed: time without an offset"
+    if not 2000 <= when.year <= 2099:  # the stamp orders events; the time only has to be a plausible one
+        return "malformed: absurd time (before 2000 or after 2099)"
+    if (reason := stamp_problem(hlc, now_ms)) is not None:
+        return reason
+    if type(flags) is not list or (flags and (len(flags) > 20 or not all(isinstance(f, str) for f in flags))):
+        return "malformed: flags is not a list of texts"
+    model = EVENT_KINDS[kind]
+    try:
+        if isinstance(payload, str):
+            if "\\u0000" in payload:
+                return "malformed: contains a NUL character"
+            model.model_validate_json(payload, context=CHECK_ONLY)
+        elif isinstance(payload, dict):
+            model.model_validate(payload, context=CHECK_ONLY)
+        else:
+            return "malformed: payload is not an object"
+    except ValidationError as exc:
+        return _validation_reason(kind, exc)
+    except ValueError:
+        return "malformed: payload is not JSON"
+    return None
+
+
+def outbox_problem(row: tuple, now_ms: int | None = None) -> str | None:
+    """Why an outbox row (local seq, id, case_id, kind, actor, device, at, hlc, payload JSON, flags JSON) must not be
+    sent, or None."""
+    try:
+        flags = json.loads(row[9])
+    except (TypeError, ValueError):
+        return "malformed: flags is not JSON"
+    if "\x00" in "".join(str(x) for x in row[1:8] if x is not None):
+        return "malformed: contains a NUL character"
+    return event_problem(row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], flags, now_ms)
+
+
+def page_row_problem(r: Any, now_ms: int | None = None, teams: tuple[str, ...] | None = None) -> str | None:
+    """Why a pulled row [seq, id, case_id, kind, actor, device, at, hlc, payload, flags] must be kept aside, or None.
+    `teams`: the login's teams, when known (a registration for another team should never have reached us)."""
+    if not isinstance(r, list) or len(r) < 10 or not isinstance(r[0], int):
+        return "malformed: not an event row"
+    reason = event_problem(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], now_ms)
+    if reason is None and teams and r[3] == "registered" and r[8].get("team") not in teams:
+        return "registered for a team that is not this login's"
+    return reason
+
+
+__all__ = ["event_problem", "outbox_problem", "page_row_problem", "stamp_problem"]
