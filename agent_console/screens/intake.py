@@ -138,7 +138,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                                                        prompt=self.app.t("app.select_prompt")))
                 yield from self._field("id_number", Input(id="f-id_number"))
                 yield from self._field("category", Input(id="f-category", placeholder="理赔 / lipei / lp"))
-                yield OptionList(id="category-suggestions")
+                # the category suggestions come with the first letters typed there (_suggestions)
                 channels = [(x.text(lang), x.id) for x in ws.vocab.terms("channels")]
                 yield from self._field("channel", Select(channels, id="f-channel", value="phone", allow_blank=False))
                 tiers = [(x.text(lang), x.id) for x in ws.vocab.terms("tiers")]
@@ -200,7 +200,6 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def on_mount(self) -> None:
         self.started = self.ws.now()
-        self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#case-number", Static).display = False
         if self.draft_key is None:
             self.draft_key = svc.new_draft_key()  # a new call starts empty; an unfinished one is only offered
@@ -442,8 +441,21 @@ class IntakeScreen(UsesWorkspace, Screen):
             if REPEAT_FLAG not in flags.selected:
                 flags.select(REPEAT_FLAG)
 
+    def _suggestions(self, make: bool = False) -> OptionList | None:
+        """The category suggestions under the category field; made when first needed (`make`)."""
+        found = self.query("#category-suggestions")
+        if found:
+            return found.first(OptionList)
+        if not make:
+            return None
+        box = OptionList(id="category-suggestions")
+        self.query_one("#intake-form").mount(box, after=self.query_one("#f-category"))
+        return box
+
     def _suggest(self, text: str) -> None:
-        box = self.query_one("#category-suggestions", OptionList)
+        box = self._suggestions(make=bool(text.strip()))
+        if box is None:
+            return
         box.clear_options()
         if not text.strip():
             box.display = False
@@ -462,8 +474,8 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     @on(Input.Submitted, "#f-category")
     def _category_enter(self) -> None:
-        box = self.query_one("#category-suggestions", OptionList)
-        if box.display and box.option_count:
+        box = self._suggestions()
+        if box is not None and box.display and box.option_count:
             option = box.get_option_at_index(box.highlighted or 0)
             self._pick_category(option.id or "")
 
@@ -477,13 +489,15 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         field = self.query_one("#f-category", Input)
         field.value = self.app.t.label(cat)
-        self.query_one("#category-suggestions", OptionList).display = False
+        box = self._suggestions()
+        if box is not None:
+            box.display = False
         self.query_one("#f-channel", Select).focus()
 
     def on_key(self, event: Any) -> None:
         if event.key == "down" and self.focused is self.query_one("#f-category", Input):
-            box = self.query_one("#category-suggestions", OptionList)
-            if box.display:
+            box = self._suggestions()
+            if box is not None and box.display:
                 box.focus()
                 event.stop()
 
