@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from agent_console.support.i18n import Translator
-from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.commands.common import CliError, open_workspace, print_json, require_case
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -66,9 +66,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     ws = open_workspace(args)
     try:
-        state = ws.find(args.number)
-        if state is None:
-            raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
+        state = require_case(ws, args.number)
         t = Translator(ws.settings.lang)
         try:
             callback_id, due = callbacks.schedule_from_phrase(ws, state.id, args.when, args.kind, args.note)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from agent_console.support.i18n import Translator
 from agent_console.commands.common import (CliError, load_json, open_workspace, parse_duration, print_json,
-                                            read_stdin)
+                                            read_stdin, require_case)
 from agent_console.core.new_case import IntakeError
 from agent_console.core.case_query import CaseQuery
 
@@ -87,9 +87,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
-        state = ws.find(args.number)
-        if state is None:
-            raise CliError(Translator(ws.settings.lang)("cli.no_case", number=args.number), code=1)
+        state = require_case(ws, args.number)
         data = ws.case_dict(state)
         if args.events:
             data["events"] = [e.model_dump(mode="json") for e in ws.timeline(state.id)]
@@ -280,9 +278,7 @@ def cmd_act(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         t = Translator(ws.settings.lang)
-        state = ws.find(args.number)
-        if state is None:
-            raise CliError(t("cli.no_case", number=args.number), code=1)
+        state = require_case(ws, args.number)
         done = perform(ws, state.id, kind, _field_answers(ws, kind, args.fields), t)
         if not done.ok:
             problems = [f"--{k}: {v}" for k, v in (done.problems or {}).items()]

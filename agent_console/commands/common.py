@@ -10,11 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_console.support.config import ConfigError, load_settings
 from agent_console.core.profiles import ProfileError
 from agent_console.store.local import StoreError
+
+if TYPE_CHECKING:
+    from agent_console.core.models import CaseState
+    from agent_console.services.workspace import Workspace
 
 
 class CliError(Exception):
@@ -191,3 +195,13 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         if self.shown:
             sys.stderr.write("\n")
+
+
+def require_case(ws: Workspace, number: str) -> CaseState:
+    """The case with this number (or id); otherwise the command ends with "no such case" (exit 1)."""
+    from agent_console.support.i18n import Translator
+
+    state = ws.find(number)
+    if state is None:
+        raise CliError(Translator(ws.settings.lang)("cli.no_case", number=number), code=1)
+    return state

@@ -3,12 +3,14 @@ phrasebook beside it, a call timer, and one form for the result (satisfaction in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input
@@ -20,6 +22,7 @@ from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 SCRIPTS = {"satisfaction": ["survey.open", "survey.proactive", "survey.outcome", "survey.attitude",
@@ -232,7 +235,7 @@ class CallbackCallScreen(UsesWorkspace, Screen):
         self.app.pop_screen()
 
 
-class EscalateOffer(UsesWorkspace, ModalScreen[bool]):
+class EscalateOffer(YesNo):
     """An unhappy customer on a closed case: offer a new linked case."""
 
     BINDINGS = [Binding("y", "yes", "callbacks.escalate_yes", id="offer_yes"),
@@ -242,18 +245,14 @@ class EscalateOffer(UsesWorkspace, ModalScreen[bool]):
         super().__init__()
         self.case_id = case_id
 
-    def compose(self) -> ComposeResult:
-        localize_bindings(self, self.app.t)
-        with Vertical(id="confirm-box"):
-            yield Static(self.app.t("callbacks.escalate_offer"))
+    def body(self) -> Iterable[Widget]:
+        yield Static(self.app.t("callbacks.escalate_offer"))
 
     def action_yes(self) -> None:
         _, new = self.app.ws.escalate(self.case_id, self.app.t("callbacks.escalate_reason"))
         self.notify(self.app.t("intake.registered", number=new.number))
         self.dismiss(True)
 
-    def action_no(self) -> None:
-        self.dismiss(False)
 
 
 class KeepOrCancel(UsesWorkspace, ModalScreen[str]):

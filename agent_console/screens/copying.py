@@ -9,32 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
+from collections.abc import Iterable
+
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import TextArea
 
+from agent_console.support.clipboard import CopyFailed, copy
+from agent_console.widgets.dialogs import Dialog
 from agent_console.widgets.plain import Static
 
-from agent_console.support.clipboard import CopyFailed, copy
-from agent_console.widgets.localized import localize_bindings
 
-
-class CopiedText(ModalScreen[None]):
+class CopiedText(Dialog[None]):
     """The text sent through OSC 52, on screen to select by hand if the paste does not work."""
 
     BINDINGS = [Binding("escape,enter", "close", "keys.back", id="copied_close")]
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        localize_bindings(self, self.app.t)
-        with Vertical(id="confirm-box"):
-            yield Static(self.app.t("phrase.copied_terminal"), id="copied-note")
-            yield TextArea(self.text, id="copied-text", read_only=True)
+    def body(self) -> Iterable[Widget]:
+        yield Static(self.app.t("phrase.copied_terminal"), id="copied-note")
+        yield TextArea(self.text, id="copied-text", read_only=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

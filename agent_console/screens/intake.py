@@ -7,14 +7,16 @@ dissatisfaction ladder run from the workspace clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Header, Input, TextArea
 from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Label, OptionList, Select, SelectionList, Static
@@ -33,56 +35,35 @@ from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
 TEXT_INPUTS = ("phone", "name", "id_number", "category", "respondent", "amount")
 AREAS = ("facts", "request")
 
 
-class ReadBackDialog(UsesWorkspace, ModalScreen[bool]):
+class ReadBackDialog(YesNo):
     """The sentence to read to the caller; Enter when they confirm it."""
 
+    BOX_ID = "readback-box"
     BINDINGS = [Binding("escape", "no", "keys.back", id="readback_cancel"),
                 Binding("enter", "yes", "intake.confirm", id="readback_confirm")]
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
+    def body(self) -> Iterable[Widget]:
         t = self.app.t
-        with Vertical(id="readback-box"):
-            yield Static(t("intake.readback_title"), classes="panel-title")
-            yield WrappedText(self.text, id="readback-text")
-            yield Static(t("intake.readback_hint"))
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
+        yield Static(t("intake.readback_title"), classes="panel-title")
+        yield WrappedText(self.text, id="readback-text")
+        yield Static(t("intake.readback_hint"))
 
 
-class ConfirmDiscard(UsesWorkspace, ModalScreen[bool]):
+class ConfirmDiscard(YesNo):
     """Discarding an unfinished intake asks once: Y discards, N or Esc keeps it."""
 
     BINDINGS = [Binding("y,enter", "yes", "intake.discard", id="discard_yes"),
                 Binding("n,escape", "no", "keys.back", id="discard_no")]
 
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        localize_bindings(self, self.app.t)
-        with Vertical(id="confirm-box"):
-            yield Static(self.text, id="discard-text")
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
+    def body(self) -> Iterable[Widget]:
+        yield Static(self.text, id="discard-text")
 
 
 class IntakeScreen(UsesWorkspace, Screen):
@@ -157,7 +138,7 @@ class IntakeScreen(UsesWorkspace, Screen):
                                                        prompt=self.app.t("app.select_prompt")))
                 yield from self._field("id_number", Input(id="f-id_number"))
                 yield from self._field("category", Input(id="f-category", placeholder="理赔 / lipei / lp"))
-                yield OptionList(id="category-suggestions")
+                # the category suggestions come with the first letters typed there (_suggestions)
                 channels = [(x.text(lang), x.id) for x in ws.vocab.terms("channels")]
                 yield from self._field("channel", Select(channels, id="f-channel", value="phone", allow_blank=False))
                 tiers = [(x.text(lang), x.id) for x in ws.vocab.terms("tiers")]
@@ -219,7 +200,6 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     def on_mount(self) -> None:
         self.started = self.ws.now()
-        self.query_one("#category-suggestions", OptionList).display = False
         self.query_one("#case-number", Static).display = False
         if self.draft_key is None:
             self.draft_key = svc.new_draft_key()  # a new call starts empty; an unfinished one is only offered
@@ -461,8 +441,21 @@ class IntakeScreen(UsesWorkspace, Screen):
             if REPEAT_FLAG not in flags.selected:
                 flags.select(REPEAT_FLAG)
 
+    def _suggestions(self, make: bool = False) -> OptionList | None:
+        """The category suggestions under the category field; made when first needed (`make`)."""
+        found = self.query("#category-suggestions")
+        if found:
+            return found.first(OptionList)
+        if not make:
+            return None
+        box = OptionList(id="category-suggestions")
+        self.query_one("#intake-form").mount(box, after=self.query_one("#f-category"))
+        return box
+
     def _suggest(self, text: str) -> None:
-        box = self.query_one("#category-suggestions", OptionList)
+        box = self._suggestions(make=bool(text.strip()))
+        if box is None:
+            return
         box.clear_options()
         if not text.strip():
             box.display = False
@@ -481,8 +474,8 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     @on(Input.Submitted, "#f-category")
     def _category_enter(self) -> None:
-        box = self.query_one("#category-suggestions", OptionList)
-        if box.display and box.option_count:
+        box = self._suggestions()
+        if box is not None and box.display and box.option_count:
             option = box.get_option_at_index(box.highlighted or 0)
             self._pick_category(option.id or "")
 
@@ -496,13 +489,15 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         field = self.query_one("#f-category", Input)
         field.value = self.app.t.label(cat)
-        self.query_one("#category-suggestions", OptionList).display = False
+        box = self._suggestions()
+        if box is not None:
+            box.display = False
         self.query_one("#f-channel", Select).focus()
 
     def on_key(self, event: Any) -> None:
         if event.key == "down" and self.focused is self.query_one("#f-category", Input):
-            box = self.query_one("#category-suggestions", OptionList)
-            if box.display:
+            box = self._suggestions()
+            if box is not None and box.display:
                 box.focus()
                 event.stop()
 
