@@ -345,3 +345,22 @@ async def test_a_restored_draft_is_typed_on_at_its_end(tmp_path, clock) -> None:
         await pilot.pause(0.5)
         assert screen.query_one("#f-phone", Input).value == "17099998888"
     ws.close()
+
+
+async def test_keys_typed_ahead_of_a_tab_land_in_the_next_field(tmp_path, clock) -> None:
+    """Typed fast (or while the screen was busy) "13600001234<Tab>周八" arrives as one burst: Textual handled Tab
+    only after the keys behind it had gone to the phone field ("13600001234周八", the name empty)."""
+    from textual import events
+
+    ws = make_workspace(tmp_path, clock)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        burst = [*"13600001234", "tab", "周", "八"]
+        for key in burst:  # posted together, as the terminal driver does with one read of several keys
+            char = key if len(key) == 1 else None
+            app.post_message(events.Key(key if char is None or char.isascii() else char, char))
+        await settle(pilot)
+        assert screen.query_one("#f-phone", Input).value == "13600001234"
+        assert screen.query_one("#f-name", Input).value == "周八"
+    ws.close()

@@ -72,6 +72,11 @@ class IntakeScreen(UsesWorkspace, Screen):
     AUTO_FOCUS = "#f-phone"
 
     BINDINGS = [
+        # Tab at priority: keys typed ahead of it (one burst from the terminal, or while the screen was busy) go to
+        # the next field; left to bubble up, Tab moved the focus only after they had gone into this one.
+        Binding("tab", "app.focus_next", "textual.focus_next", id="intake_next_field", priority=True, show=False),
+        Binding("shift+tab", "app.focus_previous", "textual.focus_previous", id="intake_previous_field",
+                priority=True, show=False),
         Binding("ctrl+r", "read_back", "intake.read_back", id="intake_read_back", priority=True),
         Binding("ctrl+s", "save", "intake.save", id="intake_save", priority=True),
         Binding("ctrl+e", "enquiry", "intake.enquiry", id="intake_enquiry", priority=True),
