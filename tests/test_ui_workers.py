@@ -8,14 +8,13 @@ import threading
 
 from textual.command import CommandPalette
 
-from agent_console.app import AgentConsoleApp
 from agent_console.screens import case_rows, cases, intake
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from agent_console.services import live_intake
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import SIZE, console, sample_case, settle
+from tests.conftest import console, sample_case, settle
 
 def shown_numbers(app) -> list[str]:
     table = app.screen.query_one("#cases", CaseTable)
@@ -36,9 +35,7 @@ async def test_an_older_search_answer_never_repaints_over_a_newer_one(ws, monkey
         return rows
 
     monkeypatch.setattr(cases, "load_rows", slow_for_one_character)
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         assert set(shown_numbers(app)) == {dingsun.number, ding.number}
         await pilot.press("slash", "定")
         await pilot.pause()
@@ -63,9 +60,7 @@ async def test_the_caller_lookup_runs_on_a_worker_thread(ws, monkeypatch) -> Non
         return real(w, phone, limit)
 
     monkeypatch.setattr(intake.svc, "earlier_cases", recording)
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f2")
         await pilot.press(*"17055556666")
         await settle(pilot)
@@ -93,9 +88,7 @@ def test_each_thread_has_its_own_connection(ws) -> None:
 
 async def test_a_failing_worker_is_told_to_the_agent_and_the_console_lives(ws, monkeypatch) -> None:
     ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
 
         def broken(*a, **k):  # type: ignore[no-untyped-def]
             raise RuntimeError("disk on fire")
