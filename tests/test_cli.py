@@ -261,6 +261,24 @@ def test_case_act_says_what_a_number_should_look_like_in_the_consoles_language(c
         assert code == 2 and ("whole number" in err or "amount such as" in err or "minutes ago" in err), err
 
 
+def test_case_act_refuses_implausible_amounts_like_the_intake(capsys, monkeypatch, db) -> None:
+    """Closing recorded a settled amount of 1e308 and a paid amount of -5 元: the intake refuses both."""
+    code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
+                       monkeypatch=monkeypatch)
+    number = json.loads(out)["number"]
+    run(capsys, "case", "act", number, "accepted", "--db", db, "--agent", "a-1")
+    code, _, err = run(capsys, "case", "act", number, "proposed", "--db", db, "--agent", "a-1", "--remedy", "退费",
+                       "--amount", "1e308")
+    assert code == 2 and "--amount" in err and "最大金额" in err, err
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--outcome", "有责",
+                       "--causes", "流程时效", "--stage", "claims", "--report", "已处理", "--settled-amount", "1e308",
+                       "--paid-amount", "-5")
+    assert code == 2 and "最大金额" in err and "负数" in err, err
+    code, out, _ = run(capsys, "case", "show", number, "--db", db, "--json")
+    case = json.loads(out)
+    assert case["status"] != "closed" and case["remedy"] == "" and case["settled_amount"] is None
+
+
 def test_case_act_correction_and_show_events_print_the_timeline(capsys, monkeypatch, db) -> None:
     code, out, _ = run(capsys, "case", "new", "--db", db, "--agent", "a-1", stdin=json.dumps(NEW),
                        monkeypatch=monkeypatch)

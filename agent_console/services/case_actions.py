@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from agent_console.core.lifecycle import IllegalTransition
-from agent_console.core.reasons import form_field
+from agent_console.core.plausibility import check_amount
+from agent_console.core.reasons import Reason, form_field
 from agent_console.services.workspace import NotAllowed
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
@@ -79,7 +80,7 @@ FORMS: dict[str, tuple[Field, ...]] = {
 
 
 
-def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, str]]:
+def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(payload, per-field problems as locale keys) from a form's raw answers; required-ness and number shapes are
     checked here, the rest by the core."""
     payload: dict[str, Any] = {}
@@ -98,9 +99,15 @@ def build_payload(kind: str, answers: dict[str, Any], now: Any) -> tuple[dict[st
                 problems[f.name] = "form.whole_number"
         elif f.kind == "decimal":
             try:
-                payload[f.name] = str(Decimal(str(raw).replace(",", "").strip()))
+                value = Decimal(str(raw).replace(",", "").strip())
             except InvalidOperation:
                 problems[f.name] = "form.amount_example"
+            else:  # the intake's bounds (negative, 1e308, NaN are no amounts): one rule for every door
+                why = check_amount(value)
+                if why is not None:
+                    problems[f.name] = why
+                else:
+                    payload[f.name] = str(value)
         elif f.kind == "minutes_ago":
             try:
                 payload[f.name] = (now - timedelta(minutes=float(str(raw).strip()))).isoformat()
@@ -135,7 +142,8 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
     fields = {f.name for f in FORMS.get(kind, ())}
     payload, problems = build_payload(kind, answers, ws.now())
     if problems:
-        return Outcome(problems={k: t(v) for k, v in problems.items()})  # locale keys: said in the console's language
+        # locale keys or refusals: said in the console's language
+        return Outcome(problems={k: t.reason(v) if isinstance(v, Reason) else t(v) for k, v in problems.items()})
     try:
         if kind == "escalated":
             state = ws.escalate(case_id, payload.get("reason", ""))[0]
