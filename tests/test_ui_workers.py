@@ -113,3 +113,24 @@ async def test_the_palette_offers_the_actions_of_the_case_under_it(ws) -> None:
         options = app.screen.query_one("CommandList")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(state.number in p and "进展记录" in p for p in prompts), prompts
+
+
+async def test_refused_events_are_sent_again_by_one_key_in_the_status_line(tmp_path, clock) -> None:
+    """Issue 13: refused is not forever. The status line names the refusal and the key; e queues them again and the
+    next round sends them (here the embedded centre takes them)."""
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path, clock, central=f"sqlite:///{tmp_path / 'centre.db'}")
+    state = ws.register(sample_case())
+    event_id = ws.timeline(state.id)[0].id
+    ws.store.acknowledge([], [(event_id, "wrong login")])  # as a push under a wrong URL left it
+    assert ws.store.refused() == [(event_id, "wrong login")]
+    async with console(ws) as (app, pilot):
+        line = str(app.screen.query_one("#sync-status").render())
+        assert "被拒" in line and "按 e" in line
+        await pilot.press("e")
+        await settle(pilot, 6)
+        assert ws.store.refused() == []
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "重新排队" in said
+    ws.close()
