@@ -92,7 +92,7 @@ HIJACKS = {
     # a TEMP view of that name: reading the stage runs the caller's function as the definer
     "temp view": [
         f"CREATE FUNCTION pg_temp.evil() RETURNS SETOF int LANGUAGE plpgsql AS $$ BEGIN {ESCALATE} RETURN; END $$",
-        f"CREATE TEMP VIEW ac_stage AS SELECT NULL::bigint AS ord, NULL::text AS id, NULL::text AS case_id,"
+        "CREATE TEMP VIEW ac_stage AS SELECT NULL::bigint AS ord, NULL::text AS id, NULL::text AS case_id,"
         " NULL::text AS kind, NULL::text AS actor, NULL::text AS device, NULL::timestamptz AS at, NULL::text AS hlc,"
         " NULL::jsonb AS payload, NULL::jsonb AS flags FROM pg_temp.evil()",
     ],
@@ -462,7 +462,7 @@ def test_an_idle_transaction_holding_the_push_lock_cannot_freeze_other_teams(pg_
 def test_console_sessions_carry_timeouts(pg_centre) -> None:
     central = pg_centre.connect("me")
     conn = central._connection()
-    got = {n: conn.execute(f"SELECT setting::int * CASE unit WHEN 'ms' THEN 1 ELSE 1000 END FROM pg_settings"
+    got = {n: conn.execute("SELECT setting::int * CASE unit WHEN 'ms' THEN 1 ELSE 1000 END FROM pg_settings"
                            " WHERE name = %s", (n,)).fetchone()[0] for n in pg.SESSION_TIMEOUTS}
     assert got == {"lock_timeout": 10_000, "statement_timeout": 60_000, "idle_in_transaction_session_timeout": 30_000}
     central.close()

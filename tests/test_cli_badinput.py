@@ -6,9 +6,7 @@ import io
 import json
 import stat
 import sys
-from pathlib import Path
 
-import pytest
 
 from agent_console.cli import EXIT_CRASH, main
 from tests.test_cli import NEW

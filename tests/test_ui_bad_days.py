@@ -9,7 +9,7 @@ from agent_console.core.case_query import CaseQuery
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from tests import faults
-from tests.conftest import make_workspace, sample_case
+from tests.conftest import console, make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 from tests.test_ui_intake import fill, open_intake
 
@@ -51,9 +51,7 @@ async def test_read_only_database_opens_lists_and_refuses_writes_with_the_reason
     with faults.read_only(tmp_path / "local.db"):
         ws = make_workspace(tmp_path, clock)
         assert ws.read_only
-        app = AgentConsoleApp(ws)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
+        async with console(ws) as (app, pilot):
             assert isinstance(app.screen, CasesScreen) and "只读" in _toasts(app)
             assert app.screen.query_one("#cases").row_count == 1  # the list works
             await pilot.press("f4")  # the phrasebook works

@@ -11,7 +11,7 @@ from agent_console.services import callbacks
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.callback_form import ScheduleCallbackForm
 from agent_console.screens.callback_queue import CallbackCallScreen, CallbackQueueScreen, EscalateOffer, KeepOrCancel
-from tests.conftest import sample_case
+from tests.conftest import console, sample_case
 from tests.test_callbacks import CLOSE, NOW
 from tests.test_ui_console import SIZE, settle
 from tests.test_ui_intake import open_intake
@@ -22,9 +22,7 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
     ws.act(case.id, "closed", CLOSE)
     other = ws.register(sample_case(facts="另一件"))
     late = callbacks.schedule(ws, other.id, "requested", NOW - timedelta(hours=3), "客户要求下午回电")
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f6")
         await settle(pilot)
         assert isinstance(app.screen, CallbackQueueScreen)
@@ -70,9 +68,7 @@ async def test_queue_order_and_satisfaction_result_with_escalation(ws) -> None:
 async def test_failed_attempt_recorded_from_the_form(ws) -> None:
     case = ws.register(sample_case())
     cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(minutes=5))
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f6")
         await settle(pilot)
         await pilot.press("enter")
@@ -87,11 +83,7 @@ async def test_failed_attempt_recorded_from_the_form(ws) -> None:
 
 async def test_schedule_from_a_case_by_phrase(ws) -> None:
     case = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_case(case.id)
-        await settle(pilot)
+    async with console(ws, case.id) as (app, pilot):
         await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, ScheduleCallbackForm)
@@ -149,9 +141,7 @@ async def test_the_queue_keeps_its_cursor_and_puts_what_customers_asked_for_firs
     survey = callbacks.schedule(ws, cases[0].id, "satisfaction", NOW + timedelta(hours=1), "办结回访")
     asked = [callbacks.schedule(ws, c.id, "requested", NOW + timedelta(hours=2 + i), "客户要求回电")
              for i, c in enumerate(cases[1:])]
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f6")
         await settle(pilot)
         queue = app.screen

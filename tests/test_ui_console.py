@@ -11,7 +11,7 @@ from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import SIZE, make_workspace, sample_case, settle
+from tests.conftest import console, SIZE, make_workspace, sample_case, settle
 
 
 
@@ -24,9 +24,7 @@ async def test_open_cases_sorted_masked_filtered_and_searched(ws, clock) -> None
     late = ws.register(sample_case(facts="车险定损金额偏低", complainant={"name": "赵敏", "phone": "17055556666"}))
     clock.advance(days=4)  # Saturday: the first case's 3 working days are over
     fresh = ws.register(sample_case(category="notifications", facts="保单到期未提醒"))
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         assert isinstance(app.screen, CasesScreen)
         assert table_numbers(app) == [late.number, fresh.number]  # the breached one first
         row = app.screen.query_one("#cases", CaseTable).get_row_at(0)
@@ -52,9 +50,7 @@ async def test_countdown_ticks_without_moving_the_cursor(ws, clock) -> None:
     for i in range(3):
         ws.register(sample_case(facts=f"事实{i}"))
         clock.advance(minutes=1)
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         table = app.screen.query_one("#cases", CaseTable)
         await pilot.press("down")
         before = str(table.get_row_at(1)[5])
@@ -141,11 +137,7 @@ async def test_every_lifecycle_action_through_its_form(ws, clock) -> None:
 
 async def test_illegal_action_is_dimmed_with_its_reason_and_refused(ws) -> None:
     case = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_case(case.id)
-        await settle(pilot)
+    async with console(ws, case.id) as (app, pilot):
         actions = app.screen.query_one("#actions", OptionList)
         archived = actions.get_option("archived")
         # dimmed with the reason in the console's language, the case's status named as the list names it
@@ -164,9 +156,7 @@ async def test_illegal_action_is_dimmed_with_its_reason_and_refused(ws) -> None:
 
 
 async def test_lead_console_refused_to_an_agent(ws) -> None:
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f7")
         await settle(pilot)
         assert isinstance(app.screen, CasesScreen)
@@ -174,9 +164,7 @@ async def test_lead_console_refused_to_an_agent(ws) -> None:
 
 async def test_help_and_palette_go_to_case(ws) -> None:
     case = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f1")
         await settle(pilot)
         text = str(app.screen.query_one("Static").render())
@@ -193,9 +181,7 @@ async def test_help_and_palette_go_to_case(ws) -> None:
 async def test_english_labels(tmp_path, clock) -> None:
     ws = make_workspace(tmp_path, clock, lang="en")
     ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         table = app.screen.query_one("#cases", CaseTable)
         assert [c.label for c in table.columns][:2] == ["Number", "Status"]
         assert table.get_row_at(0)[1] == "Accepted"
@@ -208,9 +194,7 @@ async def test_english_labels(tmp_path, clock) -> None:
 
 async def test_keys_remap_from_config(tmp_path, clock) -> None:
     ws = make_workspace(tmp_path, clock, keymap={"new_intake": "f9"})
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, IntakeScreen)
@@ -222,9 +206,7 @@ async def test_slash_and_digits_typed_in_one_burst_all_reach_the_search(ws, cloc
 
     ws.register(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
     ws.register(sample_case(complainant={"name": "钱多", "phone": "18912345678"}))
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         for key, char in [("slash", "/"), ("5", "5"), ("5", "5"), ("5", "5"), ("slash", "/"), ("6", "6")]:
             app.post_message(events.Key(key, char))  # queued together, as a fast typist's keys arrive
         await settle(pilot)

@@ -18,7 +18,7 @@ from agent_console.screens.call_log import CallLogScreen
 from agent_console.screens.call_pop import CallBanner
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
-from agent_console.services import callbacks, kpi, live_intake, telephony
+from agent_console.services import callbacks, kpi, telephony
 from tests.conftest import make_workspace, sample_case
 from tests.test_ui_console import SIZE
 

@@ -11,7 +11,7 @@ from agent_console.app import AgentConsoleApp
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen, ReadBackDialog
 from agent_console.core.case_query import CaseQuery
-from tests.conftest import make_workspace, sample_case
+from tests.conftest import console, make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 
 
@@ -194,9 +194,7 @@ async def test_digits_typed_right_behind_f2_are_the_callers_number(ws, clock) ->
     from textual import events
 
     earlier = ws.register(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         app.post_message(events.Key("f2", None))
         for digit in "17055556666":  # queued behind F2, before the intake screen exists
             app.post_message(events.Key(digit, digit))

@@ -9,7 +9,7 @@ from agent_console.app import AgentConsoleApp
 from agent_console.screens.action_forms import ActionForm
 from agent_console.screens.phrase_panel import AskValues, PhrasePanel
 from agent_console.store import phrase_usage
-from tests.conftest import sample_case
+from tests.conftest import console, sample_case
 from tests.test_ui_console import SIZE, settle
 from tests.test_ui_intake import fill, open_intake
 
@@ -41,11 +41,7 @@ async def test_unknown_value_is_asked_before_copying(ws, monkeypatch) -> None:
     copied: list[str] = []
     monkeypatch.setattr(pyperclip, "copy", copied.append)
     case = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_case(case.id)
-        await settle(pilot)
+    async with console(ws, case.id) as (app, pilot):
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press(*"缺材料")
@@ -64,11 +60,7 @@ async def test_unknown_value_is_asked_before_copying(ws, monkeypatch) -> None:
 
 async def test_forbidden_phrasing_warned_in_a_note(ws) -> None:
     case = ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.open_case(case.id)
-        await settle(pilot)
+    async with console(ws, case.id) as (app, pilot):
         app.screen.start_action("progress_noted")
         await settle(pilot)
         form = app.screen

@@ -12,7 +12,7 @@ from agent_console.screens.action_forms import ActionForm
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.services import timeline
 from agent_console.support.i18n import Translator
-from tests.conftest import sample_case
+from tests.conftest import console, sample_case
 from tests.test_ui_console import SIZE, settle
 
 
@@ -91,9 +91,7 @@ def test_an_old_close_event_with_an_amount_no_longer_overwrites_the_disputed_amo
 async def test_the_status_lines_waiting_count_moves_without_a_restart(ws) -> None:
     from agent_console.widgets.sync_status import SyncStatus
 
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         line = app.screen.query_one(SyncStatus)
         assert "待同步 0" in str(line.render())
         ws.register(sample_case())  # two events: registered, accepted

@@ -8,14 +8,13 @@ import threading
 
 from textual.command import CommandPalette
 
-from agent_console.app import AgentConsoleApp
 from agent_console.screens import case_rows, cases, intake
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from agent_console.services import live_intake
 from agent_console.widgets.case_table import CaseTable
-from tests.conftest import SIZE, console, sample_case, settle
+from tests.conftest import console, sample_case, settle
 
 def shown_numbers(app) -> list[str]:
     table = app.screen.query_one("#cases", CaseTable)
@@ -36,9 +35,7 @@ async def test_an_older_search_answer_never_repaints_over_a_newer_one(ws, monkey
         return rows
 
     monkeypatch.setattr(cases, "load_rows", slow_for_one_character)
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         assert set(shown_numbers(app)) == {dingsun.number, ding.number}
         await pilot.press("slash", "定")
         await pilot.pause()
@@ -63,9 +60,7 @@ async def test_the_caller_lookup_runs_on_a_worker_thread(ws, monkeypatch) -> Non
         return real(w, phone, limit)
 
     monkeypatch.setattr(intake.svc, "earlier_cases", recording)
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
         await pilot.press("f2")
         await pilot.press(*"17055556666")
         await settle(pilot)
@@ -93,9 +88,7 @@ def test_each_thread_has_its_own_connection(ws) -> None:
 
 async def test_a_failing_worker_is_told_to_the_agent_and_the_console_lives(ws, monkeypatch) -> None:
     ws.register(sample_case())
-    app = AgentConsoleApp(ws)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with console(ws) as (app, pilot):
 
         def broken(*a, **k):  # type: ignore[no-untyped-def]
             raise RuntimeError("disk on fire")
@@ -120,3 +113,24 @@ async def test_the_palette_offers_the_actions_of_the_case_under_it(ws) -> None:
         options = app.screen.query_one("CommandList")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(state.number in p and "进展记录" in p for p in prompts), prompts
+
+
+async def test_refused_events_are_sent_again_by_one_key_in_the_status_line(tmp_path, clock) -> None:
+    """Issue 13: refused is not forever. The status line names the refusal and the key; e queues them again and the
+    next round sends them (here the embedded centre takes them)."""
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path, clock, central=f"sqlite:///{tmp_path / 'centre.db'}")
+    state = ws.register(sample_case())
+    event_id = ws.timeline(state.id)[0].id
+    ws.store.acknowledge([], [(event_id, "wrong login")])  # as a push under a wrong URL left it
+    assert ws.store.refused() == [(event_id, "wrong login")]
+    async with console(ws) as (app, pilot):
+        line = str(app.screen.query_one("#sync-status").render())
+        assert "被拒" in line and "按 e" in line
+        await pilot.press("e")
+        await settle(pilot, 6)
+        assert ws.store.refused() == []
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "重新排队" in said
+    ws.close()

@@ -25,6 +25,8 @@ from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, near
 from agent_console.core.models import OPEN_STATUS_ORDER
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
+from agent_console.services import syncing
+from agent_console.widgets.sync_status import SyncStatus
 from agent_console.widgets.workspace_access import UsesWorkspace
 from agent_console.services.workspace import StoreError
 
@@ -51,6 +53,7 @@ class CasesScreen(UsesWorkspace, Screen):
         Binding("n", "cycle('channel')", "keys.filter_channel", id="filter_channel"),
         Binding("m", "toggle_team", "keys.team", id="toggle_team"),
         Binding("r", "refresh", "keys.refresh", id="refresh", show=False),
+        Binding("e", "retry_refused", "keys.retry_refused", id="retry_refused", show=False),
         Binding("escape", "leave_search", "keys.back", show=False, id="leave_search"),
     ]
 
@@ -66,16 +69,10 @@ class CasesScreen(UsesWorkspace, Screen):
         localize_bindings(self, t)
         yield Header()
         yield Static(id="status-line")
-        yield Input(placeholder=t("keys.search") + "：编号 / 电话 / 姓名 / 内容" if self.ws.settings.lang == "zh"
-                    else "Search: number / phone / name / text", id="search")
+        yield Input(placeholder=t("app.search_placeholder"), id="search")
         yield CaseTable([Column(col, t(f"cols.{col}"), MAX_WIDTH.get(col, 40), shrink=col in MAX_WIDTH)
                          for col in COLUMNS], id="cases")
-        try:
-            from agent_console.widgets.sync_status import SyncStatus
-        except ImportError:
-            pass
-        else:
-            yield SyncStatus()
+        yield SyncStatus()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -240,6 +237,13 @@ class CasesScreen(UsesWorkspace, Screen):
             return
         self.filter.team = not self.filter.team
         self.load()
+
+    def action_retry_refused(self) -> None:
+        """Queue the events the centre refused to be sent again (once their reason is fixed) and sync now."""
+        count = syncing.retry_refused(self.ws)
+        self.notify(self.app.t("cli.sync_requeued", count=count))
+        for status in self.query(SyncStatus):
+            status.refresh_now()
 
     def action_refresh(self) -> None:
         self.load()

@@ -33,6 +33,12 @@ class SyncStatus(UsesWorkspace, Static):
             self.set_interval(max(self.ws.settings.sync_interval, 2.0), self.run_sync)
             self.run_sync()
 
+    def refresh_now(self) -> None:
+        """Show the state as it is now and, with a centre, sync at once (after the agent asked to resend)."""
+        self._show()
+        if self.ws.settings.central:
+            self.run_sync()
+
     def _after_change(self) -> None:
         waiting = syncing.waiting(self.ws)
         if waiting != self._last_outbox:
@@ -67,7 +73,9 @@ class SyncStatus(UsesWorkspace, Static):
         parts = [t("sync.online") if r is None or r.online else t("sync.offline"),
                  t("sync.waiting", count=st.waiting), t("sync.last", when=st.last)]
         if st.refused:
-            parts.append(t("sync.refused", reason=st.refused))
+            parts.append(t("sync.refused", reason=st.refused) + t("sync.retry_key"))
+        if st.kept_aside:
+            parts.append(t("sync.kept_aside", count=st.kept_aside))
         if st.skew_seconds:
             parts.append(t("sync.skew", seconds=st.skew_seconds))
         self.update(" · ".join(parts))
