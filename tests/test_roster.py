@@ -82,3 +82,48 @@ def test_case_act_refuses_an_unknown_assignee_with_the_screens_message(tmp_path,
     assert "a-wangxx" in err and "不在本组名单" in err
     assert main([*argv, "--assignee", "a-1", "--json"]) == 0, capsys.readouterr().err
     assert json.loads(capsys.readouterr().out)["assignee"] == "a-1"
+
+
+def test_the_roster_comes_from_the_postgres_centre_and_only_of_the_logins_teams(tmp_path, clock, pg_url) -> None:
+    from agent_console.services.case_actions import perform
+    from agent_console.support.i18n import Translator
+    from agent_console.sync.engine import sync_once
+    from tests.test_sync import Centre, device
+
+    centre = Centre("postgres", tmp_path, pg_url)
+    me, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "boss")
+    case = me.register(sample_case())
+    t = Translator("zh")
+    dept = me.profile.departments[0].id
+    # nobody else seen here yet: "you" (a member of team t1 at the centre) cannot be given the case
+    refused = perform(me, case.id, "assigned", {"department": dept, "assignee": "you"}, t)
+    assert not refused.ok and "不在本组名单" in refused.problems["assignee"]
+    assert sync_once(me.store, centre.connect("me"), me.lifecycle).online
+    assert roster.people(me) == ["boss", "me", "you"]  # "other" is of team t2 only: not on my roster
+    shared = {m["login"]: m["teams"] for m in json.loads(me.store.meta("central_roster"))}
+    assert shared["boss"] == ["t1"]  # the lead's other team is not told to an agent of t1
+    assert perform(me, case.id, "assigned", {"department": dept, "assignee": "you"}, t).ok
+    assert me.store.state(case.id).assignee == "you"
+    assert sync_once(boss.store, centre.connect("boss"), boss.lifecycle).online
+    assert roster.people(boss) == ["boss", "me", "other", "you"]  # a lead of t1 and t2 sees both teams
+
+
+def test_the_roster_comes_from_the_embedded_centre_too(tmp_path, clock) -> None:
+    import sqlite3
+
+    from agent_console.sync.engine import sync_once
+    from tests.test_sync import Centre, device
+
+    centre = Centre("sqlite", tmp_path, None)
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    me.register(sample_case())
+    assert sync_once(me.store, centre.connect("me"), me.lifecycle).online
+    assert [m["login"] for m in json.loads(me.store.meta("central_roster"))] == ["me"]
+    assert sync_once(you.store, centre.connect("you"), you.lifecycle).online
+    assert roster.people(you) == ["me", "you"]
+    # a centre file from before the roster: its people are found once from its events
+    conn = sqlite3.connect(f"{tmp_path}/central.db")
+    conn.execute("DROP TABLE people")
+    conn.commit()
+    conn.close()
+    assert [m.login for m in centre.connect("you").members()] == ["me", "you"]
