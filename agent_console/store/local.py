@@ -448,8 +448,9 @@ class LocalStore:
             try:
                 rows = json.loads(text)
                 now_ms = _now_ms()
+                limits = getattr(getattr(lifecycle, "profile", None), "intake", None)  # the intake's own rules
                 for i, r in enumerate(rows):
-                    if (reason := page_row_problem(r, now_ms, teams)) is not None:
+                    if (reason := page_row_problem(r, now_ms, teams, limits)) is not None:
                         bad[i] = reason
                 if not bad:
                     by_case: dict[str, list[Event]] = {}
