@@ -18,6 +18,7 @@ from agent_console.core import cells
 from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
+from agent_console.screens.pick_person import PickPerson
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 
@@ -98,69 +99,6 @@ class ApprovalDialog(ModalScreen[str | None]):
             self.query_one("#ask-error", Static).update(self.app.t("form.required"))
             return
         self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PickPerson(ModalScreen[str | None]):
-    """Pick someone from the team's roster: type a few letters (pinyin initials, part of the id), Enter takes the
-    highlighted one. Nobody is typed into existence: an id not on the roster is refused here already."""
-
-    BINDINGS = [Binding("escape", "cancel", "keys.back", id="pick_person_cancel"),
-                Binding("down", "down", show=False, id="pick_person_down"),
-                Binding("up", "up", show=False, id="pick_person_up")]
-
-    def __init__(self, title: str, people: list[str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.people = people
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form-box"):
-            yield Static(self.title_text, classes="panel-title")
-            yield Input(id="pick-query")
-            yield OptionList(*[Option(p, id=p) for p in self.people], id="pick-people")
-            yield Static("", id="ask-error", classes="form-error")
-
-    def on_mount(self) -> None:
-        self.query_one("#pick-query", Input).focus()
-        if self.people:
-            self.query_one("#pick-people", OptionList).highlighted = 0
-
-    @on(Input.Changed, "#pick-query")
-    def _filter(self, event: Input.Changed) -> None:
-        from agent_console.core.typeahead import rank
-
-        found = rank(event.value, [(p, [p]) for p in self.people]) if event.value.strip() else self.people
-        box = self.query_one("#pick-people", OptionList)
-        box.clear_options()
-        box.add_options([Option(p, id=p) for p in found])
-        if found:
-            box.highlighted = 0
-
-    def action_down(self) -> None:
-        self.query_one("#pick-people", OptionList).action_cursor_down()
-
-    def action_up(self) -> None:
-        self.query_one("#pick-people", OptionList).action_cursor_up()
-
-    @on(Input.Submitted, "#pick-query")
-    def _done(self, event: Input.Submitted) -> None:
-        box = self.query_one("#pick-people", OptionList)
-        typed = event.value.strip()
-        if typed in self.people:
-            self.dismiss(typed)
-        elif box.option_count and box.highlighted is not None:
-            self.dismiss(box.get_option_at_index(box.highlighted).id)
-        else:
-            from agent_console.core.reasons import Reason
-
-            self.query_one("#ask-error", Static).update(self.app.t.reason(Reason("unknown_person", who=typed)))
-
-    @on(OptionList.OptionSelected, "#pick-people")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

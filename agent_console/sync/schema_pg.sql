@@ -67,6 +67,15 @@ CREATE OR REPLACE FUNCTION ac.whoami(OUT login text, OUT role text, OUT teams te
     SELECT session_user::text, m.role, m.teams FROM ac.members m WHERE m.login = session_user
 $$;
 
+-- The roster a console may give a case to: the members of the caller's teams, each with only the teams it shares with
+-- the caller (nothing of other teams leaks).
+CREATE OR REPLACE FUNCTION ac.team_members(OUT login text, OUT role text, OUT teams text[]) RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
+    SELECT m.login, m.role,
+           ARRAY(SELECT u.t FROM pg_catalog.unnest(m.teams) AS u(t) WHERE u.t = ANY (ac.my_teams()) ORDER BY u.t)
+      FROM ac.members m WHERE m.teams && ac.my_teams() ORDER BY m.login
+$$;
+
 -- The push stage is this session's temporary table pg_temp.ac_stage, created by ac.push_stage() and owned by the
 -- centre's owner (the session may only INSERT into it). A table of that name that the owner did not create (a caller's
 -- own TEMP table, view or anything with a trigger or rule) is never used: reading it or writing to it as the definer
@@ -354,3 +363,4 @@ GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()
     TO ac_agent, ac_lead;
+GRANT EXECUTE ON FUNCTION ac.team_members() TO ac_agent, ac_lead;

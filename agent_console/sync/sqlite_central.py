@@ -16,8 +16,8 @@ from agent_console.core.events import Event
 from agent_console.core.hlc import Stamp
 from agent_console.core.lifecycle import LEAD_ONLY
 from agent_console.core.event_checks import outbox_problem
-from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
-                                        event_team, malformed, page_events)
+from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, Member, PulledPage,
+                                        PushResult, event_team, malformed, page_events)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_team_seq ON events (team, seq);
 CREATE TABLE IF NOT EXISTS case_teams (case_id TEXT PRIMARY KEY, team TEXT NOT NULL);
+-- who has recorded events of each team (the roster: there are no logins here), kept as events arrive
+CREATE TABLE IF NOT EXISTS people (team TEXT NOT NULL, actor TEXT NOT NULL, PRIMARY KEY (team, actor)) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'central events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
@@ -45,7 +47,10 @@ class SqliteCentral:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
+            had_people = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'people'").fetchone()
             self.conn.executescript(SCHEMA)
+            if not had_people:  # a centre file from before the roster: its people once, from its events
+                self.conn.execute("INSERT OR IGNORE INTO people SELECT DISTINCT team, actor FROM events")
         except (sqlite3.Error, OSError) as exc:
             raise CentralUnavailable(f"{self.path}: {exc}") from exc
 
@@ -60,6 +65,7 @@ class SqliteCentral:
             known = dict(self.conn.execute(
                 f"SELECT case_id, team FROM case_teams WHERE case_id IN ({','.join('?' * len(events))})",
                 [e.case_id for e in events]).fetchall()) if events else {}
+            people: set[tuple[str, str]] = set()
             for e in events:
                 if e.actor != self._ident.actor:
                     result.refused.append((e.id, f"written in the name of {e.actor!r}, not {self._ident.actor!r}"))
@@ -87,6 +93,9 @@ class SqliteCentral:
                      json.dumps(e.payload, ensure_ascii=False, default=str), json.dumps(flags), team))
                 if cur.rowcount:
                     result.accepted.append(e.id)
+                    if (team, e.actor) not in people:
+                        people.add((team, e.actor))
+                        self.conn.execute("INSERT OR IGNORE INTO people VALUES (?, ?)", (team, e.actor))
                     if e.kind == "registered" and e.case_id:
                         self.conn.execute("INSERT OR IGNORE INTO case_teams VALUES (?, ?)", (e.case_id, team))
                         known[e.case_id] = team
@@ -123,6 +132,22 @@ class SqliteCentral:
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
+
+    def members(self) -> list[Member] | None:
+        """No logins here: the team's people are everyone who recorded an event of its cases at this centre."""
+        teams = self._ident.teams
+        if not teams:
+            return None
+        try:
+            rows = self.conn.execute(
+                "SELECT actor, group_concat(team, char(31)) FROM (SELECT actor, team FROM people"
+                f" WHERE team IN ({','.join('?' * len(teams))}) ORDER BY team) GROUP BY actor", teams).fetchall()
+        except sqlite3.Error as exc:
+            raise CentralUnavailable(f"{self.path}: {exc}") from exc
+        seen = {actor: tuple(joined.split("\x1f")) for actor, joined in rows}
+        seen.setdefault(self._ident.actor, teams)
+        return [Member(login, self._ident.role if login == self._ident.actor else "", seen[login])
+                for login in sorted(seen)]
 
     # -- reference data (sync/reference.py) -------------------------------------------------------------------
     def publish_reference(self, team: str, kind: str, name: str, body: str) -> Any:
