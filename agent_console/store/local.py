@@ -873,6 +873,10 @@ class LocalStore:
                                 (limit,))
         return [dict(zip(("event_id", "seq", "reason", "at", "row"), r)) for r in cur.fetchall()]
 
+    def conflicted_count(self) -> int:
+        """How many cases carry sync conflicts for the lead (a scan of the cases: for the CLI, not a timer)."""
+        return self.conn.execute("SELECT count(*) FROM cases WHERE conflicts > 0").fetchone()[0]
+
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
 
