@@ -14,6 +14,7 @@ from textual.screen import Screen
 from agent_console.screens.global_keys import GLOBAL_BINDINGS
 
 from agent_console.support.i18n import Translator
+from agent_console.widgets import cell_safe
 from agent_console.widgets.localized import localize_bindings
 from agent_console.services.workspace import Workspace
 
@@ -27,6 +28,7 @@ class AgentConsoleApp(App):
     BINDINGS = GLOBAL_BINDINGS
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
+        cell_safe.install()  # before any screen exists: Textual blanks CJK glyphs under overlays otherwise
         super().__init__(**kw)
         # Database work runs in worker threads; a thread that has its answer waits for the interpreter lock up to
         # the switch interval (5 ms by default) while the screen is busy drawing. 1 ms keeps a search keystroke's

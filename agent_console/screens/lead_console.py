@@ -216,6 +216,8 @@ class LeadScreen(Screen):
                 yield self._table("escalations", ("number", "owner", "upset", "lead_left", "ack"))
             with TabPane(t("lead.tab_approvals"), id="tab-approvals"):
                 yield self._table("approvals", ("number", "owner", "what", "detail"))
+            with TabPane(t("lead.tab_conflicts"), id="tab-conflicts"):
+                yield self._table("conflicts", ("number", "owner", "detail"))
             with TabPane(t("lead.tab_moved"), id="tab-moved"):  # what the last recompute moved (m)
                 yield Static(id="moved-summary")
                 yield self._table("moved", ("number", "old_due", "new_due", "shift"))
@@ -276,19 +278,21 @@ class LeadScreen(Screen):
         ws = self.ws
         now = ws.now()
         escalations, approvals = lead.escalations(ws, now), lead.approvals(ws)
+        conflicts = lead.conflicts(ws)
         start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
         report = kpi.compute(ws, start, end, now)
         series = (kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30))
         moved = lead.moved_deadlines(ws)
-        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series, moved)
+        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series, conflicts, moved)
 
     def _show_rest(self, now: datetime, escalations: list[dict[str, Any]], approvals: list[dict[str, Any]],
                    report: kpi.KpiReport, series: tuple[list[int], list[int]],
-                   moved: dict[str, Any] | None = None) -> None:
+                   conflicts: list[dict[str, Any]] | None = None, moved: dict[str, Any] | None = None) -> None:
         if not self.is_attached:
             return
         self._escalations(escalations, now)
         self._approvals(approvals)
+        self._conflicts(conflicts or [])
         self._moved(moved)
         self._kpis(report, series)
         self._header()
@@ -378,6 +382,16 @@ class LeadScreen(Screen):
             key = f"{r['id']}|{r['what']}"
             self.approval_rows[key] = r
             table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
+
+    def _conflicts(self, found: list[dict[str, Any]]) -> None:
+        """Sync conflicts (services.lead.conflicts): the case, whose it is and why it needs a look."""
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        self.conflict_rows = {}
+        for i, r in enumerate(found):
+            key = f"{r['id']}|{i}"
+            self.conflict_rows[key] = r
+            table.add_row(r["number"], r["owner"], r["reason"], key=key)
 
     def _moved(self, found: dict[str, Any] | None) -> None:
         """The last recompute: a line saying when and why, and the cases whose nearest due moved."""
@@ -531,7 +545,7 @@ class LeadScreen(Screen):
     def action_open(self) -> None:
         tab = self._active().removeprefix("tab-")
         key = self._current(tab)
-        if key and tab in ("overdue", "escalations", "approvals", "moved"):
+        if key and tab in ("overdue", "escalations", "approvals", "conflicts", "moved"):
             self.app.open_case(key.split("|")[0])
 
     @on(DataTable.RowSelected, "#kpi")

@@ -159,6 +159,23 @@ def approvals(ws: Workspace) -> list[dict[str, Any]]:
     return out
 
 
+def conflicts(ws: Workspace, limit: int = 200) -> list[dict[str, Any]]:
+    """The sync conflicts of the lead's teams, one row per conflict: the case, whose it is, what happened and why it
+    needs a look (in the console's language): actions that could not both stand, and a fast clock's action ordered
+    after a colleague's later one (flagged by the centre). Newest cases first."""
+    from agent_console.core.reasons import known_reason
+
+    require_lead(ws)
+    t = translator(ws.settings.lang)
+    out = []
+    for r in q.conflicted_cases(ws.store.conn, ws.settings.visible_teams, limit):
+        for c in json.loads(r["conflicts"] or "[]"):
+            out.append({"id": r["id"], "number": r["number"], "owner": r["owner"], "kind": c.get("kind", ""),
+                        "events": str(c.get("event", "")).split(","), "actor": c.get("actor", ""),
+                        "reason": t.reason(known_reason(c.get("reason", "")))})
+    return out
+
+
 def approval_facts(ws: Any, row: dict[str, Any]) -> dict[str, Any]:
     """What a lead needs to decide one approval: the case, who asks, what, the days asked and already granted, the
     deadline it moves (now and after), and -- before anything is typed -- whether this lead may decide it at all."""
