@@ -281,7 +281,7 @@ def test_rebuild_leaves_identical_rows_alone_and_repairs_the_search_rows(ws, mon
     ws.store.conn.execute("DELETE FROM cases_search WHERE rowid = 3")
     ws.store.conn.execute("DELETE FROM open_search")
     writes: list[str] = []
-    ws.store.conn.set_trace_callback(lambda sql: writes.append(sql) if sql.startswith("INSERT INTO cases ") else None)
+    ws.store.conn.set_trace_callback(lambda sql: writes.append(sql) if sql.startswith(("INSERT INTO cases ", "UPDATE cases ")) else None)
     assert ws.store.rebuild(ws.lifecycle) == []
     ws.store.conn.set_trace_callback(None)
     open_count = ws.store.count_cases(open_only=True)

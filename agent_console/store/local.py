@@ -444,6 +444,49 @@ class LocalStore:
             self.set_meta("hlc_last", self.hlc.last)
         return len(rows)
 
+    def append_prepared(self, prepared: list[PreparedCase], durable: bool = True) -> int:
+        """Record cases made and folded elsewhere (prepare_cases, in any process: demo data from worker processes).
+        Here only what needs this database is done, in one transaction: each case gets its number (counted per
+        month) and each event its stamp, in story order, written into the prepared texts where prepare_cases left
+        their marks; then one statement per table. Returns the number of events recorded."""
+        events: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        search: list[tuple[Any, ...]] = []
+        open_search: list[tuple[Any, ...]] = []
+        now = self.hlc.now
+        with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            numbers = _Numbers(conn, self.device_code, None)
+            rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
+            for case in prepared:
+                number = numbers.next(case.received_local)
+                hlc = ""
+                for e in case.events:
+                    hlc = now()
+                    payload = e[6].replace(NUMBER_MARK, number) if e[2] == "registered" else e[6]
+                    events.append((*e[:6], hlc, payload, e[7]))
+                row = list(case.row)
+                row[1] = number
+                row[18] = hlc
+                for i in (19, 21):  # the state and the list document
+                    row[i] = row[i].replace(NUMBER_MARK, number).replace(HLC_MARK, hlc)
+                rowid += 1
+                inserts.append((rowid, *row))
+                who = search_terms.text_runs((number, row[13], row[14]))
+                search.append((rowid, search_terms.unigrams_of(who), search_terms.bigrams_of(who), *case.terms))
+                if row[3]:
+                    open_search.append(search[-1])
+            numbers.save()
+            last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", events)
+            conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
+            conn.executemany(_CASE_INSERT, inserts)
+            conn.executemany(_SEARCH_INSERT, search)
+            conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
+            self.set_meta("hlc_last", self.hlc.last)
+        return len(events)
+
     def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
                meta: dict[str, str] | None = None) -> list[str]:
         """Record events from elsewhere (sync, import of an event log): idempotent by id, never refused.
@@ -958,7 +1001,7 @@ class LocalStore:
                 for fresh, state_json in folded:
                     stored = old.get(fresh.id)
                     differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
-                    self._project(conn, fresh, state_json, stored if not refill else None)
+                self._project_many(conn, folded, old if not refill else None)
                 done += len(folded)
                 after = bound
             if progress is not None:
@@ -1033,13 +1076,21 @@ class LocalStore:
                 out.append((fresh, fresh.model_dump_json()))
         return out
 
-    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]]) -> None:
+    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
+                      stored: dict[str, tuple[Any, ...]] | None = None) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
-        get the next rowids, given explicitly so their search rows can be written in the same pass."""
+        get the next rowids, given explicitly so their search rows can be written in the same pass. `stored`: what
+        is there now by case id (state, clocks, doc, search row, in the open index), when the caller read it (a
+        rebuild): rows found as they would be written are left alone."""
         if not states:
             return
         made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
+        if stored is not None:
+            made = {case_id: m for case_id, m in made.items()
+                    if stored.get(case_id) != (m[0][0][19], m[0][0][20], m[0][0][21], m[0][1], m[1])}
+            if not made:
+                return
         have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
                                  (json.dumps(list(made)),)))
         rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
@@ -1079,19 +1130,72 @@ class _Numbers:
         if event.kind != "registered" or event.payload.get("number"):
             return event
         local = datetime.fromisoformat(event.payload["received_at"]).astimezone(self.tz)
+        payload = {**event.payload, "number": self.next(local)}
+        return built_event(event.id, event.case_id, event.kind, event.actor, event.device, event.at, event.hlc,
+                           payload, event.flags)  # what model_copy(update=payload) makes, without its copying
+
+    def next(self, local: datetime) -> str:
+        """The next number for a case received at `local` (its local time)."""
         name = f"case:{month_key(local)}"
         count = self.counts.get(name)
         if count is None:
             row = self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
             count = row[0] if row else 0
         self.counts[name] = count = count + 1
-        payload = {**event.payload, "number": case_number(local, self.code, count)}
-        return built_event(event.id, event.case_id, event.kind, event.actor, event.device, event.at, event.hlc,
-                           payload, event.flags)  # what model_copy(update=payload) makes, without its copying
+        return case_number(local, self.code, count)
 
     def save(self) -> None:
         self.conn.executemany("INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                               list(self.counts.items()))
+
+
+NUMBER_MARK = "\ue001number\ue001"  # where append_prepared writes a prepared case's number (private-use characters:
+HLC_MARK = "\ue001hlc\ue001"  # never in real text) and its last stamp
+
+
+@dataclass
+class PreparedCase:
+    """A case made and folded elsewhere, as rows ready to write (plain data: it crosses processes cheaply). Its
+    number and stamps are still to come: NUMBER_MARK and HLC_MARK stand where they go."""
+
+    received_local: datetime  # when it was received, local time: the month its number counts in
+    events: list[tuple[Any, ...]]  # (id, case_id, kind, actor, device, at, payload JSON, flags JSON), in story order
+    row: tuple[Any, ...]  # the projection row (_CASE_COLUMNS order)
+    terms: tuple[str, ...]  # the search row's body1, body2, tel, scope (who1, who2 need the number)
+
+
+def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any) -> list[PreparedCase]:
+    """Cases as rows for LocalStore.append_prepared, without a database: each history (in story order, not yet
+    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event). Histories with
+    events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
+    out: list[PreparedCase] = []
+    texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
+    for history, state in zip(histories, states, strict=True):
+        first = history[0]
+        if first.kind != "registered" or first.payload.get("number") or any(e.hlc for e in history):
+            raise ValueError("prepare_cases: a history starts with its registration, not numbered or stamped yet")
+        rows = []
+        for e in history:
+            if e.kind in _SIDE_KINDS:
+                raise ValueError(f"prepare_cases: {e.kind} is projected beside the case; use append_cases")
+            payload = e.payload
+            if e is first:
+                text = json.dumps({**payload, "number": NUMBER_MARK}, ensure_ascii=False, default=str)
+            else:
+                known = texts.get(id(payload))
+                if known is not None and known[0] is payload:  # (held here, so no other object has its id)
+                    text = known[1]
+                else:
+                    text = json.dumps(payload, ensure_ascii=False, default=str)
+                    texts[id(payload)] = (payload, text)
+            rows.append((e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), text,
+                         json.dumps(e.flags) if e.flags else "[]"))
+        state.__dict__["number"] = NUMBER_MARK
+        state.__dict__["last_hlc"] = HLC_MARK
+        row, terms = _projection(state)
+        received = datetime.fromisoformat(first.payload["received_at"]).astimezone(tz)
+        out.append(PreparedCase(received, rows, row, terms[2:]))
+    return out
 
 
 @dataclass
