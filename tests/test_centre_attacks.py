@@ -602,3 +602,52 @@ def test_central_init_refuses_a_superuser_owned_schema_unless_told(pg_url, capsy
     with pytest.raises(ValueError, match="privileged"):
         pg.add_user(url, "ac_owner", "lead", ["t1"])  # a login may not be made of the owner role
 
+
+
+def test_central_init_as_a_database_owner_with_a_dedicated_owner_role(pg_url, tmp_path, clock, capsys) -> None:
+    """Installed by a database owner who is not a superuser, with an owner role of its own naming (--owner): the
+    schema and every function belong to that role, which is no superuser, the definer functions run as it, and a
+    console pushes and pulls through them. A superuser-owned schema is refused, even with a custom owner."""
+    name, installer, owner = "t_" + uuid.uuid4().hex[:10], "inst_" + uuid.uuid4().hex[:6], "own_" + uuid.uuid4().hex[:6]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {installer} LOGIN CREATEROLE NOSUPERUSER")
+        conn.execute(f"CREATE DATABASE {name} OWNER {installer}")
+    base = pg_url.rsplit("/", 1)[0] + "/" + name
+    url = pg.with_login(base, installer)
+    assert main(["central", "init", url, "--owner", owner]) == 0, capsys.readouterr().err
+    assert f"owned by {owner}" in capsys.readouterr().out
+    assert main(["central", "init", url, "--owner", owner]) == 0  # re-running updates in place
+    with psycopg.connect(base) as conn:
+        assert conn.execute("SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %s",
+                            (owner,)).fetchone() == (False, False)
+        owners = {r[0] for r in conn.execute(
+            "SELECT r.rolname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+            " WHERE c.relnamespace = 'ac'::regnamespace UNION SELECT r.rolname FROM pg_proc p"
+            " JOIN pg_roles r ON r.oid = p.proowner WHERE p.pronamespace = 'ac'::regnamespace"
+            " UNION SELECT r.rolname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner"
+            " WHERE n.nspname = 'ac'")}
+        assert owners == {owner}
+        definers = conn.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'ac'::regnamespace"
+                                " AND prosecdef").fetchone()[0]
+        assert definers >= 4
+    assert main(["central", "add-user", url, "me", "--as", "agent", "--teams", "t1"]) == 0
+    assert main(["central", "add-user", url, "you", "--as", "agent", "--teams", "t1"]) == 0
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    assert sync_once(me.store, pg.PostgresCentral(pg.with_login(base, "me")), me.lifecycle).pushed == 2
+    assert sync_once(you.store, pg.PostgresCentral(pg.with_login(base, "you")), you.lifecycle).pulled == 2
+    assert you.store.state(case.id).number == case.number
+    with psycopg.connect(pg.with_login(base, "me")) as conn:  # the definer runs as the owner role, not a superuser
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO ac.members VALUES ('me', 'lead', '{t1,t2}')")
+    # a schema ac made by a superuser is refused whatever owner is named, until --reown
+    other = "t_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {other}")
+    other_url = pg_url.rsplit("/", 1)[0] + "/" + other
+    with psycopg.connect(other_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA ac")
+    assert main(["central", "init", other_url, "--owner", owner]) == 3
+    assert "superuser" in capsys.readouterr().err
+    with psycopg.connect(other_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'ac'::regnamespace").fetchone()[0] == 0
