@@ -14,6 +14,7 @@ from textual.screen import Screen
 from agent_console.screens.global_keys import GLOBAL_BINDINGS
 
 from agent_console.support.i18n import Translator
+from agent_console.widgets import cell_safe
 from agent_console.widgets.localized import localize_bindings
 from agent_console.services.workspace import Workspace
 
@@ -22,10 +23,12 @@ class AgentConsoleApp(App):
     """The console. Screens reach the workspace as `self.app.ws` and words as `self.app.t`."""
 
     CSS_PATH = "app.tcss"
+    REFERENCE_CHECK_SECONDS = 5.0  # how often the console looks whether the calendar or reference data changed
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = GLOBAL_BINDINGS
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
+        cell_safe.install()  # before any screen exists: Textual blanks CJK glyphs under overlays otherwise
         super().__init__(**kw)
         # Database work runs in worker threads; a thread that has its answer waits for the interpreter lock up to
         # the switch interval (5 ms by default) while the screen is busy drawing. 1 ms keeps a search keystroke's
@@ -55,6 +58,11 @@ class AgentConsoleApp(App):
                         timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
             self.recompute_deadlines()
+        # a year loaded or reference data pulled by another process (`calendar load`, `sync --once`) reaches this
+        # console too: a look at one row of the database now and then
+        seen = self.ws.last_recompute()
+        self._recompute_seen = seen.get("at") if seen else None
+        self.set_interval(self.REFERENCE_CHECK_SECONDS, self.check_reference)
         cti = self.ws.settings.cti
         if cti.listen or cti.dial_command or cti.dial_url:
             from agent_console.screens.call_pop import PhoneController
@@ -114,6 +122,31 @@ class AgentConsoleApp(App):
         if self.phone is not None:
             await self.phone.close()  # the listener's socket is closed before the loop ends
 
+    def check_reference(self) -> None:
+        """Switch to a calendar or reference data that changed in the database (a sync round pulled it, another
+        process loaded a year); recompute the deadlines in the background when they are stale, or say what the
+        other process's recompute moved."""
+        from agent_console.services import syncing
+        from agent_console.services.deadlines import recompute_line, report_from_json
+
+        try:
+            if not syncing.reference_changed(self.ws):
+                return
+        except Exception as exc:  # noqa: BLE001 - a file that cannot be used now: the versions in use stay
+            self.notify(self.t("app.reference_unusable", error=str(exc)), severity="warning")
+            return
+        if self.ws.calendar_problem:
+            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning")
+        if self.ws.stale_reasons:
+            self.recompute_deadlines()
+            return
+        report = self.ws.last_recompute()
+        if report and report.get("at") != self._recompute_seen:
+            self._recompute_seen = report.get("at")
+            self._deadlines_recomputed(recompute_line(self.ws.settings.lang, report_from_json(report)))
+        else:
+            self._refresh_screen()
+
     def recompute_deadlines(self) -> None:
         """Recompute the open cases' deadlines on a worker thread; a message says what moved."""
         self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
@@ -130,8 +163,14 @@ class AgentConsoleApp(App):
         self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
 
     def _deadlines_recomputed(self, message: str) -> None:
+        seen = self.ws.last_recompute()
+        self._recompute_seen = seen.get("at") if seen else None
         self.notify(message, timeout=10)
-        refresh = getattr(self.screen, "load", None)
+        self._refresh_screen()
+
+    def _refresh_screen(self) -> None:
+        """Show the screen's cases again (a list reloads, a case's screen redraws its clocks)."""
+        refresh = getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
         if callable(refresh):
             refresh()
 

@@ -510,6 +510,38 @@ def test_a_fast_clock_does_not_win_over_an_action_taken_after_seeing_it(pg_centr
         synced(you, pg_centre, "you")
     assert me.store.state(case.id).department == you.store.state(case.id).department == "legal"
     assert any("clock_skew" in f for f in pg_centre.flags())
+    # the reassignment came after the fast one was seen: nothing overrode anything, no conflict for the lead
+    assert me.store.state(case.id).conflicts == you.store.state(case.id).conflicts == []
+
+
+def test_a_fast_clock_that_overrides_a_later_action_is_shown_to_the_lead_on_every_console(
+        pg_centre, tmp_path, clock, capsys) -> None:
+    from agent_console.services import lead
+
+    me, you, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "you"), device(tmp_path, clock, "boss")
+    you.store.hlc = HybridClock(you.store.device_id[:8], wall=lambda: time.time_ns() // 1_000_000 + 3_600_000)
+    case = me.register(sample_case())
+    synced(me, pg_centre, "me")
+    synced(you, pg_centre, "you")
+    you.act(case.id, "assigned", {"department": "finance"})  # an hour ahead, pushed at once
+    synced(you, pg_centre, "you")
+    time.sleep(0.01)
+    me.act(case.id, "assigned", {"department": "legal"})  # later, by a correct clock that had not seen it
+    for _ in range(2):
+        for ws, name in ((me, "me"), (you, "you"), (boss, "boss")):
+            synced(ws, pg_centre, name)
+    states = [ws.store.state(case.id) for ws in (me, you, boss)]
+    assert states[0].model_dump() == states[1].model_dump() == states[2].model_dump()
+    assert states[0].department == "finance"  # the fold's order stands on every console ...
+    flagged = [c for c in states[0].conflicts if "clock ran ahead" in c["reason"]]
+    assert len(flagged) == 1  # ... and every console flags the same conflict, once
+    rows = lead.conflicts(boss)
+    assert [r["number"] for r in rows] == [case.number] and "时钟超前" in rows[0]["reason"]
+    boss.close()
+    code = main(["sync", "--conflicts", "--db", str(tmp_path / "boss.db"), "--agent", "boss", "--role", "lead",
+                 "--team", "t1", "--lang", "en"])
+    out = capsys.readouterr()
+    assert code == 0 and case.number in out.out and "clock ran ahead" in out.out and "(1 conflict(s))" in out.err
 
 
 # -- 7. refused is not forever, and a drop still counts ------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -114,8 +115,11 @@ def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> 
         "source": schedule.source, "published": schedule.published.isoformat() if schedule.published else "",
         "status": schedule.status,
     }
+    from agent_console.services.reference_data import GENERATION_KEY
+
     with store.transaction():
         store.set_meta(YEARS_KEY, json.dumps(years, ensure_ascii=False))
+        store.set_meta(GENERATION_KEY, uuid.uuid4().hex)  # a console running on this database notices it
 
 
 def check_year_file(path: Path, country: str) -> YearSchedule:
@@ -127,6 +131,21 @@ def check_year_file(path: Path, country: str) -> YearSchedule:
         raise ScheduleError(f"{path}:1: only an official schedule (status = \"official\") can be loaded; "
                             "provisional years are projected by the console itself")
     return schedule
+
+
+def generation(store: LocalStore, settings: Settings) -> tuple[str, int]:
+    """What a running console compares on a timer to learn that another process changed its calendar or the team's
+    reference data: one short row of the database and the closures file's modification time (neither grows with
+    the number of cases)."""
+    from agent_console.services.reference_data import GENERATION_KEY
+
+    mtime = 0
+    if settings.calendar_file:
+        try:
+            mtime = Path(settings.calendar_file).stat().st_mtime_ns
+        except OSError:
+            mtime = -1
+    return store.meta(GENERATION_KEY) or "", mtime
 
 
 # -- the basis and its changes --------------------------------------------------------------------------------
@@ -204,6 +223,12 @@ class RecomputeReport:
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "reasons": self.reasons, "cases": self.cases, "cases_moved": self.cases_moved,
                 "largest_shift_days": self.largest_shift_days, "moved": [asdict(m) for m in self.moved]}
+
+
+def report_from_json(data: dict[str, Any]) -> RecomputeReport:
+    """A report as last_report keeps it (written by this process or another)."""
+    return RecomputeReport(str(data.get("at", "")), list(data.get("reasons") or []), int(data.get("cases") or 0),
+                           [Shift(**m) for m in data.get("moved") or []])
 
 
 def _shift(old: str | None, new: str | None) -> float:

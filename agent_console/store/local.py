@@ -450,8 +450,9 @@ class LocalStore:
             try:
                 rows = json.loads(text)
                 now_ms = _now_ms()
+                limits = getattr(getattr(lifecycle, "profile", None), "intake", None)  # the intake's own rules
                 for i, r in enumerate(rows):
-                    if (reason := page_row_problem(r, now_ms, teams)) is not None:
+                    if (reason := page_row_problem(r, now_ms, teams, limits)) is not None:
                         bad[i] = reason
                 if not bad:
                     by_case: dict[str, list[Event]] = {}
@@ -873,6 +874,10 @@ class LocalStore:
         cur = self.conn.execute("SELECT event_id, seq, reason, at, row FROM sync_quarantine ORDER BY n DESC LIMIT ?",
                                 (limit,))
         return [dict(zip(("event_id", "seq", "reason", "at", "row"), r)) for r in cur.fetchall()]
+
+    def conflicted_count(self) -> int:
+        """How many cases carry sync conflicts for the lead (a scan of the cases: for the CLI, not a timer)."""
+        return self.conn.execute("SELECT count(*) FROM cases WHERE conflicts > 0").fetchone()[0]
 
     def quarantine_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]

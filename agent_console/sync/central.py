@@ -23,6 +23,15 @@ class Identity:
     teams: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Member:
+    """Someone of the login's teams, as the centre knows them (the roster a case can be given to)."""
+
+    login: str
+    role: str = ""  # agent | lead ("": the centre does not say)
+    teams: tuple[str, ...] = ()
+
+
 @dataclass
 class PushResult:
     accepted: list[str] = field(default_factory=list)  # new at the centre
@@ -63,6 +72,9 @@ class Central(Protocol):
     def pull_page(self, after: int, limit: int) -> PulledPage: ...
 
     def pull(self, after: int, limit: int) -> list[tuple[int, Event]]: ...
+
+    def members(self) -> list[Member] | None:
+        """The people of this login's teams (None: the centre does not say; the console then uses who it has seen)."""
 
     def close(self) -> None: ...
 

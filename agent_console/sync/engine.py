@@ -187,6 +187,16 @@ def remember_identity(store: Any, central: Central) -> None:
                                                    "teams": list(ident.teams)}))
 
 
+def remember_roster(store: Any, central: Central) -> None:
+    """The people of this login's teams as the centre knows them (meta `central_roster`, read by services/roster.py):
+    a case is given only to someone on it. A centre that does not say leaves the last roster (or none) in place."""
+    members = central.members() if hasattr(central, "members") else None
+    if members is None:
+        return
+    store.set_meta("central_roster", json.dumps([{"login": m.login, "role": m.role, "teams": list(m.teams)}
+                                                 for m in members], ensure_ascii=False))
+
+
 def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
     """Push everything waiting, then pull everything new; a centre that is down gives a report, not an error (and
     the report still counts what was pushed and pulled before the connection dropped)."""
@@ -195,6 +205,7 @@ def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
         remember_identity(store, central)
         push(store, central, report=report)
         pull(store, central, lifecycle, report=report)
+        remember_roster(store, central)
     except CentralUnavailable as exc:
         report.error = f"offline: {exc}"
         if report.pushed or report.pulled:

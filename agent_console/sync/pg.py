@@ -14,8 +14,8 @@ import psycopg
 from psycopg import sql
 
 from agent_console.core.events import Event
-from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, PulledPage, PushResult,
-                                        malformed, page_events)
+from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, Member, PulledPage,
+                                        PushResult, malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
 # every console session: how long to wait for a lock, for one statement, and how long the server may keep a
@@ -284,6 +284,21 @@ class PostgresCentral:
             raise PermissionError("this login is not a member of any team at the centre: ask the centre's "
                                   "administrator to add it to a team")
         return Identity(row[0], row[1], tuple(row[2]))
+
+    def members(self) -> list[Member] | None:
+        """The members of this login's teams (ac.team_members(): only the teams shared with this login); None from a
+        centre that does not offer them (installed before the roster existed)."""
+        conn = self._connection()
+        try:
+            rows = conn.execute("SELECT login, role, teams FROM ac.team_members()").fetchall()
+            conn.commit()
+        except (psycopg.errors.UndefinedFunction, psycopg.errors.InsufficientPrivilege):
+            conn.rollback()
+            return None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._drop()
+            raise CentralUnavailable(_first_line(exc)) from exc
+        return [Member(r[0], r[1], tuple(r[2])) for r in rows]
 
     def push(self, events: list[Event]) -> PushResult:
         return self.push_rows([(i, e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc,

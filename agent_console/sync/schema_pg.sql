@@ -43,6 +43,9 @@ CREATE INDEX IF NOT EXISTS events_team_seq ON ac.events (team, seq);
 -- who asked for a decision on a case (a lead may not decide their own request): few rows, a small partial index
 CREATE INDEX IF NOT EXISTS events_requests ON ac.events (case_id, kind, hlc)
     WHERE kind IN ('extension_requested', 'closure_proposed');
+-- the events stamped by a clock running ahead of the centre, by case (few rows): a later action on the same case that
+-- they override is flagged for the lead (ac.push_staged)
+CREATE INDEX IF NOT EXISTS events_skewed ON ac.events (case_id) WHERE flags ? 'clock_skew';
 
 CREATE OR REPLACE FUNCTION ac.refuse_change() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, ac, pg_temp AS $$
@@ -65,6 +68,15 @@ $$;
 CREATE OR REPLACE FUNCTION ac.whoami(OUT login text, OUT role text, OUT teams text[])
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
     SELECT session_user::text, m.role, m.teams FROM ac.members m WHERE m.login = session_user
+$$;
+
+-- The roster a console may give a case to: the members of the caller's teams, each with only the teams it shares with
+-- the caller (nothing of other teams leaks).
+CREATE OR REPLACE FUNCTION ac.team_members(OUT login text, OUT role text, OUT teams text[]) RETURNS SETOF record
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
+    SELECT m.login, m.role,
+           ARRAY(SELECT u.t FROM pg_catalog.unnest(m.teams) AS u(t) WHERE u.t = ANY (ac.my_teams()) ORDER BY u.t)
+      FROM ac.members m WHERE m.teams && ac.my_teams() ORDER BY m.login
 $$;
 
 -- The push stage is this session's temporary table pg_temp.ac_stage, created by ac.push_stage() and owned by the
@@ -220,6 +232,7 @@ DECLARE
     drift bigint := least(greatest(coalesce(max_drift_ms, 300000), 0), 300000);  -- a caller may only narrow it
     first_seq bigint;
     n bigint;
+    flagged bigint := 0;
     staged bigint;
     lowest bigint;
     highest bigint;
@@ -302,7 +315,29 @@ BEGIN
     SELECT e.case_id, e.team FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
      WHERE s.kind = 'registered' AND e.seq > first_seq
     ON CONFLICT DO NOTHING;
-    UPDATE ac.counter SET last = last + staged WHERE one = 1;
+    -- A fast clock overriding a later action: an event just recorded (F) is ordered before an event of another
+    -- device on the same case that the centre flagged clock_skew (E: its stamp is later than F's), although F was
+    -- stamped after E had reached the centre (by a clock that is not itself flagged as fast), so F happened after E
+    -- and E wins only because its clock runs ahead. (Had F's console seen E first, its clock would have moved past
+    -- E's stamp: no pair.) The centre records a conflict_flagged event on the case, once per pair, numbered after the
+    -- batch; every console folds it like any other event, so each shows the lead the same conflict.
+    INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
+    SELECT first_seq + staged + row_number() OVER (ORDER BY p.f_seq, p.e_seq), p.id, p.case_id, 'conflict_flagged',
+           'centre', 'centre', clock_timestamp(),
+           split_part(p.e_hlc, '-', 1) || '-' || lpad((split_part(p.e_hlc, '-', 2)::bigint + 1)::text, 4, '0')
+               || '-centre',
+           jsonb_build_object('events', jsonb_build_array(p.e_id, p.f_id), 'reason', 'clock_ahead'), '[]', p.team
+      FROM (SELECT DISTINCT ON (e.id, f.id) 'clock-' || md5(e.id || ' ' || f.id) AS id, f.case_id, f.team,
+                   f.seq AS f_seq, e.seq AS e_seq, e.id AS e_id, f.id AS f_id, e.hlc AS e_hlc
+              FROM ac.events f
+              JOIN ac.events e ON e.case_id = f.case_id AND e.flags ? 'clock_skew'
+             WHERE f.seq > first_seq AND f.seq <= first_seq + staged AND f.case_id IS NOT NULL
+               AND f.kind <> 'conflict_flagged' AND NOT f.flags ? 'clock_skew'
+               AND e.device <> f.device AND e.hlc > f.hlc
+               AND split_part(f.hlc, '-', 1)::bigint > (extract(epoch FROM e.received_at) * 1000)::bigint) p
+       WHERE NOT EXISTS (SELECT 1 FROM ac.events x WHERE x.id = p.id);
+    GET DIAGNOSTICS flagged = ROW_COUNT;
+    UPDATE ac.counter SET last = last + staged + flagged WHERE one = 1;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
         'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > drift
@@ -354,3 +389,4 @@ GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()
     TO ac_agent, ac_lead;
+GRANT EXECUTE ON FUNCTION ac.team_members() TO ac_agent, ac_lead;
