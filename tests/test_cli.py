@@ -298,5 +298,5 @@ def test_check_refuses_an_unknown_key_binding_id(capsys, monkeypatch, db) -> Non
     code, out, _ = run(capsys, "check", "--db", db)
     assert code == 0, out
     monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAK", "f9")  # a typo: it would silently do nothing
-    code, out, _ = run(capsys, "check", "--db", db)
+    code, out, _ = run(capsys, "check", "--db", db, "--lang", "en")
     assert code == 1 and "unknown key binding id 'new_intak'" in out and "new_intake" in out
