@@ -170,7 +170,8 @@ class AgentConsoleApp(App):
 
     def _refresh_screen(self) -> None:
         """Show the screen's cases again (a list reloads, a case's screen redraws its clocks)."""
-        refresh = getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+        refresh = (getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+                   or getattr(self.screen, "refresh_all", None))
         if callable(refresh):
             refresh()
 

@@ -271,7 +271,7 @@ def test_the_command_line_never_answers_from_stale_deadlines(tmp_path, clock, ca
 
 
 # -- the property: stored deadlines are what the events give, whatever changed ------------------------------------
-from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings as hsettings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.conftest import FakeClock  # noqa: E402
@@ -284,26 +284,37 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("override"), st.integers(min_value=5, max_value=20)),
     st.tuples(st.just("year"), st.just(2027)),
     st.tuples(st.just("advance"), st.integers(min_value=1, max_value=96)),
-), min_size=1, max_size=10)
+    st.tuples(st.just("profile"), st.sampled_from(["insurance", "power-hotline"])),
+), min_size=1, max_size=12)
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
+# a case of one profile (with the organisation's override) recomputed by a console of another after a closure
+@example(ops=[("override", 7), ("register", "complex"), ("profile", "power-hotline"), ("closure", 2)])
 def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_factory, ops) -> None:
-    """Calendar changes (closures, a new official year, a package's projection), profile overrides and events in
-    any order; after each, a console opened on the database (which recomputes stale deadlines) holds exactly the
-    deadlines its lifecycle folds from the events."""
+    """Calendar changes (closures, a new official year, a package's projection), profile overrides, consoles of
+    another profile on the same database, and events, in any order; after each, a console opened on the database
+    (which recomputes stale deadlines) holds exactly the deadlines an independent fold gives: each case's events
+    under the profile it was registered under, with the overrides its own consoles last used, on today's
+    calendar."""
+    from agent_console.core.clocks import ClockMath
+    from agent_console.core.lifecycle import Lifecycle
+    from agent_console.core.profiles import load_profile
+
     root = tmp_path_factory.mktemp("prop")
     clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=TZ))
     closures = root / "closures.toml"
     closed_days: list[date] = []
     conf: dict = {}
     cases: list[str] = []
+    used: dict[str, dict | None] = {}  # profile id -> the overrides its consoles last opened with
 
     def open_console(role: str = "agent"):
         from agent_console.commands.common import recompute_line  # noqa: F401 - the CLI's path is the same call
         agent = "lead-1" if role == "lead" else "a-test"
         ws = make_workspace(root, clock, name="db.sqlite", agent=agent, role=role, **conf)
+        used[ws.profile.id] = conf.get("profile_overrides")
         if ws.stale_reasons:
             ws.recompute_deadlines()
         return ws
@@ -311,7 +322,8 @@ def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_
     for op, arg in ops:
         if op == "register":
             ws = open_console()
-            cases.append(ws.register(sample_case(complexity=arg)).id)
+            category = "claims" if ws.profile.id == "insurance" else ws.profile.categories[0].id
+            cases.append(ws.register(sample_case(complexity=arg, category=category)).id)
             ws.close()
         elif op == "act" and cases:
             ws = open_console()
@@ -347,13 +359,16 @@ def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_
             lead.close()
         elif op == "advance":
             clock.advance(hours=arg)
+        elif op == "profile":
+            conf["profile"] = arg
         ws = open_console()
         assert ws.stale_reasons == []
         for case_id in cases:
             stored = ws.case(case_id)
             if not stored.is_open:
                 continue
-            fresh = ws.lifecycle.fold(ws.timeline(case_id), strict=False)
+            own = Lifecycle(load_profile(stored.profile, used[stored.profile] or None), ClockMath(ws.calendar))
+            fresh = own.fold(ws.timeline(case_id), strict=False)
             assert {k: v.model_dump() for k, v in stored.clocks.items()} == \
                 {k: v.model_dump() for k, v in fresh.clocks.items()}, (op, arg)
         ws.close()
