@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.errors import Said
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_schedule, parse_schedule, \
     shipped_schedules
@@ -69,24 +70,23 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
     return found
 
 
-def local_days(settings: Settings) -> tuple[LocalDays | None, str]:
-    """The team's closures file and, when it cannot be used, why (file:line): a typo in a shared file must not stop
-    the console or any command -- they run on the national calendar and say so until the file is fixed."""
+def local_days(settings: Settings) -> tuple[LocalDays | None, Said | None]:
+    """The team's closures file and, when it cannot be used, why (a Said naming file:line): a typo in a shared
+    file must not stop the console or any command -- they run on the national calendar and say so until the file
+    is fixed."""
     from agent_console.core.calendar import CalendarFileError
 
     path = settings.calendar_file
     if not path:
-        return None, ""
+        return None, None
     try:
-        return LocalDays.load(path), ""
+        return LocalDays.load(path), None
     except CalendarFileError as exc:
-        return None, str(exc)
+        return None, exc
     except FileNotFoundError:
-        return None, f"{path}: no such file"
-    except UnicodeDecodeError as exc:
-        return None, f"{path}: not UTF-8 (byte {exc.start + 1})"
+        return None, CalendarFileError("calendar.no_file", path=str(path))
     except OSError as exc:
-        return None, f"{path}: {exc.strerror or exc}"
+        return None, CalendarFileError("calendar.unreadable", path=str(path), detail=str(exc.strerror or exc))
 
 
 def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> WorkingCalendar:

@@ -221,8 +221,8 @@ class Workspace:
         return event
 
     @property
-    def read_only(self) -> str:
-        """Why this console's database can only be read ("" when it can be written)."""
+    def read_only(self) -> StoreError | None:
+        """Why this console's database can only be read (None when it can be written)."""
         return self.store.read_only
 
     def waiting_at_most(self, seconds: float) -> Any:
