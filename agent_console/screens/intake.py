@@ -365,7 +365,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             self.set_timer(1.0, retry)
             return
         if self._db_problem != exc.kind:
-            self.notify(t(f"app.db_{exc.kind}", reason=str(exc)), severity="error", timeout=20)
+            self.notify(t(f"app.db_{exc.kind}", reason=t.error(exc)), severity="error", timeout=20)
         self._db_problem = exc.kind
         self.sub_title = t(f"app.db_{exc.kind}_short")
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.errors import Said
 from agent_console.core.event_checks import page_row_problem
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used; the message says why and what to do. `kind` names the bad day (busy,
-    read_only, damaged, full, unusable) for the console's words and the CLI's exit code."""
+class StoreError(Said, RuntimeError):
+    """The database cannot be used: a key and parameters (core.errors.Said; words in the locale's errors.toml)
+    saying why and what to do. `kind` names the bad day (busy, read_only, damaged, full, unusable) for the
+    console's words and the CLI's exit code."""
 
     kind = "unusable"
 
@@ -67,28 +69,23 @@ class StoreFull(StoreError):
 
 
 def store_error(path: Path, exc: BaseException) -> StoreError:
-    """What an SQLite or OS error on `path` means for the person, with what to do about it."""
+    """What an SQLite or OS error on `path` means for the person, with what to do about it. SQLite's own words
+    (English) go in `detail`, which only the English text shows."""
     msg = str(exc)
     low = msg.lower()
     if isinstance(exc, sqlite3.Error) and ("locked" in low or "busy" in low):
-        return StoreBusy(f"{path} is busy: another program (another console?) is writing to it; waiting and "
-                         f"trying again will do ({msg})")
+        return StoreBusy("db.busy", path=str(path), detail=msg)
     if "readonly" in low or "read-only" in low or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES,
                                                                                    errno.EPERM):
-        return StoreReadOnly(f"{path} cannot be written ({msg}): the file or its folder is read-only. Lists and "
-                             "the phrasebook still work; to register or change cases, make it writable "
-                             "(or open another --db)")
+        return StoreReadOnly("db.read_only", path=str(path), detail=msg)
     if "full" in low or getattr(exc, "errno", None) == errno.ENOSPC:
-        return StoreFull(f"{path}: the disk is full ({msg}). Nothing was written; {_space_needed(path)}")
+        return StoreFull("db.full", path=str(path), detail=msg, **_space_needed(path))
     if "malformed" in low or "not a database" in low or "corrupt" in low:
-        return StoreDamaged(f"{path} is damaged: {_which_check_failed(path, msg)}. The file was kept as it is; "
-                            "start on a fresh file with --db NEW.db (or restore a backup) and keep this one for "
-                            "repair")
-    return StoreError(f"{path} is not a usable Agent Console database ({msg}). Nothing was changed; move the file "
-                      "aside and restore a backup, or start with another --db.")
+        return StoreDamaged("db.damaged", path=str(path), check=which_check_failed(path, msg))
+    return StoreError("db.unusable", path=str(path), detail=msg)
 
 
-def _space_needed(path: Path) -> str:
+def _space_needed(path: Path) -> dict[str, str]:
     import shutil
 
     folder = path.parent if path.parent.exists() else Path(".")
@@ -99,12 +96,14 @@ def _space_needed(path: Path) -> str:
     # a write needs room for its pages in the log and, at a checkpoint, in the file: a few MB, more for a big file
     size = path.stat().st_size if path.exists() else 0
     needed = max(16 * 1024 * 1024, size // 10)
-    return (f"free at least {needed / 2**20:.0f} MB in {folder} (free now: {free / 2**20:.1f} MB) and try again; "
-            "what was being typed is kept")
+    return {"needed": f"{needed / 2**20:.0f}", "folder": str(folder), "free": f"{free / 2**20:.1f}"}
 
 
-def _which_check_failed(path: Path, msg: str) -> str:
-    """The first problem SQLite's own check finds, else the error itself."""
+def which_check_failed(path: Path, msg: str = "") -> Said:
+    """The first problems SQLite's own check finds (the damaged pages), else why it cannot even read the file,
+    else the error itself."""
+    import re
+
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
         try:
@@ -113,10 +112,14 @@ def _which_check_failed(path: Path, msg: str) -> str:
             conn.close()
         found = [r[0] for r in rows if r[0] != "ok"]
         if found:
-            return "SQLite's quick_check failed: " + "; ".join(found)
-    except sqlite3.Error as exc:
-        return f"SQLite cannot read its header or first pages ({exc})"
-    return f"SQLite reported: {msg}"
+            pages = sorted({int(n) for line in found for n in re.findall(r"[Pp]age (\d+)", line)})
+            return Said("db.check_pages" if pages else "db.check_failed", pages=", ".join(map(str, pages)),
+                        detail="; ".join(found))
+        if not msg:
+            return Said("db.check_ok")
+    except sqlite3.Error as exc:  # the check cannot even start: the file's header, or its table of tables
+        return Said("db.check_header" if "not a database" in str(exc) else "db.check_schema", detail=str(exc))
+    return Said("db.check_reported", detail=msg)
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -173,7 +176,7 @@ class LocalStore:
             self.fill_search_index()
 
     # -- opening ----------------------------------------------------------------------------------------------
-    read_only: str = ""  # why this database is open for reading only ("" when it can be written)
+    read_only: StoreReadOnly | None = None  # why this database is open for reading only (None: it can be written)
 
     def _open(self, timeout: float) -> None:
         new = str(self.path) != ":memory:" and not self.path.exists()
@@ -184,8 +187,8 @@ class LocalStore:
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
             except OSError as exc:
-                raise StoreReadOnly(f"cannot create the database {self.path}: {exc.strerror or exc}. Choose a folder "
-                                    "you can write to with --db") from exc
+                raise StoreReadOnly("db.cannot_create", path=str(self.path),
+                                    detail=str(exc.strerror or exc)) from exc
         try:
             conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -196,10 +199,9 @@ class LocalStore:
             if why:
                 # a read-only file or file system: open it for reading and say so (lists and phrasebook work)
                 if _migrations_pending(conn):
-                    raise StoreReadOnly(f"{self.path} is read-only ({why}) and was made by an older console: it "
-                                        "must be writable once to be brought up to date")
+                    raise StoreReadOnly("db.read_only_old", path=str(self.path), detail=why)
                 conn.execute("PRAGMA query_only=1")
-                self.read_only = f"{self.path} is read-only ({why}); writes are refused until it is writable"
+                self.read_only = StoreReadOnly("db.read_only_open", path=str(self.path), detail=why)
             else:
                 migrate(conn)
         except sqlite3.DatabaseError as exc:
@@ -241,7 +243,7 @@ class LocalStore:
         """BEGIN IMMEDIATE … COMMIT (rolled back on any error). A bad day (busy, read-only, damaged, disk full)
         comes out as the StoreError saying so, and nothing of the transaction is kept."""
         if self.read_only:
-            raise StoreReadOnly(self.read_only)
+            raise StoreReadOnly(self.read_only.key, **self.read_only.params)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -511,7 +513,7 @@ class LocalStore:
                 except _Poisoned as poisoned:  # rolled back: apply the page again without the rows found
                     held.extend(poisoned.bad)
                     text = json.dumps(poisoned.rest, ensure_ascii=False)
-        raise StoreError("a pulled page kept failing to apply; nothing of it was recorded")
+        raise StoreError("db.page_failed")
 
     def _ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None,
                      held: list[tuple[Any, str]], teams: tuple[str, ...] | None) -> Ingested:
@@ -602,7 +604,7 @@ class LocalStore:
                     mine: dict[str, str] = {}
                     state = _guarded(lifecycle, None, self.events(case_id), mine)
                     if set(mine) - page_ids:  # an event stored here before does not fold: not the page's doing
-                        raise StoreError(f"case {case_id}: stored events do not fold ({mine})")
+                        raise StoreError("db.no_fold", case=case_id, detail=str(mine))
                     culprits.update(mine)
                 if state is not None and not culprits:
                     self._project(conn, state)
@@ -625,7 +627,7 @@ class LocalStore:
                 event_row(event),
             )
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"event {event.id} is already recorded") from exc
+            raise StoreError("db.event_recorded", id=event.id) from exc
 
     def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
                  stored: tuple[Any, ...] | None = None) -> None:
