@@ -996,14 +996,13 @@ class LocalStore:
                 if bound is None:
                     break
                 folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
-                old = {r[0]: (r[1], r[2], r[3], tuple(r[4:10]), r[10] is not None) for r in conn.execute(
-                    "SELECT c.id, c.state, c.clocks, c.doc, s.who1, s.who2, s.body1, s.body2, s.tel, s.scope,"
-                    " o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
-                    " LEFT JOIN open_search o ON o.rowid = c.rowid WHERE c.id > ? AND c.id <= ?", (after, bound))}
+                old = self._stored_rows(conn, "c.id > ? AND c.id <= ?", (after, bound))
                 for fresh, state_json in folded:
                     stored = old.get(fresh.id)
-                    differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
-                self._project_many(conn, folded, old if not refill else None)
+                    differences.extend(_differences(fresh, state_json, stored[_STATE] if stored else None))
+                if refill:  # search rows still to be written: every one (whatever is there replaced)
+                    old = {case_id: (*r[:-7], "", "", "", "", "", "", 0) for case_id, r in old.items()}
+                self._project_many(conn, folded, old)
                 done += len(folded)
                 after = bound
             if progress is not None:
@@ -1060,7 +1059,10 @@ class LocalStore:
                     changed.append((fresh, state_json))
                     due = _next_due(fresh)
                     moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
-                self._project_many(conn, changed)
+                if changed:
+                    ids = json.dumps([fresh.id for fresh, _ in changed])
+                    self._project_many(conn, changed, self._stored_rows(
+                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)))
                 done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -1082,41 +1084,76 @@ class LocalStore:
                       stored: dict[str, tuple[Any, ...]] | None = None) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
-        get the next rowids, given explicitly so their search rows can be written in the same pass. `stored`: what
-        is there now by case id (state, clocks, doc, search row, in the open index), when the caller read it (a
-        rebuild): rows found as they would be written are left alone."""
+        get the next rowids, given explicitly so their search rows can be written in the same pass.
+
+        `stored`: what is there now by case id (_stored_rows: rowid, the projection's columns, the search row, in the
+        open index), when the caller read it (a rebuild, a recompute): then only what differs is written -- the
+        columns that changed (cases changed alike go in one statement; an index is touched only when its columns
+        change) and the search rows only when their terms or the case's openness did. A calendar change moves
+        deadlines: the clocks and documents are written, the search index is left as it is."""
         if not states:
             return
         made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
-        if stored is not None:
-            made = {case_id: m for case_id, m in made.items()
-                    if stored.get(case_id) != (m[0][0][19], m[0][0][20], m[0][0][21], m[0][1], m[1])}
-            if not made:
-                return
-        have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-                                 (json.dumps(list(made)),)))
+        if stored is None:
+            have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                                     (json.dumps(list(made)),)))
+            stored = {case_id: (rowid,) for case_id, rowid in have.items()}
+            exact = False
+        else:
+            exact = True
         rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
-        updates, inserts, search, open_search = [], [], [], []
+        updates: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+        inserts, search, open_search, unsearch, unopen = [], [], [], [], []
+        width = len(_CASE_COLUMNS)
         for case_id, ((row, terms), is_open) in made.items():
-            at = have.get(case_id)
-            if at is None:
+            old = stored.get(case_id)
+            if old is None:
                 rowid += 1
-                at = rowid
-                inserts.append((at, *row))
-            else:
-                updates.append((*row[1:], at))
-            search.append((at, *terms))
-            if is_open:  # the open cases' own index: what the open-cases screen searches
-                open_search.append(search[-1])
-        if updates:
-            gone = [(r[-1],) for r in updates]
-            conn.executemany(_CASE_UPDATE, updates)
-            conn.executemany("DELETE FROM cases_search WHERE rowid=?", gone)
-            conn.executemany("DELETE FROM open_search WHERE rowid=?", gone)
+                inserts.append((rowid, *row))
+                search.append((rowid, *terms))
+                if is_open:
+                    open_search.append(search[-1])
+                continue
+            at = old[0]
+            if not exact:  # nothing known of the row: all of it, search rows included
+                updates.setdefault(tuple(range(1, width)), []).append((*row[1:], at))
+                unsearch.append((at,))
+                unopen.append((at,))
+                search.append((at, *terms))
+                if is_open:
+                    open_search.append(search[-1])
+                continue
+            changed = tuple(i for i in range(1, width) if row[i] != old[1 + i])
+            if changed:
+                updates.setdefault(changed, []).append((*(row[i] for i in changed), at))
+            old_terms, in_open = old[1 + width:1 + width + 6], old[-1] is not None
+            if terms != old_terms:
+                if old_terms[0] is not None:
+                    unsearch.append((at,))
+                search.append((at, *terms))
+            if in_open and (not is_open or terms != old_terms):
+                unopen.append((at,))
+                in_open = False
+            if is_open and not in_open:
+                open_search.append((at, *terms))
+        for changed, rows in updates.items():
+            conn.executemany(f"UPDATE cases SET {', '.join(f'{_CASE_COLUMNS[i]}=?' for i in changed)} WHERE rowid=?",
+                             rows)
+        conn.executemany("DELETE FROM cases_search WHERE rowid=?", unsearch)
+        conn.executemany("DELETE FROM open_search WHERE rowid=?", unopen)
         if inserts:
             conn.executemany(_CASE_INSERT, inserts)
         conn.executemany(_SEARCH_INSERT, search)
         conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+
+    @staticmethod
+    def _stored_rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> dict[str, tuple[Any, ...]]:
+        """The stored rows of the cases `where` picks (on c.): case id -> (rowid, every projection column, the search
+        row's six columns, the open index's rowid or None), what _project_many compares with."""
+        return {r[1]: r for r in conn.execute(
+            f"SELECT c.rowid, {', '.join('c.' + c for c in _CASE_COLUMNS)}, s.who1, s.who2, s.body1, s.body2, s.tel,"
+            " s.scope, o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
+            f" LEFT JOIN open_search o ON o.rowid = c.rowid WHERE {where}", params)}
 
 
 class _Numbers:
@@ -1239,6 +1276,7 @@ _CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "cate
 _CASE_INSERT = (f"INSERT INTO cases (rowid, {', '.join(_CASE_COLUMNS)})"
                 f" VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})")
 _CASE_UPDATE = f"UPDATE cases SET {', '.join(f'{c}=?' for c in _CASE_COLUMNS[1:])} WHERE rowid=?"
+_STATE = 1 + 19  # where a _stored_rows row holds the state JSON
 _NO_CLOCKS = frozenset({"clocks"})
 _ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
