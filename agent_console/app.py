@@ -88,6 +88,13 @@ class AgentConsoleApp(App):
         # Textual's own handler prints a Rich traceback *with local variables* when the console exits: the
         # complainant's phone and ID number among them. Same bookkeeping as Textual's (the return code, and the
         # exception kept for a test harness to re-raise), then our own report instead of the traceback.
+        damaged = self.ws.damage_in(error)
+        if damaged is not None:  # a read met a damaged page: no crash; which check failed, and a fresh file offered
+            from agent_console.screens.fresh_file import offer_fresh_file
+
+            self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
+            offer_fresh_file(self, damaged)
+            return
         self._return_code = 1
         if self._exception is None:
             self._exception = error
