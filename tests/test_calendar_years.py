@@ -67,6 +67,29 @@ def test_the_official_schedule_day_by_day(year: int) -> None:
     assert schedule.source.startswith("国务院办公厅关于") and schedule.published is not None
 
 
+def test_the_shipped_notices_metadata() -> None:
+    """Checked against the notices as the State Council published them (Xinhua's release of each, reprinted by
+    gmw.cn on 2024-11-12 and 2025-11-04) and the `holidays` package's list of notices (the same gov.cn pages)."""
+    y2025, y2026 = shipped_schedules()[2025], shipped_schedules()[2026]
+    assert (y2025.source, y2025.number, y2025.published) == (
+        "国务院办公厅关于2025年部分节假日安排的通知", "国办发明电〔2024〕12号", date(2024, 11, 12))
+    assert (y2026.source, y2026.published) == ("国务院办公厅关于2026年部分节假日安排的通知", date(2025, 11, 4))
+    assert y2026.number == ""  # not verified: left out rather than guessed
+    assert y2025.url.endswith("content_6989767.html") and y2026.url.endswith("content_7048922.html")
+    from holidays.countries import china
+
+    listed = Path(china.__file__).read_text(encoding="utf-8")  # the package names the same notices
+    assert "content_6989767" in listed and "content_7048922" in listed
+
+
+def test_a_schedule_number_must_be_text() -> None:
+    text = TEST_2027.read_text(encoding="utf-8").replace('status = "official"', 'status = "official"\nnumber = 12')
+    with pytest.raises(ScheduleError, match=r":5: number"):
+        parse_schedule(text, "CN-2027.toml")
+    assert parse_schedule(text.replace("number = 12", 'number = "国办发明电〔2026〕1号"')).number == \
+        "国办发明电〔2026〕1号"
+
+
 def test_official_years_need_no_holidays_package(tmp_path: Path) -> None:
     cal = WorkingCalendar(cache=tmp_path / "cache.json")
     assert cal.is_working_day(date(2026, 9, 20)) and not cal.is_working_day(date(2026, 10, 7))

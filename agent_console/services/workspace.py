@@ -323,6 +323,7 @@ class Workspace:
             out.append({"year": year, "status": status,
                         "source": schedule.source if schedule else
                         ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "number": schedule.number or None if schedule else None,
                         "published": schedule.published.isoformat() if schedule and schedule.published else None,
                         "url": schedule.url if schedule else None})
         return out
