@@ -92,8 +92,9 @@ class AgentConsoleApp(App):
         if damaged is not None:  # a read met a damaged page: no crash; which check failed, and a fresh file offered
             from agent_console.screens.fresh_file import offer_fresh_file
 
-            self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
-            offer_fresh_file(self, damaged)
+            if not getattr(self, "_fresh_file_declined", False):
+                self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
+            offer_fresh_file(self, damaged, background=True)
             return
         self._return_code = 1
         if self._exception is None:

@@ -101,7 +101,7 @@ class CasesScreen(UsesWorkspace, Screen):
             if damaged is not None:
                 from agent_console.screens.fresh_file import offer_fresh_file
 
-                self.app.call_from_thread(offer_fresh_file, self.app, damaged)
+                self.app.call_from_thread(offer_fresh_file, self.app, damaged, True)
                 return
             if not isinstance(exc, StoreError):
                 raise

@@ -28,17 +28,20 @@ class FreshFileDialog(YesNo):
         yield Static(t("fresh_file.hint"))
 
 
-def offer_fresh_file(app: Any, exc: StoreError) -> None:
+def offer_fresh_file(app: Any, exc: StoreError, background: bool = False) -> None:
     """Ask once at a time (a second damaged read or write while the box is up asks nothing more); on F, the
     workspace moves the damaged file aside and opens a fresh one, and every open screen hears of it: its
-    `fresh_file_started()` (the intake saves its form there), else its `load()` (lists read the new file)."""
-    if getattr(app, "_fresh_file_asking", False):
+    `fresh_file_started()` (the intake saves its form there), else its `load()` (lists read the new file).
+    `background`: met by a read the agent did not ask for (a timer, a list): once declined, not asked again that
+    way -- only an explicit save asks again."""
+    if getattr(app, "_fresh_file_asking", False) or (background and getattr(app, "_fresh_file_declined", False)):
         return
     app._fresh_file_asking = True
     t = app.t
 
     def answer(yes: bool | None) -> None:
         app._fresh_file_asking = False
+        app._fresh_file_declined = not yes
         if not yes:
             return
         try:
