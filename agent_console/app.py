@@ -50,11 +50,12 @@ class AgentConsoleApp(App):
 
         self.push_screen(CasesScreen())
         if self.ws.calendar_problem:  # the console runs on the national calendar meanwhile, and says so
-            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning",
-                        timeout=60)
+            self.notify(self.t("app.calendar_broken", problem=self.t.error(self.ws.calendar_problem)),
+                        severity="warning", timeout=60)
         if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
             self.sub_title = self.t("app.db_read_only_short")
-            self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)
+            self.notify(self.t("app.read_only_banner", reason=self.t.error(self.ws.read_only)), severity="warning",
+                        timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
             self.recompute_deadlines()
         # a year loaded or reference data pulled by another process (`calendar load`, `sync --once`) reaches this
@@ -157,7 +158,7 @@ class AgentConsoleApp(App):
         try:
             report = self.ws.recompute_deadlines()
         except StoreError as exc:
-            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            self.call_from_thread(self.notify, self.t.error(exc), severity="error")
             return
         self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
 
@@ -169,7 +170,8 @@ class AgentConsoleApp(App):
 
     def _refresh_screen(self) -> None:
         """Show the screen's cases again (a list reloads, a case's screen redraws its clocks)."""
-        refresh = getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+        refresh = (getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+                   or getattr(self.screen, "refresh_all", None))
         if callable(refresh):
             refresh()
 

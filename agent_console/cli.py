@@ -53,10 +53,10 @@ def _run(func: Any, args: argparse.Namespace) -> int:
         return int(func(args) or 0)
     except CliError as exc:
         store_problem = _store_error(exc.__cause__)
-        print(f"agent-console: {exc}", file=sys.stderr)
+        print(f"agent-console: {_told(exc, args)}", file=sys.stderr)
         return STORE_EXIT.get(store_problem.kind, exc.code) if store_problem else exc.code
     except StoreError as exc:  # a bad day of the database, met in the middle of a command
-        print(f"agent-console: {exc}", file=sys.stderr)
+        print(f"agent-console: {_told(exc, args)}", file=sys.stderr)
         return STORE_EXIT.get(exc.kind, 2)
     except KeyboardInterrupt:
         return 130
@@ -72,6 +72,13 @@ def _run(func: Any, args: argparse.Namespace) -> int:
 # the database on a bad day (README, "Exit codes"): busy is worth retrying; read-only and full need a change
 # on the machine; damaged needs a fresh file or a backup
 STORE_EXIT = {"busy": 75, "read_only": 4, "full": 4, "damaged": 5}
+
+
+def _told(exc: BaseException, args: argparse.Namespace) -> str:
+    """The error in the language of the command's options or config (zh unless told otherwise)."""
+    from agent_console.support.i18n import Translator
+
+    return Translator(getattr(args, "_lang", None) or getattr(args, "lang", None) or "zh").error(exc)
 
 
 def _store_error(exc: BaseException | None) -> StoreError | None:

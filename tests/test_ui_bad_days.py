@@ -9,6 +9,7 @@ from agent_console.core.case_query import CaseQuery
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
 from tests import faults
+from tests.latin import latin_runs
 from tests.conftest import console, make_workspace, sample_case
 from tests.test_ui_console import SIZE, settle
 from tests.test_ui_intake import fill, open_intake
@@ -63,7 +64,8 @@ async def test_read_only_database_opens_lists_and_refuses_writes_with_the_reason
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is screen and screen.case_id is None
-            assert "只读" in _toasts(app) and "read-only" in _toasts(app)
+            assert "只读" in _toasts(app) and "不能登记或修改" in _toasts(app)
+            assert not latin_runs(_toasts(app), {*tmp_path.parts, "local", "db"})  # said in Chinese, the file's path aside
             _form_kept(screen)
         ws.close()
 
@@ -79,6 +81,7 @@ async def test_full_disk_refuses_the_write_keeps_the_form_and_says_how_much_spac
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen and screen.case_id is None
-        assert "磁盘已满" in _toasts(app) and "free at least" in _toasts(app)
+        assert "磁盘已满" in _toasts(app) and "腾出至少" in _toasts(app) and " MB" in _toasts(app)
+        assert not latin_runs(_toasts(app), {*tmp_path.parts, "local", "db", "MB"})
         assert screen.query_one("#f-facts", TextArea).text.startswith(FORM["facts"])
     ws.close()

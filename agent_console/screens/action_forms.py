@@ -105,6 +105,11 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         for f in self.fields:
             self._set_error(f.name, problems.get(f.name, ""))
         self.query_one("#form-error", Static).update(general)
+        first = next((f for f in self.fields if problems.get(f.name)), None)
+        if first is not None:  # the cursor goes to the first wrong field, in the form's order
+            box = self.query_one(f"#f-{first.name}")
+            box.focus()
+            box.scroll_visible()
 
     def action_submit(self) -> None:
         done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)

@@ -97,7 +97,7 @@ class CasesScreen(UsesWorkspace, Screen):
         try:
             rows = load_rows(self.ws, flt, now, narrow=narrow)
         except StoreError as exc:
-            self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
+            self.app.call_from_thread(self.notify, self.app.t.error(exc), severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_latest, generation, rows, now)
@@ -149,7 +149,7 @@ class CasesScreen(UsesWorkspace, Screen):
         f = self.filter
         parts = [t("app.team") if f.team else t("app.mine"), t(f"keys.filter_{f.horizon}")]
         if self.ws.calendar_problem:  # until the team's closures file is fixed, every deadline here ignores it
-            parts.insert(0, t("app.calendar_broken_short", problem=self.ws.calendar_problem))
+            parts.insert(0, t("app.calendar_broken_short", problem=t.error(self.ws.calendar_problem)))
         for label, value in (("status", f.status), ("category", f.category), ("channel", f.channel)):
             if value:
                 parts.append(self._label(label, value))

@@ -366,7 +366,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             self.set_timer(1.0, retry)
             return
         if self._db_problem != exc.kind:
-            self.notify(t(f"app.db_{exc.kind}", reason=str(exc)), severity="error", timeout=20)
+            self.notify(t(f"app.db_{exc.kind}", reason=t.error(exc)), severity="error", timeout=20)
         self._db_problem = exc.kind
         self.sub_title = t(f"app.db_{exc.kind}_short")
 
@@ -562,6 +562,16 @@ class IntakeScreen(UsesWorkspace, Screen):
                 general.append(f"{t('intake.' + name) if t.has('intake.' + name) else key}：{message}")
         if general:
             self.notify("; ".join(general), severity="error")
+        if fields:
+            self._focus_first_wrong({key.removeprefix("complainant.") for key in fields})
+
+    def _focus_first_wrong(self, wrong: set[str]) -> None:
+        """The cursor goes to the first wrong field in the form's order, so the agent fixes it without hunting."""
+        for widget in self.query("#intake-form *"):
+            if widget.id and widget.id.startswith("f-") and widget.id[2:] in wrong and widget.focusable:
+                widget.focus()
+                widget.scroll_visible()
+                return
 
     def action_read_back(self) -> None:
         if self.case_id is not None:

@@ -67,6 +67,8 @@ class Workspace:
         if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
             self.store.set_meta(deadline_service.BASIS_KEY,
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
+        if not self.store.read_only:  # for the consoles of other profiles that fold this profile's cases
+            deadline_service.remember_profile(self.store, self.profile)
         self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
@@ -219,8 +221,8 @@ class Workspace:
         return event
 
     @property
-    def read_only(self) -> str:
-        """Why this console's database can only be read ("" when it can be written)."""
+    def read_only(self) -> StoreError | None:
+        """Why this console's database can only be read (None when it can be written)."""
         return self.store.read_only
 
     def waiting_at_most(self, seconds: float) -> Any:
@@ -321,6 +323,7 @@ class Workspace:
             out.append({"year": year, "status": status,
                         "source": schedule.source if schedule else
                         ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "number": schedule.number or None if schedule else None,
                         "published": schedule.published.isoformat() if schedule and schedule.published else None,
                         "url": schedule.url if schedule else None})
         return out
@@ -376,6 +379,8 @@ class Workspace:
         (self.settings, self.profile, self._specs, self.calendar, self.clocks, self.lifecycle, self.stale_reasons,
          self.calendar_problem, self._generation) = (settings, profile, {c.id: c for c in profile.clocks}, calendar,
                                                      clocks, lifecycle, stale, problem, generation)
+        if not self.store.read_only:
+            deadline_service.remember_profile(self.store, profile)
         reference_data.drop_other_phrasebooks(settings, next(
             (d for d in settings.phrasebook_dirs if reference_data.is_reference_folder(d, settings)), None))
         return self.stale_reasons
