@@ -23,6 +23,7 @@ from agent_console.widgets.plain import Label, OptionList, Select, SelectionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from agent_console.core import cells
 from agent_console.core.text import digits
 from agent_console.core.models import is_open_status
 from agent_console.core.repeat_callers import REPEAT_FLAG, is_repeat_caller
@@ -162,7 +163,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
                 yield OptionList(id="earlier")
-                yield Static(id="side-note")
+                yield WrappedText(id="side-note")  # Chinese line-breaking: "1 件" stays on one line
                 yield Static(id="call-history")
         yield Footer()
 
@@ -438,9 +439,10 @@ class IntakeScreen(UsesWorkspace, Screen):
         box = self.query_one("#earlier", OptionList)
         box.clear_options()
         t = self.app.t
-        for case in earlier:
+        room = max(8, (box.content_size.width or 24) - 1)
+        for case in earlier:  # number and status, then the facts cut to the line with "…" (never folded mid-word)
             status = t(f"status.{case['status']}")
-            box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
+            box.add_option(Option(f"{case['number']} {status}\n{cells.truncate(case['facts'], room)}", id=case["id"]))
         note = self.query_one("#side-note", Static)
         open_ = [c for c in earlier if is_open_status(c["status"])]
         lines = []
