@@ -277,3 +277,22 @@ def _freeze_once() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+class DamagedAtStartApp(App[bool]):
+    """The console asked to open a damaged database: before anything else, the same box as during a shift (which
+    check failed, the file kept): F answers True (move it aside, start on a fresh file), Esc False (do not start)."""
+
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, problem: Any, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.t = Translator(lang)
+        self.title = self.t("app.title")
+        self.problem = problem
+
+    def on_mount(self) -> None:
+        from agent_console.screens.fresh_file import FreshFileDialog
+
+        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem))),
+                         lambda yes: self.exit(bool(yes)))

@@ -136,3 +136,56 @@ async def test_a_damaged_database_offers_a_fresh_file_keeping_the_intake_typed(t
     assert [c["facts"] for c in cases] == [FORM["facts"]]  # on the fresh file
     ws.close()
 
+
+
+async def test_a_console_opened_on_a_damaged_file_asks_first_by_keys(tmp_path, clock) -> None:
+    """At start the console could only print "damaged" and exit; now the same box, before the console: F yes."""
+    from agent_console.app import DamagedAtStartApp
+    from agent_console.store.local import LocalStore, StoreDamaged
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case())
+    ws.close()
+    faults.damage(tmp_path / "local.db")
+    try:
+        LocalStore(tmp_path / "local.db")
+    except StoreDamaged as exc:
+        problem = exc
+    for key, answer in (("escape", False), ("f", True)):
+        app = DamagedAtStartApp(problem, "zh")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            shown = str(app.screen.query_one("#fresh-file-text").render())
+            assert "已损坏" in shown and "SQLite 自检" in shown and "新的空文件上打开控制台" in shown
+            await pilot.press(key)
+            await settle(pilot)
+        assert app.return_value is answer
+
+
+def test_the_console_starts_on_a_fresh_file_when_asked_and_keeps_the_damaged_one(tmp_path, clock, monkeypatch,
+                                                                                   capsys) -> None:
+    import sys
+
+    from agent_console import app as app_module
+    from agent_console import cli
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case())
+    ws.close()
+    db = tmp_path / "local.db"
+    faults.damage(db)
+    damaged = db.read_bytes()
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    asked = []
+    monkeypatch.setattr(app_module.DamagedAtStartApp, "run", lambda self: asked.append(self.problem) or True)
+    opened = []
+    monkeypatch.setattr(app_module.AgentConsoleApp, "run", lambda self: opened.append(self.ws.database_file))
+    code = cli.main(["--db", str(db), "--agent", "a-test", "--team", "team-1"])
+    err = capsys.readouterr().err
+    assert code == 0 and asked and asked[0].kind == "damaged" and opened == [db]
+    kept = list(tmp_path.glob("local.damaged-*.db"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged and "损坏的文件已保留为" in err
+    import sqlite3
+
+    assert sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0] == "ok"
