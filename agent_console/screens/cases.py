@@ -99,7 +99,15 @@ class CasesScreen(UsesWorkspace, Screen):
         now = self.ws.now()
         try:
             rows = load_rows(self.ws, flt, now, narrow=narrow)
-        except StoreError as exc:
+        except Exception as exc:  # noqa: BLE001 - a damaged file is an offer of a fresh one, anything else re-raised
+            damaged = self.ws.damage_in(exc)
+            if damaged is not None:
+                from agent_console.screens.fresh_file import offer_fresh_file
+
+                self.app.call_from_thread(offer_fresh_file, self.app, damaged, True)
+                return
+            if not isinstance(exc, StoreError):
+                raise
             self.app.call_from_thread(self.notify, self.app.t.error(exc), severity="error")
             return
         if not get_current_worker().is_cancelled:

@@ -36,6 +36,7 @@ from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.screens.fresh_file import offer_fresh_file
 from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -367,8 +368,15 @@ class IntakeScreen(UsesWorkspace, Screen):
             return
         if self._db_problem != exc.kind:
             self.notify(t(f"app.db_{exc.kind}", reason=t.error(exc)), severity="error", timeout=20)
+            if exc.kind == "damaged":  # which check failed, the file kept; F moves it aside for a fresh one
+                offer_fresh_file(self.app, exc)
         self._db_problem = exc.kind
         self.sub_title = t(f"app.db_{exc.kind}_short")
+
+    def fresh_file_started(self) -> None:
+        """On a fresh file: the form as typed is saved there as the draft; Ctrl+S registers it."""
+        self._good_day()
+        self.save_draft()
 
     def _good_day(self) -> None:
         if self._db_problem:
@@ -603,7 +611,10 @@ class IntakeScreen(UsesWorkspace, Screen):
             self._errors(exc.fields)
             return None
         except StoreError as exc:  # not registered: the form stays; a busy database is tried again
+            again = self._db_problem == exc.kind == "damaged"  # said before, and the agent tries again: ask again
             self._bad_day(exc, lambda: self._register(read_back, leave))
+            if again:
+                offer_fresh_file(self.app, exc)
             return None
         self._good_day()
         self._errors({})
