@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, TextArea
@@ -190,6 +191,17 @@ class IntakeScreen(UsesWorkspace, Screen):
             event.refresh_styles = False
         if self.is_current:
             self._on_screen_yet = True
+        elif self._spare:  # the spare, laid out out of sight by this resume: its lines are drawn next
+            self.set_timer(0.2, self._draw_ahead)
+
+    def _draw_ahead(self) -> None:
+        """Draw each widget of the spare once, out of sight: the first frame on screen then takes most of its lines
+        from the widgets' caches (drawing the whole form afresh was a third of that frame's time)."""
+        if not self._spare or self.is_current:
+            return
+        for widget in self.walk_children(Widget):
+            if widget.display and widget.size.area:
+                widget.render_lines(Region(0, 0, *widget.outer_size))
 
     def on_resize(self, event: Any) -> None:
         self._fit_footer(event.size.width)
