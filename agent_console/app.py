@@ -14,6 +14,7 @@ from textual.screen import Screen
 from agent_console.screens.global_keys import GLOBAL_BINDINGS
 
 from agent_console.support.i18n import Translator
+from agent_console.widgets import cell_safe
 from agent_console.widgets.localized import localize_bindings
 from agent_console.services.workspace import Workspace
 
@@ -22,10 +23,12 @@ class AgentConsoleApp(App):
     """The console. Screens reach the workspace as `self.app.ws` and words as `self.app.t`."""
 
     CSS_PATH = "app.tcss"
+    REFERENCE_CHECK_SECONDS = 5.0  # how often the console looks whether the calendar or reference data changed
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = GLOBAL_BINDINGS
 
     def __init__(self, workspace: Workspace, **kw: Any) -> None:
+        cell_safe.install()  # before any screen exists: Textual blanks CJK glyphs under overlays otherwise
         super().__init__(**kw)
         # Database work runs in worker threads; a thread that has its answer waits for the interpreter lock up to
         # the switch interval (5 ms by default) while the screen is busy drawing. 1 ms keeps a search keystroke's
@@ -47,13 +50,19 @@ class AgentConsoleApp(App):
 
         self.push_screen(CasesScreen())
         if self.ws.calendar_problem:  # the console runs on the national calendar meanwhile, and says so
-            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning",
-                        timeout=60)
+            self.notify(self.t("app.calendar_broken", problem=self.t.error(self.ws.calendar_problem)),
+                        severity="warning", timeout=60)
         if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
             self.sub_title = self.t("app.db_read_only_short")
-            self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)
+            self.notify(self.t("app.read_only_banner", reason=self.t.error(self.ws.read_only)), severity="warning",
+                        timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
             self.recompute_deadlines()
+        # a year loaded or reference data pulled by another process (`calendar load`, `sync --once`) reaches this
+        # console too: a look at one row of the database now and then
+        seen = self.ws.last_recompute()
+        self._recompute_seen = seen.get("at") if seen else None
+        self.set_interval(self.REFERENCE_CHECK_SECONDS, self.check_reference)
         cti = self.ws.settings.cti
         if cti.listen or cti.dial_command or cti.dial_url:
             from agent_console.screens.call_pop import PhoneController
@@ -79,6 +88,14 @@ class AgentConsoleApp(App):
         # Textual's own handler prints a Rich traceback *with local variables* when the console exits: the
         # complainant's phone and ID number among them. Same bookkeeping as Textual's (the return code, and the
         # exception kept for a test harness to re-raise), then our own report instead of the traceback.
+        damaged = self.ws.damage_in(error)
+        if damaged is not None:  # a read met a damaged page: no crash; which check failed, and a fresh file offered
+            from agent_console.screens.fresh_file import offer_fresh_file
+
+            if not getattr(self, "_fresh_file_declined", False):
+                self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
+            offer_fresh_file(self, damaged, background=True)
+            return
         self._return_code = 1
         if self._exception is None:
             self._exception = error
@@ -113,6 +130,31 @@ class AgentConsoleApp(App):
         if self.phone is not None:
             await self.phone.close()  # the listener's socket is closed before the loop ends
 
+    def check_reference(self) -> None:
+        """Switch to a calendar or reference data that changed in the database (a sync round pulled it, another
+        process loaded a year); recompute the deadlines in the background when they are stale, or say what the
+        other process's recompute moved."""
+        from agent_console.services import syncing
+        from agent_console.services.deadlines import recompute_line, report_from_json
+
+        try:
+            if not syncing.reference_changed(self.ws):
+                return
+        except Exception as exc:  # noqa: BLE001 - a file that cannot be used now: the versions in use stay
+            self.notify(self.t("app.reference_unusable", error=str(exc)), severity="warning")
+            return
+        if self.ws.calendar_problem:
+            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning")
+        if self.ws.stale_reasons:
+            self.recompute_deadlines()
+            return
+        report = self.ws.last_recompute()
+        if report and report.get("at") != self._recompute_seen:
+            self._recompute_seen = report.get("at")
+            self._deadlines_recomputed(recompute_line(self.ws.settings.lang, report_from_json(report)))
+        else:
+            self._refresh_screen()
+
     def recompute_deadlines(self) -> None:
         """Recompute the open cases' deadlines on a worker thread; a message says what moved."""
         self.run_worker(self._recompute_deadlines, thread=True, group="recompute", exclusive=True)
@@ -124,13 +166,20 @@ class AgentConsoleApp(App):
         try:
             report = self.ws.recompute_deadlines()
         except StoreError as exc:
-            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            self.call_from_thread(self.notify, self.t.error(exc), severity="error")
             return
         self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
 
     def _deadlines_recomputed(self, message: str) -> None:
+        seen = self.ws.last_recompute()
+        self._recompute_seen = seen.get("at") if seen else None
         self.notify(message, timeout=10)
-        refresh = getattr(self.screen, "load", None)
+        self._refresh_screen()
+
+    def _refresh_screen(self) -> None:
+        """Show the screen's cases again (a list reloads, a case's screen redraws its clocks)."""
+        refresh = (getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+                   or getattr(self.screen, "refresh_all", None))
         if callable(refresh):
             refresh()
 
@@ -228,3 +277,22 @@ def _freeze_once() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+class DamagedAtStartApp(App[bool]):
+    """The console asked to open a damaged database: before anything else, the same box as during a shift (which
+    check failed, the file kept): F answers True (move it aside, start on a fresh file), Esc False (do not start)."""
+
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, problem: Any, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.t = Translator(lang)
+        self.title = self.t("app.title")
+        self.problem = problem
+
+    def on_mount(self) -> None:
+        from agent_console.screens.fresh_file import FreshFileDialog
+
+        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem))),
+                         lambda yes: self.exit(bool(yes)))

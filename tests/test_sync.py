@@ -168,6 +168,26 @@ def test_clock_skew_is_flagged_not_reordered(centre, tmp_path, clock) -> None:
     assert me.store.meta("sync_clock_skew_ms")
 
 
+def test_a_fast_clock_overriding_a_later_action_is_flagged_the_same_everywhere(centre, tmp_path, clock) -> None:
+    import time as _time
+
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    you.store.hlc = HybridClock(you.store.device_id[:8], wall=lambda: _time.time_ns() // 1_000_000 + 3_600_000)
+    case = me.register(sample_case())
+    sync_once(me.store, centre.connect("me"), me.lifecycle)
+    sync_once(you.store, centre.connect("you"), you.lifecycle)
+    you.act(case.id, "assigned", {"department": "finance"})
+    sync_once(you.store, centre.connect("you"), you.lifecycle)
+    _time.sleep(0.01)
+    me.act(case.id, "assigned", {"department": "legal"})  # later, not having seen the fast one
+    for _ in range(2):
+        sync_once(me.store, centre.connect("me"), me.lifecycle)
+        sync_once(you.store, centre.connect("you"), you.lifecycle)
+    a, b = me.store.state(case.id), you.store.state(case.id)
+    assert a.model_dump() == b.model_dump()
+    assert [c["kind"] for c in a.conflicts] == ["conflict"] and "clock ran ahead" in a.conflicts[0]["reason"]
+
+
 def test_concurrent_actions_that_cannot_both_stand_are_kept_and_flagged(centre, tmp_path, clock) -> None:
     me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
     case = me.register(sample_case())
@@ -327,7 +347,7 @@ def test_agent_role_cannot_read_other_teams_insert_forge_update_or_delete(pg_cen
         for statement in ("INSERT INTO ac.events (seq, id, kind, actor, device, at, hlc, payload, team) VALUES"
                           " (999, 'x', 'registered', 'me', 'd', now(), 'h', '{}', 't1')",
                           "UPDATE ac.events SET actor = 'me'", "DELETE FROM ac.events",
-                          "UPDATE ac.counter SET last = 0", "SELECT * FROM ac.members"):
+                          "UPDATE ac.team_counters SET last = 0", "SELECT * FROM ac.members"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
     with psycopg.connect(pg_centre.admin, autocommit=True) as admin:  # not even the owner may rewrite history

@@ -133,3 +133,34 @@ async def test_the_approval_names_the_facts_and_dims_a_self_approval_before_typi
         await pilot.press("enter")
         await settle(pilot)
     assert boss.store.state(mine.id).extension_pending is not None
+
+
+async def test_the_conflicts_tab_lists_sync_conflicts_cleaned(team, clock) -> None:
+    """A conflict the centre flagged (a fast clock's action ordered after a later one) is listed for the lead, in the
+    console's language; a conflict reason carrying escape sequences reaches the terminal without them."""
+    import time
+
+    from agent_console.core.events import Event
+
+    agent = team.agent("a-1")
+    case = agent.register(sample_case())
+    lead = team.lead()
+    hlc = f"{time.time_ns() // 1_000_000:013d}-0009-centre"
+    lead.store.ingest([
+        Event(case_id=case.id, kind="conflict_flagged", actor="centre", device="centre", at=lead.now(), hlc=hlc,
+              payload={"events": ["e1", "e2"], "reason": "clock_ahead"}),
+        Event(case_id=case.id, kind="conflict_flagged", actor="centre", device="centre", at=lead.now(),
+              hlc=hlc[:-6] + "centrf", payload={"events": ["e3"], "reason": "坏\x1b]52;c;aGk=\x07\x1b[2J字"})],
+        lead.lifecycle)
+    async with lead_console(lead) as (app, pilot):
+        screen = app.screen
+        screen.query_one("#lead-tabs", TabbedContent).active = "tab-conflicts"
+        await settle(pilot)
+        found = rows(screen, "conflicts")
+        assert [str(r[0]) for r in found] == [case.number, case.number]
+        texts = [str(r[2]) for r in found]
+        assert "时钟超前" in texts[0] and texts[1] == "坏字"
+        screen.query_one("#conflicts", DataTable).focus()
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)

@@ -146,10 +146,8 @@ async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_pa
         assert words in footer, footer
 
 
-@pytest.mark.xfail(strict=True, reason="Textual 8.2.8's compositor cuts each line at the edges of the widgets below a "
-                                       "modal; a cut inside a wide character blanks it (财务部 shown as '  务部'). "
-                                       "Not fixed yet: see the issue 15 report")
 async def test_transfer_form_department_list_shows_every_glyph(tmp_path, clock) -> None:
+    """The dropdown over the form's labels once showed 财务部 as '  务部' (widgets/cell_safe.py says why)."""
     from textual.widgets import Select
 
     from tests.conftest import sample_case

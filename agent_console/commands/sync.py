@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from agent_console.support.i18n import Translator
-from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.commands.common import CliError, ProgressBar, open_workspace, print_json
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -19,6 +19,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="queue the events the centre refused to be sent again (once the reason is fixed)")
     p.add_argument("--quarantine", action="store_true",
                    help="list the pulled events kept aside (they did not parse or fold), with the reason")
+    p.add_argument("--conflicts", action="store_true",
+                   help="list the sync conflicts of the lead's teams (actions that could not both stand, a fast"
+                        " clock's action ordered after a later one)")
     p.set_defaults(func=cmd_sync)
 
     central = sub.add_parser("central", help="set up a central PostgreSQL store", parents=[common])
@@ -46,6 +49,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     ws = open_workspace(args)
     try:
+        if args.conflicts:
+            return _show_conflicts(ws, args.json)
         url = ws.settings.central
         if not url:
             raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
@@ -63,7 +68,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:
             try:
-                report = sync_once(ws.store, central, ws.lifecycle)
+                # a fresh console pulls a whole team's history: a bar on a terminal (stderr; silent otherwise)
+                with ProgressBar() as bar:
+                    report = sync_once(ws.store, central, ws.lifecycle,
+                                       progress=lambda done, left: bar(done, done + left) if left is not None
+                                       else None)
             except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
                 raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []
@@ -74,8 +83,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 state = t("cli.sync_online") if report.online else report.error
                 skew = t("cli.sync_skew", seconds=f"{report.skew_ms / 1000:.0f}") if report.skew_ms else ""
                 kept = t("cli.sync_kept", count=report.quarantined) if report.quarantined else ""
+                conflicted = ws.store.conflicted_count() if ws.is_lead else 0
+                flagged = t("cli.sync_conflicts", count=conflicted) if conflicted else ""
                 print(t("cli.sync_line", state=state, pushed=report.pushed, pulled=report.pulled,
-                        waiting=report.waiting, refused=len(report.refused)) + kept + skew)
+                        waiting=report.waiting, refused=len(report.refused)) + kept + skew + flagged)
                 for event_id, reason in report.refused:
                     print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
                 if report.quarantined:
@@ -104,6 +115,24 @@ def _show_quarantine(ws: Any, as_json: bool) -> int:
         print(q["at"][:19] + "  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
                                        reason=q["reason"]))
     print(t("cli.sync_kept_total", count=ws.store.quarantine_count()), file=sys.stderr)
+    return 0
+
+
+def _show_conflicts(ws: Any, as_json: bool) -> int:
+    """The sync conflicts of the lead's teams (services.lead.conflicts), one line each."""
+    from agent_console.services import lead
+
+    try:
+        rows = lead.conflicts(ws)
+    except lead.LeadOnly as exc:
+        raise CliError(str(exc), code=3) from exc
+    if as_json:
+        print_json(rows)
+        return 0
+    t = Translator(ws.settings.lang)
+    for r in rows:
+        print(t("cli.sync_conflict_row", number=r["number"], owner=r["owner"] or "-", reason=r["reason"]))
+    print(t("cli.sync_conflicts_total", count=len(rows)), file=sys.stderr)
     return 0
 
 

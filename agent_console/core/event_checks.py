@@ -13,12 +13,14 @@ import json
 import re
 import time
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
 
 from agent_console.core.events import CHECK_ONLY, EVENT_KINDS
 from agent_console.core.hlc import ABSURD_AHEAD_MS, EARLIEST_MS
+from agent_console.core.plausibility import DEFAULT_LIMITS, IntakeLimits, check_case
 
 _STAMP = re.compile(r"([0-9]{13})-[0-9]{4,9}-[!-~]{1,64}\Z")
 _MAX_ID = 100
@@ -99,15 +101,42 @@ def outbox_problem(row: tuple, now_ms: int | None = None) -> str | None:
     return event_problem(row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], flags, now_ms)
 
 
-def page_row_problem(r: Any, now_ms: int | None = None, teams: tuple[str, ...] | None = None) -> str | None:
+def registration_problem(payload: dict[str, Any], at: Any, limits: IntakeLimits = DEFAULT_LIMITS) -> str | None:
+    """Why a registration arriving from elsewhere is not a plausible new case, or None: the intake's own rules
+    (core/plausibility.py) with the registration's own time as "now" (a receipt in the future of the registration
+    beyond the skew, or before the profile's horizon; a phone the intake would refuse), and the intake's messages."""
+    try:
+        when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        received = payload.get("received_at")
+        received = received if isinstance(received, datetime) else datetime.fromisoformat(str(received))
+    except (TypeError, ValueError):
+        return None  # the shape check says so
+    person = payload.get("complainant") or {}
+    amount = payload.get("amount")
+    try:
+        amount = Decimal(str(amount)) if amount not in (None, "") else None
+    except InvalidOperation:
+        amount = None  # the shape check says so
+    problems = check_case(received, str(person.get("phone") or ""), str(person.get("name") or ""),
+                          str(person.get("id_number") or ""), amount, when, limits)
+    if not problems:
+        return None
+    return "implausible registration: " + "; ".join(f"{field}: {why}" for field, why in problems.items())
+
+
+def page_row_problem(r: Any, now_ms: int | None = None, teams: tuple[str, ...] | None = None,
+                     limits: IntakeLimits | None = None) -> str | None:
     """Why a pulled row [seq, id, case_id, kind, actor, device, at, hlc, payload, flags] must be kept aside, or None.
-    `teams`: the login's teams, when known (a registration for another team should never have reached us)."""
+    `teams`: the login's teams, when known (a registration for another team should never have reached us).
+    A registration must also pass the intake's plausibility rules (`limits`: the profile's) like every other door."""
     if not isinstance(r, list) or len(r) < 10 or not isinstance(r[0], int):
         return "malformed: not an event row"
     reason = event_problem(r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], now_ms)
-    if reason is None and teams and r[3] == "registered" and r[8].get("team") not in teams:
-        return "registered for a team that is not this login's"
+    if reason is None and r[3] == "registered":
+        if teams and r[8].get("team") not in teams:
+            return "registered for a team that is not this login's"
+        return registration_problem(r[8], r[6], limits or DEFAULT_LIMITS)
     return reason
 
 
-__all__ = ["event_problem", "outbox_problem", "page_row_problem", "stamp_problem"]
+__all__ = ["event_problem", "outbox_problem", "page_row_problem", "registration_problem", "stamp_problem"]

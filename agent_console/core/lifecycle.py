@@ -25,7 +25,7 @@ from agent_console.core.models import (
     ACTIVE_STATUSES, ANSWERED_STATUSES, OPEN_STATUSES, CaseState, ClockView, Dissatisfaction,
 )
 from agent_console.core.profiles import ClockSpec, Profile
-from agent_console.core.reasons import Reason
+from agent_console.core.reasons import Reason, known_reason
 
 FAILED_CONTACT = frozenset({"no_answer", "busy", "wrong_number"})
 EDITABLE_FIELDS = frozenset(
@@ -595,7 +595,9 @@ def _field_edited(lc: Lifecycle, s: CaseState, e: Event, p: FieldEdited) -> None
 
 @_on("conflict_flagged", typed=True)
 def _conflict_flagged(lc: Lifecycle, s: CaseState, e: Event, p: ConflictFlagged) -> None:
-    s.conflicts.append({"event": ",".join(p.events), "kind": "conflict", "reason": p.reason, "actor": e.actor})
+    # a reason named by its key (the centre's: "clock_ahead") is kept as its English sentence, like the fold's own
+    s.conflicts.append({"event": ",".join(p.events), "kind": "conflict", "reason": str(known_reason(p.reason)),
+                        "actor": e.actor})
 
 
 @_on("conflict_resolved")

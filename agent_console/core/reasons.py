@@ -60,6 +60,7 @@ ENGLISH: dict[str, str] = {
     "amount_not_number": "an amount must be a number",
     "amount_too_large": "{value} is more than the largest plausible amount ({limit} 元)",
     "amount_decimals": "an amount has at most {decimals} decimals (to the 分)",
+    "too_long_chars": "too long ({count} characters; at most {limit})",
     "long_name": "a name has at most {chars} characters",
     "long_id": "an ID or policy number has at most {chars} characters",
     "no_anonymous": "this hotline does not accept anonymous complaints: ask for a name or phone",
@@ -72,6 +73,9 @@ ENGLISH: dict[str, str] = {
     "due_past": "{when} has already passed",
     "due_no_date": "{month}月{day}日 is not a date",
     "due_no_time": "{time} is not a time of day",
+    # sync conflicts the centre flags (a conflict_flagged event names its reason by key)
+    "clock_ahead": "a console's clock ran ahead: its action was ordered after a colleague's later one; check which"
+                   " should stand",
 }
 
 
@@ -93,6 +97,19 @@ class Reason(str):
 
 def _rebuild(key: str, params: dict[str, Any]) -> Reason:
     return Reason(key, **params)
+
+
+def known_reason(text: object) -> object:
+    """A stored reason (plain text after a trip through JSON) as a Reason again when it is one without parameters,
+    by its key or its English sentence, so it can be shown in the console's language; anything else as it is."""
+    if not isinstance(text, str) or isinstance(text, Reason):
+        return text
+    if text in ENGLISH and "{" not in ENGLISH[text]:
+        return Reason(text)
+    for key, sentence in ENGLISH.items():
+        if sentence == text and "{" not in sentence:
+            return Reason(key)
+    return text
 
 
 # The form field a refusal is about, by its key: a form shows the message next to that field (else at the top).

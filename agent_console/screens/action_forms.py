@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, TextArea
 from agent_console.widgets.plain import Label, Select, SelectionList, Static
 
+from agent_console.screens.pick_person import PickPerson
+from agent_console.services import roster
 from agent_console.services.case_actions import FORMS, Field, perform
 from agent_console.core.lifecycle import CLOSE_NEEDS_APPROVAL
 from agent_console.core.text import clean_text
@@ -71,6 +73,8 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 return SelectionList[str](*options, id=wid)
             # never a preselected answer: a verdict (outcome, fault) is the agent's choice, refused until made
             return Select(options, id=wid, allow_blank=True, prompt=self.app.t("app.select_prompt"))
+        if f.kind == "person":  # picked from the roster (Enter), never typed into existence
+            return Input(id=wid, placeholder=self.app.t("form.pick_person"))
         if f.kind == "minutes_ago":
             return Input(value=str(ws.profile.ladder.agent_minutes), id=wid, type="number")
         return Input(id=wid, type="integer" if f.kind == "int" else "text")
@@ -101,6 +105,11 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         for f in self.fields:
             self._set_error(f.name, problems.get(f.name, ""))
         self.query_one("#form-error", Static).update(general)
+        first = next((f for f in self.fields if problems.get(f.name)), None)
+        if first is not None:  # the cursor goes to the first wrong field, in the form's order
+            box = self.query_one(f"#f-{first.name}")
+            box.focus()
+            box.scroll_visible()
 
     def action_submit(self) -> None:
         done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)
@@ -108,6 +117,24 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
             self._show(done.problems or {}, done.general)
             return
         self.dismiss(True)
+
+    @on(Input.Submitted)
+    def _pick_person(self, event: Input.Submitted) -> None:
+        """Enter in a person field opens the roster picker, filtered by what was typed; the pick fills the field."""
+        name = (event.input.id or "").removeprefix("f-")
+        f = next((f for f in self.fields if f.name == name), None)
+        if f is None or f.kind != "person":
+            return
+        event.stop()
+        box = event.input
+
+        def picked(who: str | None) -> None:
+            if who:
+                box.value = who
+                self._set_error(name, "")
+            box.focus()
+
+        self.app.push_screen(PickPerson(self.app.t(f.label), roster.people(self.ws), box.value.strip()), picked)
 
     @on(TextArea.Changed)
     @on(Input.Changed)

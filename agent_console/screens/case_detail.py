@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from agent_console.services import timeline as timeline_service
 from agent_console.core.lifecycle import CASE_ACTIONS
+from agent_console.core.reasons import known_reason
 from agent_console.core.text import mask_id
 from agent_console.screens.cases import BAND_STYLE
 from agent_console.core import cells
@@ -110,7 +111,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             lines.append(f"⏳ {t('action.closure_proposed')}: {s.closure_pending['reason']}")
         if s.conflicts:
             lines.append("⚠ " + t("detail.conflicts", count=len(s.conflicts)) + "；".join(
-                t.reason(c['reason']) for c in s.conflicts[:2]))
+                t.reason(known_reason(c["reason"])) for c in s.conflicts[:2]))
         self.query_one("#summary", Static).update(Text("\n").join(safe(line) for line in lines))
         linked = [ws.case(cid) for cid in s.linked]
         lines = [t("detail.linked") + ": " + ", ".join(x.number for x in linked if x)] if any(linked) else []

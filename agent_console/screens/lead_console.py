@@ -18,6 +18,7 @@ from agent_console.core import cells
 from agent_console.widgets.plain import DataTable, OptionList, Static
 
 from agent_console.services import kpi, lead
+from agent_console.screens.pick_person import PickPerson
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
 
@@ -98,69 +99,6 @@ class ApprovalDialog(ModalScreen[str | None]):
             self.query_one("#ask-error", Static).update(self.app.t("form.required"))
             return
         self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PickPerson(ModalScreen[str | None]):
-    """Pick someone from the team's roster: type a few letters (pinyin initials, part of the id), Enter takes the
-    highlighted one. Nobody is typed into existence: an id not on the roster is refused here already."""
-
-    BINDINGS = [Binding("escape", "cancel", "keys.back", id="pick_person_cancel"),
-                Binding("down", "down", show=False, id="pick_person_down"),
-                Binding("up", "up", show=False, id="pick_person_up")]
-
-    def __init__(self, title: str, people: list[str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.people = people
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form-box"):
-            yield Static(self.title_text, classes="panel-title")
-            yield Input(id="pick-query")
-            yield OptionList(*[Option(p, id=p) for p in self.people], id="pick-people")
-            yield Static("", id="ask-error", classes="form-error")
-
-    def on_mount(self) -> None:
-        self.query_one("#pick-query", Input).focus()
-        if self.people:
-            self.query_one("#pick-people", OptionList).highlighted = 0
-
-    @on(Input.Changed, "#pick-query")
-    def _filter(self, event: Input.Changed) -> None:
-        from agent_console.core.typeahead import rank
-
-        found = rank(event.value, [(p, [p]) for p in self.people]) if event.value.strip() else self.people
-        box = self.query_one("#pick-people", OptionList)
-        box.clear_options()
-        box.add_options([Option(p, id=p) for p in found])
-        if found:
-            box.highlighted = 0
-
-    def action_down(self) -> None:
-        self.query_one("#pick-people", OptionList).action_cursor_down()
-
-    def action_up(self) -> None:
-        self.query_one("#pick-people", OptionList).action_cursor_up()
-
-    @on(Input.Submitted, "#pick-query")
-    def _done(self, event: Input.Submitted) -> None:
-        box = self.query_one("#pick-people", OptionList)
-        typed = event.value.strip()
-        if typed in self.people:
-            self.dismiss(typed)
-        elif box.option_count and box.highlighted is not None:
-            self.dismiss(box.get_option_at_index(box.highlighted).id)
-        else:
-            from agent_console.core.reasons import Reason
-
-            self.query_one("#ask-error", Static).update(self.app.t.reason(Reason("unknown_person", who=typed)))
-
-    @on(OptionList.OptionSelected, "#pick-people")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -247,6 +185,7 @@ class LeadScreen(Screen):
         Binding("d", "calmed", "lead.calmed", id="lead_calmed"),
         Binding("o", "open", "keys.open_case", id="lead_open"),
         Binding("a", "show_all", "lead.show_all", id="lead_show_all"),
+        Binding("m", "moved", "lead.moved", id="lead_moved"),
     ]
 
     def __init__(self) -> None:
@@ -277,6 +216,11 @@ class LeadScreen(Screen):
                 yield self._table("escalations", ("number", "owner", "upset", "lead_left", "ack"))
             with TabPane(t("lead.tab_approvals"), id="tab-approvals"):
                 yield self._table("approvals", ("number", "owner", "what", "detail"))
+            with TabPane(t("lead.tab_conflicts"), id="tab-conflicts"):
+                yield self._table("conflicts", ("number", "owner", "detail"))
+            with TabPane(t("lead.tab_moved"), id="tab-moved"):  # what the last recompute moved (m)
+                yield Static(id="moved-summary")
+                yield self._table("moved", ("number", "old_due", "new_due", "shift"))
             with TabPane(t("lead.tab_kpi"), id="tab-kpi"):
                 yield self._table("kpi", ("label", "value", "numerator", "denominator"))
                 yield Static(t("lead.chart_intake"), classes="chart-title", id="kpi-spark-title")
@@ -334,17 +278,22 @@ class LeadScreen(Screen):
         ws = self.ws
         now = ws.now()
         escalations, approvals = lead.escalations(ws, now), lead.approvals(ws)
+        conflicts = lead.conflicts(ws)
         start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
         report = kpi.compute(ws, start, end, now)
         series = (kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30))
-        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series)
+        moved = lead.moved_deadlines(ws)
+        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series, conflicts, moved)
 
     def _show_rest(self, now: datetime, escalations: list[dict[str, Any]], approvals: list[dict[str, Any]],
-                   report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
+                   report: kpi.KpiReport, series: tuple[list[int], list[int]],
+                   conflicts: list[dict[str, Any]] | None = None, moved: dict[str, Any] | None = None) -> None:
         if not self.is_attached:
             return
         self._escalations(escalations, now)
         self._approvals(approvals)
+        self._conflicts(conflicts or [])
+        self._moved(moved)
         self._kpis(report, series)
         self._header()
 
@@ -433,6 +382,38 @@ class LeadScreen(Screen):
             key = f"{r['id']}|{r['what']}"
             self.approval_rows[key] = r
             table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
+
+    def _conflicts(self, found: list[dict[str, Any]]) -> None:
+        """Sync conflicts (services.lead.conflicts): the case, whose it is and why it needs a look."""
+        table = self.query_one("#conflicts", DataTable)
+        table.clear()
+        self.conflict_rows = {}
+        for i, r in enumerate(found):
+            key = f"{r['id']}|{i}"
+            self.conflict_rows[key] = r
+            table.add_row(r["number"], r["owner"], r["reason"], key=key)
+
+    def _moved(self, found: dict[str, Any] | None) -> None:
+        """The last recompute: a line saying when and why, and the cases whose nearest due moved."""
+        t = self.app.t
+        table = self.query_one("#moved", DataTable)
+        table.clear()
+        if not found:
+            self.query_one("#moved-summary", Static).update(t("lead.moved_none"))
+            return
+        self.query_one("#moved-summary", Static).update(t(
+            "lead.moved_summary", at=(found["at"] or "")[:16].replace("T", " "), cases=found["cases"],
+            moved=len(found["moved"]), reasons="、".join(t(f"lead.moved_reason_{r}") for r in found["reasons"])))
+        for r in found["moved"]:
+            table.add_row(r["number"], (r["old"] or "—")[5:16].replace("T", " "),
+                          (r["new"] or "—")[5:16].replace("T", " "),
+                          t("lead.moved_shift", days=f"{r['shift_days']:+g}"), key=r["case_id"])
+
+    def action_moved(self) -> None:
+        """The deadlines the last recompute moved (a new calendar year, closures, a profile override)."""
+        self.query_one("#lead-tabs", TabbedContent).active = "tab-moved"
+        self._moved(lead.moved_deadlines(self.ws))
+        self.query_one("#moved", DataTable).focus()
 
     def _kpis(self, report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
         from agent_console.services.reports import kpi_rows
@@ -564,7 +545,7 @@ class LeadScreen(Screen):
     def action_open(self) -> None:
         tab = self._active().removeprefix("tab-")
         key = self._current(tab)
-        if key and tab in ("overdue", "escalations", "approvals"):
+        if key and tab in ("overdue", "escalations", "approvals", "conflicts", "moved"):
             self.app.open_case(key.split("|")[0])
 
     @on(DataTable.RowSelected, "#kpi")

@@ -16,7 +16,9 @@ from pydantic import ValidationError
 
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.plausibility import check_amount
+from agent_console.core.errors import validation_problem
 from agent_console.core.reasons import Reason, form_field
+from agent_console.services import roster
 from agent_console.services.workspace import NotAllowed
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # the workspace imports the services: typed here, imported on
 class Field:
     name: str  # payload key
     label: str  # i18n key
-    kind: str = "text"  # text | area | int | decimal | bool | select:<group> | multi:<group> | minutes_ago
+    kind: str = "text"  # text | area | int | decimal | bool | person | select:<group> | multi:<group> | minutes_ago
     required: bool = False
 
 
@@ -42,7 +44,7 @@ FORMS: dict[str, tuple[Field, ...]] = {
     "parked": REASON,
     "info_requested": REASON,
     "assigned": (Field("department", "form.department", "select:departments", True),
-                 Field("assignee", "form.assignee"), Field("note", "form.note")),
+                 Field("assignee", "form.assignee", "person"), Field("note", "form.note")),
     "returned": REASON,
     "reminder_sent": (Field("department", "form.department", "select:departments"), Field("note", "form.note")),
     "progress_noted": (Field("note", "form.note", "area", True),),
@@ -141,6 +143,11 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
     placed next to the field they concern."""
     fields = {f.name for f in FORMS.get(kind, ())}
     payload, problems = build_payload(kind, answers, ws.now())
+    for f in FORMS.get(kind, ()):  # people are picked from the roster, never typed into existence
+        if f.kind == "person" and f.name in payload and (why := roster.problem(ws, str(payload[f.name]))):
+            problems[f.name] = why
+        elif f.kind == "person" and f.name in payload:
+            payload[f.name] = str(payload[f.name]).strip()
     if problems:
         # locale keys or refusals: said in the console's language
         return Outcome(problems={k: t.reason(v) if isinstance(v, Reason) else t(v) for k, v in problems.items()})
@@ -153,7 +160,7 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
         errs: dict[str, str] = {}
         for e in exc.errors():
             name = next((str(p) for p in e["loc"] if str(p) in fields), "")
-            errs[name] = e["msg"].removeprefix("Value error, ")
+            errs[name] = t.error(validation_problem(e))  # in the console's language, never pydantic's English
         general = errs.pop("", "")
         return Outcome(problems=errs, general=general)
     except (IllegalTransition, NotAllowed, ValueError) as exc:

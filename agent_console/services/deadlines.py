@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.errors import Said
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_schedule, parse_schedule, \
     shipped_schedules
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from agent_console.support.config import Settings
 
 BASIS_KEY = "deadline_basis"
+# profile id -> the profile (overrides applied) its consoles last folded its cases under: a console of another
+# profile folds those cases under it, so a case keeps the rules it was registered under, the organisation's too
+PROFILES_KEY = "deadline_profiles"
 REPORT_KEY = "deadline_recompute"
 YEARS_KEY = "calendar_years"
 _TINY = timedelta(microseconds=1)
@@ -65,24 +70,23 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
     return found
 
 
-def local_days(settings: Settings) -> tuple[LocalDays | None, str]:
-    """The team's closures file and, when it cannot be used, why (file:line): a typo in a shared file must not stop
-    the console or any command -- they run on the national calendar and say so until the file is fixed."""
+def local_days(settings: Settings) -> tuple[LocalDays | None, Said | None]:
+    """The team's closures file and, when it cannot be used, why (a Said naming file:line): a typo in a shared
+    file must not stop the console or any command -- they run on the national calendar and say so until the file
+    is fixed."""
     from agent_console.core.calendar import CalendarFileError
 
     path = settings.calendar_file
     if not path:
-        return None, ""
+        return None, None
     try:
-        return LocalDays.load(path), ""
+        return LocalDays.load(path), None
     except CalendarFileError as exc:
-        return None, str(exc)
+        return None, exc
     except FileNotFoundError:
-        return None, f"{path}: no such file"
-    except UnicodeDecodeError as exc:
-        return None, f"{path}: not UTF-8 (byte {exc.start + 1})"
+        return None, CalendarFileError("calendar.no_file", path=str(path))
     except OSError as exc:
-        return None, f"{path}: {exc.strerror or exc}"
+        return None, CalendarFileError("calendar.unreadable", path=str(path), detail=str(exc.strerror or exc))
 
 
 def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> WorkingCalendar:
@@ -98,13 +102,40 @@ def other_lifecycle(settings: Settings, store: LocalStore, calendar: WorkingCale
     organisation's overrides belong to the configured one; this one is taken as shipped or as in profile_dirs)."""
     from agent_console.core.profiles import ProfileError, load_profile
 
-    try:
-        profile = load_profile(profile_id, None, settings.profile_dirs)
-    except (ProfileError, OSError):
-        return None
+    profile = stored_profile(store, profile_id)
+    if profile is None:  # no console of that profile has used this database: the profile as shipped
+        try:
+            profile = load_profile(profile_id, None, settings.profile_dirs)
+        except (ProfileError, OSError):
+            return None
     if (profile.country, profile.timezone) != (calendar.country, str(calendar.tz)):
         calendar = make_calendar(settings, profile, store)
     return Lifecycle(profile, ClockMath(calendar))
+
+
+def stored_profile(store: LocalStore, profile_id: str) -> Profile | None:
+    """The profile `profile_id`'s consoles last folded its cases under here (None: none has, or it is unreadable)."""
+    from pydantic import ValidationError
+
+    entry = store.meta_dict(PROFILES_KEY).get(profile_id)
+    if not isinstance(entry, dict) or not isinstance(entry.get("profile"), str):
+        return None
+    try:
+        return Profile.model_validate_json(entry["profile"])
+    except (ValidationError, ValueError):
+        return None
+
+
+def remember_profile(store: LocalStore, profile: Profile) -> None:
+    """Keep this console's profile (overrides applied) for the consoles of other profiles (written only when it
+    changed: opening a console writes nothing otherwise)."""
+    known = store.meta_dict(PROFILES_KEY)
+    digest = profile_digest(profile)
+    if (known.get(profile.id) or {}).get("digest") == digest:
+        return
+    known[profile.id] = {"digest": digest, "profile": profile.model_dump_json()}
+    with store.transaction():
+        store.set_meta(PROFILES_KEY, json.dumps(known, ensure_ascii=False))
 
 
 def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> None:
@@ -114,8 +145,11 @@ def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> 
         "source": schedule.source, "published": schedule.published.isoformat() if schedule.published else "",
         "status": schedule.status,
     }
+    from agent_console.services.reference_data import GENERATION_KEY
+
     with store.transaction():
         store.set_meta(YEARS_KEY, json.dumps(years, ensure_ascii=False))
+        store.set_meta(GENERATION_KEY, uuid.uuid4().hex)  # a console running on this database notices it
 
 
 def check_year_file(path: Path, country: str) -> YearSchedule:
@@ -127,6 +161,21 @@ def check_year_file(path: Path, country: str) -> YearSchedule:
         raise ScheduleError(f"{path}:1: only an official schedule (status = \"official\") can be loaded; "
                             "provisional years are projected by the console itself")
     return schedule
+
+
+def generation(store: LocalStore, settings: Settings) -> tuple[str, int]:
+    """What a running console compares on a timer to learn that another process changed its calendar or the team's
+    reference data: one short row of the database and the closures file's modification time (neither grows with
+    the number of cases)."""
+    from agent_console.services.reference_data import GENERATION_KEY
+
+    mtime = 0
+    if settings.calendar_file:
+        try:
+            mtime = Path(settings.calendar_file).stat().st_mtime_ns
+        except OSError:
+            mtime = -1
+    return store.meta(GENERATION_KEY) or "", mtime
 
 
 # -- the basis and its changes --------------------------------------------------------------------------------
@@ -204,6 +253,12 @@ class RecomputeReport:
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "reasons": self.reasons, "cases": self.cases, "cases_moved": self.cases_moved,
                 "largest_shift_days": self.largest_shift_days, "moved": [asdict(m) for m in self.moved]}
+
+
+def report_from_json(data: dict[str, Any]) -> RecomputeReport:
+    """A report as last_report keeps it (written by this process or another)."""
+    return RecomputeReport(str(data.get("at", "")), list(data.get("reasons") or []), int(data.get("cases") or 0),
+                           [Shift(**m) for m in data.get("moved") or []])
 
 
 def _shift(old: str | None, new: str | None) -> float:

@@ -12,6 +12,7 @@ from agent_console.core.reasons import Reason
 from agent_console.store import kpi_facts
 from agent_console.store import kpi_queries as q
 from agent_console.support.i18n import translator
+from agent_console.services import roster as roster_service
 from agent_console.services.deadlines import provisional_years
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
@@ -82,6 +83,25 @@ def overdue_queue(ws: Workspace, working_hours: float = 8, now: datetime | None 
     return out
 
 
+def moved_deadlines(ws: Workspace) -> dict[str, Any] | None:
+    """The last recompute's moved deadlines for the lead (what `agent-console calendar changes` lists): when, why,
+    how many open cases were refolded, and one row per case whose nearest due moved -- old and new due in the
+    console's time zone, the shift in days. None when no recompute has happened here."""
+    require_lead(ws)
+    report = ws.last_recompute()
+    if not report:
+        return None
+
+    def local(instant: str | None) -> str | None:
+        return datetime.fromisoformat(instant).astimezone(ws.tz).isoformat() if instant else None
+
+    rows = [{"case_id": m["case_id"], "number": m["number"], "old": local(m.get("old")), "new": local(m.get("new")),
+             "shift_days": m.get("shift_days", 0.0)} for m in report.get("moved") or []]
+    rows.sort(key=lambda r: (-abs(r["shift_days"]), r["number"]))  # the largest moves first
+    return {"at": local(report.get("at")), "reasons": list(report.get("reasons") or []),
+            "cases": int(report.get("cases") or 0), "moved": rows}
+
+
 DRILL_ROWS = 500  # a drill-down lists this many of a figure's cases at once
 
 
@@ -99,14 +119,8 @@ def grouped(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, An
 
 
 def roster(ws: Workspace) -> list[str]:
-    """The people a case can go to: the centre's members of the lead's teams when the centre has told us
-    (meta `central_roster`, written at sync), else everyone this database has seen in those teams."""
-    raw = ws.store.meta("central_roster")
-    teams = ws.settings.visible_teams
-    if raw:
-        members = json.loads(raw)
-        return sorted({m["login"] for m in members if not teams or set(m.get("teams") or []) & set(teams)})
-    return sorted(set(q.people_seen(ws.store.conn, teams)) | {ws.actor})
+    """The people a case can go to (services/roster.py: the centre's members, else the people seen here)."""
+    return roster_service.people(ws)
 
 
 def reassign(ws: Workspace, case_id: str, owner: str) -> Any:
@@ -115,8 +129,8 @@ def reassign(ws: Workspace, case_id: str, owner: str) -> Any:
     owner = owner.strip()
     if not owner:
         raise ValueError(Reason("name_person"))
-    if owner not in roster(ws):
-        raise ValueError(Reason("unknown_person", who=owner))
+    if (why := roster_service.problem(ws, owner)) is not None:
+        raise ValueError(why)
     return ws.act(case_id, "field_edited", {"field": "owner", "value": owner})
 
 
@@ -142,6 +156,23 @@ def approvals(ws: Workspace) -> list[dict[str, Any]]:
         if r["remedy"]:
             out.append({"id": r["id"], "number": r["number"], "owner": r["owner"], "what": "remedy",
                         "detail": r["remedy_text"] or "", "by": r["owner"]})
+    return out
+
+
+def conflicts(ws: Workspace, limit: int = 200) -> list[dict[str, Any]]:
+    """The sync conflicts of the lead's teams, one row per conflict: the case, whose it is, what happened and why it
+    needs a look (in the console's language): actions that could not both stand, and a fast clock's action ordered
+    after a colleague's later one (flagged by the centre). Newest cases first."""
+    from agent_console.core.reasons import known_reason
+
+    require_lead(ws)
+    t = translator(ws.settings.lang)
+    out = []
+    for r in q.conflicted_cases(ws.store.conn, ws.settings.visible_teams, limit):
+        for c in json.loads(r["conflicts"] or "[]"):
+            out.append({"id": r["id"], "number": r["number"], "owner": r["owner"], "kind": c.get("kind", ""),
+                        "events": str(c.get("event", "")).split(","), "actor": c.get("actor", ""),
+                        "reason": t.reason(known_reason(c.get("reason", "")))})
     return out
 
 

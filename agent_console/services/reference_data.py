@@ -15,9 +15,12 @@ phrasebook folders. A change makes the stored deadlines stale, so the open cases
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import shutil
 import tempfile
 import tomllib
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,9 @@ if TYPE_CHECKING:
 
 APPLIED_KEY = "reference_data"
 REFUSED_KEY = "reference_refused"
+# changes whenever what deadlines or replies depend on changes in this database (a year loaded, a pull applied):
+# one short row a running console reads on a timer to learn that another process changed it
+GENERATION_KEY = "reference_generation"
 
 
 class ReferenceError(ValueError):
@@ -144,10 +150,12 @@ def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN
     with store.transaction():  # the files and the cursor together: all of this pull or none of it
         store.set_meta(APPLIED_KEY, json.dumps(current, ensure_ascii=False))
         store.set_meta(key, str(rows[-1].seq))
+        if changed:
+            store.set_meta(GENERATION_KEY, uuid.uuid4().hex)
         if refused:
             store.set_meta(REFUSED_KEY, json.dumps(refused, ensure_ascii=False))
     if changed:
-        write_phrasebook(store, settings)
+        phrasebook_dir(store, settings)  # made now, on the sync's thread; the console switches to it on reload
     return changed
 
 
@@ -179,22 +187,51 @@ def merged_overrides(store: LocalStore, settings: Settings) -> dict[str, Any]:
     return merged
 
 
-def phrasebook_dir(settings: Settings) -> Path:
-    return Path(str(settings.db) + ".reference") / "phrasebook"
+def reference_root(settings: Settings) -> Path:
+    return Path(str(settings.db) + ".reference")
 
 
-def write_phrasebook(store: LocalStore, settings: Settings) -> None:
-    """The published phrasebook files as files in a folder of their own (the phrasebook reads folders)."""
+def phrasebook_dir(store: LocalStore, settings: Settings) -> Path | None:
+    """The folder of the published phrasebook files in use (None: none published, or an in-memory database).
+
+    One folder per set of versions, named by their digest and made whole before it appears (written beside it,
+    then renamed): a console switches from one folder to the next in one step and never reads half of a set. A
+    folder missing (deleted, or a crash after the pull's commit) is written again from the database.
+    """
     files = {k.split(":", 1)[1]: v["body"] for k, v in applied(store).items() if k.startswith("phrasebook:")}
     if not files or str(settings.db) == ":memory:":
-        return
-    folder = phrasebook_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+        return None
+    digest = hashlib.sha256(json.dumps(sorted(files.items()), ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    root = reference_root(settings)
+    folder = root / f"phrasebook-{digest}"
+    if folder.is_dir():
+        return folder
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".phrasebook-", dir=root))
+    except OSError:
+        return None  # a folder that cannot be written: the shipped and the config's phrasebooks still work
     for name, body in files.items():
-        target = folder / (name if name.endswith(".toml") else f"{name}.toml")
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(body, encoding="utf-8")
-        tmp.replace(target)
+        (tmp / (name if name.endswith(".toml") else f"{name}.toml")).write_text(body, encoding="utf-8")
+    try:
+        tmp.rename(folder)
+    except OSError:  # another process of this console made it meanwhile: the same contents
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder if folder.is_dir() else None
+
+
+def drop_other_phrasebooks(settings: Settings, keep: Path | None) -> None:
+    """Remove the folders of earlier sets once the console has switched to `keep` (best effort)."""
+    root = reference_root(settings)
+    if not root.is_dir():
+        return
+    for old in root.glob("phrasebook*"):  # (and the single folder of earlier releases)
+        if old != keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def is_reference_folder(path: Path, settings: Settings) -> bool:
+    return Path(path).parent == reference_root(settings)
 
 
 def refused_versions(ws: Workspace) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ class SyncState:
     refused: str | None  # the latest refusal's reason
     skew_seconds: int  # how far this device's clock runs ahead of the centre (0: within the bound)
     kept_aside: int = 0  # pulled events quarantined (they did not parse or fold): for the lead to look at
+    reference: tuple[tuple[str, str, int], ...] = ()  # the team's reference files in use: (kind, name, version)
 
 
 def run_round(ws: Workspace) -> SyncReport:
@@ -47,9 +48,10 @@ def run_round(ws: Workspace) -> SyncReport:
 
 
 def reference_changed(ws: Workspace) -> bool:
-    """After a round that brought new reference data: switch the workspace to it; True when deadlines are stale
-    (the caller recomputes them in the background)."""
-    return bool(ws.reload_reference())
+    """Whether the team's reference data or the calendar changed in the database since the console last looked (a
+    sync round pulled a version, another process loaded a year): the workspace switches to it and says True; its
+    `stale_reasons` then say whether the deadlines need a recompute. Cheap: meant for a timer."""
+    return ws.reference_changed()
 
 
 def waiting(ws: Workspace) -> int:
@@ -63,7 +65,8 @@ def state(ws: Workspace) -> SyncState:
     skew = store.meta("sync_clock_skew_ms")
     return SyncState(central=bool(ws.settings.central), waiting=store.outbox_count(),
                      last=last[:19].replace("T", " "), refused=refused[0][1] if refused else None,
-                     skew_seconds=int(skew) // 1000 if skew else 0, kept_aside=store.quarantine_count())
+                     skew_seconds=int(skew) // 1000 if skew else 0, kept_aside=store.quarantine_count(),
+                     reference=tuple((r["kind"], r["name"], r["version"]) for r in reference_data.in_use(store)))
 
 
 def retry_refused(ws: Workspace) -> int:

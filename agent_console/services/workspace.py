@@ -33,7 +33,7 @@ from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
 from agent_console.services import deadlines as deadline_service
 from agent_console.support.i18n import Translator, translator
-from agent_console.store.local import LocalStore, Moved, Progress, StoreError
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError, move_aside
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
@@ -50,12 +50,13 @@ class Workspace:
         self._home_store = store or LocalStore(settings.db)
         self._home_thread = threading.get_ident()
         self._thread_stores = threading.local()
+        self._generation = deadline_service.generation(self._home_store, settings)
         try:
-            self.profile: Profile = self._load_profile(settings)
+            self.settings, self.profile = self._load_profile(settings)
         except BaseException:
             self._home_store.close()
             raise
-        self.calendar: WorkingCalendar = deadline_service.make_calendar(settings, self.profile, self.store)
+        self.calendar: WorkingCalendar = deadline_service.make_calendar(self.settings, self.profile, self.store)
         # a broken calendar_file (file:line), or "": deadlines then ignore the team's closures until it is fixed
         self.calendar_problem = deadline_service.local_days(settings)[1]
         self.clocks = ClockMath(self.calendar)
@@ -66,6 +67,8 @@ class Workspace:
         if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
             self.store.set_meta(deadline_service.BASIS_KEY,
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
+        if not self.store.read_only:  # for the consoles of other profiles that fold this profile's cases
+            deadline_service.remember_profile(self.store, self.profile)
         self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
@@ -218,8 +221,8 @@ class Workspace:
         return event
 
     @property
-    def read_only(self) -> str:
-        """Why this console's database can only be read ("" when it can be written)."""
+    def read_only(self) -> StoreError | None:
+        """Why this console's database can only be read (None when it can be written)."""
         return self.store.read_only
 
     def waiting_at_most(self, seconds: float) -> Any:
@@ -320,6 +323,7 @@ class Workspace:
             out.append({"year": year, "status": status,
                         "source": schedule.source if schedule else
                         ("holidays package" if status == "historical" else "projected (holidays package rules)"),
+                        "number": schedule.number or None if schedule else None,
                         "published": schedule.published.isoformat() if schedule and schedule.published else None,
                         "url": schedule.url if schedule else None})
         return out
@@ -332,7 +336,7 @@ class Workspace:
         calendar to it and recompute every open case's deadlines."""
         schedule = deadline_service.check_year_file(path, self.profile.country)
         deadline_service.save_year(self.store, schedule, str(path), self.actor)
-        self._reload_calendar()
+        self.reload_reference()
         return schedule, self.recompute_deadlines(["calendar"])
 
     def _reload_calendar(self) -> None:
@@ -340,26 +344,54 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
 
-    def _load_profile(self, settings: Settings) -> Profile:
-        """The configured profile with the config's overrides and the team's published ones (the centre's)."""
+    def _load_profile(self, settings: Settings) -> tuple[Settings, Profile]:
+        """The configured profile with the config's overrides and the team's published ones (the centre's), and the
+        settings with the folder of the team's published phrasebook files in place of any earlier one."""
         from agent_console.services import reference_data
 
         overrides = reference_data.merged_overrides(self.store, settings)
-        folder = reference_data.phrasebook_dir(settings)
-        if folder.is_dir() and folder not in settings.phrasebook_dirs:
-            self.settings = settings.model_copy(update={"phrasebook_dirs": [*settings.phrasebook_dirs, folder]})
+        folder = reference_data.phrasebook_dir(self.store, settings)
+        dirs = [d for d in settings.phrasebook_dirs if not reference_data.is_reference_folder(d, settings)]
+        if folder is not None:
+            dirs.append(folder)
+        if dirs != list(settings.phrasebook_dirs):
+            settings = settings.model_copy(update={"phrasebook_dirs": dirs})
         from agent_console.support.config import config_file
 
-        return load_profile(settings.profile, overrides or None, settings.profile_dirs, overrides_file=config_file())
+        profile = load_profile(settings.profile, overrides or None, settings.profile_dirs,
+                               overrides_file=config_file())
+        return settings, profile
 
     def reload_reference(self) -> list[str]:
-        """After the team's reference data changed (a sync pulled it): the profile and calendar again, and why the
-        stored deadlines are now stale (recompute_deadlines brings them up to date)."""
-        self.profile = self._load_profile(self.settings)
-        self._specs = {c.id: c for c in self.profile.clocks}
-        self._reload_calendar()
-        self.stale_reasons = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
+        """After the team's reference data or the calendar changed (a sync pulled it, another process loaded a
+        year): the profile, calendar and phrasebook again, and why the stored deadlines are now stale
+        (recompute_deadlines brings them up to date). Everything is made first and switched in one step: a problem
+        leaves the versions in use as they were."""
+        from agent_console.services import reference_data
+
+        generation = deadline_service.generation(self.store, self.settings)
+        settings, profile = self._load_profile(self.settings)
+        calendar = deadline_service.make_calendar(settings, profile, self.store)
+        clocks = ClockMath(calendar)
+        lifecycle = Lifecycle(profile, clocks, self._other_profile)
+        stale = deadline_service.stale_reasons(self.store, calendar, profile)
+        problem = deadline_service.local_days(settings)[1]
+        (self.settings, self.profile, self._specs, self.calendar, self.clocks, self.lifecycle, self.stale_reasons,
+         self.calendar_problem, self._generation) = (settings, profile, {c.id: c for c in profile.clocks}, calendar,
+                                                     clocks, lifecycle, stale, problem, generation)
+        if not self.store.read_only:
+            deadline_service.remember_profile(self.store, profile)
+        reference_data.drop_other_phrasebooks(settings, next(
+            (d for d in settings.phrasebook_dirs if reference_data.is_reference_folder(d, settings)), None))
         return self.stale_reasons
+
+    def reference_changed(self) -> bool:
+        """Whether the calendar or the team's reference data changed since this workspace last looked (a cheap
+        check, meant for a timer); when it did, switch to it (reload_reference) and say True."""
+        if deadline_service.generation(self.store, self.settings) == self._generation:
+            return False
+        self.reload_reference()
+        return True
 
     def _other_profile(self, profile_id: str) -> Lifecycle | None:
         """The lifecycle of a case registered under another profile than this console's (it keeps that profile's
@@ -461,6 +493,51 @@ class Workspace:
             return own.recompute_open(self.lifecycle, progress)
         finally:
             own.close()
+
+    @property
+    def database_file(self) -> Path:
+        """The local database's file."""
+        return Path(self.settings.db)
+
+    def damage_in(self, error: BaseException) -> StoreError | None:
+        """The damaged-database error `error` is (a StoreError saying so, or SQLite's own error from a read that
+        met a damaged page), with which check failed; None for any other error."""
+        import sqlite3
+
+        from agent_console.store.local import store_error
+
+        for exc in (error, error.__cause__):
+            if isinstance(exc, StoreError):
+                return exc if exc.kind == "damaged" else None
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                said = store_error(Path(self.settings.db), exc)
+                return said if said.kind == "damaged" else None
+        return None
+
+    def start_fresh(self) -> Path:
+        """Leave a damaged database for a fresh file of the same name: the damaged one is renamed beside it, kept as
+        it was (for repair; what it held that the centre has comes back at the next sync), and this console goes on
+        on an empty file. What the screens hold in memory (an intake being typed) is theirs to save again.
+        Returns where the damaged file now is."""
+        import sqlite3
+
+        try:
+            self._home_store.close()
+        except sqlite3.Error:
+            pass  # a damaged file may refuse even to close cleanly; the rename below is what matters
+        aside = move_aside(Path(self.settings.db), self.now())
+        self._home_store = LocalStore(self.settings.db)
+        self._thread_stores = threading.local()  # worker threads open the new file too
+        self._generation = deadline_service.generation(self._home_store, self.settings)
+        self.calendar = deadline_service.make_calendar(self.settings, self.profile, self._home_store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
+        self.stale_reasons = []
+        self.store.set_meta(deadline_service.BASIS_KEY,
+                            deadline_service.record_basis(self.store, self.calendar, self.profile))
+        deadline_service.remember_profile(self.store, self.profile)
+        self.store.set_meta("list_documents", "1")
+        return aside
 
     def close(self) -> None:
         self._home_store.close()

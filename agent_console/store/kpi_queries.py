@@ -105,6 +105,19 @@ def pending_decisions(conn: sqlite3.Connection, teams: list[str] | None) -> list
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
+def conflicted_cases(conn: sqlite3.Connection, teams: list[str] | None, limit: int) -> list[dict[str, Any]]:
+    """Cases flagged with sync conflicts (their `conflicts` list in the state), the most recently changed first."""
+    sql = ("SELECT id, number, owner, team, json_extract(state, '$.conflicts') AS conflicts FROM cases"
+           " WHERE conflicts > 0")
+    params: list[Any] = []
+    if teams:
+        sql += f" AND team IN ({','.join('?' * len(teams))})"
+        params += teams
+    cur = conn.execute(sql + " ORDER BY updated_hlc DESC LIMIT ?", [*params, limit])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def open_escalations(conn: sqlite3.Connection, teams: list[str] | None, lead_clock: str) -> list[dict[str, Any]]:
     """Cases with an open dissatisfaction report, oldest report first, with the due of the lead's clock."""
     sql = ("SELECT id, number, owner, team, json_extract(state, '$.dissatisfaction') AS d,"

@@ -55,12 +55,12 @@ class SyncStatus(UsesWorkspace, Static):
     def _done(self, report: Any) -> None:
         self._report = report
         self._show()
-        if getattr(report, "reference", None):  # the lead published: use it, recompute the deadlines meanwhile
+        if getattr(report, "reference", None):  # the lead published: use it now, recompute the deadlines meanwhile
             self.notify(self.app.t("calendar.reference_applied", files=", ".join(report.reference)))
-            if syncing.reference_changed(self.ws):
-                recompute = getattr(self.app, "recompute_deadlines", None)
-                if callable(recompute):
-                    recompute()
+            check = getattr(self.app, "check_reference", None)
+            if callable(check):
+                check()
+            self._show()
         if report.pulled and hasattr(self.screen, "load"):
             self.screen.load()
 
@@ -78,4 +78,8 @@ class SyncStatus(UsesWorkspace, Static):
             parts.append(t("sync.kept_aside", count=st.kept_aside))
         if st.skew_seconds:
             parts.append(t("sync.skew", seconds=st.skew_seconds))
+        if st.reference:  # the versions in use, online or not (offline, the last good ones stay)
+            parts.append(t("sync.reference", files=" ".join(
+                t("sync.reference_file", kind=t(f"sync.reference_{kind}"), version=version)
+                for kind, _, version in st.reference)))
         self.update(" · ".join(parts))
