@@ -42,8 +42,8 @@ def snapshot(screen: IntakeScreen) -> list[tuple[Any, ...]]:
             value = w.value
         elif isinstance(w, SelectionList):
             value = tuple(w.selected)
-        elif isinstance(w, OptionList):
-            value = tuple(str(w.get_option_at_index(i).prompt) for i in range(w.option_count))
+        elif isinstance(w, OptionList):  # the cases listed (their lines are cut to the width the list has then)
+            value = tuple(w.get_option_at_index(i).id for i in range(w.option_count))
         elif isinstance(w, Static):
             value = str(w.render())
         out.append((type(w).__name__, w.id, tuple(sorted(w.classes)), w.display, w.disabled, value))
