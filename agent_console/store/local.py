@@ -493,8 +493,7 @@ class LocalStore:
                     row[i] = row[i].replace(NUMBER_MARK, number).replace(HLC_MARK, hlc)
                 rowid += 1
                 inserts.append((rowid, *row))
-                who = search_terms.text_runs((number, row[13], row[14]))
-                search.append((rowid, search_terms.unigrams_of(who), search_terms.bigrams_of(who), *case.terms))
+                search.append((rowid, *_who_terms(number, row[13], row[14]), *case.terms))
                 if row[3]:
                     open_search.append(search[-1])
             numbers.save()
@@ -1306,13 +1305,19 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
+    who1, who2 = _who_terms(number, name, phone_digits)
     body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), body1, body2,
+    return (who1, who2, body1, body2,
             search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope))
+
+
+def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:
+    """The search row's who1 and who2: the case's number, caller's name (and its sound) and phone."""
+    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
+    return search_terms.unigrams_of(who), search_terms.bigrams_of(who)
 
 
 @lru_cache(maxsize=4096)
