@@ -43,6 +43,13 @@ def build(cases: int) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"cases-{cases}.db"
     if path.exists():
+        # brought up to date once (a migration that refills the search index would otherwise run on every copy)
+        t0 = time.perf_counter()
+        ws = workspace(path)
+        ws.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        ws.close()
+        if time.perf_counter() - t0 > 5:
+            sys.stderr.write(f"brought {path.name} up to date in {time.perf_counter() - t0:.0f} s\n")
         return path
     tmp = CACHE / f"building-{cases}.db"
     for old in CACHE.glob(f"building-{cases}.db*"):
@@ -318,8 +325,9 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
     table.add("case list --open --json (in process)", n, ours, raw)
     took, peak = cli(db, "case", "list", "--open", "--json")
     table.add("case list --open --json (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
-    took, peak = cli(db, "case", "list", "--json")
-    table.add("case list --json, every case (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
+    if "all-json" not in skip:
+        took, peak = cli(db, "case", "list", "--json")
+        table.add("case list --json, every case (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
 
     from agent_console.services import reports
 
@@ -389,7 +397,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--build-only", action="store_true")
-    ap.add_argument("--skip", default="", help="comma-separated: ui, start, kpi, recompute, rebuild, rebuild-all")
+    ap.add_argument("--skip", default="", help="comma-separated: ui, all-json, start, kpi, recompute, rebuild, rebuild-all")
     ap.add_argument("--cpu", action="store_true", help="measure this thread's CPU time instead of the wall clock")
     args = ap.parse_args()
     CPU["on"] = args.cpu
