@@ -272,6 +272,10 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
     events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     open_cases = ws.store.count_cases(open_only=True)
     print(f"  {events} events, {open_cases} open cases", flush=True)
+    if ws.stale_reasons:  # the calendar or profile changed since the database was built: what a console does first
+        reasons = list(ws.stale_reasons)
+        took, report = timed(lambda: ws.recompute_deadlines())
+        table.add("recompute stale deadlines (open cases)", n, took, None, f"{', '.join(reasons)[:60]}")
 
     # -- search box: every prefix of typical queries, as the open-cases screen asks (open, mine, best 50)
     from agent_console.screens.case_rows import ListFilter, load_rows
