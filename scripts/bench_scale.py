@@ -391,9 +391,13 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
         ours, diff = timed(lambda: ws.store.rebuild(ws.lifecycle))
         table.add("rebuild (every case from its events)", n, ours, raw, f"{len(diff)} differences, rows kept")
         if "rebuild-all" not in skip:
-            ws.store.conn.execute("UPDATE cases SET doc = doc || ' '")  # every row differs: every row rewritten
+            # every row differs (its state, clocks, document, nearest due and search row): every row rewritten,
+            # as the raw baseline rewrites them (rebuild writes only what differs)
+            ws.store.conn.execute("UPDATE cases SET state = state || ' ', clocks = clocks || ' ', doc = doc || ' ',"
+                                  " next_due = NULL")
+            ws.store.conn.execute("DELETE FROM cases_search")
             ours, diff = timed(lambda: ws.store.rebuild(ws.lifecycle))
-            table.add("rebuild, every row rewritten", n, ours, raw, "the rows the raw baseline writes")
+            table.add("rebuild, every row rewritten", n, ours, raw, "state, clocks, doc, next_due, search row")
     ws.close()
 
 
