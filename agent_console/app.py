@@ -50,11 +50,12 @@ class AgentConsoleApp(App):
 
         self.push_screen(CasesScreen())
         if self.ws.calendar_problem:  # the console runs on the national calendar meanwhile, and says so
-            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning",
-                        timeout=60)
+            self.notify(self.t("app.calendar_broken", problem=self.t.error(self.ws.calendar_problem)),
+                        severity="warning", timeout=60)
         if self.ws.read_only:  # lists and the phrasebook work; every write says why it is refused
             self.sub_title = self.t("app.db_read_only_short")
-            self.notify(self.t("app.read_only_banner", reason=self.ws.read_only), severity="warning", timeout=30)
+            self.notify(self.t("app.read_only_banner", reason=self.t.error(self.ws.read_only)), severity="warning",
+                        timeout=30)
         if self.ws.stale_reasons:  # a new calendar or profile version: recompute open cases' deadlines meanwhile
             self.recompute_deadlines()
         # a year loaded or reference data pulled by another process (`calendar load`, `sync --once`) reaches this
@@ -87,6 +88,14 @@ class AgentConsoleApp(App):
         # Textual's own handler prints a Rich traceback *with local variables* when the console exits: the
         # complainant's phone and ID number among them. Same bookkeeping as Textual's (the return code, and the
         # exception kept for a test harness to re-raise), then our own report instead of the traceback.
+        damaged = self.ws.damage_in(error)
+        if damaged is not None:  # a read met a damaged page: no crash; which check failed, and a fresh file offered
+            from agent_console.screens.fresh_file import offer_fresh_file
+
+            if not getattr(self, "_fresh_file_declined", False):
+                self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
+            offer_fresh_file(self, damaged, background=True)
+            return
         self._return_code = 1
         if self._exception is None:
             self._exception = error
@@ -157,7 +166,7 @@ class AgentConsoleApp(App):
         try:
             report = self.ws.recompute_deadlines()
         except StoreError as exc:
-            self.call_from_thread(self.notify, self.t("app.locked", error=exc), severity="error")
+            self.call_from_thread(self.notify, self.t.error(exc), severity="error")
             return
         self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
 
@@ -169,7 +178,8 @@ class AgentConsoleApp(App):
 
     def _refresh_screen(self) -> None:
         """Show the screen's cases again (a list reloads, a case's screen redraws its clocks)."""
-        refresh = getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+        refresh = (getattr(self.screen, "load", None) or getattr(self.screen, "refresh_case", None)
+                   or getattr(self.screen, "refresh_all", None))
         if callable(refresh):
             refresh()
 
@@ -267,3 +277,22 @@ def _freeze_once() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+class DamagedAtStartApp(App[bool]):
+    """The console asked to open a damaged database: before anything else, the same box as during a shift (which
+    check failed, the file kept): F answers True (move it aside, start on a fresh file), Esc False (do not start)."""
+
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, problem: Any, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.t = Translator(lang)
+        self.title = self.t("app.title")
+        self.problem = problem
+
+    def on_mount(self) -> None:
+        from agent_console.screens.fresh_file import FreshFileDialog
+
+        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem))),
+                         lambda yes: self.exit(bool(yes)))

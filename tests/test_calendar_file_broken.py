@@ -45,6 +45,8 @@ def test_the_warning_is_in_the_consoles_language(capsys, monkeypatch, tmp_path, 
 def test_a_missing_file_is_reported_too(capsys, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("AGENT_CONSOLE_CALENDAR_FILE", str(tmp_path / "nowhere.toml"))
     code, out, err = run(capsys, "--db", str(tmp_path / "c.db"), "case", "list", "--json")
+    assert code == 0 and "nowhere.toml: 文件不存在" in err
+    code, out, err = run(capsys, "--db", str(tmp_path / "c.db"), "--lang", "en", "case", "list", "--json")
     assert code == 0 and "nowhere.toml: no such file" in err
 
 

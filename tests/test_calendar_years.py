@@ -67,6 +67,29 @@ def test_the_official_schedule_day_by_day(year: int) -> None:
     assert schedule.source.startswith("国务院办公厅关于") and schedule.published is not None
 
 
+def test_the_shipped_notices_metadata() -> None:
+    """Checked against the notices as the State Council published them (Xinhua's release of each, reprinted by
+    gmw.cn on 2024-11-12 and 2025-11-04) and the `holidays` package's list of notices (the same gov.cn pages)."""
+    y2025, y2026 = shipped_schedules()[2025], shipped_schedules()[2026]
+    assert (y2025.source, y2025.number, y2025.published) == (
+        "国务院办公厅关于2025年部分节假日安排的通知", "国办发明电〔2024〕12号", date(2024, 11, 12))
+    assert (y2026.source, y2026.published) == ("国务院办公厅关于2026年部分节假日安排的通知", date(2025, 11, 4))
+    assert y2026.number == ""  # not verified: left out rather than guessed
+    assert y2025.url.endswith("content_6989767.html") and y2026.url.endswith("content_7048922.html")
+    from holidays.countries import china
+
+    listed = Path(china.__file__).read_text(encoding="utf-8")  # the package names the same notices
+    assert "content_6989767" in listed and "content_7048922" in listed
+
+
+def test_a_schedule_number_must_be_text() -> None:
+    text = TEST_2027.read_text(encoding="utf-8").replace('status = "official"', 'status = "official"\nnumber = 12')
+    with pytest.raises(ScheduleError, match=r":5: number"):
+        parse_schedule(text, "CN-2027.toml")
+    assert parse_schedule(text.replace("number = 12", 'number = "国办发明电〔2026〕1号"')).number == \
+        "国办发明电〔2026〕1号"
+
+
 def test_official_years_need_no_holidays_package(tmp_path: Path) -> None:
     cal = WorkingCalendar(cache=tmp_path / "cache.json")
     assert cal.is_working_day(date(2026, 9, 20)) and not cal.is_working_day(date(2026, 10, 7))
@@ -271,7 +294,7 @@ def test_the_command_line_never_answers_from_stale_deadlines(tmp_path, clock, ca
 
 
 # -- the property: stored deadlines are what the events give, whatever changed ------------------------------------
-from hypothesis import HealthCheck, given, settings as hsettings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings as hsettings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.conftest import FakeClock  # noqa: E402
@@ -284,26 +307,37 @@ OPS = st.lists(st.one_of(
     st.tuples(st.just("override"), st.integers(min_value=5, max_value=20)),
     st.tuples(st.just("year"), st.just(2027)),
     st.tuples(st.just("advance"), st.integers(min_value=1, max_value=96)),
-), min_size=1, max_size=10)
+    st.tuples(st.just("profile"), st.sampled_from(["insurance", "power-hotline"])),
+), min_size=1, max_size=12)
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
+# a case of one profile (with the organisation's override) recomputed by a console of another after a closure
+@example(ops=[("override", 7), ("register", "complex"), ("profile", "power-hotline"), ("closure", 2)])
 def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_factory, ops) -> None:
-    """Calendar changes (closures, a new official year, a package's projection), profile overrides and events in
-    any order; after each, a console opened on the database (which recomputes stale deadlines) holds exactly the
-    deadlines its lifecycle folds from the events."""
+    """Calendar changes (closures, a new official year, a package's projection), profile overrides, consoles of
+    another profile on the same database, and events, in any order; after each, a console opened on the database
+    (which recomputes stale deadlines) holds exactly the deadlines an independent fold gives: each case's events
+    under the profile it was registered under, with the overrides its own consoles last used, on today's
+    calendar."""
+    from agent_console.core.clocks import ClockMath
+    from agent_console.core.lifecycle import Lifecycle
+    from agent_console.core.profiles import load_profile
+
     root = tmp_path_factory.mktemp("prop")
     clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=TZ))
     closures = root / "closures.toml"
     closed_days: list[date] = []
     conf: dict = {}
     cases: list[str] = []
+    used: dict[str, dict | None] = {}  # profile id -> the overrides its consoles last opened with
 
     def open_console(role: str = "agent"):
         from agent_console.commands.common import recompute_line  # noqa: F401 - the CLI's path is the same call
         agent = "lead-1" if role == "lead" else "a-test"
         ws = make_workspace(root, clock, name="db.sqlite", agent=agent, role=role, **conf)
+        used[ws.profile.id] = conf.get("profile_overrides")
         if ws.stale_reasons:
             ws.recompute_deadlines()
         return ws
@@ -311,7 +345,8 @@ def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_
     for op, arg in ops:
         if op == "register":
             ws = open_console()
-            cases.append(ws.register(sample_case(complexity=arg)).id)
+            category = "claims" if ws.profile.id == "insurance" else ws.profile.categories[0].id
+            cases.append(ws.register(sample_case(complexity=arg, category=category)).id)
             ws.close()
         elif op == "act" and cases:
             ws = open_console()
@@ -347,13 +382,16 @@ def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_
             lead.close()
         elif op == "advance":
             clock.advance(hours=arg)
+        elif op == "profile":
+            conf["profile"] = arg
         ws = open_console()
         assert ws.stale_reasons == []
         for case_id in cases:
             stored = ws.case(case_id)
             if not stored.is_open:
                 continue
-            fresh = ws.lifecycle.fold(ws.timeline(case_id), strict=False)
+            own = Lifecycle(load_profile(stored.profile, used[stored.profile] or None), ClockMath(ws.calendar))
+            fresh = own.fold(ws.timeline(case_id), strict=False)
             assert {k: v.model_dump() for k, v in stored.clocks.items()} == \
                 {k: v.model_dump() for k, v in fresh.clocks.items()}, (op, arg)
         ws.close()

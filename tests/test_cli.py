@@ -80,16 +80,16 @@ def test_case_list_filters(capsys, monkeypatch, db) -> None:
 
 
 def test_case_new_bad_input(capsys, monkeypatch, db) -> None:
-    code, _, err = run(capsys, "case", "new", "--db", db, stdin='{"channel": ', monkeypatch=monkeypatch)
+    code, _, err = run(capsys, "case", "new", "--db", db, "--lang", "en", stdin='{"channel": ', monkeypatch=monkeypatch)
     assert code == 2 and "invalid JSON at line 1" in err
     bad = dict(NEW, category="天气", received_at="2026-09-30T10:00:00")
-    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(bad), monkeypatch=monkeypatch)
+    code, _, err = run(capsys, "case", "new", "--db", db, "--lang", "en", stdin=json.dumps(bad), monkeypatch=monkeypatch)
     assert code == 2 and "received_at" in err and "timezone" in err
     bad = dict(NEW, category="天气")
-    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(bad), monkeypatch=monkeypatch)
+    code, _, err = run(capsys, "case", "new", "--db", db, "--lang", "en", stdin=json.dumps(bad), monkeypatch=monkeypatch)
     assert code == 2 and "category: unknown category '天气'" in err
     huge = dict(NEW, facts="长" * 1_000_000)
-    code, _, err = run(capsys, "case", "new", "--db", db, stdin=json.dumps(huge), monkeypatch=monkeypatch)
+    code, _, err = run(capsys, "case", "new", "--db", db, "--lang", "en", stdin=json.dumps(huge), monkeypatch=monkeypatch)
     assert code == 2 and "facts" in err and "too long" in err
     code, _, err = run(capsys, "case", "show", "2609-ZZZ-999", "--db", db)
     assert code == 1 and "没有案件" in err
@@ -200,7 +200,7 @@ def test_case_act_goes_through_the_screens_rules_and_messages(capsys, monkeypatc
     number = json.loads(out)["number"]
     # nothing chosen: refused field by field, in the console's language, nothing recorded
     code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1")
-    assert code == 2 and "--outcome: 必填" in err and "--report: 必填" in err
+    assert code == 2 and "--outcome：必填" in err and "--report：必填" in err
     code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1",
                        "--outcome", "有责", "--causes", "process_delay", "--stage", "claims", "--report", "已处理")
     assert code == 2 and "不能执行此操作" in err  # a letter is not accepted yet: the lifecycle's own refusal
@@ -214,8 +214,11 @@ def test_case_act_goes_through_the_screens_rules_and_messages(capsys, monkeypatc
     assert case["status"] == "closed" and case["outcome"] == "at_fault"
     assert case["amount"] == "1500" and case["settled_amount"] == "0" and case["paid_amount"] == "200"
     code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--bogus", "x")
+    assert code == 2 and "没有字段 --bogus" in err
+    code, _, err = run(capsys, "case", "act", number, "closed", "--db", db, "--agent", "a-1", "--bogus", "x",
+                       "--lang", "en")
     assert code == 2 and "no field --bogus" in err
-    code, _, err = run(capsys, "case", "act", number, "frobnicate", "--db", db, "--agent", "a-1")
+    code, _, err = run(capsys, "case", "act", number, "frobnicate", "--db", db, "--agent", "a-1", "--lang", "en")
     assert code == 2 and "unknown action" in err
     with pytest.raises(SystemExit):  # other commands still refuse an option they do not know
         run(capsys, "case", "list", "--db", db, "--nonsense")
@@ -295,5 +298,5 @@ def test_check_refuses_an_unknown_key_binding_id(capsys, monkeypatch, db) -> Non
     code, out, _ = run(capsys, "check", "--db", db)
     assert code == 0, out
     monkeypatch.setenv("AGENT_CONSOLE_KEYMAP__NEW_INTAK", "f9")  # a typo: it would silently do nothing
-    code, out, _ = run(capsys, "check", "--db", db)
+    code, out, _ = run(capsys, "check", "--db", db, "--lang", "en")
     assert code == 1 and "unknown key binding id 'new_intak'" in out and "new_intake" in out

@@ -26,7 +26,7 @@ def run_bytes(capsys, monkeypatch, data: bytes, *argv: str) -> tuple[int, str, s
 
 def test_invalid_utf8_on_stdin_is_a_message_with_its_line(capsys, monkeypatch, tmp_path) -> None:
     data = json.dumps(NEW, ensure_ascii=False, indent=1).encode("utf-8").replace("理赔款".encode(), b"\xff\xfe", 1)
-    code, out, err = run_bytes(capsys, monkeypatch, data, "--db", str(tmp_path / "c.db"), "case", "new")
+    code, out, err = run_bytes(capsys, monkeypatch, data, "--db", str(tmp_path / "c.db"), "--lang", "en", "case", "new")
     assert code == 2 and out == ""
     assert "not UTF-8" in err and "line 13" in err and "Traceback" not in err
 
@@ -40,7 +40,7 @@ def test_utf8_with_a_bom_on_stdin_is_read(capsys, monkeypatch, tmp_path) -> None
 
 def test_deeply_nested_json_is_a_message(capsys, monkeypatch, tmp_path) -> None:
     data = b"[" * 200_000 + b"]" * 200_000
-    code, _, err = run_bytes(capsys, monkeypatch, data, "--db", str(tmp_path / "c.db"), "case", "new")
+    code, _, err = run_bytes(capsys, monkeypatch, data, "--db", str(tmp_path / "c.db"), "--lang", "en", "case", "new")
     assert code == 2 and "nested too deeply" in err and "Traceback" not in err
 
 

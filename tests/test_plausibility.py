@@ -23,6 +23,9 @@ def test_implausible_years_are_a_message_from_case_new(capsys, monkeypatch, tmp_
     case = dict(NEW, received_at=f"{year}-01-01T10:00:00+08:00")
     code, out, err = run(capsys, "--db", str(tmp_path / "p.db"), "case", "new", stdin=json.dumps(case),
                          monkeypatch=monkeypatch)
+    assert code == 2 and out == "" and "Traceback" not in err and "受理时间" in err and "请核对" in err
+    code, out, err = run(capsys, "--db", str(tmp_path / "p.db"), "--lang", "en", "case", "new",
+                         stdin=json.dumps(case), monkeypatch=monkeypatch)
     assert code == 2 and out == "" and "Traceback" not in err
     assert "received_at" in err and ("check the year" in err or "in the future" in err)
 
@@ -55,8 +58,8 @@ def _door_messages(capsys, monkeypatch, tmp_path, ws, **bad) -> dict[str, str]:
         case["complainant"]["phone"] = bad["phone"]
     if "amount" in bad:
         case["amount"] = bad["amount"]
-    code, _, err = run(capsys, "--db", str(tmp_path / "d.db"), "case", "new", stdin=json.dumps(case),
-                       monkeypatch=monkeypatch)
+    code, _, err = run(capsys, "--db", str(tmp_path / "d.db"), "--lang", "en", "case", "new",
+                       stdin=json.dumps(case), monkeypatch=monkeypatch)
     assert code == 2
     path = tmp_path / "rows.jsonl"
     path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -146,3 +146,68 @@ async def test_a_running_console_applies_what_the_lead_publishes_without_restart
     code, out, _ = _cli(capsys, "reference", "--json", *_args(centre, tmp_path, "me"))
     assert code == 0 and {(r["kind"], r["version"]) for r in json.loads(out)["in_use"]} == \
         {("calendar", 1), ("phrasebook", 2)}
+
+
+# -- a calendar changed by another process ---------------------------------------------------------------------
+async def test_a_year_loaded_by_another_process_reaches_the_running_console(tmp_path, monkeypatch) -> None:
+    """`calendar load` in another process (it recomputes before it answers) and a closures file edited by hand
+    (nobody recomputed): the running console notices on its timer, switches calendars, recomputes when needed and
+    says how many deadlines moved and by how much; the case's screen shows the new due."""
+    import os
+    import subprocess
+    import sys
+
+    from textual.widgets import DataTable
+
+    monkeypatch.setattr(AgentConsoleApp, "REFERENCE_CHECK_SECONDS", 0.2)
+    clock = FakeClock(datetime(2027, 1, 25, 10, 0, tzinfo=TZ))
+    closures = tmp_path / "closures.toml"
+    closures.write_text("# the team's own closed days\n", encoding="utf-8")
+    ws = make_workspace(tmp_path, clock, name="desk.db", calendar_file=closures)
+    case = ws.register(sample_case(complexity="complex"))
+    projected = case.clocks["resolve"].due
+    app = AgentConsoleApp(ws)
+    messages: list[str] = []
+    app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
+
+    async def wait_for(predicate) -> None:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+            if predicate():
+                return
+        raise AssertionError(f"never happened; messages: {messages}")
+
+    def shown() -> str:
+        return " ".join(str(c) for c in app.screen.query_one("#clocks", DataTable).get_row("resolve"))
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_case(case.id)
+        await settle(pilot)
+        before = shown()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_CONSOLE_")}
+        env["AGENT_CONSOLE_CALENDAR_FILE"] = str(closures)
+        done = subprocess.run([sys.executable, "-m", "agent_console", "calendar", "load", str(TEST_2027),
+                               "--db", str(tmp_path / "desk.db"), "--agent", "lead-1", "--role", "lead"],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        await wait_for(lambda: any("期限变动" in m for m in messages))
+        loaded_due = ws.case(case.id).clocks["resolve"].due
+        assert ws.calendar.year_status(2027) == "official" and loaded_due != projected
+        moved = next(m for m in messages if "期限变动" in m)
+        days = (loaded_due - projected).days
+        assert "1 件期限变动" in moved and f"最多变动 {days:g} 天" in moved, moved
+        await wait_for(lambda: shown() != before)
+        assert loaded_due.astimezone(TZ).strftime("%m-%d") in shown()
+
+        # the closures file edited while the console runs: nobody recomputed, the console does it in the background
+        messages.clear()
+        closures.write_text('[[closed]]\ndate = 2027-01-26\nnote = "团建"\n', encoding="utf-8")
+        await wait_for(lambda: any("期限变动" in m for m in messages))
+        due = ws.case(case.id).clocks["resolve"].due
+        assert due == ws.calendar.add_working_days(case.received_at, 15) > loaded_due
+        report = ws.last_recompute()  # the nearest deadline's move, as `calendar changes` lists it
+        assert [m["case_id"] for m in report["moved"]] == [case.id] and report["largest_shift_days"] > 0
+        assert "1 件期限变动" in messages[-1] and f"最多变动 {report['largest_shift_days']:g} 天" in messages[-1]
+        assert ws.stale_reasons == []
+    ws.close()

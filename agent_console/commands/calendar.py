@@ -81,6 +81,8 @@ def _show(ws: Any, args: argparse.Namespace) -> int:
         print(w)
     for y in ws.year_sources(list(range(years[0], years[-1] + 1))):
         source = y["source"] if ws.calendar.schedules.get(y["year"]) else t(f"cli.calendar_source_{y['status']}")
+        if y.get("number"):
+            source = f"{source}（{y['number']}）" if t.lang == "zh" else f"{source} ({y['number']})"
         when = t("cli.calendar_published", day=t.full_date(date.fromisoformat(y["published"]))) \
             if y["published"] else ""
         print(t("cli.calendar_year", year=y["year"], status=t(f"cli.calendar_status_{y['status']}"), source=source,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from agent_console.support.i18n import Translator
 from agent_console.commands.common import (CliError, load_json, open_workspace, parse_duration, print_json,
                                             read_stdin, require_case)
+from agent_console.core.errors import Said, has_words, validation_problem
 from agent_console.core.new_case import IntakeError
 from agent_console.core.case_query import CaseQuery
 
@@ -56,17 +57,27 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def read_new_case(text: str) -> dict[str, Any]:
     if not text.strip():
-        raise CliError("case new: expected one JSON object on stdin, got nothing")
+        raise CliError("cli.case_new_empty")
     data = load_json(text, "case new")
     if not isinstance(data, dict):
-        raise CliError("case new: expected one JSON object")
+        raise CliError("cli.case_new_not_object")
     return data
 
 
-def validation_message(exc: ValidationError | IntakeError) -> str:
+def validation_problems(exc: ValidationError | IntakeError) -> list[Said]:
+    """Each bad field as "field: what is wrong", said by key (the field's name and the problem are translated)."""
     if isinstance(exc, IntakeError):
-        return "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'case'}: {e['msg']}" for e in exc.errors())
+        return [Said("cli.field_problem", field=field_name(k), problem=v) for k, v in exc.fields.items()]
+    out = []
+    for e in exc.errors():
+        name = ".".join(str(p) for p in e["loc"])
+        out.append(Said("cli.field_problem", field=field_name(name or "case"), problem=validation_problem(e)))
+    return out
+
+
+def field_name(name: str) -> object:
+    """A field of `case new`'s JSON in the console's language when the locale names it, else as it was written."""
+    return Said(f"field.{name}") if has_words(f"error.field.{name}") else name
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -75,7 +86,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     try:
         state = ws.register(data)
     except (ValidationError, IntakeError) as exc:
-        raise CliError(f"case new: {validation_message(exc)}") from exc
+        raise CliError("cli.case_new_invalid", problems=validation_problems(exc)) from exc
     finally:
         ws.close()
     ws2 = open_workspace(args)
@@ -109,7 +120,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         if args.unmask and not ws.is_lead:
-            raise CliError("--unmask: only a team lead may list unmasked phone and ID numbers", code=3)
+            raise CliError("cli.unmask_lead_only", code=3)
         now = ws.now()
         due_before = None
         if args.overdue:
@@ -216,17 +227,16 @@ def _field_answers(ws: Any, kind: str, raw: list[str]) -> dict[str, Any]:
     while i < len(raw):
         token = raw[i]
         if not token.startswith("--"):
-            raise CliError(f"case act: expected --FIELD VALUE, got {token!r}")
+            raise CliError("cli.act_expected_field", token=token)
         name, _, value = token[2:].replace("-", "_").partition("=")
         if not _:
             if i + 1 >= len(raw):
-                raise CliError(f"case act: --{name} needs a value")
+                raise CliError("cli.act_needs_value", name=name)
             value, i = raw[i + 1], i + 1
         i += 1
         f = fields.get(name)
         if f is None:
-            known = ", ".join(f"--{n}" for n in fields) or "none"
-            raise CliError(f"case act: {kind} has no field --{name} (its fields: {known})")
+            raise CliError("cli.act_no_field", action=kind, name=name, known=", ".join(f"--{n}" for n in fields) or "-")
         if f.kind.startswith("multi:"):
             answers[name] = [v.strip() for v in value.replace("，", ",").split(",") if v.strip()]
         elif f.kind == "bool":
@@ -256,8 +266,8 @@ def _choice_ids(ws: Any, group: str, value: Any, name: str = "") -> Any:
             labels = [d.label if lang == "zh" else d.label_en for d in ws.profile.departments]
         else:
             labels = [term.text(lang) for term in ws.vocab.terms(group)]
-        raise CliError(t("cli.act_not_a_choice", field="--" + name.replace("_", "-"), value=unknown[0],
-                         options="、".join(labels) if lang == "zh" else ", ".join(labels)))
+        raise CliError("cli.act_not_a_choice", field="--" + name.replace("_", "-"), value=unknown[0],
+                       options="、".join(labels) if lang == "zh" else ", ".join(labels))
     if isinstance(value, list):
         return [options[v] for v in value]
     return options[value]
@@ -270,7 +280,7 @@ def cmd_act(args: argparse.Namespace) -> int:
 
     kind = args.action
     if kind not in FORMS and kind not in CASE_ACTIONS:
-        raise CliError(f"case act: unknown action {kind!r} (one of: {', '.join(sorted(FORMS))})")
+        raise CliError("cli.act_unknown", action=kind, known=", ".join(sorted(FORMS)))
     if args.help_fields:
         for f in FORMS.get(kind, ()):
             print(f"--{f.name.replace('_', '-'):<18} {f.kind}{'  (required)' if f.required else ''}")
@@ -281,8 +291,8 @@ def cmd_act(args: argparse.Namespace) -> int:
         state = require_case(ws, args.number)
         done = perform(ws, state.id, kind, _field_answers(ws, kind, args.fields), t)
         if not done.ok:
-            problems = [f"--{k}: {v}" for k, v in (done.problems or {}).items()]
-            raise CliError("case act: " + "; ".join([*problems, *([done.general] if done.general else [])]))
+            problems = [Said("cli.field_problem", field=f"--{k}", problem=v) for k, v in (done.problems or {}).items()]
+            raise CliError("cli.act_refused", problems=[*problems, *([done.general] if done.general else [])])
         if args.json:
             print_json(ws.case_dict(done.state))
         else:

@@ -13,6 +13,7 @@ from agent_console.support.config import config_file
 from agent_console.support.i18n import Translator
 from agent_console.commands.common import print_json, settings_from
 from agent_console.core.calendar import CalendarFileError, LocalDays
+from agent_console.core.errors import Said
 from agent_console.core.profiles import ProfileError, check_profiles, load_profile
 
 
@@ -25,28 +26,32 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    problems = check_profiles(settings.profile_dirs)
+    problems: list[Any] = list(check_profiles(settings.profile_dirs))  # text, or a Said told in the language
     try:  # the configured profile with this organisation's overrides
         load_profile(settings.profile, settings.profile_overrides or None, settings.profile_dirs,
                      overrides_file=config_file())
     except ProfileError as exc:
-        problems.extend(f"(config overrides) {p}" for p in exc.problems)
+        problems.extend(Said("check.config_overrides", problem=p) for p in exc.problems)
     if settings.calendar_file:
         try:
             LocalDays.load(settings.calendar_file)
-        except (CalendarFileError, OSError) as exc:
-            problems.append(str(exc))
+        except CalendarFileError as exc:
+            problems.append(exc)
+        except OSError:  # missing, unreadable, not UTF-8: said as the console and every command say it
+            from agent_console.services.deadlines import local_days
+
+            problems.append(local_days(settings)[1] or "")
     problems.extend(_phrasebook_problems(settings))
     problems.extend(keymap_problems(settings.keymap or {}))
     problems.extend(_schedule_problems())
     # JSON is the scripts' English; people read the warning in the console's language
     warnings = _calendar_warnings(settings, args.today, "en" if args.json else settings.lang)
     if args.json:
-        print_json({"ok": not problems, "problems": problems, "warnings": warnings})
+        print_json({"ok": not problems, "problems": [str(p) for p in problems], "warnings": warnings})
     else:
-        for line in [*problems, *warnings]:
-            print(line)
         t = Translator(settings.lang)
+        for line in [*(t.error(p) for p in problems), *warnings]:
+            print(line)
         print(t("cli.check_ok") if not problems else t("cli.check_problems", count=len(problems)))
     return 1 if problems else 0
 
@@ -74,7 +79,7 @@ def binding_ids() -> set[str]:
     return ids
 
 
-def keymap_problems(keymap: dict[str, str]) -> list[str]:
+def keymap_problems(keymap: dict[str, str]) -> list[Said]:
     """A keymap entry naming no binding would silently do nothing: refuse it, saying which ids exist."""
     if not keymap:
         return []
@@ -85,8 +90,7 @@ def keymap_problems(keymap: dict[str, str]) -> list[str]:
     for binding_id in sorted(keymap):
         if binding_id not in known:
             near = get_close_matches(binding_id, sorted(known), n=3)
-            hint = f" (did you mean {', '.join(near)}?)" if near else ""
-            out.append(f"(config keymap) unknown key binding id {binding_id!r}{hint}")
+            out.append(Said("check.keymap_near" if near else "check.keymap", id=binding_id, near=", ".join(near)))
     return out
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.errors import Said
 from agent_console.support.config import ConfigError, load_settings
 from agent_console.core.profiles import ProfileError
 from agent_console.store.local import StoreError
@@ -21,9 +22,14 @@ if TYPE_CHECKING:
     from agent_console.services.workspace import Workspace
 
 
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
+class CliError(Said):
+    """A command that cannot go on: a key of the locale's `[error]` words with its parameters (or an error that
+    already says it: a Said, a profile problem), told in the console's language by cli._run; `code` is the exit."""
+
+    def __init__(self, key: str | BaseException, code: int = 2, **params: Any) -> None:
+        if isinstance(key, BaseException):
+            key, params = "as_is", {"what": key}
+        super().__init__(key, **params)
         self.code = code
 
 
@@ -51,9 +57,11 @@ def settings_from(args: argparse.Namespace) -> Any:
     if getattr(args, "config", None):
         os.environ["AGENT_CONSOLE_CONFIG"] = str(args.config)
     try:
-        return load_settings(**{k: getattr(args, k, None) for k in SETTING_NAMES})
+        settings = load_settings(**{k: getattr(args, k, None) for k in SETTING_NAMES})
     except ConfigError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(exc) from exc
+    args._lang = settings.lang  # the language errors are told in (cli._run), from the options or the config
+    return settings
 
 
 def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) -> Any:
@@ -66,19 +74,19 @@ def open_workspace(args: argparse.Namespace, recompute: bool = True, **kw: Any) 
     try:
         ws = Workspace(settings, **kw)
     except (StoreError, ProfileError) as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(exc) from exc
     if ws.calendar_problem and not getattr(args, "_calendar_told", False):
         args._calendar_told = True  # once per command, however many times it opens the workspace
         from agent_console.support.i18n import Translator
 
-        print("agent-console: " + Translator(ws.settings.lang)("cli.calendar_file_broken", problem=ws.calendar_problem),
-              file=sys.stderr)
+        t = Translator(ws.settings.lang)
+        print("agent-console: " + t("cli.calendar_file_broken", problem=t.error(ws.calendar_problem)), file=sys.stderr)
     if recompute and ws.stale_reasons:
         try:
             report = ws.recompute_deadlines()
         except StoreError as exc:
             ws.close()
-            raise CliError(str(exc)) from exc
+            raise CliError(exc) from exc
         print(f"agent-console: {recompute_line(ws, report)}", file=sys.stderr)
     return ws
 
@@ -136,8 +144,8 @@ def read_stdin(what: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise CliError(f"{what}: standard input is not UTF-8: byte 0x{data[exc.start]:02x} at line {line} "
-                       f"(byte {exc.start + 1}); save it as UTF-8") from exc
+        raise CliError("cli.stdin_not_utf8", what=_what(what), byte=f"0x{data[exc.start]:02x}", line=line,
+                       offset=exc.start + 1) from exc
 
 
 def load_json(text: str, what: str) -> Any:
@@ -145,9 +153,17 @@ def load_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError(f"{what}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+        raise CliError("cli.bad_json", what=_what(what), line=exc.lineno, column=exc.colno, detail=exc.msg) from exc
     except RecursionError as exc:
-        raise CliError(f"{what}: the JSON is nested too deeply to read") from exc
+        raise CliError("cli.json_too_deep", what=_what(what)) from exc
+
+
+def _what(command: str) -> object:
+    """A command's name as a message begins with it ("case new" -> 登记案件 in Chinese)."""
+    from agent_console.core.errors import has_words
+
+    key = "what." + command.replace(" ", "_")
+    return Said(key) if has_words(f"error.{key}") else command
 
 
 def print_json(value: Any) -> None:
@@ -164,7 +180,7 @@ def parse_duration(text: str) -> timedelta:
             return timedelta(seconds=float(t[:-1]) * units[t[-1]])
         return timedelta(hours=float(t))
     except ValueError as exc:
-        raise CliError(f"cannot read duration {text!r}: use e.g. 3d, 12h, 90m") from exc
+        raise CliError("cli.bad_duration", value=text) from exc
 
 
 class ProgressBar:
@@ -199,9 +215,7 @@ class ProgressBar:
 
 def require_case(ws: Workspace, number: str) -> CaseState:
     """The case with this number (or id); otherwise the command ends with "no such case" (exit 1)."""
-    from agent_console.support.i18n import Translator
-
     state = ws.find(number)
     if state is None:
-        raise CliError(Translator(ws.settings.lang)("cli.no_case", number=number), code=1)
+        raise CliError("cli.no_case", code=1, number=number)
     return state

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from agent_console.core.errors import toml_error_line
+from agent_console.core.errors import Said, toml_error_line
 from agent_console.core.calendar_years import YearSchedule, shipped_schedules
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 DAY = timedelta(days=1)
 
 
-class CalendarFileError(ValueError):
-    """A local-closures file that cannot be read; the message names the file and line."""
+class CalendarFileError(Said, ValueError):
+    """A local-closures file that cannot be read: a key of the locale's `[error.calendar]` words, naming the file
+    and line."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,17 @@ class LocalDays:
     @classmethod
     def load(cls, path: Path) -> "LocalDays":
         """Read a TOML file with `[[closed]]` and `[[working]]` tables of `date` and `note`."""
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:  # said with its line, never a traceback (`check` crashed on it)
+            raise CalendarFileError("calendar.not_utf8", path=str(path), line=raw.count(b"\n", 0, exc.start) + 1,
+                                    byte=exc.start + 1) from exc
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise CalendarFileError(f"{path}:{toml_error_line(exc)}: {exc}") from exc
+            raise CalendarFileError("calendar.syntax", path=str(path), line=toml_error_line(exc),
+                                    detail=str(exc)) from exc
         closed: set[date] = set()
         working: set[date] = set()
         notes: dict[date, str] = {}
@@ -60,15 +67,21 @@ class LocalDays:
                     except ValueError:
                         raw = None
                 if not isinstance(raw, date) or isinstance(raw, datetime):
-                    raise CalendarFileError(f"{path}:{line}: [[{key}]] entry {i + 1} needs date = YYYY-MM-DD")
+                    raise CalendarFileError("calendar.needs_date", path=str(path), line=line, table=key, entry=i + 1)
                 target.add(raw)
                 if entry.get("note"):
                     notes[raw] = str(entry["note"])
         both = closed & working
         if both:
             day = min(both)
-            raise CalendarFileError(f"{path}: {day} is listed both as closed and as working")
+            raise CalendarFileError("calendar.both", path=str(path), line=_line_of_day(text, day), day=str(day))
         return cls(frozenset(closed), frozenset(working), notes)
+
+
+def _line_of_day(text: str, day: date) -> int:
+    """1-based line of the second mention of `day` (the entry that contradicts the first), else of the first."""
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if day.isoformat() in line]
+    return lines[1] if len(lines) > 1 else (lines[0] if lines else 1)
 
 
 def _line_of(text: str, table: str, index: int) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 from agent_console.core.shipped import DATA_DIR
 
 STATUSES = ("official", "provisional")
-_KEYS = {"country", "year", "status", "source", "url", "published", "holiday", "workday"}
+_KEYS = {"country", "year", "status", "source", "number", "url", "published", "holiday", "workday"}
 
 
 class ScheduleError(ValueError):
@@ -41,6 +41,7 @@ class YearSchedule:
     off: dict[date, tuple[str, str]] = field(default_factory=dict)  # day -> (name, name_en)
     makeup: dict[date, str] = field(default_factory=dict)  # worked weekend day -> note
     text: str = ""  # the file as given, kept so that the same schedule can be stored and passed on
+    number: str = ""  # the notice's document number (文号), e.g. 国办发明电〔2024〕12号; "" when not known
 
     @property
     def official(self) -> bool:
@@ -99,6 +100,9 @@ def parse_schedule(text: str, name: str = "<schedule>") -> YearSchedule:
     url = data.get("url", "")
     if not isinstance(url, str):
         raise fail(key_line("url"), "url must be text")
+    number = data.get("number", "")
+    if not isinstance(number, str):
+        raise fail(key_line("number"), "number (the notice's document number, 文号) must be text")
 
     def table_lines(table: str) -> list[tuple[int, int]]:
         """(first, end) line indexes of each [[table]] block."""
@@ -166,7 +170,7 @@ def parse_schedule(text: str, name: str = "<schedule>") -> YearSchedule:
             raise fail(line, f"{d} is listed twice")
         makeup[d] = str(entry.get("note") or "")
     return YearSchedule(country.strip(), year, status, source.strip(), url, published if isinstance(
-        published, date) else None, off, makeup, text)
+        published, date) else None, off, makeup, text, number.strip())
 
 
 def load_schedule(path: Path) -> YearSchedule:

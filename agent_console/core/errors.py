@@ -4,6 +4,92 @@ import another only for its exception."""
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import lru_cache
+from typing import Any
+
+from agent_console.core.shipped import shipped_locale_dir
+
+
+class Said(Exception):
+    """An error told to a person in their language: `key` names its words under `[error]` in the locale files
+    (data/locale/*/errors.toml), `params` fill them in. A parameter may itself be a Said, a refusal (Reason) or a
+    list of them: the edge (CLI, screens) renders it all with `Translator.error`. str() is the English, for logs
+    and the scripts' JSON."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:
+        return render(self, _english_words(), "; ")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its key and parameters (worker threads, copies)
+        return (_rebuild_said, (type(self), self.key, self.params))
+
+
+def _rebuild_said(cls: type, key: str, params: dict[str, Any]) -> Said:
+    obj = cls.__new__(cls)
+    Said.__init__(obj, key, **params)
+    return obj
+
+
+def render(said: Said, words: Any, joiner: str, part: Any = None) -> str:
+    """`said` in the language of `words` (a mapping of "error.KEY" to text); each parameter through `part` (the
+    caller's renderer for nested messages), lists joined with `joiner`."""
+    part = part or (lambda value: render(value, words, joiner) if isinstance(value, Said) else str(value))
+
+    def one(value: Any) -> Any:
+        if isinstance(value, Said | BaseException) or type(value) is not str and isinstance(value, str):
+            return part(value)  # a Said, an exception, a Reason (a str subclass carrying a key)
+        if isinstance(value, list | tuple):
+            return joiner.join(str(one(v)) for v in value)
+        return value
+
+    text = words.get(f"error.{said.key}") or said.key
+    if not said.params:
+        return text
+    try:
+        return text.format(**{name: one(value) for name, value in said.params.items()})
+    except (KeyError, IndexError, ValueError):  # words naming a parameter the code does not give: still say it
+        return text
+
+
+def validation_problem(error: dict[str, Any]) -> object:
+    """What one pydantic validation error says, by key: the refusal (a Reason) our own validator raised, else
+    the error's type (`error.pydantic.<type>`, "invalid" for a type without words) with pydantic's English."""
+    cause = (error.get("ctx") or {}).get("error")
+    if cause is not None and cause.args and getattr(cause.args[0], "key", None):
+        return cause.args[0]
+    kind = error.get("type", "")
+    return Said(f"pydantic.{kind if has_words(f'error.pydantic.{kind}') else 'invalid'}",
+                detail=str(error.get("msg", "")).removeprefix("Value error, "))
+
+
+def has_words(key: str) -> bool:
+    """Whether the shipped English words have `key` ("error.field.facts"): every key has English words."""
+    return key in _english_words()
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> dict[str, str]:
+    path = shipped_locale_dir() / "en" / "errors.toml"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("error", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            else:
+                flat[f"{prefix}{key}"] = str(value)
+
+    walk("error.", table)
+    return flat
 
 
 class ProfileError(ValueError):

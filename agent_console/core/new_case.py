@@ -50,14 +50,14 @@ class NewCase(BaseModel):
     def _clean(cls, value: Any) -> Any:
         if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
             # refuse rather than cut: the agent decides what to keep, nothing is lost silently
-            raise ValueError(f"too long ({len(value):,} characters; at most {MAX_FIELD_CHARS:,})")
+            raise ValueError(Reason("too_long_chars", count=f"{len(value):,}", limit=f"{MAX_FIELD_CHARS:,}"))
         return clean_text(value) if isinstance(value, str) else value
 
     @field_validator("received_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("received_at needs a timezone offset, e.g. 2026-11-24T09:30:00+08:00")
+            raise ValueError(Reason("needs_offset"))
         return value
 
     @field_validator("amount", mode="before")

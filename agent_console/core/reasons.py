@@ -60,6 +60,7 @@ ENGLISH: dict[str, str] = {
     "amount_not_number": "an amount must be a number",
     "amount_too_large": "{value} is more than the largest plausible amount ({limit} 元)",
     "amount_decimals": "an amount has at most {decimals} decimals (to the 分)",
+    "too_long_chars": "too long ({count} characters; at most {limit})",
     "long_name": "a name has at most {chars} characters",
     "long_id": "an ID or policy number has at most {chars} characters",
     "no_anonymous": "this hotline does not accept anonymous complaints: ask for a name or phone",

@@ -22,6 +22,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 RUN_BREAK = "\ue000"  # a private-use character: never part of a run (not alphanumeric), so never a real token
 
@@ -60,6 +61,20 @@ def bigrams_of(found: list[str]) -> str:
             parts.append(RUN_BREAK)
         parts.extend(run[i:i + 2] for i in range(len(run) - 1))
     return " ".join(parts)
+
+
+def terms_of(texts: Iterable[str]) -> tuple[str, str]:
+    """(unigrams(texts), bigrams(texts)), each text's terms worked out once and remembered: a hotline's texts repeat
+    (a respondent, a stock phrase, demo stories), and a rebuild works out every case's terms again."""
+    parts = [_text_terms(text) for text in texts if text]
+    singles = " ".join(dict.fromkeys("".join(p[0] for p in parts)))
+    return singles, f" {RUN_BREAK} ".join(p[1] for p in parts if p[1])
+
+
+@lru_cache(maxsize=8192)
+def _text_terms(text: str) -> tuple[str, str]:
+    found = runs(text)
+    return "".join(dict.fromkeys("".join(found))), bigrams_of(found)
 
 
 def unigrams(texts: Iterable[str]) -> str:

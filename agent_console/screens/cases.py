@@ -96,8 +96,16 @@ class CasesScreen(UsesWorkspace, Screen):
         now = self.ws.now()
         try:
             rows = load_rows(self.ws, flt, now, narrow=narrow)
-        except StoreError as exc:
-            self.app.call_from_thread(self.notify, self.app.t("app.locked", error=exc), severity="error")
+        except Exception as exc:  # noqa: BLE001 - a damaged file is an offer of a fresh one, anything else re-raised
+            damaged = self.ws.damage_in(exc)
+            if damaged is not None:
+                from agent_console.screens.fresh_file import offer_fresh_file
+
+                self.app.call_from_thread(offer_fresh_file, self.app, damaged, True)
+                return
+            if not isinstance(exc, StoreError):
+                raise
+            self.app.call_from_thread(self.notify, self.app.t.error(exc), severity="error")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_latest, generation, rows, now)
@@ -149,7 +157,7 @@ class CasesScreen(UsesWorkspace, Screen):
         f = self.filter
         parts = [t("app.team") if f.team else t("app.mine"), t(f"keys.filter_{f.horizon}")]
         if self.ws.calendar_problem:  # until the team's closures file is fixed, every deadline here ignores it
-            parts.insert(0, t("app.calendar_broken_short", problem=self.ws.calendar_problem))
+            parts.insert(0, t("app.calendar_broken_short", problem=t.error(self.ws.calendar_problem)))
         for label, value in (("status", f.status), ("category", f.category), ("channel", f.channel)):
             if value:
                 parts.append(self._label(label, value))

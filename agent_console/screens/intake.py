@@ -23,6 +23,7 @@ from agent_console.widgets.plain import Label, OptionList, Select, SelectionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from agent_console.core import cells
 from agent_console.core.text import digits
 from agent_console.core.models import is_open_status
 from agent_console.core.repeat_callers import REPEAT_FLAG, is_repeat_caller
@@ -35,6 +36,7 @@ from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.screens.fresh_file import offer_fresh_file
 from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -161,7 +163,7 @@ class IntakeScreen(UsesWorkspace, Screen):
             with Vertical(id="intake-side"):
                 yield Static(t("intake.earlier"), classes="panel-title")
                 yield OptionList(id="earlier")
-                yield Static(id="side-note")
+                yield WrappedText(id="side-note")  # Chinese line-breaking: "1 件" stays on one line
                 yield Static(id="call-history")
         yield Footer()
 
@@ -365,9 +367,16 @@ class IntakeScreen(UsesWorkspace, Screen):
             self.set_timer(1.0, retry)
             return
         if self._db_problem != exc.kind:
-            self.notify(t(f"app.db_{exc.kind}", reason=str(exc)), severity="error", timeout=20)
+            self.notify(t(f"app.db_{exc.kind}", reason=t.error(exc)), severity="error", timeout=20)
+            if exc.kind == "damaged":  # which check failed, the file kept; F moves it aside for a fresh one
+                offer_fresh_file(self.app, exc)
         self._db_problem = exc.kind
         self.sub_title = t(f"app.db_{exc.kind}_short")
+
+    def fresh_file_started(self) -> None:
+        """On a fresh file: the form as typed is saved there as the draft; Ctrl+S registers it."""
+        self._good_day()
+        self.save_draft()
 
     def _good_day(self) -> None:
         if self._db_problem:
@@ -430,9 +439,10 @@ class IntakeScreen(UsesWorkspace, Screen):
         box = self.query_one("#earlier", OptionList)
         box.clear_options()
         t = self.app.t
-        for case in earlier:
+        room = max(8, (box.content_size.width or 24) - 1)
+        for case in earlier:  # number and status, then the facts cut to the line with "…" (never folded mid-word)
             status = t(f"status.{case['status']}")
-            box.add_option(Option(f"{case['number']} {status} {case['facts'][:18]}", id=case["id"]))
+            box.add_option(Option(f"{case['number']} {status}\n{cells.truncate(case['facts'], room)}", id=case["id"]))
         note = self.query_one("#side-note", Static)
         open_ = [c for c in earlier if is_open_status(c["status"])]
         lines = []
@@ -601,7 +611,10 @@ class IntakeScreen(UsesWorkspace, Screen):
             self._errors(exc.fields)
             return None
         except StoreError as exc:  # not registered: the form stays; a busy database is tried again
+            again = self._db_problem == exc.kind == "damaged"  # said before, and the agent tries again: ask again
             self._bad_day(exc, lambda: self._register(read_back, leave))
+            if again:
+                offer_fresh_file(self.app, exc)
             return None
         self._good_day()
         self._errors({})

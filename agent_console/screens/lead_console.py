@@ -185,6 +185,7 @@ class LeadScreen(Screen):
         Binding("d", "calmed", "lead.calmed", id="lead_calmed"),
         Binding("o", "open", "keys.open_case", id="lead_open"),
         Binding("a", "show_all", "lead.show_all", id="lead_show_all"),
+        Binding("m", "moved", "lead.moved", id="lead_moved"),
     ]
 
     def __init__(self) -> None:
@@ -217,6 +218,9 @@ class LeadScreen(Screen):
                 yield self._table("approvals", ("number", "owner", "what", "detail"))
             with TabPane(t("lead.tab_conflicts"), id="tab-conflicts"):
                 yield self._table("conflicts", ("number", "owner", "detail"))
+            with TabPane(t("lead.tab_moved"), id="tab-moved"):  # what the last recompute moved (m)
+                yield Static(id="moved-summary")
+                yield self._table("moved", ("number", "old_due", "new_due", "shift"))
             with TabPane(t("lead.tab_kpi"), id="tab-kpi"):
                 yield self._table("kpi", ("label", "value", "numerator", "denominator"))
                 yield Static(t("lead.chart_intake"), classes="chart-title", id="kpi-spark-title")
@@ -278,16 +282,18 @@ class LeadScreen(Screen):
         start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
         report = kpi.compute(ws, start, end, now)
         series = (kpi.daily_intake(ws, now, 30), kpi.daily_overdue(ws, now, 30))
-        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series, conflicts)
+        moved = lead.moved_deadlines(ws)
+        self.app.call_from_thread(self._show_rest, now, escalations, approvals, report, series, conflicts, moved)
 
     def _show_rest(self, now: datetime, escalations: list[dict[str, Any]], approvals: list[dict[str, Any]],
                    report: kpi.KpiReport, series: tuple[list[int], list[int]],
-                   conflicts: list[dict[str, Any]] | None = None) -> None:
+                   conflicts: list[dict[str, Any]] | None = None, moved: dict[str, Any] | None = None) -> None:
         if not self.is_attached:
             return
         self._escalations(escalations, now)
         self._approvals(approvals)
         self._conflicts(conflicts or [])
+        self._moved(moved)
         self._kpis(report, series)
         self._header()
 
@@ -386,6 +392,28 @@ class LeadScreen(Screen):
             key = f"{r['id']}|{i}"
             self.conflict_rows[key] = r
             table.add_row(r["number"], r["owner"], r["reason"], key=key)
+
+    def _moved(self, found: dict[str, Any] | None) -> None:
+        """The last recompute: a line saying when and why, and the cases whose nearest due moved."""
+        t = self.app.t
+        table = self.query_one("#moved", DataTable)
+        table.clear()
+        if not found:
+            self.query_one("#moved-summary", Static).update(t("lead.moved_none"))
+            return
+        self.query_one("#moved-summary", Static).update(t(
+            "lead.moved_summary", at=(found["at"] or "")[:16].replace("T", " "), cases=found["cases"],
+            moved=len(found["moved"]), reasons="、".join(t(f"lead.moved_reason_{r}") for r in found["reasons"])))
+        for r in found["moved"]:
+            table.add_row(r["number"], (r["old"] or "—")[5:16].replace("T", " "),
+                          (r["new"] or "—")[5:16].replace("T", " "),
+                          t("lead.moved_shift", days=f"{r['shift_days']:+g}"), key=r["case_id"])
+
+    def action_moved(self) -> None:
+        """The deadlines the last recompute moved (a new calendar year, closures, a profile override)."""
+        self.query_one("#lead-tabs", TabbedContent).active = "tab-moved"
+        self._moved(lead.moved_deadlines(self.ws))
+        self.query_one("#moved", DataTable).focus()
 
     def _kpis(self, report: kpi.KpiReport, series: tuple[list[int], list[int]]) -> None:
         from agent_console.services.reports import kpi_rows
@@ -517,7 +545,7 @@ class LeadScreen(Screen):
     def action_open(self) -> None:
         tab = self._active().removeprefix("tab-")
         key = self._current(tab)
-        if key and tab in ("overdue", "escalations", "approvals", "conflicts"):
+        if key and tab in ("overdue", "escalations", "approvals", "conflicts", "moved"):
             self.app.open_case(key.split("|")[0])
 
     @on(DataTable.RowSelected, "#kpi")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.plausibility import check_amount
+from agent_console.core.errors import validation_problem
 from agent_console.core.reasons import Reason, form_field
 from agent_console.services import roster
 from agent_console.services.workspace import NotAllowed
@@ -159,7 +160,7 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
         errs: dict[str, str] = {}
         for e in exc.errors():
             name = next((str(p) for p in e["loc"] if str(p) in fields), "")
-            errs[name] = e["msg"].removeprefix("Value error, ")
+            errs[name] = t.error(validation_problem(e))  # in the console's language, never pydantic's English
         general = errs.pop("", "")
         return Outcome(problems=errs, general=general)
     except (IllegalTransition, NotAllowed, ValueError) as exc:

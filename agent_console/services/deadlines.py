@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.errors import Said
 from agent_console.core.calendar import LocalDays, WorkingCalendar
 from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_schedule, parse_schedule, \
     shipped_schedules
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from agent_console.support.config import Settings
 
 BASIS_KEY = "deadline_basis"
+# profile id -> the profile (overrides applied) its consoles last folded its cases under: a console of another
+# profile folds those cases under it, so a case keeps the rules it was registered under, the organisation's too
+PROFILES_KEY = "deadline_profiles"
 REPORT_KEY = "deadline_recompute"
 YEARS_KEY = "calendar_years"
 _TINY = timedelta(microseconds=1)
@@ -66,24 +70,23 @@ def schedules_for(store: LocalStore, country: str) -> dict[int, YearSchedule]:
     return found
 
 
-def local_days(settings: Settings) -> tuple[LocalDays | None, str]:
-    """The team's closures file and, when it cannot be used, why (file:line): a typo in a shared file must not stop
-    the console or any command -- they run on the national calendar and say so until the file is fixed."""
+def local_days(settings: Settings) -> tuple[LocalDays | None, Said | None]:
+    """The team's closures file and, when it cannot be used, why (a Said naming file:line): a typo in a shared
+    file must not stop the console or any command -- they run on the national calendar and say so until the file
+    is fixed."""
     from agent_console.core.calendar import CalendarFileError
 
     path = settings.calendar_file
     if not path:
-        return None, ""
+        return None, None
     try:
-        return LocalDays.load(path), ""
+        return LocalDays.load(path), None
     except CalendarFileError as exc:
-        return None, str(exc)
+        return None, exc
     except FileNotFoundError:
-        return None, f"{path}: no such file"
-    except UnicodeDecodeError as exc:
-        return None, f"{path}: not UTF-8 (byte {exc.start + 1})"
+        return None, CalendarFileError("calendar.no_file", path=str(path))
     except OSError as exc:
-        return None, f"{path}: {exc.strerror or exc}"
+        return None, CalendarFileError("calendar.unreadable", path=str(path), detail=str(exc.strerror or exc))
 
 
 def make_calendar(settings: Settings, profile: Profile, store: LocalStore) -> WorkingCalendar:
@@ -99,13 +102,40 @@ def other_lifecycle(settings: Settings, store: LocalStore, calendar: WorkingCale
     organisation's overrides belong to the configured one; this one is taken as shipped or as in profile_dirs)."""
     from agent_console.core.profiles import ProfileError, load_profile
 
-    try:
-        profile = load_profile(profile_id, None, settings.profile_dirs)
-    except (ProfileError, OSError):
-        return None
+    profile = stored_profile(store, profile_id)
+    if profile is None:  # no console of that profile has used this database: the profile as shipped
+        try:
+            profile = load_profile(profile_id, None, settings.profile_dirs)
+        except (ProfileError, OSError):
+            return None
     if (profile.country, profile.timezone) != (calendar.country, str(calendar.tz)):
         calendar = make_calendar(settings, profile, store)
     return Lifecycle(profile, ClockMath(calendar))
+
+
+def stored_profile(store: LocalStore, profile_id: str) -> Profile | None:
+    """The profile `profile_id`'s consoles last folded its cases under here (None: none has, or it is unreadable)."""
+    from pydantic import ValidationError
+
+    entry = store.meta_dict(PROFILES_KEY).get(profile_id)
+    if not isinstance(entry, dict) or not isinstance(entry.get("profile"), str):
+        return None
+    try:
+        return Profile.model_validate_json(entry["profile"])
+    except (ValidationError, ValueError):
+        return None
+
+
+def remember_profile(store: LocalStore, profile: Profile) -> None:
+    """Keep this console's profile (overrides applied) for the consoles of other profiles (written only when it
+    changed: opening a console writes nothing otherwise)."""
+    known = store.meta_dict(PROFILES_KEY)
+    digest = profile_digest(profile)
+    if (known.get(profile.id) or {}).get("digest") == digest:
+        return
+    known[profile.id] = {"digest": digest, "profile": profile.model_dump_json()}
+    with store.transaction():
+        store.set_meta(PROFILES_KEY, json.dumps(known, ensure_ascii=False))
 
 
 def save_year(store: LocalStore, schedule: YearSchedule, name: str, by: str) -> None:

@@ -7,13 +7,17 @@ the cases is owned by that agent, the rest by colleagues in the same team.
 
 from __future__ import annotations
 
-import json
+import multiprocessing
+import os
 import random
+from collections import deque
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from agent_console.core.events import Event, make_event, new_id
+from agent_console.core.wire import built_event
 from agent_console.core.lifecycle import IllegalTransition
+from agent_console.core.models import CaseState
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
     from agent_console.services.workspace import Workspace
@@ -94,22 +98,99 @@ def _working_instant(ws: Workspace, rng: random.Random, days_ago: float) -> date
 
 
 def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int = 60,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> dict[str, int]:
     """Add `cases` demo cases to the workspace's store; return how many landed in each status.
 
     history_days spreads cases further back (a benchmark's year of work); older cases are nearly all finished.
-    Each story is played on one state changed in place, and the stories are stored a few thousand cases at a time
-    (store.append_cases: the same checks, one statement per table), so a million cases take minutes;
-    `progress(done, total)` after each of those batches.
+    Cases are made _BATCH at a time: each story is played on one state changed in place (the fold is done once,
+    as the story goes), and each batch is stored at once (store.append_cases: numbered and stamped in its
+    transaction, one statement per table, projections included), in bulk-load mode (demo data can be made again).
+    Big runs make their batches in `workers` processes (default: two from _PARALLEL_FROM cases on) while this one
+    stores them, so a million cases take minutes; the same seed gives the same stories whatever the number of
+    workers (each batch has its own random stream; the first is the seed's own). `progress(done, total)` after
+    each stored batch.
     """
     rng = random.Random(seed)
+    phones = [_phone(rng) for _ in range(max(cases // 4, 5))]  # repeat callers: a phone may have several cases
+    sizes = [min(_BATCH, cases - start) for start in range(0, cases, _BATCH)]
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if cases >= _PARALLEL_FROM else 1
+    counts: dict[str, int] = {}
+    done = 0
+    with ws.store.bulk_load():
+        for histories, states, made in _batches(ws, rng, seed, sizes, phones, history_days, workers):
+            _stamp(ws, histories, states)
+            ws.store.append_cases(histories, ws.lifecycle, durable=False, states=states)
+            for status, n in made.items():
+                counts[status] = counts.get(status, 0) + n
+            done += len(histories)
+            if progress is not None:
+                progress(done, cases)
+    if progress is not None and not sizes:
+        progress(0, 0)
+    return counts
+
+
+_BATCH = 2000  # cases per batch (and per transaction)
+_PARALLEL_FROM = 20_000  # cases from which batches are made in worker processes by default
+_Batch = tuple[list[list[Event]], list[CaseState], dict[str, int]]
+
+
+def _batches(ws: Workspace, rng: random.Random, seed: int, sizes: list[int], phones: list[str], history_days: int,
+             workers: int) -> Iterator[_Batch]:
+    """The batches in order, made here or by forked worker processes (at most two batches ahead of the store)."""
+    def stream(k: int) -> random.Random:
+        return rng if k == 0 else random.Random(f"{seed}:{k}")
+
+    if workers <= 1 or len(sizes) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for k, size in enumerate(sizes):
+            yield _make_batch(ws, stream(k), size, phones, history_days)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    _FORKED = (ws, rng, seed, phones, history_days)  # what a forked worker inherits (nothing is pickled in)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            ahead: deque[Any] = deque()
+            for k, size in enumerate(sizes):
+                ahead.append(pool.submit(_make_in_worker, k, size))
+                if len(ahead) > workers + 1:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+    finally:
+        _FORKED = None
+
+
+_FORKED: tuple[Any, ...] | None = None
+
+
+def _make_in_worker(k: int, size: int) -> _Batch:
+    assert _FORKED is not None
+    ws, rng, seed, phones, history_days = _FORKED
+    return _make_batch(ws, rng if k == 0 else random.Random(f"{seed}:{k}"), size, phones, history_days)
+
+
+def _stamp(ws: Workspace, histories: list[list[Event]], states: list[CaseState]) -> None:
+    """Give every event of the batch its hybrid-logical-clock stamp, in story order (the order it was folded in),
+    and each state the last of its case's stamps, as the fold would have."""
+    now = ws.store.hlc.now
+    for history, state in zip(histories, states):
+        for j, e in enumerate(history):
+            history[j] = built_event(e.id, e.case_id, e.kind, e.actor, e.device, e.at, now(), e.payload, e.flags)
+        state.__dict__["last_hlc"] = history[-1].hlc
+
+
+def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str], history_days: int) -> _Batch:
+    """`cases` stories: each case's events (not stamped yet) and the state they fold to, and the count by status."""
     profile = ws.profile
     categories = [c.id for c in profile.categories]
     channels = [c for c, _ in CHANNEL_WEIGHTS]
     weights = [w for _, w in CHANNEL_WEIGHTS]
     owners = [ws.actor] * 2 + COLLEAGUES
-    phones = [_phone(rng) for _ in range(max(cases // 4, 5))]  # repeat callers: a phone may have several cases
     batch: list[list[Event]] = []
+    states: list[CaseState] = []
     counts: dict[str, int] = {}
     resolve = profile.resolve_clock
     checked: dict[str, dict[str, Any]] = {}  # a payload text -> its validated form: the stories repeat their words
@@ -117,13 +198,11 @@ def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int =
 
     def made(kind: str, payload: dict[str, Any] | None, at: datetime) -> Event:
         """ws.event(kind, case_id, payload, at), each distinct payload validated once (make_event's check)."""
-        key = kind + json.dumps(payload or {}, ensure_ascii=False, sort_keys=True)
+        key = kind + repr(payload)  # the stories build their payloads in one order: equal text, equal payload
         typed = checked.get(key)
         if typed is None:
             typed = checked[key] = make_event(kind, case_id, ws.actor, device, at, payload).payload
-        # every field given: a defaulted field costs model_construct a signature inspection of its factory
-        return Event.model_construct(id=new_id(), case_id=case_id, kind=kind, actor=ws.actor, device=device,
-                                     at=at.astimezone(timezone.utc), hlc="", payload=typed, flags=[])
+        return built_event(new_id(), case_id, kind, ws.actor, device, at.astimezone(timezone.utc), "", typed, [])
 
     for i in range(cases):
         category = rng.choice(categories)
@@ -202,20 +281,9 @@ def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int =
             upset = t - timedelta(minutes=rng.randint(5, 9))
             step("dissatisfaction_reported", {"upset_since": upset.isoformat(), "note": "客户情绪激动，要求见领导"}, 0.1)
         batch.append(events)
+        states.append(state)
         counts[state.status] = counts.get(state.status, 0) + 1
-        if len(batch) >= _BATCH:
-            ws.store.append_cases(batch, ws.lifecycle, durable=False)  # demo data can be made again
-            batch = []
-            if progress is not None:
-                progress(i + 1, cases)
-    if batch:
-        ws.store.append_cases(batch, ws.lifecycle, durable=False)
-    if progress is not None:
-        progress(cases, cases)
-    return counts
-
-
-_BATCH = 2000  # cases per transaction
+    return batch, states, counts
 
 
 def _plan(rng: random.Random, age: float, tier: str) -> str:

@@ -83,6 +83,25 @@ def overdue_queue(ws: Workspace, working_hours: float = 8, now: datetime | None 
     return out
 
 
+def moved_deadlines(ws: Workspace) -> dict[str, Any] | None:
+    """The last recompute's moved deadlines for the lead (what `agent-console calendar changes` lists): when, why,
+    how many open cases were refolded, and one row per case whose nearest due moved -- old and new due in the
+    console's time zone, the shift in days. None when no recompute has happened here."""
+    require_lead(ws)
+    report = ws.last_recompute()
+    if not report:
+        return None
+
+    def local(instant: str | None) -> str | None:
+        return datetime.fromisoformat(instant).astimezone(ws.tz).isoformat() if instant else None
+
+    rows = [{"case_id": m["case_id"], "number": m["number"], "old": local(m.get("old")), "new": local(m.get("new")),
+             "shift_days": m.get("shift_days", 0.0)} for m in report.get("moved") or []]
+    rows.sort(key=lambda r: (-abs(r["shift_days"]), r["number"]))  # the largest moves first
+    return {"at": local(report.get("at")), "reasons": list(report.get("reasons") or []),
+            "cases": int(report.get("cases") or 0), "moved": rows}
+
+
 DRILL_ROWS = 500  # a drill-down lists this many of a figure's cases at once
 
 

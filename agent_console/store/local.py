@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.errors import Said
 from agent_console.core.event_checks import page_row_problem
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
-from agent_console.core.wire import event_from_page_row, event_row, row_event
+from agent_console.core.wire import built_event, event_from_page_row, event_row, row_event
 from agent_console.core import search_terms
 from agent_console.core.search_terms import scope_token
 from agent_console.core.text import digits, mask_id, mask_name, mask_phone
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
-class StoreError(RuntimeError):
-    """The database cannot be used; the message says why and what to do. `kind` names the bad day (busy,
-    read_only, damaged, full, unusable) for the console's words and the CLI's exit code."""
+class StoreError(Said, RuntimeError):
+    """The database cannot be used: a key and parameters (core.errors.Said; words in the locale's errors.toml)
+    saying why and what to do. `kind` names the bad day (busy, read_only, damaged, full, unusable) for the
+    console's words and the CLI's exit code."""
 
     kind = "unusable"
 
@@ -67,28 +69,23 @@ class StoreFull(StoreError):
 
 
 def store_error(path: Path, exc: BaseException) -> StoreError:
-    """What an SQLite or OS error on `path` means for the person, with what to do about it."""
+    """What an SQLite or OS error on `path` means for the person, with what to do about it. SQLite's own words
+    (English) go in `detail`, which only the English text shows."""
     msg = str(exc)
     low = msg.lower()
     if isinstance(exc, sqlite3.Error) and ("locked" in low or "busy" in low):
-        return StoreBusy(f"{path} is busy: another program (another console?) is writing to it; waiting and "
-                         f"trying again will do ({msg})")
+        return StoreBusy("db.busy", path=str(path), detail=msg)
     if "readonly" in low or "read-only" in low or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES,
                                                                                    errno.EPERM):
-        return StoreReadOnly(f"{path} cannot be written ({msg}): the file or its folder is read-only. Lists and "
-                             "the phrasebook still work; to register or change cases, make it writable "
-                             "(or open another --db)")
+        return StoreReadOnly("db.read_only", path=str(path), detail=msg)
     if "full" in low or getattr(exc, "errno", None) == errno.ENOSPC:
-        return StoreFull(f"{path}: the disk is full ({msg}). Nothing was written; {_space_needed(path)}")
+        return StoreFull("db.full", path=str(path), detail=msg, **_space_needed(path))
     if "malformed" in low or "not a database" in low or "corrupt" in low:
-        return StoreDamaged(f"{path} is damaged: {_which_check_failed(path, msg)}. The file was kept as it is; "
-                            "start on a fresh file with --db NEW.db (or restore a backup) and keep this one for "
-                            "repair")
-    return StoreError(f"{path} is not a usable Agent Console database ({msg}). Nothing was changed; move the file "
-                      "aside and restore a backup, or start with another --db.")
+        return StoreDamaged("db.damaged", path=str(path), check=which_check_failed(path, msg))
+    return StoreError("db.unusable", path=str(path), detail=msg)
 
 
-def _space_needed(path: Path) -> str:
+def _space_needed(path: Path) -> dict[str, str]:
     import shutil
 
     folder = path.parent if path.parent.exists() else Path(".")
@@ -99,12 +96,14 @@ def _space_needed(path: Path) -> str:
     # a write needs room for its pages in the log and, at a checkpoint, in the file: a few MB, more for a big file
     size = path.stat().st_size if path.exists() else 0
     needed = max(16 * 1024 * 1024, size // 10)
-    return (f"free at least {needed / 2**20:.0f} MB in {folder} (free now: {free / 2**20:.1f} MB) and try again; "
-            "what was being typed is kept")
+    return {"needed": f"{needed / 2**20:.0f}", "folder": str(folder), "free": f"{free / 2**20:.1f}"}
 
 
-def _which_check_failed(path: Path, msg: str) -> str:
-    """The first problem SQLite's own check finds, else the error itself."""
+def which_check_failed(path: Path, msg: str = "") -> Said:
+    """The first problems SQLite's own check finds (the damaged pages), else why it cannot even read the file,
+    else the error itself."""
+    import re
+
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
         try:
@@ -113,10 +112,34 @@ def _which_check_failed(path: Path, msg: str) -> str:
             conn.close()
         found = [r[0] for r in rows if r[0] != "ok"]
         if found:
-            return "SQLite's quick_check failed: " + "; ".join(found)
-    except sqlite3.Error as exc:
-        return f"SQLite cannot read its header or first pages ({exc})"
-    return f"SQLite reported: {msg}"
+            pages = sorted({int(n) for line in found for n in re.findall(r"[Pp]age (\d+)", line)})
+            return Said("db.check_pages" if pages else "db.check_failed", pages=", ".join(map(str, pages)),
+                        detail="; ".join(found))
+        if not msg:
+            return Said("db.check_ok")
+    except sqlite3.Error as exc:  # the check cannot even start: the file's header, or its table of tables
+        return Said("db.check_header" if "not a database" in str(exc) else "db.check_schema", detail=str(exc))
+    return Said("db.check_reported", detail=msg)
+
+
+def move_aside(path: Path, when: datetime) -> Path:
+    """Rename a damaged database, with its -wal and -shm files, to NAME.damaged-YYYYMMDD-HHMMSS.db beside it: kept
+    as it was, for repair or a support engineer, while a fresh file takes its name. Returns the new name."""
+    stamp = when.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    n = 1
+    while aside.exists():  # twice in one second: never overwrite what was kept
+        aside = path.with_name(f"{path.stem}.damaged-{stamp}-{n}{path.suffix}")
+        n += 1
+    try:
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                side.rename(str(aside) + suffix)
+        path.rename(aside)
+    except OSError as exc:
+        raise store_error(path, exc) from exc
+    return aside
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -173,7 +196,7 @@ class LocalStore:
             self.fill_search_index()
 
     # -- opening ----------------------------------------------------------------------------------------------
-    read_only: str = ""  # why this database is open for reading only ("" when it can be written)
+    read_only: StoreReadOnly | None = None  # why this database is open for reading only (None: it can be written)
 
     def _open(self, timeout: float) -> None:
         new = str(self.path) != ":memory:" and not self.path.exists()
@@ -184,8 +207,8 @@ class LocalStore:
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
             except OSError as exc:
-                raise StoreReadOnly(f"cannot create the database {self.path}: {exc.strerror or exc}. Choose a folder "
-                                    "you can write to with --db") from exc
+                raise StoreReadOnly("db.cannot_create", path=str(self.path),
+                                    detail=str(exc.strerror or exc)) from exc
         try:
             conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -196,10 +219,9 @@ class LocalStore:
             if why:
                 # a read-only file or file system: open it for reading and say so (lists and phrasebook work)
                 if _migrations_pending(conn):
-                    raise StoreReadOnly(f"{self.path} is read-only ({why}) and was made by an older console: it "
-                                        "must be writable once to be brought up to date")
+                    raise StoreReadOnly("db.read_only_old", path=str(self.path), detail=why)
                 conn.execute("PRAGMA query_only=1")
-                self.read_only = f"{self.path} is read-only ({why}); writes are refused until it is writable"
+                self.read_only = StoreReadOnly("db.read_only_open", path=str(self.path), detail=why)
             else:
                 migrate(conn)
         except sqlite3.DatabaseError as exc:
@@ -241,7 +263,7 @@ class LocalStore:
         """BEGIN IMMEDIATE … COMMIT (rolled back on any error). A bad day (busy, read-only, damaged, disk full)
         comes out as the StoreError saying so, and nothing of the transaction is kept."""
         if self.read_only:
-            raise StoreReadOnly(self.read_only)
+            raise StoreReadOnly(self.read_only.key, **self.read_only.params)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -267,12 +289,33 @@ class LocalStore:
         all, and they are then pulled or pushed again (the centre ignores what it has) -- nothing is lost. The next
         durable commit (local work stays synchronous=FULL) makes them durable too, since the log is written in order.
         """
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(f"PRAGMA synchronous={self._relaxed}")
         try:
             with self.transaction() as conn:
                 yield conn
         finally:
             self.conn.execute("PRAGMA synchronous=FULL")
+
+    _relaxed = "NORMAL"  # how a replayable transaction commits (bulk_load: OFF)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Settings for writing a lot of data that can be made again (demo data), restored after: replayable
+        transactions commit without syncing at all (checkpoints included: a power cut may lose the last of it, and
+        it is made again), a 256 MiB page cache for the indexes' random inserts, and checkpoints every 40 MB of
+        log instead of 4 MB (a page changed by many batches is copied to the file once)."""
+        conn = self.conn
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        self._relaxed = "OFF"
+        conn.execute("PRAGMA cache_size=-262144")
+        conn.execute("PRAGMA wal_autocheckpoint=10000")
+        try:
+            yield
+        finally:
+            del self._relaxed  # the class's NORMAL again
+            conn.execute(f"PRAGMA cache_size={int(cache)}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
 
     def fill_search_index(self, progress: Progress | None = None, batch: int = 5000) -> None:
         """Write the search index of every case from the projection (after the migration that made the index), in
@@ -368,29 +411,57 @@ class LocalStore:
             self.set_meta("hlc_last", self.hlc.last)
         return states
 
-    def append_cases(self, cases: list[list[Event]], lifecycle: Lifecycle, durable: bool = True) -> int:
+    def append_cases(self, cases: list[list[Event]], lifecycle: Lifecycle, durable: bool = True,
+                     states: list[CaseState] | None = None) -> int:
         """Record the local histories of many cases at once (demo data, a bulk registration): the same checks as
         `append` (a strict fold: an illegal event refuses the whole call), numbered in the same transaction, but
         one statement per table for all of them and one fold per case. `durable=False` commits without waiting
-        for the disk (data that can be made again). Returns the number of events recorded."""
+        for the disk (data that can be made again). Returns the number of events recorded.
+
+        `states`: each history's own strict fold, when the caller built it event by event (Lifecycle.advance
+        refuses an illegal event before it is kept), so it is not folded again; such histories must be stamped
+        already (their order is their stamps'), and a registration still without a number gets it here, in its
+        state too."""
+        if states is not None and len(states) != len(cases):
+            raise ValueError("append_cases: one state per history")
+        if states is not None and any(not e.hlc for history in cases for e in history):
+            raise ValueError("append_cases: folded histories must be stamped (store.stamp) before they are folded")
         tz = lifecycle.clocks.calendar.tz
-        rows, states = [], []
+        rows: list[tuple[Any, ...]] = []
+        folded: list[tuple[CaseState, str]] = []
+        texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
         with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            numbers = _Numbers(conn, self.device_code, tz)
             side = []
-            for history in cases:
-                history = [self._numbered(conn, self.stamp(e), tz) for e in history]
-                state = lifecycle.fold(history, strict=True)
+            for i, history in enumerate(cases):
+                history = [numbers.give(self.stamp(e)) for e in history]
+                if states is None:
+                    state = lifecycle.fold(history, strict=True)
+                else:
+                    state = states[i]
+                    if history and history[0].kind == "registered" and not state.number:
+                        state.number = history[0].payload["number"]
                 if state is not None:
-                    states.append((state, state.model_dump_json()))
-                rows.extend(event_row(e) for e in history)
-                side.extend(e for e in history if e.kind in _SIDE_KINDS)
+                    folded.append((state, state.model_dump_json()))
+                for e in history:
+                    known = texts.get(id(e.payload))
+                    if known is not None and known[0] is e.payload:  # (held here, so no other object has its id)
+                        text = known[1]
+                    else:
+                        text = json.dumps(e.payload, ensure_ascii=False, default=str)
+                        texts[id(e.payload)] = (e.payload, text)
+                    rows.append((e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), e.hlc, text,
+                                 json.dumps(e.flags) if e.flags else "[]"))
+                    if e.kind in _SIDE_KINDS:
+                        side.append(e)
+            numbers.save()
+            last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", rows)
-            conn.execute("INSERT INTO outbox SELECT value, (SELECT seq FROM events WHERE id = value)"
-                         " FROM json_each(?)", (json.dumps([r[0] for r in rows]),))
+            conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
             for e in side:
                 self._project_side(conn, e)
-            self._project_many(conn, states)
+            self._project_many(conn, folded)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(rows)
@@ -419,7 +490,7 @@ class LocalStore:
                 except _Poisoned as poisoned:  # rolled back: apply the page again without the rows found
                     held.extend(poisoned.bad)
                     text = json.dumps(poisoned.rest, ensure_ascii=False)
-        raise StoreError("a pulled page kept failing to apply; nothing of it was recorded")
+        raise StoreError("db.page_failed")
 
     def _ingest_page(self, text: str, lifecycle: Lifecycle, meta: dict[str, str] | None,
                      held: list[tuple[Any, str]], teams: tuple[str, ...] | None) -> Ingested:
@@ -510,7 +581,7 @@ class LocalStore:
                     mine: dict[str, str] = {}
                     state = _guarded(lifecycle, None, self.events(case_id), mine)
                     if set(mine) - page_ids:  # an event stored here before does not fold: not the page's doing
-                        raise StoreError(f"case {case_id}: stored events do not fold ({mine})")
+                        raise StoreError("db.no_fold", case=case_id, detail=str(mine))
                     culprits.update(mine)
                 if state is not None and not culprits:
                     self._project(conn, state)
@@ -533,30 +604,14 @@ class LocalStore:
                 event_row(event),
             )
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"event {event.id} is already recorded") from exc
+            raise StoreError("db.event_recorded", id=event.id) from exc
 
     def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
                  stored: tuple[Any, ...] | None = None) -> None:
         """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
         search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
         are left alone."""
-        running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
-        next_due, next_clock = (min(running) if running else (None, None))
-        data = s.model_dump(mode="json")
-        clocks = data.pop("clocks")
-        person = data["complainant"]
-        person.update(phone=mask_phone(person["phone"]), id_number=mask_id(person["id_number"]),
-                      name=mask_name(person["name"]))
-        row = (
-            s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
-            s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
-            s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
-            len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), json.dumps(clocks),
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-        )
-        terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
-                            (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
-                            s.team)
+        row, terms = _projection(s, state_json)
         if stored is not None and stored == (row[19], row[20], row[21], terms, s.is_open):
             return  # a rebuild finding the rows as it would write them: nothing to do
         rowid = conn.execute(
@@ -976,7 +1031,7 @@ class LocalStore:
                 changed = []
                 for fresh, state_json in folded:
                     _, case_id, number, old_due, old_clocks = stored[fresh.id]
-                    new_clocks = json.dumps(fresh.model_dump(mode="json", include={"clocks"})["clocks"])
+                    new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
                     if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
                         continue
                     changed.append((fresh, state_json))
@@ -1001,8 +1056,64 @@ class LocalStore:
         return out
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]]) -> None:
-        for state, state_json in states:
-            self._project(conn, state, state_json)
+        """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
+        does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
+        get the next rowids, given explicitly so their search rows can be written in the same pass."""
+        if not states:
+            return
+        made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
+        have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                                 (json.dumps(list(made)),)))
+        rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
+        updates, inserts, search, open_search = [], [], [], []
+        for case_id, ((row, terms), is_open) in made.items():
+            at = have.get(case_id)
+            if at is None:
+                rowid += 1
+                at = rowid
+                inserts.append((at, *row))
+            else:
+                updates.append((*row[1:], at))
+            search.append((at, *terms))
+            if is_open:  # the open cases' own index: what the open-cases screen searches
+                open_search.append(search[-1])
+        if updates:
+            gone = [(r[-1],) for r in updates]
+            conn.executemany(_CASE_UPDATE, updates)
+            conn.executemany("DELETE FROM cases_search WHERE rowid=?", gone)
+            conn.executemany("DELETE FROM open_search WHERE rowid=?", gone)
+        if inserts:
+            conn.executemany(_CASE_INSERT, inserts)
+        conn.executemany(_SEARCH_INSERT, search)
+        conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+
+
+class _Numbers:
+    """Case numbers for many registrations in one transaction: each month's counter read once, counted here and
+    written back once (store._next_case_number does it one statement per case)."""
+
+    def __init__(self, conn: sqlite3.Connection, code: str, tz: Any) -> None:
+        self.conn, self.code, self.tz = conn, code, tz
+        self.counts: dict[str, int] = {}
+
+    def give(self, event: Event) -> Event:
+        """A registration without a number gets the next one; any other event is returned as it is."""
+        if event.kind != "registered" or event.payload.get("number"):
+            return event
+        local = datetime.fromisoformat(event.payload["received_at"]).astimezone(self.tz)
+        name = f"case:{month_key(local)}"
+        count = self.counts.get(name)
+        if count is None:
+            row = self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
+            count = row[0] if row else 0
+        self.counts[name] = count = count + 1
+        payload = {**event.payload, "number": case_number(local, self.code, count)}
+        return built_event(event.id, event.case_id, event.kind, event.actor, event.device, event.at, event.hlc,
+                           payload, event.flags)  # what model_copy(update=payload) makes, without its copying
+
+    def save(self) -> None:
+        self.conn.executemany("INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                              list(self.counts.items()))
 
 
 @dataclass
@@ -1015,6 +1126,37 @@ class Moved:
     next_due_after: str | None
 
 
+def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """A case's projection row (the columns of `cases`, in _CASE_COLUMNS order) and its search row's columns."""
+    running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
+    next_due, next_clock = (min(running) if running else (None, None))
+    # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
+    # being the state without its clocks and with the complainant masked
+    person = s.complainant
+    masked = person.model_copy(update={"phone": mask_phone(person.phone), "id_number": mask_id(person.id_number),
+                                       "name": mask_name(person.name)})
+    doc = s.model_copy(update={"complainant": masked}).model_dump_json(exclude=_NO_CLOCKS)
+    clocks = s.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+    row = (
+        s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
+        s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
+        s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
+        len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), clocks, doc,
+    )
+    terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
+                        (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
+                        s.team)
+    return row, terms
+
+
+_CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "category", "complexity", "owner", "team",
+                 "department", "received_at", "closed_at", "name", "phone_digits", "next_due", "next_clock",
+                 "conflicts", "updated_hlc", "state", "clocks", "doc")  # the order of a _projection row
+_CASE_INSERT = (f"INSERT INTO cases (rowid, {', '.join(_CASE_COLUMNS)})"
+                f" VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})")
+_CASE_UPDATE = f"UPDATE cases SET {', '.join(f'{c}=?' for c in _CASE_COLUMNS[1:])} WHERE rowid=?"
+_NO_CLOCKS = frozenset({"clocks"})
+_ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
 _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 
@@ -1023,13 +1165,12 @@ def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], 
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
     who = search_terms.text_runs((number, name, phone_digits))
-    text = search_terms.text_runs(body)
+    body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), search_terms.unigrams_of(text),
-            search_terms.bigrams_of(text), search_terms.bigrams_of([phone_digits] if phone_digits else []),
-            " ".join(scope))
+    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), body1, body2,
+            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope))
 
 
 @lru_cache(maxsize=4096)

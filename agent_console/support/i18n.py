@@ -10,6 +10,7 @@ import tomllib
 from datetime import date, datetime
 from functools import lru_cache
 
+from agent_console.core.errors import Said, render
 from agent_console.core.labels import Labelled, label
 from agent_console.core.reasons import ENGLISH
 from agent_console.core.shipped import shipped_locale_dir
@@ -87,6 +88,22 @@ class Translator:
         text = _table(self.lang).get(f"refusal.{key}") if self.lang != "en" else None
         return (text or ENGLISH[key]).format(**params)
 
+    def error(self, what: object) -> str:
+        """An error in this language: a Said (key and parameters, nested ones rendered too), a refusal (Reason, or
+        an exception carrying one), an exception whose cause is one of those; any other text as it is."""
+        if isinstance(what, Said):
+            words = _ErrorWords(self.lang)
+            return render(what, words, "；" if self.lang == "zh" else "; ", self.error)
+        if isinstance(what, BaseException):
+            if getattr(what, "reason", None) is not None or (what.args and getattr(what.args[0], "key", None)):
+                return self.reason(what)
+            if isinstance(what.__cause__, Said) and not str(what):
+                return self.error(what.__cause__)
+            return str(what)
+        if getattr(what, "key", None) is not None and isinstance(what, str):
+            return self.reason(what)
+        return str(what)
+
     def _reason_param(self, name: str, value: object) -> object:
         if name in ("status", "unit", "what"):  # words from the lifecycle, shown in the console's language
             key = f"{'refusal_' + name if name != 'status' else 'status'}.{value}"
@@ -126,6 +143,16 @@ class Translator:
         if late:
             return f"超时{text}" if zh else f"{text} late"
         return text
+
+
+class _ErrorWords:
+    """The `error.*` words of one language, falling back to English, as `core.errors.render` looks them up."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def get(self, key: str) -> str | None:
+        return _table(self.lang).get(key) or _table("en").get(key)
 
 
 def translator(lang: str) -> Translator:
