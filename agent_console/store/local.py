@@ -1164,7 +1164,7 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = search_terms.text_runs((number, name, phone_digits))
+    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
     body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
