@@ -220,12 +220,12 @@ class AgentConsoleApp(App):
         self.push_screen(factory(*args))
 
     def action_new_intake(self) -> None:
-        from agent_console.screens.intake import IntakeScreen
+        from agent_console.screens.intake import IntakeScreen, open_intake
 
         if isinstance(self.screen, IntakeScreen):
             self.screen.next_call()
             return
-        self.push_screen(IntakeScreen())
+        open_intake(self)
 
     def action_phrase_panel(self) -> None:
         self._open("agent_console.screens.phrase_panel", "PhrasePanel", self.phrase_context())
