@@ -172,3 +172,14 @@ def test_one_character_searches_rank_as_every_other_search(book) -> None:
             plain = sorted(scores, key=lambda i: (-(scores[i] + boost[i]), i))[:20]
             assert [e.id for e in book.search(q, category, stage)] == [book.entries[i].id for i in plain], q
             assert [e.id for e in book.search(q, category, stage)] == [book.entries[i].id for i in plain], q
+
+
+def test_category_type_ahead_by_initials_of_words_not_adjacent(tmp_path, clock) -> None:
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path, clock)
+    items = [(c.id, [c.label, c.label_en, c.id]) for c in ws.profile.categories]
+    ws.close()
+    staff = [cid for cid, labels in items if labels[0] == "销售人员服务"]
+    assert staff and rank("xsfw", items)[:1] == staff  # 销售 … 服务, 人员 skipped
+    assert rank("xsry", items)[:1] == staff  # as typed still works
