@@ -388,8 +388,10 @@ class Workspace:
     def reference_changed(self) -> bool:
         """Whether the calendar or the team's reference data changed since this workspace last looked (a cheap
         check, meant for a timer); when it did, switch to it (reload_reference) and say True."""
-        if deadline_service.generation(self.store, self.settings) == self._generation:
+        now = deadline_service.generation(self.store, self.settings)
+        if now == self._generation:
             return False
+        self._generation = now  # a version that cannot be used is told once, not at every look
         self.reload_reference()
         return True
 
