@@ -67,8 +67,7 @@ class Workspace:
         if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
             self.store.set_meta(deadline_service.BASIS_KEY,
                                 deadline_service.record_basis(self.store, self.calendar, self.profile))
-        if not self.store.read_only:  # for the consoles of other profiles that fold this profile's cases
-            deadline_service.remember_profile(self.store, self.profile)
+        self._remember_profile()
         self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
@@ -379,11 +378,20 @@ class Workspace:
         (self.settings, self.profile, self._specs, self.calendar, self.clocks, self.lifecycle, self.stale_reasons,
          self.calendar_problem, self._generation) = (settings, profile, {c.id: c for c in profile.clocks}, calendar,
                                                      clocks, lifecycle, stale, problem, generation)
-        if not self.store.read_only:
-            deadline_service.remember_profile(self.store, profile)
+        self._remember_profile()
         reference_data.drop_other_phrasebooks(settings, next(
             (d for d in settings.phrasebook_dirs if reference_data.is_reference_folder(d, settings)), None))
         return self.stale_reasons
+
+    def _remember_profile(self) -> None:
+        """Keep this console's profile for the consoles of other profiles that fold its cases; best effort: a full
+        disk or a read-only database must not keep the console from opening (they fold under the shipped one)."""
+        if self.store.read_only:
+            return
+        try:
+            deadline_service.remember_profile(self.store, self.profile)
+        except StoreError:
+            pass
 
     def reference_changed(self) -> bool:
         """Whether the calendar or the team's reference data changed since this workspace last looked (a cheap
