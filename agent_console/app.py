@@ -88,6 +88,14 @@ class AgentConsoleApp(App):
         # Textual's own handler prints a Rich traceback *with local variables* when the console exits: the
         # complainant's phone and ID number among them. Same bookkeeping as Textual's (the return code, and the
         # exception kept for a test harness to re-raise), then our own report instead of the traceback.
+        damaged = self.ws.damage_in(error)
+        if damaged is not None:  # a read met a damaged page: no crash; which check failed, and a fresh file offered
+            from agent_console.screens.fresh_file import offer_fresh_file
+
+            if not getattr(self, "_fresh_file_declined", False):
+                self.notify(self.t("app.db_damaged", reason=self.t.error(damaged)), severity="error", timeout=20)
+            offer_fresh_file(self, damaged, background=True)
+            return
         self._return_code = 1
         if self._exception is None:
             self._exception = error
@@ -212,12 +220,12 @@ class AgentConsoleApp(App):
         self.push_screen(factory(*args))
 
     def action_new_intake(self) -> None:
-        from agent_console.screens.intake import IntakeScreen
+        from agent_console.screens.intake import IntakeScreen, open_intake
 
         if isinstance(self.screen, IntakeScreen):
             self.screen.next_call()
             return
-        self.push_screen(IntakeScreen())
+        open_intake(self)
 
     def action_phrase_panel(self) -> None:
         self._open("agent_console.screens.phrase_panel", "PhrasePanel", self.phrase_context())
@@ -269,3 +277,22 @@ def _freeze_once() -> None:
     if not _frozen:
         _frozen = True
         gc.freeze()
+
+
+class DamagedAtStartApp(App[bool]):
+    """The console asked to open a damaged database: before anything else, the same box as during a shift (which
+    check failed, the file kept): F answers True (move it aside, start on a fresh file), Esc False (do not start)."""
+
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, problem: Any, lang: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.t = Translator(lang)
+        self.title = self.t("app.title")
+        self.problem = problem
+
+    def on_mount(self) -> None:
+        from agent_console.screens.fresh_file import FreshFileDialog
+
+        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem))),
+                         lambda yes: self.exit(bool(yes)))

@@ -100,7 +100,12 @@ def crashed(exc: BaseException, args: argparse.Namespace) -> int:
 
 
 def open_console(args: argparse.Namespace) -> int:
-    ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
+    try:
+        ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
+    except CliError as exc:
+        if not _fresh_file_at_start(exc, args):
+            raise
+        ws = open_workspace(args, recompute=False)
     from agent_console.services.demo_data import seed_first_run
 
     seed_first_run(ws)
@@ -110,6 +115,30 @@ def open_console(args: argparse.Namespace) -> int:
     app.run()
     ws.close()
     return EXIT_CRASH if app.return_code == 1 and getattr(app, "crash_message", None) else (app.return_code or 0)
+
+
+def _fresh_file_at_start(exc: CliError, args: argparse.Namespace) -> bool:
+    """A damaged database met as the console opens, at a terminal: the agent is asked (DamagedAtStartApp) whether
+    to move it aside and start on a fresh file; True once that is done."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from agent_console.store.local import StoreDamaged, move_aside
+
+    damaged = exc.__cause__
+    if not isinstance(damaged, StoreDamaged) or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return False
+    from agent_console.app import DamagedAtStartApp
+
+    if not DamagedAtStartApp(damaged, getattr(args, "_lang", None) or "zh").run():
+        return False
+    aside = move_aside(Path(damaged.params["path"]), datetime.now())
+    from agent_console.support.i18n import Translator
+
+    t = Translator(getattr(args, "_lang", None) or "zh")
+    print("agent-console: " + t("fresh_file.started_at_start", aside=str(aside), path=damaged.params["path"]),
+          file=sys.stderr)
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,10 +58,14 @@ def damage(path: Path) -> None:
             f.write(b"\xde\xad\xbe\xef" * 64)
 
 
-def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every database opened from now on has no room to grow: SQLite answers SQLITE_FULL ("database or disk is
-    full"), exactly as on a full disk."""
+def disk_full(monkeypatch: pytest.MonkeyPatch, running=None) -> None:
+    """Every database opened from now on (and `running`, a store already open) has no room to grow: SQLite answers
+    SQLITE_FULL ("database or disk is full"), exactly as on a full disk."""
     from agent_console.store import local
+
+    if running is not None:
+        pages = running.conn.execute("PRAGMA page_count").fetchone()[0]
+        running.conn.execute(f"PRAGMA max_page_count={pages}")
 
     real_open = local.LocalStore._open
 
@@ -71,3 +75,14 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
         self.conn.execute(f"PRAGMA max_page_count={pages}")
 
     monkeypatch.setattr(local.LocalStore, "_open", full_open)
+
+
+def damage_running(store) -> None:
+    """Damage the file of a database a console has open, and have the console read it from the disk again (as it
+    must once its cache no longer holds a page): its next read or write meets the damage."""
+    store.conn.close()
+    if store._reader is not None:
+        store._reader.close()
+        store._reader = None
+    damage(store.path)
+    store.conn = sqlite3.connect(str(store.path), isolation_level=None, check_same_thread=False, timeout=1)

@@ -123,7 +123,7 @@ def test_import_csv_and_export_round_trip(capsys, tmp_path, db) -> None:
     code, out, _ = run(capsys, "export", "--format", "csv", "--db", db)
     assert out.splitlines()[0].startswith("number,status,received_at")
     code, _, err = run(capsys, "export", "--unmask", "--db", db)
-    assert code == 3 and "team lead" in err
+    assert code == 3 and "只有班长" in err
 
 
 def test_calendar_preview(capsys, db) -> None:

@@ -133,7 +133,7 @@ def test_every_error_has_words_in_both_languages_with_no_unknown_parameter() -> 
     for key, zh in tables["zh"].items():
         assert _placeholders(zh) <= _placeholders(tables["en"][key]), key  # zh may leave out English details
         assert not latin_runs(re.sub(r"{\w+}|--\w+|\[\[\w+\]\]|date = |true|false", "", zh),
-                              {"SQLite", "UTF", "JSON", "MB", "db", "d", "h", "m"}), (key, zh)
+                              {"SQLite", "UTF", "JSON", "MB", "db", "jsonl", "csv", "gb", "d", "h", "m"}), (key, zh)
 
 
 def test_a_said_error_renders_nested_parameters_and_survives_a_thread_copy() -> None:
@@ -146,3 +146,34 @@ def test_a_said_error_renders_nested_parameters_and_survives_a_thread_copy() -> 
     assert type(again) is StoreDamaged and again.kind == "damaged" and again.params["check"].key == "db.check_pages"
     assert "第 3 页损坏" in Translator("zh").error(again) and "Page 3" not in Translator("zh").error(again)
     assert str(e) == Translator("en").error(e) and "quick_check failed on page 3: Page 3: bad" in str(e)
+
+
+def test_import_problems_in_chinese_with_their_lines_and_in_english(capsys, monkeypatch, tmp_path) -> None:
+    """The import's bad rows were English on a Chinese console ("byte 0xff at column 69 is not UTF-8")."""
+    db = str(tmp_path / "c.db")
+    header = "received_at,channel,category,name,title,phone,facts,request\n"
+    good = "2026-11-20T09:00:00+08:00,email,收付费,周杰,先生,17011112222,重复扣费,退款\n"
+    files = {
+        "bytes.csv": (header + good).encode() + "2026-11-20T09:00:00+08:00,email,收付费,周杰,先生,1701111,".encode()
+        + b"\xff\xfe,x\n",
+        "quote.csv": (header + '2026-11-20T09:00:00+08:00,email,收付费,"周杰,先生,17011112222,x,y\n').encode(),
+        "extra.csv": (header.strip() + ",colour\n" + good.strip() + ",red\n").encode(),
+        "rows.jsonl": ('{"facts": 3, "category": "天气"}\n{"broken\n').encode(),
+    }
+    expected = {"bytes.csv": (":3: ", "不是 UTF-8 编码", "is not UTF-8"),
+                "quote.csv": (":2: ", "引号", "a quote"),
+                "extra.csv": (":1: ", "不认识的列：colour", "unknown column(s) colour"),
+                "rows.jsonl": (":1: ", "主要事实：应为文字", "facts: must be text")}
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        line, zh, en = expected[name]
+        code, out, err = run(capsys, "--db", db, "import", str(path))
+        assert code == 1 and f"{path}{line}" in err and zh in err, err
+        problems = err.split("\n")[:-1]
+        chinese("\n".join(problems), str(path), "colour", "received_at", "channel", "category", "complexity", "name",
+                "title", "phone", "id_number", "respondent", "facts", "request", "amount", "flags", "encoding", "gb", "xff")
+        code, out, err = run(capsys, "--db", db, "--lang", "en", "import", str(path))
+        assert code == 1 and f"{path}{line}" in err and en in err, err
+        code, out, _ = run(capsys, "--db", db, "import", str(path), "--json")
+        assert en in json.loads(out)["errors"][0]  # the scripts' JSON stays English

@@ -7,13 +7,14 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from textual.widgets import Input, OptionList, Static
 
 from agent_console.app import AgentConsoleApp
 from agent_console.screens.case_detail import CaseDetailScreen
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
+from agent_console.core.text import clean_text
 from agent_console.services import callbacks
 from agent_console.widgets.plain import content_of
 from tests.conftest import SHANGHAI, FakeClock, make_workspace, sample_case
@@ -111,6 +112,7 @@ def test_every_nasty_text_opens_every_screen() -> None:
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_text)
 def test_any_hostile_text_opens_every_screen(text: str) -> None:
+    assume(clean_text(text).strip())  # nothing left to show (say a lone U+202E): the intake refuses it, rightly
     asyncio.run(_every_screen(text))
 
 

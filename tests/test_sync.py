@@ -347,7 +347,7 @@ def test_agent_role_cannot_read_other_teams_insert_forge_update_or_delete(pg_cen
         for statement in ("INSERT INTO ac.events (seq, id, kind, actor, device, at, hlc, payload, team) VALUES"
                           " (999, 'x', 'registered', 'me', 'd', now(), 'h', '{}', 't1')",
                           "UPDATE ac.events SET actor = 'me'", "DELETE FROM ac.events",
-                          "UPDATE ac.counter SET last = 0", "SELECT * FROM ac.members"):
+                          "UPDATE ac.team_counters SET last = 0", "SELECT * FROM ac.members"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
     with psycopg.connect(pg_centre.admin, autocommit=True) as admin:  # not even the owner may rewrite history

@@ -72,8 +72,8 @@ async def test_read_only_database_opens_lists_and_refuses_writes_with_the_reason
 
 async def test_full_disk_refuses_the_write_keeps_the_form_and_says_how_much_space(tmp_path, clock,
                                                                                   monkeypatch) -> None:
-    faults.disk_full(monkeypatch)
     ws = make_workspace(tmp_path, clock)
+    faults.disk_full(monkeypatch, ws.store)  # the disk fills up while the console runs
     app = AgentConsoleApp(ws)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
@@ -85,3 +85,107 @@ async def test_full_disk_refuses_the_write_keeps_the_form_and_says_how_much_spac
         assert not latin_runs(_toasts(app), {*tmp_path.parts, "local", "db", "MB"})
         assert screen.query_one("#f-facts", TextArea).text.startswith(FORM["facts"])
     ws.close()
+
+
+async def test_a_damaged_database_offers_a_fresh_file_keeping_the_intake_typed(tmp_path, clock) -> None:
+    """Damaged under a running console: the box says which check failed; F moves the file aside (kept byte for
+    byte) and goes on on a fresh one, where the intake typed so far is saved and then registered."""
+    import sqlite3
+
+    from agent_console.screens.fresh_file import FreshFileDialog
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case())
+    db = ws.settings.db
+    async with console(ws) as (app, pilot):
+        screen = await open_intake(pilot)
+        await fill(pilot, screen, **FORM)
+        faults.damage_running(ws.store)
+        damaged = db.read_bytes()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FreshFileDialog) and screen.case_id is None
+        shown = str(app.screen.query_one("#fresh-file-text").render())
+        assert "已损坏" in shown and "SQLite 自检" in shown and str(db) in shown  # which check failed, which file
+        assert not latin_runs(shown, {*db.parts, "db"})
+        await pilot.press("escape")  # not now: the file stays, the form too
+        await settle(pilot)
+        assert app.screen is screen and db.read_bytes() == damaged
+        _form_kept(screen)
+        await pilot.press("ctrl+s")  # asked again
+        await settle(pilot)
+        assert isinstance(app.screen, FreshFileDialog)
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.screen is screen
+        _form_kept(screen)
+        kept = list(tmp_path.glob("local.damaged-*.db"))
+        assert len(kept) == 1 and kept[0].read_bytes() == damaged  # kept as it was, for repair
+        assert "已换到新文件" in _toasts(app) and kept[0].name in _toasts(app)
+        fresh = sqlite3.connect(db)
+        assert fresh.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert fresh.execute("SELECT count(*) FROM drafts").fetchone()[0] == 1  # the form, saved on the new file
+        fresh.close()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        if app.screen is not screen:  # the read-back: the caller confirms
+            await pilot.press("enter")
+            await settle(pilot)
+        assert screen.case_id is not None
+    cases = ws.list_cases(CaseQuery(), mask=False)
+    assert [c["facts"] for c in cases] == [FORM["facts"]]  # on the fresh file
+    ws.close()
+
+
+
+async def test_a_console_opened_on_a_damaged_file_asks_first_by_keys(tmp_path, clock) -> None:
+    """At start the console could only print "damaged" and exit; now the same box, before the console: F yes."""
+    from agent_console.app import DamagedAtStartApp
+    from agent_console.store.local import LocalStore, StoreDamaged
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case())
+    ws.close()
+    faults.damage(tmp_path / "local.db")
+    try:
+        LocalStore(tmp_path / "local.db")
+    except StoreDamaged as exc:
+        problem = exc
+    for key, answer in (("escape", False), ("f", True)):
+        app = DamagedAtStartApp(problem, "zh")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            shown = str(app.screen.query_one("#fresh-file-text").render())
+            assert "已损坏" in shown and "SQLite 自检" in shown and "新的空文件上打开控制台" in shown
+            await pilot.press(key)
+            await settle(pilot)
+        assert app.return_value is answer
+
+
+def test_the_console_starts_on_a_fresh_file_when_asked_and_keeps_the_damaged_one(tmp_path, clock, monkeypatch,
+                                                                                   capsys) -> None:
+    import sys
+
+    from agent_console import app as app_module
+    from agent_console import cli
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case())
+    ws.close()
+    db = tmp_path / "local.db"
+    faults.damage(db)
+    damaged = db.read_bytes()
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    asked = []
+    monkeypatch.setattr(app_module.DamagedAtStartApp, "run", lambda self: asked.append(self.problem) or True)
+    opened = []
+    monkeypatch.setattr(app_module.AgentConsoleApp, "run", lambda self: opened.append(self.ws.database_file))
+    code = cli.main(["--db", str(db), "--agent", "a-test", "--team", "team-1"])
+    err = capsys.readouterr().err
+    assert code == 0 and asked and asked[0].kind == "damaged" and opened == [db]
+    kept = list(tmp_path.glob("local.damaged-*.db"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged and "损坏的文件已保留为" in err
+    import sqlite3
+
+    assert sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0] == "ok"

@@ -132,9 +132,10 @@ async def test_no_english_on_any_zh_screen(tmp_path, clock, size) -> None:
     assert not r.found, "English on the Chinese console:\n" + "\n".join(dict.fromkeys(r.found))
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])
-async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_path, clock, size) -> None:
-    ws = make_workspace(tmp_path, clock, agent="a-wang")
+async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_path, clock, size, lang) -> None:
+    ws = make_workspace(tmp_path, clock, agent="a-wang", lang=lang)
     app = AgentConsoleApp(ws)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
@@ -142,7 +143,8 @@ async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_pa
         await settle(pilot)
         footer = screen_text(app).splitlines()[-1]
     ws.close()
-    for words in ("^s 保存登记", "^r 复述确认", "esc 返回"):
+    keys = {"zh": ("^s 保存登记", "^r 复述确认", "esc 返回"), "en": ("^s Register", "^r Read back", "esc Back")}
+    for words in keys[lang]:
         assert words in footer, footer
 
 
@@ -168,3 +170,31 @@ async def test_transfer_form_department_list_shows_every_glyph(tmp_path, clock) 
         text = screen_text(app)
     ws.close()
     assert all(label in text for label in labels), [label for label in labels if label not in text]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("columns", [80, 70, 60])
+async def test_case_list_leaves_out_columns_by_priority_and_never_cuts_a_header(tmp_path, clock, lang, columns) -> None:
+    """At 80x24 and narrower the list once showed "Catego…": a header is whole or its column is left out, and the
+    columns left out are the least needed ones (which clock first; number, status and time left always stay)."""
+    from agent_console.screens.cases import COLUMNS, DROP
+    from agent_console.widgets.case_table import CaseTable
+
+    ws = make_workspace(tmp_path, clock, agent="a-wang", lang=lang)
+    generate(ws, cases=60, seed=7)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(columns, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#cases", CaseTable)
+        header = table.render_line(0).text
+        shown = table.shown_columns
+        labels = {col: app.t(f"cols.{col}") for col in COLUMNS}
+    ws.close()
+    assert "…" not in header, header
+    assert header.split() == " ".join(labels[c] for c in shown).split(), header
+    assert {"number", "status", "left"} <= set(shown)
+    left_out = [c for c in COLUMNS if c not in shown]
+    kept_droppable = [DROP[c] for c in shown if c in DROP]
+    assert all(DROP[c] > max(kept_droppable, default=0) for c in left_out), (shown, left_out)
+    if columns == 80 and lang == "zh":
+        assert shown == list(COLUMNS)  # 80 columns hold the whole Chinese list

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from agent_console.support.i18n import Translator
 from agent_console.commands.common import (CliError, load_json, open_workspace, parse_duration, print_json,
                                             read_stdin, require_case)
-from agent_console.core.errors import Said, has_words, validation_problem
+from agent_console.core.errors import Said, field_label, validation_problem
 from agent_console.core.new_case import IntakeError
 from agent_console.core.case_query import CaseQuery
 
@@ -75,10 +75,7 @@ def validation_problems(exc: ValidationError | IntakeError) -> list[Said]:
     return out
 
 
-def field_name(name: str) -> object:
-    """A field of `case new`'s JSON in the console's language when the locale names it, else as it was written."""
-    return Said(f"field.{name}") if has_words(f"error.field.{name}") else name
-
+field_name = field_label  # a field of `case new`'s JSON in the console's language
 
 def cmd_new(args: argparse.Namespace) -> int:
     data = read_new_case(read_stdin("case new"))

@@ -31,22 +31,23 @@ def cmd_import(args: argparse.Namespace) -> int:
     from agent_console.services.transfer import import_file
 
     if not args.file.is_file():
-        raise CliError(f"{args.file}: no such file")
+        raise CliError("cli.no_such_file", path=str(args.file))
     if args.file.suffix.lower() not in (".jsonl", ".csv", ".json", ".ndjson"):
-        raise CliError(f"{args.file}: use a .jsonl or .csv file")
+        raise CliError("cli.import_kind", path=str(args.file))
     ws = open_workspace(args)
     lang = ws.settings.lang
     try:
         result = import_file(ws, args.file, args.encoding)
     except ValueError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(exc) from exc
     finally:
         ws.close()
     if args.json:
         print_json({"imported": result.imported, "errors": result.errors})
     else:
-        for line in result.errors:
-            print(line, file=sys.stderr)
+        t = Translator(lang)
+        for problem in result.problems:
+            print(t.error(problem), file=sys.stderr)
         print(Translator(lang)("cli.imported", count=len(result.imported), refused=len(result.errors)))
     return 1 if result.errors else 0
 
@@ -57,7 +58,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         if args.unmask and not ws.is_lead:
-            raise CliError("--unmask: only a team lead may export unmasked phone and ID numbers", code=3)
+            raise CliError("cli.unmask_export_lead_only", code=3)
         text = export_cases(ws, args.format, CaseQuery(open_only=args.open), mask=not args.unmask)
     finally:
         ws.close()

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from agent_console.support.i18n import Translator
-from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.commands.common import CliError, ProgressBar, open_workspace, print_json
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -68,7 +68,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:
             try:
-                report = sync_once(ws.store, central, ws.lifecycle)
+                # a fresh console pulls a whole team's history: a bar on a terminal (stderr; silent otherwise)
+                with ProgressBar() as bar:
+                    report = sync_once(ws.store, central, ws.lifecycle,
+                                       progress=lambda done, left: bar(done, done + left) if left is not None
+                                       else None)
             except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
                 raise CliError(f"sync: {exc}", code=3) from exc
             notes = _reference(ws, central) if report.online else []

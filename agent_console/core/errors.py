@@ -67,6 +67,11 @@ def validation_problem(error: dict[str, Any]) -> object:
                 detail=str(error.get("msg", "")).removeprefix("Value error, "))
 
 
+def field_label(name: str) -> object:
+    """A new case's field ("complainant.phone") as the locale names it (`error.field.*`), else as it was written."""
+    return Said(f"field.{name}") if has_words(f"error.field.{name}") else name
+
+
 def has_words(key: str) -> bool:
     """Whether the shipped English words have `key` ("error.field.facts"): every key has English words."""
     return key in _english_words()

@@ -81,10 +81,17 @@ class PhoneController:
             return
         log.info("CTI listener on %s", address)
         self.ready.set()
+        from agent_console.screens.intake import SPARE_AFTER, prepare_spare
+
+        self.app.set_timer(SPARE_AFTER, lambda: prepare_spare(self.app))  # the first call's intake, built ahead
         try:
             await asyncio.Event().wait()
         finally:
             await self.listener.stop()
+
+    @property
+    def listening(self) -> bool:
+        return bool(self.listener is not None and self.listener.address)
 
     @property
     def address(self) -> str:
@@ -128,9 +135,9 @@ class PhoneController:
             while self.app.screen is not intake:
                 self.app.pop_screen()
             intake.action_leave()
-        from agent_console.screens.intake import IntakeScreen
+        from agent_console.screens.intake import open_intake
 
-        self.app.push_screen(IntakeScreen(call=call))
+        open_intake(self.app, call=call)
 
     def take_waiting(self) -> None:
         """F9: keep the current intake as a draft and take the oldest waiting call."""
@@ -144,9 +151,9 @@ class PhoneController:
             while self.app.screen is not intake:  # a dialog over the form goes first
                 self.app.pop_screen()
             intake.action_leave()  # saves the draft (nothing is lost) and leaves
-        from agent_console.screens.intake import IntakeScreen
+        from agent_console.screens.intake import open_intake
 
-        self.app.push_screen(IntakeScreen(call=call))
+        open_intake(self.app, call=call)
         self.app.call_after_refresh(self._show_banner)
 
     def _show_banner(self) -> None:
@@ -219,8 +226,12 @@ def fill_for_call(screen: IntakeScreen, call: telephony.Call) -> None:
     screen.started = call.started or ws.now()
     if not call.remote:  # withheld: an intake without a phone
         return
-    screen.query_one("#f-phone", Input).value = call.remote  # the form looks up earlier cases as it would typed
     history = telephony.caller_history(ws, call.remote)
+    phone = screen.query_one("#f-phone", Input)
+    if phone.value != call.remote:
+        screen._skip_lookup = call.remote  # looked up here already: its Changed event asks no worker again
+        phone.value = call.remote
+    screen.show_caller_now(call.remote, history.callbacks, history.cases)
     note = t("calls.open_cases", open=len(history.open_cases), total=len(history.cases),
              callbacks=len(history.callbacks))
     if history.name:

@@ -34,6 +34,9 @@ BAND_STYLE = {"in_time": "green", "warning": "bold yellow", "breached": "bold re
               "met": "dim", "missed": "dim red"}
 COLUMNS = ("number", "status", "category", "caller", "clock", "left", "due")
 MAX_WIDTH = {"category": 16, "caller": 26, "clock": 16}
+# what a narrow terminal leaves out first (highest first): which clock, then the caller, the category, the due date;
+# number, status and the time left always stay
+DROP = {"clock": 4, "caller": 3, "category": 2, "due": 1}
 
 
 class CasesScreen(UsesWorkspace, Screen):
@@ -70,8 +73,8 @@ class CasesScreen(UsesWorkspace, Screen):
         yield Header()
         yield Static(id="status-line")
         yield Input(placeholder=t("app.search_placeholder"), id="search")
-        yield CaseTable([Column(col, t(f"cols.{col}"), MAX_WIDTH.get(col, 40), shrink=col in MAX_WIDTH)
-                         for col in COLUMNS], id="cases")
+        yield CaseTable([Column(col, t(f"cols.{col}"), MAX_WIDTH.get(col, 40), shrink=col in MAX_WIDTH,
+                                drop=DROP.get(col, 0)) for col in COLUMNS], id="cases")
         yield SyncStatus()
         yield Footer()
 
@@ -96,7 +99,15 @@ class CasesScreen(UsesWorkspace, Screen):
         now = self.ws.now()
         try:
             rows = load_rows(self.ws, flt, now, narrow=narrow)
-        except StoreError as exc:
+        except Exception as exc:  # noqa: BLE001 - a damaged file is an offer of a fresh one, anything else re-raised
+            damaged = self.ws.damage_in(exc)
+            if damaged is not None:
+                from agent_console.screens.fresh_file import offer_fresh_file
+
+                self.app.call_from_thread(offer_fresh_file, self.app, damaged, True)
+                return
+            if not isinstance(exc, StoreError):
+                raise
             self.app.call_from_thread(self.notify, self.app.t.error(exc), severity="error")
             return
         if not get_current_worker().is_cancelled:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from agent_console.core.errors import Said, field_label, validation_problem
 from agent_console.core.new_case import IntakeError, NewCase
 from agent_console.core.text import clean_text
 from agent_console.core.case_query import CaseQuery
@@ -43,10 +44,11 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
 @dataclass
 class ImportResult:
     imported: list[str] = field(default_factory=list)  # case numbers
-    errors: list[str] = field(default_factory=list)  # "file:line: message"
+    errors: list[str] = field(default_factory=list)  # "file:line: message" in English (the scripts' JSON)
+    problems: list[Said] = field(default_factory=list)  # the same, by key: told in the console's language
 
 
-def _decode(raw: bytes, encoding: str | None) -> tuple[str, dict[int, str]]:
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, dict[int, Said]]:
     """The file's text and, per line that could not be decoded, why. Never a guess: UTF-8 (a BOM is allowed) unless
     the user named the encoding. A bad line is kept (its bad bytes shown as U+FFFD) so line numbers stay right; the
     caller refuses every row that touches it."""
@@ -59,28 +61,31 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, dict[int, str]]:
         try:
             return raw.decode(name), {}
         except UnicodeDecodeError as exc:
-            return "", {1: f"not {encoding}: byte {exc.start + 1} cannot be decoded"}
-    bad: dict[int, str] = {}
+            return "", {1: Said("import.not_encoding_at", encoding=encoding, byte=exc.start + 1)}
+    bad: dict[int, Said] = {}
     lines = []
     for number, chunk in enumerate(raw.split(b"\n"), start=1):
         try:
             lines.append(chunk.decode(name if number == 1 else name.replace("-sig", "")))
         except UnicodeDecodeError as exc:
-            hint = "" if encoding else " (if the file is in another encoding, say which: --encoding gb18030)"
-            bad[number] = (f"byte 0x{chunk[exc.start]:02x} at column {exc.start + 1} is not "
-                           f"{encoding or 'UTF-8'}{hint}")
+            bad[number] = Said("import.bad_byte_named" if encoding else "import.bad_byte",
+                               byte=f"0x{chunk[exc.start]:02x}", column=exc.start + 1, encoding=encoding or "UTF-8")
             lines.append(chunk.decode(name, errors="replace"))
     return "\n".join(lines), bad
 
 
-def _rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, row dict) or (line number, error text)."""
+class ImportRefused(Said, ValueError):
+    """A file that cannot be imported at all (too large, an unknown --encoding)."""
+
+
+def _rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | Said]]:
+    """(line number, row dict) or (line number, what is wrong with it)."""
     if path.stat().st_size > MAX_IMPORT_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it")
+        raise ImportRefused("import.too_large", path=str(path), mb=MAX_IMPORT_BYTES // (1024 * 1024))
     try:
         text, bad = _decode(path.read_bytes(), encoding)
     except LookupError as exc:
-        raise ValueError(f"--encoding {encoding}: no such encoding") from exc
+        raise ImportRefused("import.no_such_encoding", encoding=encoding) from exc
     if path.suffix.lower() == ".csv":
         yield from _csv_rows(text, bad)
         return
@@ -93,18 +98,18 @@ def _rows(path: Path, encoding: str | None = None) -> Iterator[tuple[int, dict[s
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, f"invalid JSON at column {exc.colno}: {exc.msg}"
+            yield number, Said("import.bad_json", column=exc.colno, detail=exc.msg)
             continue
         except RecursionError:
-            yield number, "JSON nested too deeply"
+            yield number, Said("import.json_too_deep")
             continue
         if not isinstance(value, dict):
-            yield number, "expected a JSON object"
+            yield number, Said("import.not_object")
             continue
         yield number, {k: v for k, v in value.items() if k not in EXPORT_ONLY_KEYS}
 
 
-def _csv_rows(text: str, bad: dict[int, str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _csv_rows(text: str, bad: dict[int, Said]) -> Iterator[tuple[int, dict[str, Any] | Said]]:
     if 1 in bad:
         yield 1, bad[1]
         return
@@ -112,11 +117,11 @@ def _csv_rows(text: str, bad: dict[int, str]) -> Iterator[tuple[int, dict[str, A
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        yield 1, f"cannot read the header: {exc}"
+        yield 1, Said("import.bad_header", detail=str(exc))
         return
     unknown = [c for c in header if c not in CSV_COLUMNS and c not in EXPORT_ONLY_COLUMNS]
     if unknown:
-        yield 1, f"unknown column(s) {', '.join(unknown)}; known: {', '.join(CSV_COLUMNS)}"
+        yield 1, Said("import.unknown_columns", columns=", ".join(unknown), known=", ".join(CSV_COLUMNS))
         return
     last = reader.line_num
     while True:
@@ -127,9 +132,9 @@ def _csv_rows(text: str, bad: dict[int, str]) -> Iterator[tuple[int, dict[str, A
             return
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
-                yield first, "a quote (\") opened on this line is never closed; nothing after it was read"
+                yield first, Said("import.open_quote")
                 return
-            yield reader.line_num, f"cannot read this row: {exc}"
+            yield reader.line_num, Said("import.bad_row", detail=str(exc))
             last = reader.line_num
             continue
         last = reader.line_num
@@ -137,7 +142,7 @@ def _csv_rows(text: str, bad: dict[int, str]) -> Iterator[tuple[int, dict[str, A
         if problems:
             yield first, problems[0]
         elif None in row:  # more fields than the header has columns: they would be dropped silently
-            yield first, f"{len(header) + len(row[None])} fields, the header has {len(header)}"
+            yield first, Said("import.extra_fields", fields=len(header) + len(row[None]), columns=len(header))
         else:
             yield first, _from_csv(row)
 
@@ -156,16 +161,21 @@ def import_file(ws: Workspace, path: Path, encoding: str | None = None) -> Impor
     result = ImportResult()
     events = []
     for line, row in _rows(path, encoding):
-        if isinstance(row, str):
-            result.errors.append(f"{path}:{line}: {row}")
-            continue
-        try:
-            events.extend(ws.registration_events(NewCase.model_validate(row)))
-        except IntakeError as exc:
-            result.errors.append(f"{path}:{line}: " + "; ".join(f"{k}: {v}" for k, v in exc.fields.items()))
-        except ValidationError as exc:
-            detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors())
-            result.errors.append(f"{path}:{line}: {clean_text(detail, multiline=False)}")
+        problems: list[Any] = []
+        if isinstance(row, Said):
+            problems = [row]
+        else:
+            try:
+                events.extend(ws.registration_events(NewCase.model_validate(row)))
+            except IntakeError as exc:
+                problems = [Said("import.field", field=field_label(k), problem=v) for k, v in exc.fields.items()]
+            except ValidationError as exc:
+                problems = [Said("import.field", field=field_label(".".join(str(p) for p in e["loc"]) or "case"),
+                                 problem=validation_problem(e)) for e in exc.errors()]
+        if problems:
+            said = Said("import.row", path=str(path), line=line, problems=problems)
+            result.problems.append(said)
+            result.errors.append(clean_text(str(said), multiline=False))
     if events:
         states = ws.store.append(events, ws.lifecycle)
         result.imported = sorted(s.number for s in states.values())

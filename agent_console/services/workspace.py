@@ -33,7 +33,7 @@ from agent_console.core.vocabulary import Vocabulary, load_vocabulary
 from agent_console.core.case_query import CaseQuery
 from agent_console.services import deadlines as deadline_service
 from agent_console.support.i18n import Translator, translator
-from agent_console.store.local import LocalStore, Moved, Progress, StoreError
+from agent_console.store.local import LocalStore, Moved, Progress, StoreError, move_aside
 
 __all__ = ["CaseQuery", "NotAllowed", "StoreError", "Workspace"]
 
@@ -503,6 +503,51 @@ class Workspace:
             return own.recompute_open(self.lifecycle, progress)
         finally:
             own.close()
+
+    @property
+    def database_file(self) -> Path:
+        """The local database's file."""
+        return Path(self.settings.db)
+
+    def damage_in(self, error: BaseException) -> StoreError | None:
+        """The damaged-database error `error` is (a StoreError saying so, or SQLite's own error from a read that
+        met a damaged page), with which check failed; None for any other error."""
+        import sqlite3
+
+        from agent_console.store.local import store_error
+
+        for exc in (error, error.__cause__):
+            if isinstance(exc, StoreError):
+                return exc if exc.kind == "damaged" else None
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                said = store_error(Path(self.settings.db), exc)
+                return said if said.kind == "damaged" else None
+        return None
+
+    def start_fresh(self) -> Path:
+        """Leave a damaged database for a fresh file of the same name: the damaged one is renamed beside it, kept as
+        it was (for repair; what it held that the centre has comes back at the next sync), and this console goes on
+        on an empty file. What the screens hold in memory (an intake being typed) is theirs to save again.
+        Returns where the damaged file now is."""
+        import sqlite3
+
+        try:
+            self._home_store.close()
+        except sqlite3.Error:
+            pass  # a damaged file may refuse even to close cleanly; the rename below is what matters
+        aside = move_aside(Path(self.settings.db), self.now())
+        self._home_store = LocalStore(self.settings.db)
+        self._thread_stores = threading.local()  # worker threads open the new file too
+        self._generation = deadline_service.generation(self._home_store, self.settings)
+        self.calendar = deadline_service.make_calendar(self.settings, self.profile, self._home_store)
+        self.clocks = ClockMath(self.calendar)
+        self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
+        self.stale_reasons = []
+        self.store.set_meta(deadline_service.BASIS_KEY,
+                            deadline_service.record_basis(self.store, self.calendar, self.profile))
+        deadline_service.remember_profile(self.store, self.profile)
+        self.store.set_meta("list_documents", "1")
+        return aside
 
     def close(self) -> None:
         self._home_store.close()

@@ -122,6 +122,26 @@ def which_check_failed(path: Path, msg: str = "") -> Said:
     return Said("db.check_reported", detail=msg)
 
 
+def move_aside(path: Path, when: datetime) -> Path:
+    """Rename a damaged database, with its -wal and -shm files, to NAME.damaged-YYYYMMDD-HHMMSS.db beside it: kept
+    as it was, for repair or a support engineer, while a fresh file takes its name. Returns the new name."""
+    stamp = when.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    n = 1
+    while aside.exists():  # twice in one second: never overwrite what was kept
+        aside = path.with_name(f"{path.stem}.damaged-{stamp}-{n}{path.suffix}")
+        n += 1
+    try:
+        for suffix in ("-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                side.rename(str(aside) + suffix)
+        path.rename(aside)
+    except OSError as exc:
+        raise store_error(path, exc) from exc
+    return aside
+
+
 Progress = Callable[[int, int], None]  # (done, total)
 REBUILD_BATCH = 2000  # cases per transaction of a rebuild or recompute
 

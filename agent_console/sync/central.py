@@ -51,7 +51,8 @@ class PulledPage:
 
     text: str
     count: int
-    last_seq: int  # the cursor after this page
+    last_seq: int | str  # the cursor after this page (the PostgreSQL centre's: each team's last number, as JSON)
+    remaining: int | None = None  # rows the centre holds past that cursor, at most (None: not said)
 
 
 def page_events(page: PulledPage) -> list[tuple[int, Event]]:
@@ -69,9 +70,10 @@ class Central(Protocol):
     def push_rows(self, rows: list[tuple]) -> PushResult:
         """Outbox rows as stored: (local seq, id, case_id, kind, actor, device, at, hlc, payload JSON, flags JSON)."""
 
-    def pull_page(self, after: int, limit: int) -> PulledPage: ...
+    def pull_page(self, after: int | str, limit: int, device: str | None = None) -> PulledPage:
+        """The next page after the cursor; rows recorded by `device` (the caller's own: it has them) left out."""
 
-    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]: ...
+    def pull(self, after: int | str, limit: int) -> list[tuple[int, Event]]: ...
 
     def members(self) -> list[Member] | None:
         """The people of this login's teams (None: the centre does not say; the console then uses who it has seen)."""

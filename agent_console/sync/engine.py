@@ -14,7 +14,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from agent_console.core.hlc import ClockSkew
 from agent_console.sync.central import Central, CentralUnavailable, PushResult
@@ -122,27 +122,34 @@ def _acknowledge(store: Any, report: SyncReport, result: PushResult) -> None:
     report.skew_ms = max(report.skew_ms, result.skew_ms)
 
 
-def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000, report: SyncReport | None = None) -> int:
+def pull(store: Any, central: Central, lifecycle: Any, batch: int = 5000, report: SyncReport | None = None,
+         progress: Callable[[int, int | None], None] | None = None) -> int:
     """Apply the centre's pages after our cursor, each with the cursor it advances to in one local transaction.
 
-    While one page is applied here, the next is fetched on another thread (from the cursor the page in hand will
-    leave behind; if applying it fails, the fetched page is simply dropped). Rows that do not parse or fold are kept
-    aside by the store (counted in `report.quarantined`); the clock moves past every stamp applied.
+    The centre leaves out the events this console recorded (it has them: `store.device_id`). While one page is
+    applied here, the next is fetched on another thread (from the cursor the page in hand will leave behind; if
+    applying it fails, the fetched page is simply dropped). Rows that do not parse or fold are kept aside by the
+    store (counted in `report.quarantined`); the clock moves past every stamp applied. `progress(pulled, left)` is
+    told after each page (left: what the centre holds past the cursor, at most; None when it does not say).
     """
     key = cursor_key(central)
     teams = _known_teams(store)
+    device = getattr(store, "device_id", None)
     pulled = 0
-    page = central.pull_page(int(store.meta(key) or 0), batch)
+    page = central.pull_page(store.meta(key) or "0", batch, device)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
-            while page.count:
-                following = pool.submit(central.pull_page, page.last_seq, batch) if page.count >= batch else None
+            while page.count or str(page.last_seq) != (store.meta(key) or "0"):
+                following = (pool.submit(central.pull_page, page.last_seq, batch, device)
+                             if page.count >= batch else None)
                 done = store.ingest_page(page.text, lifecycle, meta={key: str(page.last_seq)}, teams=teams)
                 receive_stamps(store.hlc, done.stamps)
                 pulled += page.count
                 if report is not None:
                     report.pulled = pulled
                     report.quarantined += done.quarantined
+                if progress is not None:
+                    progress(pulled, page.remaining)
                 if following is None:
                     break
                 page = following.result()
@@ -197,14 +204,15 @@ def remember_roster(store: Any, central: Central) -> None:
                                                  for m in members], ensure_ascii=False))
 
 
-def sync_once(store: Any, central: Central, lifecycle: Any) -> SyncReport:
+def sync_once(store: Any, central: Central, lifecycle: Any,
+              progress: Callable[[int, int | None], None] | None = None) -> SyncReport:
     """Push everything waiting, then pull everything new; a centre that is down gives a report, not an error (and
     the report still counts what was pushed and pulled before the connection dropped)."""
     report = SyncReport()
     try:
         remember_identity(store, central)
         push(store, central, report=report)
-        pull(store, central, lifecycle, report=report)
+        pull(store, central, lifecycle, report=report, progress=progress)
         remember_roster(store, central)
     except CentralUnavailable as exc:
         report.error = f"offline: {exc}"

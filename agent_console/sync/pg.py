@@ -315,31 +315,67 @@ class PostgresCentral:
         the rows that must not be sent."""
         return PushPipeline(self, split)
 
-    def pull_page(self, after: int, limit: int) -> PulledPage:
+    def pull_page(self, after: int | str, limit: int, device: str | None = None) -> PulledPage:
         """The next page after the cursor as one JSON text, built by the server (row-level security applies): no
-        per-row fetching or decoding here; the local store reads the page in one pass."""
+        per-row fetching or decoding here; the local store reads the page in one pass.
+
+        The cursor is each team's last number read ({"team": tseq} as JSON text; an older console's single number is
+        translated once). Rows recorded by `device` (this console: it has them) are left out. When the page is not
+        full, every row of the login's teams up to the newest one is covered, so the cursor moves past this
+        console's own rows too; a team's numbers become visible in order (its pushers take turns), so nothing
+        committed late is ever skipped. The page also says how many rows the teams hold past the new cursor, at
+        most (for a progress bar).
+        """
         conn = self._connection()
         try:
-            text, count, last = conn.execute(
-                "SELECT coalesce(json_agg(json_build_array(seq, id, case_id, kind, actor, device, "
-                # the time as every console writes it (Python's isoformat in UTC), so it reads the same everywhere
-                "  to_char(at AT TIME ZONE 'UTC', CASE WHEN date_part('microseconds', at)::int %% 1000000 = 0"
-                "          THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"' END),"
-                "  hlc, payload, flags) ORDER BY seq)::text, '[]'), count(*), coalesce(max(seq), %(after)s)"
-                " FROM (SELECT e.* FROM unnest(ac.my_teams()) AS t(team) CROSS JOIN LATERAL"
-                # each team's next rows in order from the (team, seq) index, then the first of them all: a page
+            cursor = self._team_cursor(conn, after)
+            text, count, last, left = conn.execute(
+                "WITH cur AS (SELECT t.team, coalesce((%(cursor)s::jsonb ->> t.team)::bigint, 0) AS after"
+                "               FROM unnest(ac.my_teams()) AS t(team)),"
+                # each team's next rows in order from the (team, tseq) index, then the first of them all: a page
                 # never scans or sorts what lies beyond it, whatever the planner thinks of the table's size
-                "       (SELECT * FROM ac.events x WHERE x.team = t.team AND x.seq > %(after)s ORDER BY x.seq"
-                "        LIMIT %(limit)s) e ORDER BY e.seq LIMIT %(limit)s) p",
-                {"after": after, "limit": limit}).fetchone()
+                " page AS (SELECT e.* FROM cur CROSS JOIN LATERAL"
+                "          (SELECT * FROM ac.events x WHERE x.team = cur.team AND x.tseq > cur.after"
+                "            AND x.device IS DISTINCT FROM %(device)s ORDER BY x.tseq LIMIT %(limit)s) e"
+                "          ORDER BY e.tseq, e.team LIMIT %(limit)s),"
+                " n AS (SELECT count(*) AS n FROM page),"
+                " top AS (SELECT cur.team, cur.after, (SELECT max(x.tseq) FROM ac.events x WHERE x.team = cur.team)"
+                "         AS newest, (SELECT max(p.tseq) FROM page p WHERE p.team = cur.team) AS got FROM cur),"
+                " nxt AS (SELECT top.team, top.newest, CASE WHEN (SELECT n FROM n) < %(limit)s"
+                "           THEN greatest(top.after, coalesce(top.newest, 0))"
+                "           ELSE greatest(top.after, coalesce(top.got, 0)) END AS upto FROM top)"
+                " SELECT (SELECT coalesce(json_agg(json_build_array(p.seq, p.id, p.case_id, p.kind, p.actor, p.device,"
+                # the time as every console writes it (Python's isoformat in UTC), so it reads the same everywhere
+                "  to_char(p.at AT TIME ZONE 'UTC', CASE WHEN date_part('microseconds', p.at)::int %% 1000000 = 0"
+                "          THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"' END),"
+                "  p.hlc, p.payload, p.flags) ORDER BY p.tseq, p.team)::text, '[]') FROM page p),"
+                " (SELECT n FROM n), (SELECT coalesce(jsonb_object_agg(team, upto), '{}')::text FROM nxt),"
+                " (SELECT coalesce(sum(greatest(coalesce(newest, 0) - upto, 0)), 0) FROM nxt)",
+                {"cursor": cursor, "limit": limit, "device": device}).fetchone()
             conn.commit()
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop()
             raise CentralUnavailable(str(exc).strip().splitlines()[0] if str(exc).strip() else "connection lost") \
                 from exc
-        return PulledPage(text, count, last)
+        return PulledPage(text, count, last, int(left))
 
-    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+    @staticmethod
+    def _team_cursor(conn: psycopg.Connection, after: int | str) -> str:
+        """The cursor as {"team": tseq} JSON text. A single number is the cursor of a console from before the
+        per-team numbering (the old global seq, under which every team's rows were numbered in order): each team's
+        last number at or below it."""
+        text = str(after or "0").strip()
+        if text.startswith("{"):
+            return text
+        seq = int(text) if text.isdigit() else 0
+        if seq == 0:
+            return "{}"
+        return conn.execute(
+            "SELECT coalesce(jsonb_object_agg(t.team, coalesce((SELECT max(x.tseq) FROM ac.events x"
+            " WHERE x.team = t.team AND x.seq <= %s), 0)), '{}')::text FROM unnest(ac.my_teams()) AS t(team)",
+            (seq,)).fetchone()[0]
+
+    def pull(self, after: int | str, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
 
     # -- reference data (sync/reference.py) -------------------------------------------------------------------

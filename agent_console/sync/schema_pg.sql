@@ -18,10 +18,14 @@ CREATE TABLE IF NOT EXISTS ac.members (
     teams text[] NOT NULL
 );
 
--- One row: the last ordering number handed out. Taking its row lock inside the pushing transaction serializes
--- pushers, so numbers become visible in the order they were assigned and a reader never skips a late commit.
-CREATE TABLE IF NOT EXISTS ac.counter (one int PRIMARY KEY DEFAULT 1 CHECK (one = 1), last bigint NOT NULL);
-INSERT INTO ac.counter VALUES (1, 0) ON CONFLICT DO NOTHING;
+-- One row per team: the last ordering number (tseq) handed out in that team. Taking its row lock inside the pushing
+-- transaction serializes the team's pushers, so a team's numbers become visible in the order they were assigned and
+-- a reader following tseq > its cursor for the team never skips a late commit. Teams never wait on each other: a
+-- push locks only the rows of the login's own teams (in team order, so two leads cannot deadlock).
+CREATE TABLE IF NOT EXISTS ac.team_counters (team text PRIMARY KEY, last bigint NOT NULL);
+-- seq only identifies a row (the key; quarantined rows are named by it): it is handed out without a lock, so it
+-- says nothing about the order of commits
+CREATE SEQUENCE IF NOT EXISTS ac.event_seq;
 
 CREATE TABLE IF NOT EXISTS ac.case_teams (case_id text PRIMARY KEY, team text NOT NULL);
 
@@ -37,9 +41,32 @@ CREATE TABLE IF NOT EXISTS ac.events (
     payload jsonb NOT NULL,
     flags jsonb NOT NULL DEFAULT '[]',
     team text NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now()
+    received_at timestamptz NOT NULL DEFAULT now(),
+    tseq bigint
 );
-CREATE INDEX IF NOT EXISTS events_team_seq ON ac.events (team, seq);
+-- A centre installed before the per-team numbering: number every team's events in their old (global) order, once,
+-- with the append-only trigger held off inside this install's transaction; then the old single counter goes.
+ALTER TABLE ac.events ADD COLUMN IF NOT EXISTS tseq bigint;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM ac.events WHERE tseq IS NULL) THEN
+        ALTER TABLE ac.events DISABLE TRIGGER USER;
+        UPDATE ac.events e SET tseq = n.tseq
+          FROM (SELECT seq, row_number() OVER (PARTITION BY team ORDER BY seq) AS tseq FROM ac.events) n
+         WHERE n.seq = e.seq AND e.tseq IS NULL;
+        ALTER TABLE ac.events ENABLE TRIGGER USER;
+    END IF;
+END
+$$;
+ALTER TABLE ac.events ALTER COLUMN tseq SET NOT NULL;
+INSERT INTO ac.team_counters (team, last)
+SELECT team, max(tseq) FROM ac.events GROUP BY team
+ON CONFLICT (team) DO UPDATE SET last = greatest(ac.team_counters.last, excluded.last);
+SELECT setval('ac.event_seq', greatest((SELECT max(seq) FROM ac.events), (SELECT last_value FROM ac.event_seq), 1));
+DROP TABLE IF EXISTS ac.counter;
+-- the pull reads each team in its order; the (team, seq) index of the single counter is no longer read
+CREATE UNIQUE INDEX IF NOT EXISTS events_team_tseq ON ac.events (team, tseq);
+DROP INDEX IF EXISTS ac.events_team_seq;
 -- who asked for a decision on a case (a lead may not decide their own request): few rows, a small partial index
 CREATE INDEX IF NOT EXISTS events_requests ON ac.events (case_id, kind, hlc)
     WHERE kind IN ('extension_requested', 'closure_proposed');
@@ -123,12 +150,12 @@ CREATE OR REPLACE FUNCTION ac.end_stuck_push_holder() RETURNS integer
 DECLARE
     holder integer;
 BEGIN
-    -- only ac.push_staged() touches ac.counter: a session holding a lock on that table is a pusher (one that waits
+    -- only ac.push_staged() touches ac.team_counters: a session holding a lock on it is a pusher (one that waits
     -- for the row is active; the holder has the row, and is stuck if it sits idle)
     SELECT a.pid INTO holder
       FROM pg_catalog.pg_locks l
       JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'relation' AND l.relation = 'ac.counter'::pg_catalog.regclass AND l.granted
+     WHERE l.locktype = 'relation' AND l.relation = 'ac.team_counters'::pg_catalog.regclass AND l.granted
        AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
        AND a.pid <> pg_catalog.pg_backend_pid()
        AND ((a.state <> 'active' AND a.state_change < pg_catalog.clock_timestamp() - interval '2 seconds')
@@ -230,7 +257,9 @@ DECLARE
     mine text[] := ac.my_teams();
     lead boolean := coalesce((SELECT m.role = 'lead' FROM ac.members m WHERE m.login = session_user), false);
     drift bigint := least(greatest(coalesce(max_drift_ms, 300000), 0), 300000);  -- a caller may only narrow it
-    first_seq bigint;
+    firsts jsonb;  -- each of the login's teams: the last number handed out before this push
+    locked boolean := false;
+    tops jsonb;  -- each team this push recorded rows of: [its first number, its last]
     n bigint;
     flagged bigint := 0;
     staged bigint;
@@ -250,21 +279,27 @@ BEGIN
     IF NOT ac.stage_ready() THEN
         RAISE EXCEPTION 'nothing staged: call ac.push_stage() first';
     END IF;
-    -- the lock first: classification and numbering happen strictly one pusher at a time, so numbers become visible
-    -- in the order they were handed out and a reader following seq > cursor never skips a late commit
-    FOR attempt IN 1..3 LOOP
+    -- the locks first, on the counters of the login's teams only (in team order): classification and numbering
+    -- happen strictly one pusher at a time within a team, so a team's numbers become visible in the order they were
+    -- handed out and a reader following tseq > its cursor never skips a late commit; other teams push meanwhile
+    FOR attempt IN 1..4 LOOP
         BEGIN
-            SELECT c.last INTO first_seq FROM ac.counter c WHERE c.one = 1 FOR UPDATE;
+            INSERT INTO ac.team_counters (team, last) SELECT t, 0 FROM unnest(mine) AS t ON CONFLICT DO NOTHING;
+            SELECT jsonb_object_agg(c.team, c.last) INTO firsts
+              FROM (SELECT x.team, x.last FROM ac.team_counters x WHERE x.team = ANY (mine) ORDER BY x.team
+                    FOR UPDATE) c;
+            locked := true;
             EXIT;
         EXCEPTION WHEN lock_not_available THEN
-            IF ac.end_stuck_push_holder() IS NULL AND attempt = 3 THEN
-                RAISE EXCEPTION 'centre busy: another push holds the lock; try again in a moment'
+            IF ac.end_stuck_push_holder() IS NULL AND attempt >= 3 THEN
+                RAISE EXCEPTION 'centre busy: another push of your team holds the lock; try again in a moment'
                     USING ERRCODE = 'lock_not_available';
             END IF;
         END;
     END LOOP;
-    IF first_seq IS NULL THEN
-        SELECT c.last INTO first_seq FROM ac.counter c WHERE c.one = 1 FOR UPDATE;  -- the stuck holder is gone
+    IF NOT locked THEN
+        RAISE EXCEPTION 'centre busy: another push of your team holds the lock; try again in a moment'
+            USING ERRCODE = 'lock_not_available';
     END IF;
     -- one look at the stage: how many rows, whether they are numbered densely (each row's place is then its ord),
     -- and this device's latest stamp (stamps sort as text, wall time first), to tell it how far ahead its clock runs
@@ -272,18 +307,25 @@ BEGIN
     dense_from := CASE WHEN highest - lowest + 1 = staged THEN lowest END;
     LOOP
         BEGIN
-            -- one set-based pass: the rows that stand are recorded, numbered in the order they were sent (a row
-            -- that does not stand leaves its number unused: readers follow seq > cursor, a gap skips nothing)
-            INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
-            SELECT first_seq + v.place, v.id, v.case_id, v.kind, me, v.device, v.at,
-                   v.hlc, v.payload,
-                   CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > drift
-                        THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
-                        ELSE coalesce(v.flags, '[]'::jsonb) END,
-                   v.team
-              FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v
-             WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip));
-            GET DIAGNOSTICS n = ROW_COUNT;
+            -- one set-based pass: the rows that stand are recorded, numbered within their team in the order they
+            -- were sent, densely (a reader can tell how many rows a team holds past its cursor)
+            WITH ins AS (
+                INSERT INTO ac.events (seq, tseq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
+                SELECT nextval('ac.event_seq'),
+                       (firsts ->> v.team)::bigint + row_number() OVER (PARTITION BY v.team ORDER BY v.place),
+                       v.id, v.case_id, v.kind, me, v.device, v.at, v.hlc, v.payload,
+                       CASE WHEN split_part(v.hlc, '-', 1)::bigint - now_ms > drift
+                            THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
+                            ELSE coalesce(v.flags, '[]'::jsonb) END,
+                       v.team
+                  FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v
+                 WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip))
+                RETURNING team, tseq)
+            SELECT coalesce(sum(c.rows), 0),
+                   coalesce(jsonb_object_agg(c.team, jsonb_build_array(c.low, c.high)), '{}')
+              INTO n, tops
+              FROM (SELECT i.team, count(*) AS rows, min(i.tseq) AS low, max(i.tseq) AS high FROM ins i
+                     GROUP BY i.team) c;
             EXIT;
         EXCEPTION WHEN unique_violation OR not_null_violation THEN
             -- an event already here (a batch sent again after a lost answer) or two rows with one ord: rare, so
@@ -310,34 +352,49 @@ BEGIN
         SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]') INTO refused
           FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v WHERE v.verdict IS NOT NULL;
     END IF;
-    -- the teams of the cases registered just now
+    -- the teams of the cases registered just now; teams push side by side, so a case id registered by another team
+    -- at the same moment is caught here (its row waits for that push to commit): this push is undone and tried again
+    -- on the next round, when the verdict refuses the second registration
     INSERT INTO ac.case_teams (case_id, team)
     SELECT e.case_id, e.team FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
-     WHERE s.kind = 'registered' AND e.seq > first_seq
+     WHERE s.kind = 'registered' AND e.tseq >= (tops -> e.team ->> 0)::bigint
     ON CONFLICT DO NOTHING;
+    IF EXISTS (SELECT 1 FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
+                 JOIN ac.case_teams t ON t.case_id = e.case_id
+                WHERE s.kind = 'registered' AND e.tseq >= (tops -> e.team ->> 0)::bigint AND t.team <> e.team) THEN
+        RAISE EXCEPTION 'centre busy: the same case was registered by another team at the same moment; try again'
+            USING ERRCODE = 'lock_not_available';
+    END IF;
     -- A fast clock overriding a later action: an event just recorded (F) is ordered before an event of another
     -- device on the same case that the centre flagged clock_skew (E: its stamp is later than F's), although F was
     -- stamped after E had reached the centre (by a clock that is not itself flagged as fast), so F happened after E
     -- and E wins only because its clock runs ahead. (Had F's console seen E first, its clock would have moved past
     -- E's stamp: no pair.) The centre records a conflict_flagged event on the case, once per pair, numbered after the
     -- batch; every console folds it like any other event, so each shows the lead the same conflict.
-    INSERT INTO ac.events (seq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
-    SELECT first_seq + staged + row_number() OVER (ORDER BY p.f_seq, p.e_seq), p.id, p.case_id, 'conflict_flagged',
+    INSERT INTO ac.events (seq, tseq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
+    SELECT nextval('ac.event_seq'),
+           (tops -> p.team ->> 1)::bigint + row_number() OVER (PARTITION BY p.team ORDER BY p.f_seq, p.e_seq),
+           p.id, p.case_id, 'conflict_flagged',
            'centre', 'centre', clock_timestamp(),
            split_part(p.e_hlc, '-', 1) || '-' || lpad((split_part(p.e_hlc, '-', 2)::bigint + 1)::text, 4, '0')
                || '-centre',
            jsonb_build_object('events', jsonb_build_array(p.e_id, p.f_id), 'reason', 'clock_ahead'), '[]', p.team
       FROM (SELECT DISTINCT ON (e.id, f.id) 'clock-' || md5(e.id || ' ' || f.id) AS id, f.case_id, f.team,
-                   f.seq AS f_seq, e.seq AS e_seq, e.id AS e_id, f.id AS f_id, e.hlc AS e_hlc
-              FROM ac.events f
+                   f.tseq AS f_seq, e.seq AS e_seq, e.id AS e_id, f.id AS f_id, e.hlc AS e_hlc
+              FROM jsonb_each(tops) AS r(team, span)
+              JOIN ac.events f ON f.team = r.team AND f.tseq BETWEEN (r.span ->> 0)::bigint AND (r.span ->> 1)::bigint
               JOIN ac.events e ON e.case_id = f.case_id AND e.flags ? 'clock_skew'
-             WHERE f.seq > first_seq AND f.seq <= first_seq + staged AND f.case_id IS NOT NULL
+             WHERE f.case_id IS NOT NULL
                AND f.kind <> 'conflict_flagged' AND NOT f.flags ? 'clock_skew'
                AND e.device <> f.device AND e.hlc > f.hlc
                AND split_part(f.hlc, '-', 1)::bigint > (extract(epoch FROM e.received_at) * 1000)::bigint) p
        WHERE NOT EXISTS (SELECT 1 FROM ac.events x WHERE x.id = p.id);
     GET DIAGNOSTICS flagged = ROW_COUNT;
-    UPDATE ac.counter SET last = last + staged + flagged WHERE one = 1;
+    -- each team's counter moves to the last number it handed out (the centre's conflicts included)
+    UPDATE ac.team_counters c SET last = m.top
+      FROM (SELECT e.team, max(e.tseq) AS top FROM jsonb_each(tops) AS r(team, span)
+              JOIN ac.events e ON e.team = r.team AND e.tseq >= (r.span ->> 0)::bigint GROUP BY e.team) m
+     WHERE c.team = m.team;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
         'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > drift
@@ -381,9 +438,10 @@ CREATE POLICY events_read_own_teams ON ac.events FOR SELECT USING (team = ANY ((
 
 -- Privileges: nothing for PUBLIC; the group roles get exactly what a console uses.
 REVOKE ALL ON SCHEMA ac FROM PUBLIC;
-REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM PUBLIC;
+REVOKE ALL ON ac.events, ac.members, ac.team_counters, ac.case_teams FROM PUBLIC;
+REVOKE ALL ON SEQUENCE ac.event_seq FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ac FROM PUBLIC;
-REVOKE ALL ON ac.events, ac.members, ac.counter, ac.case_teams FROM ac_agent, ac_lead;
+REVOKE ALL ON ac.events, ac.members, ac.team_counters, ac.case_teams FROM ac_agent, ac_lead;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ac FROM ac_agent, ac_lead;
 GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;

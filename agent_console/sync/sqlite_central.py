@@ -145,19 +145,31 @@ class SqliteCentral:
         result.refused = bad + result.refused
         return result
 
-    def pull_page(self, after: int, limit: int) -> PulledPage:
+    def pull_page(self, after: int | str, limit: int, device: str | None = None) -> PulledPage:
+        """The next page after the cursor (one writer at a time: seq is commit order), without the rows of `device`;
+        a page that is not full moves the cursor past the caller's own rows after it too."""
         teams = self._ident.teams
+        after = int(after) if str(after).isdigit() else 0
+        marks = ",".join("?" * len(teams))
         try:
+            self.conn.execute("BEGIN")  # one snapshot for the page and the newest number
             text, count, last = self.conn.execute(
                 "SELECT coalesce(json_group_array(json_array(seq, id, case_id, kind, actor, device, at, hlc,"
                 " json(payload), json(flags))), '[]'), count(*), coalesce(max(seq), ?) FROM (SELECT * FROM events"
-                f" WHERE seq > ? AND team IN ({','.join('?' * len(teams))}) ORDER BY seq LIMIT ?)",
-                (after, after, *teams, limit)).fetchone()
+                f" WHERE seq > ? AND team IN ({marks}) AND device IS NOT ? ORDER BY seq LIMIT ?)",
+                (after, after, *teams, device, limit)).fetchone()
+            newest = self.conn.execute(f"SELECT coalesce(max(seq), 0) FROM events WHERE team IN ({marks})",
+                                       teams).fetchone()[0]
+            self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise CentralUnavailable(f"{self.path}: {exc}") from exc
-        return PulledPage(text, count, last)
+        if count < limit:
+            last = max(last, newest)
+        return PulledPage(text, count, last, max(newest - last, 0))
 
-    def pull(self, after: int, limit: int) -> list[tuple[int, Event]]:
+    def pull(self, after: int | str, limit: int) -> list[tuple[int, Event]]:
         return page_events(self.pull_page(after, limit))
 
     def members(self) -> list[Member] | None:

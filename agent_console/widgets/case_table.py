@@ -35,7 +35,8 @@ class Column:
     key: str
     label: str
     max_width: int = 40  # a long caller name or category is cut with an ellipsis rather than pushing columns away
-    shrink: bool = False  # may be narrowed (to MIN_SHRUNK) when the terminal is too narrow for every column
+    shrink: bool = False  # may be narrowed (never below its header nor MIN_SHRUNK) when the terminal is too narrow
+    drop: int = 0  # when even narrowed columns do not fit, the highest `drop` goes first; 0: always shown
 
 
 MIN_SHRUNK = 6
@@ -134,6 +135,7 @@ class CaseTable(ScrollView, can_focus=True):
         self._cells: list[list[tuple[str, Style | None]]] = []
         self._natural = [cell_len(c.label) for c in self.columns]  # widest cell of each column, capped
         self._widths = list(self._natural)  # what is drawn: the natural widths, narrowed to fit the terminal
+        self._shown = [True] * len(self.columns)  # False: left out, the terminal is too narrow for it
         self._lines: dict[tuple[int, bool], Strip] = {}  # (row, is cursor) -> unstyled-by-scroll strip
 
     # -- data -------------------------------------------------------------------------------------------------
@@ -192,20 +194,37 @@ class CaseTable(ScrollView, can_focus=True):
             self.refresh_line(row + 1)  # line 0 is the header
 
     def _fit_columns(self) -> None:
-        """Narrow the shrinkable columns, widest first, until every column fits the width: no sideways scrolling."""
-        widths = list(self._natural)
-        room = self.scrollable_content_region.width or sum(widths) + 2 * len(widths)
-        excess = sum(widths) + 2 * len(widths) - room
-        while excess > 0:
-            candidates = [i for i, c in enumerate(self.columns) if c.shrink and widths[i] > MIN_SHRUNK]
-            if not candidates:
+        """Fit the columns to the width, no sideways scrolling: narrow the shrinkable ones, widest first, down to
+        their header (a header is never cut: no "Catego…"); if that is not enough, leave out whole columns by
+        `drop` (highest first) and narrow the rest again from their natural widths."""
+        natural = list(self._natural)
+        room = self.scrollable_content_region.width or sum(natural) + 2 * len(natural)
+        floors = [min(n, max(cell_len(c.label), MIN_SHRUNK)) if c.shrink else n
+                  for c, n in zip(self.columns, natural)]
+        shown = [True] * len(natural)
+        droppable = sorted((c.drop, i) for i, c in enumerate(self.columns) if c.drop > 0)
+        while True:
+            widths = list(natural)
+            excess = sum(w + 2 for w, on in zip(widths, shown) if on) - room
+            while excess > 0:
+                candidates = [i for i in range(len(widths)) if shown[i] and widths[i] > floors[i]]
+                if not candidates:
+                    break
+                widest = max(candidates, key=lambda i: widths[i])
+                widths[widest] -= 1
+                excess -= 1
+            if excess <= 0 or not droppable:
                 break
-            widest = max(candidates, key=lambda i: widths[i])
-            widths[widest] -= 1
-            excess -= 1
-        self._widths = widths
+            shown[droppable.pop()[1]] = False
+        self._widths = [w if on else 0 for w, on in zip(widths, shown)]
+        self._shown = shown
         self._lines.clear()
-        self.virtual_size = Size(sum(widths) + 2 * len(widths), len(self._keys) + 1)
+        self.virtual_size = Size(sum(w + 2 for w, on in zip(widths, shown) if on), len(self._keys) + 1)
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns the width leaves room for, in order."""
+        return [c.key for c, on in zip(self.columns, self._shown) if on]
 
     # -- cursor -----------------------------------------------------------------------------------------------
     def watch_cursor_row(self, old: int, new: int) -> None:
@@ -288,9 +307,10 @@ class CaseTable(ScrollView, can_focus=True):
     def _header(self) -> Strip:
         style = self.rich_style + self.get_component_rich_style("case-table--header")
         segments = []
-        for column, w in zip(self.columns, self._widths):
-            segments.extend(self._cell(column.label, w, style))
-        return Strip(segments, sum(w + 2 for w in self._widths))
+        for column, w, on in zip(self.columns, self._widths, self._shown):
+            if on:
+                segments.extend(self._cell(column.label, w, style))
+        return Strip(segments, sum(w + 2 for w, on in zip(self._widths, self._shown) if on))
 
     @staticmethod
     def _cell(text: str, width: int, style: Style) -> list[Segment]:
@@ -308,6 +328,7 @@ class CaseTable(ScrollView, can_focus=True):
         elif row % 2:
             base = base + self.get_component_rich_style("case-table--even-row")
         segments = []
-        for (text, style), w in zip(self._cells[row], self._widths):
-            segments.extend(self._cell(text, w, base + style if style else base))
-        return Strip(segments, sum(w + 2 for w in self._widths))
+        for (text, style), w, on in zip(self._cells[row], self._widths, self._shown):
+            if on:
+                segments.extend(self._cell(text, w, base + style if style else base))
+        return Strip(segments, sum(w + 2 for w, on in zip(self._widths, self._shown) if on))

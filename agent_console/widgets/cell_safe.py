@@ -12,16 +12,24 @@ chops it wins is kept whole in the run's first chop, the chops inside the run ho
 run is never drawn, so no glyph is cut there; a cut at a run's edge is a real overlap edge, where half a glyph is
 covered and a blank is right. Partial terminal updates get each chop's true end, so a dirty span that starts inside
 a run still repaints it. `install()` makes every new Screen (the command palette's too) use this compositor.
+
+Also here: TextArea's soft wrap (textual._wrap.compute_wrap_offsets) folds Chinese anywhere, so a wrapped line of a
+form's note could start with "，"; `install()` has it follow core/cells.py's rules (the break moves back a
+character or two, so the line before never runs past the area's width).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import textual.document._wrapped_document as _wrapped_document
 import textual.screen
 from textual._compositor import ChopsUpdate, Compositor
+from textual._wrap import compute_wrap_offsets
 from textual.geometry import Region
 from textual.strip import Strip
+
+from agent_console.core.cells import NO_LINE_END, NO_LINE_START
 
 _EMPTY = Strip([], 0)
 
@@ -69,6 +77,31 @@ class CellSafeCompositor(Compositor):
         return update
 
 
+def _bad_break(text: str, at: int) -> bool:
+    return text[at] in NO_LINE_START or text[at - 1] in NO_LINE_END
+
+
+def kinsoku_wrap_offsets(text: str, width: int, tab_size: int, fold: bool = True,
+                         precomputed_tab_sections: list[tuple[str, int]] | None = None) -> list[int]:
+    """compute_wrap_offsets, with no line opening on closing punctuation nor ending on an opening one."""
+    offsets = compute_wrap_offsets(text, width, tab_size, fold, precomputed_tab_sections)
+    if "\t" in text or not any(_bad_break(text, at) for at in offsets):
+        return offsets  # the common case; tabs' widths depend on the whole line: left as Textual wraps them
+    out: list[int] = []
+    start = 0
+    while rest := compute_wrap_offsets(text[start:], width, tab_size, fold):
+        at = first = start + rest[0]
+        while at - 1 > start and first - at < 2 and _bad_break(text, at):
+            at -= 1
+        if _bad_break(text, at):  # a run of punctuation: Textual's break is as good as any
+            at = first
+        out.append(at)
+        start = at
+    return out
+
+
 def install() -> None:
-    """Make every Screen created from now on compose its lines with CellSafeCompositor."""
+    """Make every Screen created from now on compose its lines with CellSafeCompositor, and TextArea wrap by
+    Chinese line-breaking rules."""
     textual.screen.Compositor = CellSafeCompositor  # type: ignore[attr-defined,misc]
+    _wrapped_document.compute_wrap_offsets = kinsoku_wrap_offsets  # type: ignore[assignment]
