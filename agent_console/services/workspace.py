@@ -7,6 +7,7 @@ Textual. `now` is injectable so tests can move time.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -64,9 +65,17 @@ class Workspace:
         self.vocab: Vocabulary = load_vocabulary()
         # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
         self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
-        if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
-            self.store.set_meta(deadline_service.BASIS_KEY,
-                                deadline_service.record_basis(self.store, self.calendar, self.profile))
+        basis = deadline_service.stored_basis(self.store)
+        # the first console of a profile on this database records its basis too (not only the first console of
+        # all): a later override of that profile then makes its cases stale
+        if not self.stale_reasons and (basis is None or self.profile.id not in (basis.get("profiles") or {})):
+            try:
+                self.store.set_meta(deadline_service.BASIS_KEY,
+                                    deadline_service.record_basis(self.store, self.calendar, self.profile))
+            except (sqlite3.Error, StoreError):
+                if basis is None:
+                    raise
+                # a full disk or a busy database: recorded at the next open (the deadlines themselves are current)
         self._remember_profile()
         self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
