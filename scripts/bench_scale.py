@@ -58,7 +58,9 @@ def build(cases: int) -> Path:
     generate(ws, cases=cases, seed=42, history_days=540, progress=progress)
     ws.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ws.close()
-    sys.stderr.write(f"\nbuilt {cases} cases in {time.perf_counter() - t0:.0f} s\n")
+    took = time.perf_counter() - t0
+    sys.stderr.write(f"\nbuilt {cases} cases in {took:.0f} s ({cases / took:.0f} cases/s)\n")
+    (CACHE / f"cases-{cases}.built").write_text(f"{took:.1f}\n")
     tmp.rename(path)
     return path
 
@@ -169,6 +171,91 @@ def cli(db: Path, *args: str) -> tuple[float, int]:
     return took, peak // 1024
 
 
+START = """
+import time, sys, asyncio
+t0 = time.perf_counter()
+from agent_console.support.config import load_settings
+from agent_console.services.workspace import Workspace
+from agent_console.app import AgentConsoleApp
+from agent_console.widgets.case_table import CaseTable
+ws = Workspace(load_settings(db=sys.argv[1], agent=sys.argv[2], central=sys.argv[3], demo_on_first_run=False))
+app = AgentConsoleApp(ws)
+async def main():
+    async with app.run_test(size=(160, 48)) as pilot:
+        while True:
+            await pilot.pause()
+            tables = app.screen.query("#cases")
+            if tables and tables.first(CaseTable).row_count:
+                break
+        print(time.perf_counter() - t0, flush=True)
+        import os; os._exit(0)  # do not wait for a sync the centre started
+asyncio.run(main())
+"""
+
+
+def console_start(db: Path, central: str) -> float:
+    """Seconds from a new process's first line to the first case on the open-cases screen (headless), best of 3."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", START, str(db), AGENT, central], capture_output=True, text=True,
+                             env=env, cwd=ROOT, timeout=600)
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(runs)
+
+
+async def ui_search(db: Path, queries: list[str]) -> dict[int, list[float]]:
+    """Keystroke -> rows on screen in the console itself (headless): every prefix of each query typed into the
+    open-cases search box, timed from the change to the end of the screen update that shows the new rows."""
+    import asyncio
+
+    from textual.screen import Screen
+    from textual.widgets import Input
+
+    from agent_console.app import AgentConsoleApp
+    from agent_console.screens.cases import CasesScreen
+
+    marks: dict[str, float] = {}
+    show, paint = CasesScreen._show, Screen._compositor_refresh
+
+    def timed_show(self, rows, now):  # type: ignore[no-untyped-def]
+        show(self, rows, now)
+        marks["shown"] = time.perf_counter()
+
+    def timed_paint(self):  # type: ignore[no-untyped-def]
+        paint(self)
+        if "shown" in marks and "painted" not in marks:
+            marks["painted"] = time.perf_counter()
+
+    CasesScreen._show, Screen._compositor_refresh = timed_show, timed_paint  # type: ignore[method-assign]
+    ws = workspace(db)
+    app = AgentConsoleApp(ws)
+    by_len: dict[int, list[float]] = {}
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            search = app.screen.query_one("#search", Input)
+            search.focus()
+            await pilot.pause()
+            for _ in range(2):
+                for q in queries:
+                    for k in [*range(1, len(q) + 1), 0]:
+                        marks.clear()
+                        t0 = time.perf_counter()
+                        search.value = q[:k]
+                        while "painted" not in marks and time.perf_counter() - t0 < 10:
+                            await asyncio.sleep(0.001)
+                        if k:
+                            by_len.setdefault(k, []).append(marks.get("painted", time.perf_counter()) - t0)
+                        await pilot.pause()
+    finally:
+        CasesScreen._show, Screen._compositor_refresh = show, paint  # type: ignore[method-assign]
+        ws.close()
+    return by_len
+
+
 def bench(n: int, table: Table, skip: set[str]) -> None:
     src = build(n)
     print(f"\n== {n} cases ({src.stat().st_size / 2**20:.0f} MiB)", flush=True)
@@ -206,6 +293,13 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
         table.add(f"search box, {k}-char term: keystroke->rows p95", n, p95(by_len[k]),
                   p95(raw_only[k]) if k in raw_only else None, f"query alone p95 {p95(query_only[k]) * 1e3:.1f} ms")
 
+    if "ui" not in skip:
+        import asyncio
+
+        for k, xs in sorted(asyncio.run(ui_search(db, queries)).items()):
+            table.add(f"console search box, {k}-char: keystroke->painted p95", n, p95(xs),
+                      p95(raw_only[k]) if k in raw_only else None, f"{len(xs)} keystrokes, max {max(xs) * 1e3:.0f} ms")
+
     # -- case list --search, whole result as JSON (in process) vs the bare index query fetching the same rows
     for term in ("王芳", "理赔材料"):
         q = CaseQuery(text=term)
@@ -222,6 +316,8 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
     raw, _ = best(lambda: raw_json(conn.execute(
         "SELECT id, doc, clocks FROM cases WHERE is_open=1 ORDER BY next_due")))
     table.add("case list --open --json (in process)", n, ours, raw)
+    took, peak = cli(db, "case", "list", "--open", "--json")
+    table.add("case list --open --json (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
     took, peak = cli(db, "case", "list", "--json")
     table.add("case list --json, every case (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
 
@@ -239,6 +335,17 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
     ours = min(timed(lambda: ws.store.outbox_count())[0] for _ in range(5))
     raw = min(timed(lambda: conn.execute("SELECT count(*) FROM outbox").fetchone())[0] for _ in range(2))
     table.add("outbox count (status line)", n, ours, raw, "raw = count(*), what it was")
+
+    # -- console start to the first case on screen, without and with a centre configured (a file centre: the
+    # console starts a sync of everything it holds at once, on its own thread)
+    if "start" not in skip:
+        plain = console_start(db, "")
+        central = f"sqlite:///{CACHE / 'work' / f'central-{n}.db'}"
+        with_centre = console_start(db, central)
+        for old in (CACHE / "work").glob(f"central-{n}.db*"):
+            old.unlink()
+        table.add("console start to first case on screen", n, plain, None, "headless, new process, best of 3")
+        table.add("console start, centre configured", n, with_centre, plain, "raw = the same start without one")
 
     # -- KPI first read (builds the facts), in its own process for its memory
     if "kpi" not in skip:
@@ -270,7 +377,11 @@ def bench(n: int, table: Table, skip: set[str]) -> None:
         raw = raw_rewrite(copy(src, f"raw-{n}.db"))
         ws = workspace(db)
         ours, diff = timed(lambda: ws.store.rebuild(ws.lifecycle))
-        table.add("rebuild (every case from its events)", n, ours, raw, f"{len(diff)} differences")
+        table.add("rebuild (every case from its events)", n, ours, raw, f"{len(diff)} differences, rows kept")
+        if "rebuild-all" not in skip:
+            ws.store.conn.execute("UPDATE cases SET doc = doc || ' '")  # every row differs: every row rewritten
+            ours, diff = timed(lambda: ws.store.rebuild(ws.lifecycle))
+            table.add("rebuild, every row rewritten", n, ours, raw, "the rows the raw baseline writes")
     ws.close()
 
 
@@ -278,7 +389,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--build-only", action="store_true")
-    ap.add_argument("--skip", default="", help="comma-separated: kpi, recompute, rebuild")
+    ap.add_argument("--skip", default="", help="comma-separated: ui, start, kpi, recompute, rebuild, rebuild-all")
     ap.add_argument("--cpu", action="store_true", help="measure this thread's CPU time instead of the wall clock")
     args = ap.parse_args()
     CPU["on"] = args.cpu

@@ -66,7 +66,7 @@ def main() -> None:
     if batch:
         a.store.append(batch, a.lifecycle)
     events = a.store.outbox_batch(N)
-    rows = [(i + 1, e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc,
+    rows = [(i + 1, i + 1, e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc,
              json.dumps(e.payload, ensure_ascii=False), json.dumps(e.flags), "t1") for i, e in enumerate(events)]
     del events
     with psycopg.connect(url) as conn:
@@ -79,8 +79,8 @@ def main() -> None:
             conn.execute(f"CREATE TABLE {name} (LIKE ac.events {like})")
             conn.commit()
             t0 = time.perf_counter()
-            with conn.cursor().copy(f"COPY {name} (seq, id, case_id, kind, actor, device, at, hlc, payload, flags,"
-                                    " team) FROM STDIN") as copy:
+            with conn.cursor().copy(f"COPY {name} (seq, tseq, id, case_id, kind, actor, device, at, hlc, payload,"
+                                    " flags, team) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(r)
             conn.commit()
@@ -114,6 +114,7 @@ def main() -> None:
     t0 = time.perf_counter()
     sync_once(b.store, central_b, b.lifecycle)
     pull_10 = time.perf_counter() - t0
+    raw_s = raw_sqlite_insert(url, tmp)
     print(f"COPY of {N:,} event rows into a table like ac.events (its keys and indexes): {copy_s:.2f} s "
           f"({N / copy_s:,.0f} rows/s); into a bare heap of that shape: {heap_s:.2f} s ({N / heap_s:,.0f} rows/s)")
     print(f"push {pushed.pushed:,} events: {push_s:.2f} s ({N / push_s:,.0f}/s) -> {push_s / copy_s:.1f}x COPY "
@@ -121,11 +122,36 @@ def main() -> None:
     print(f"pull {pulled:,} events (applied to a local store, cases refolded): {pull_s:.2f} s "
           f"({N / pull_s:,.0f}/s) -> {pull_s / copy_s:.1f}x COPY ({pull_s / heap_s:.1f}x the bare heap; "
           f"{pull_s / copy_to_s:.1f}x a bare COPY TO of {copied_out:,} rows, {copy_to_s:.2f} s)")
+    print(f"pull vs a raw insert of the same pages into a fresh console's events table (no checks, no fold, no "
+          f"projection; fetching included): {raw_s:.2f} s -> pull {pull_s / raw_s:.1f}x raw insert")
     print(f"incremental sync, 10 new events: push side {min(times) * 1e3:.0f} ms (best of 3), pull side "
           f"{pull_10 * 1e3:.0f} ms")
     print(f"peak RSS: {rss_before:.0f} MB before syncing, {rss_after:.0f} MB after pushing and pulling {N:,} events")
     central_a.close()
     central_b.close()
+
+
+def raw_sqlite_insert(url: str, tmp: Path) -> float:
+    """The raw baseline of a pull: the same pages fetched from the centre and inserted as they come into the events
+    table of a fresh local store (the same statement the store uses), one transaction a page, nothing else."""
+    from agent_console.store.local import LocalStore
+
+    store = LocalStore(tmp / "raw.db")
+    central = pg.PostgresCentral(pg.with_login(url, "bench_b"))
+    t0 = time.perf_counter()
+    cursor: object = "0"
+    while (page := central.pull_page(cursor, 5000)).count:
+        with store._replayable_transaction() as conn:  # as a pulled page is committed (synchronous=NORMAL)
+            conn.execute("INSERT OR IGNORE INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags,"
+                         " origin) SELECT value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,"
+                         " value->>7, value->8, value->9, 'remote' FROM json_each(?)", (page.text,))
+        cursor = page.last_seq
+        if page.count < 5000:
+            break
+    took = time.perf_counter() - t0
+    central.close()
+    store.close()
+    return took
 
 
 if __name__ == "__main__":

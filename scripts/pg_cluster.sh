@@ -34,7 +34,7 @@ pg_cluster_start() {
     "${runas[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U postgres --auth=trust -E UTF8 --no-locale >"$PG_TEST_DIR/initdb.log" 2>&1 || {
         cat "$PG_TEST_DIR/initdb.log" >&2; return 1; }
     "${runas[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
-        -o "-p $PG_TEST_PORT -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+        -o "-p $PG_TEST_PORT -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=${PG_MAX_CONNECTIONS:-200}" \
         start >/dev/null || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
     PG_TEST_BIN=$bin
     export PG_TEST_DIR PG_TEST_PORT PG_TEST_BIN

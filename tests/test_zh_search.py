@@ -41,3 +41,85 @@ def test_category_type_ahead_by_sound() -> None:
     assert rank("理陪", items) == ["claims"]
     assert rank("li赔", items) == ["claims"]
     assert rank("zanye", items) == ["sales"]  # zh typed as z
+
+
+# -- the open-cases search box and the palette: callers by sound, cases by part of their number --------------------
+def _names(ws, text: str) -> list[str]:
+    from agent_console.core.case_query import CaseQuery
+
+    return [ws.find(r["id"]).complainant.name for r in ws.list_summaries(CaseQuery(text=text, open_only=True,
+                                                                                   limit=10))]
+
+
+@pytest.fixture
+def callers(tmp_path, clock):
+    from tests.conftest import make_workspace, sample_case
+
+    ws = make_workspace(tmp_path, clock)
+    for name in ("王芳", "张三丰", "李宁", "Lily Chen"):
+        ws.register(sample_case(complainant={"name": name, "title": "女士", "phone": "17012345678"}))
+    yield ws
+    ws.close()
+
+
+@pytest.mark.parametrize("typed, name", [("wangfang", "王芳"), ("wanfan", "王芳"), ("wf", "王芳"), ("王方", "王芳"),
+                                         ("fang", "王芳"), ("zhangsanfeng", "张三丰"), ("zansanfen", "张三丰"),
+                                         ("zsf", "张三丰"), ("sanfeng", "张三丰"), ("ning", "李宁"), ("lily", "Lily Chen")])
+def test_the_open_cases_search_finds_a_caller_by_pinyin_initials_or_a_homophone(callers, typed, name) -> None:
+    assert _names(callers, typed) == [name]
+
+
+def test_a_database_indexed_before_the_sounds_is_indexed_again_on_opening(tmp_path, clock) -> None:
+    from tests.conftest import make_workspace, sample_case
+
+    ws = make_workspace(tmp_path, clock)
+    ws.register(sample_case(complainant={"name": "王芳", "title": "女士", "phone": "17012345678"}))
+    ws.store.conn.execute("DELETE FROM schema_migrations WHERE name = '0510_search_sounds'")
+    ws.store.conn.execute("UPDATE open_search SET who1 = 'x', who2 = 'x'")  # as an older console wrote it
+    ws.store.conn.commit()
+    assert _names(ws, "wangfang") == []
+    ws.close()
+    again = make_workspace(tmp_path, clock)
+    assert _names(again, "wangfang") == ["王芳"]
+    again.close()
+
+
+async def _palette_lines(ws, typed: str) -> str:
+    from agent_console.app import AgentConsoleApp
+    from tests.test_ui_console import settle
+
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        for key in typed:
+            await pilot.press(key)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pytest.mark.parametrize("typed", ["wangfang", "wf", "王方"])
+async def test_the_palette_finds_a_case_by_its_callers_name_in_pinyin(callers, typed) -> None:
+    wang = next(r for r in _numbers(callers) if r[1] == "王芳")
+    shown = await _palette_lines(callers, typed)
+    assert wang[0] in shown, shown
+
+
+async def test_the_palette_finds_cases_by_part_of_their_number(callers) -> None:
+    numbers = [n for n, _ in _numbers(callers)]
+    device = numbers[0].split("-")[1]
+    shown = await _palette_lines(callers, f"{device}-00")
+    assert all(n in shown for n in numbers), shown
+
+
+async def test_the_palette_finds_a_command_by_its_initials(callers) -> None:
+    shown = await _palette_lines(callers, "xjdj")
+    assert "新建登记" in shown, shown
+
+
+def _numbers(ws) -> list[tuple[str, str]]:
+    from agent_console.core.case_query import CaseQuery
+
+    return [(r["number"], ws.find(r["id"]).complainant.name) for r in ws.list_summaries(CaseQuery(limit=10))]

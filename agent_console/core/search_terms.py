@@ -14,6 +14,11 @@ on ASCII spaces and punctuation only, so a token is exactly what is made here.
 
 What is indexed is only what a person sees of a case (number, name, phone, facts, request, respondent, report, ID
 number), never stored JSON: a short term cannot match a key or a status code.
+
+A caller's name is also indexed by its sound (issue 15, `sound_runs`): its full pinyin, the same folded as an IME's
+near-homophones fold (zh/z, ch/c, sh/s, -ng/-n), and its initials, so "wangfang", "wanfan", "wf" and the homophone
+王方 typed for 王芳 find the caller. `term_query` looks a term up as typed and, for pinyin letters or Chinese
+characters, by its folded sound as well.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+
+from agent_console.core.typeahead import fuzzy_typed, keys
 
 RUN_BREAK = "\ue000"  # a private-use character: never part of a run (not alphanumeric), so never a real token
 
@@ -91,10 +98,57 @@ def scope_token(kind: str, value: str) -> str:
     return kind + hashlib.blake2b(value.encode("utf-8"), digest_size=8).hexdigest()
 
 
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+@lru_cache(maxsize=None)  # bounded by the characters there are
+def _char_sound(ch: str) -> tuple[str, str]:
+    full, initials = keys(ch)
+    return "".join(runs(full)), "".join(runs(initials))
+
+
+def _sound(text: str) -> tuple[str, str]:
+    """(full pinyin, initials) of `text`, character by character (a name's characters read as they read alone:
+    the same for the index and the query, and a million names cost a dictionary look-up per character)."""
+    parts = [_char_sound(ch) for ch in text]
+    return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
+
+
+@lru_cache(maxsize=65536)
+def sound_runs(name: str) -> tuple[str, ...]:
+    """Runs that index a Chinese name by its sound: full pinyin, the same folded (fuzzy_typed), and initials.
+    Nothing for a name without Chinese characters (a Latin name is found by its letters already)."""
+    if not name or not _has_han(name):
+        return ()
+    full, initials = _sound(normalise(name))
+    out = [full, fuzzy_typed(full), initials]
+    return tuple(r for r in dict.fromkeys(out) if len(r) >= 2)
+
+
+def _sound_of_term(term: str) -> str | None:
+    """What a typed term sounds like, folded, when it may be a name's sound: pinyin letters (2 or more) or Chinese
+    characters (2 or more: one character's sound alone finds too much). None otherwise."""
+    plain = normalise(term)
+    if plain.isascii():
+        return fuzzy_typed(plain) if len(plain) >= 2 and plain.isalpha() else None
+    if _has_han(plain) and len(plain) >= 2 and all(_has_han(ch) for ch in plain):
+        return fuzzy_typed(_sound(plain)[0])
+    return None
+
+
 def term_query(term: str, single: str, pairs: str) -> str | None:
     """The FTS5 expression finding `term` as a substring: its runs, each a character in the `single` columns or a
-    phrase of pairs in the `pairs` columns (column filters like "{who1 body1}"), all of them. None: nothing to find
-    (only punctuation)."""
+    phrase of pairs in the `pairs` columns (column filters like "{who1 body1}"), all of them; a term that may be a
+    name's sound also matches the names' sound runs (see `sound_runs`). None: nothing to find (only punctuation)."""
+    expr = _substring_query(term, single, pairs)
+    sound = _sound_of_term(term) if expr is not None else None
+    if sound and sound != normalise(term):
+        return f"({expr}) OR ({_substring_query(sound, single, pairs)})"
+    return expr
+
+
+def _substring_query(term: str, single: str, pairs: str) -> str | None:
     found = runs(term)
     if not found:
         return None

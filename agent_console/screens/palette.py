@@ -1,7 +1,12 @@
-"""The command palette (Ctrl+P): every action of the current case, every screen, and "go to case NUMBER"."""
+"""The command palette (Ctrl+P): every action of the current case, every screen, and "go to case NUMBER".
+
+Found as a Chinese agent types (issue 15): a command by its characters, pinyin or initials ("xjdj" for 新建登记),
+a case by part of its number ("D73-0", "001") or its caller's name, in characters or pinyin ("wangfang", "wf").
+"""
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 from typing import Any
@@ -11,7 +16,11 @@ from rich.text import Text
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.widgets.option_list import Option
 
+from agent_console.core.case_query import CaseQuery
 from agent_console.core.numbering import looks_like_number
+from agent_console.core.typeahead import score as typeahead_score
+
+CASE_HITS = 8  # cases offered for a partial number or a name
 
 
 class ConsoleCommands(Provider):
@@ -42,15 +51,32 @@ class ConsoleCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         q = query.strip().upper()
+        exact = None
         if looks_like_number(q):
-            state = self.app.ws.find(q)
-            if state is not None:
-                yield Hit(100, f"→ {state.number}", partial(self.app.open_case, state.id),
+            exact = self.app.ws.find(q)
+            if exact is not None:
+                yield Hit(100, f"→ {exact.number}", partial(self.app.open_case, exact.id),
                           help=self.app.t("app.go_to_case"))
         for name, callback, help_text in self._commands():
-            score = matcher.match(name)
+            # Textual's matcher knows the characters; pinyin and initials come from the type-ahead (0..100)
+            score = max(matcher.match(name), typeahead_score(query, name) / 100)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        if len(query.strip()) >= 2:
+            for rank, (case_id, label) in enumerate(self._cases(query.strip())):
+                if exact is None or case_id != exact.id:
+                    yield Hit(0.9 - rank / 100, label, partial(self.app.open_case, case_id),
+                              help=self.app.t("app.go_to_case"))
+
+    def _cases(self, text: str) -> list[tuple[str, str]]:
+        """Cases whose number, caller or text hold `text` (the caller also by sound), best first: (id, label)."""
+        t = self.app.t
+        out = []
+        for row in self.app.ws.list_summaries(CaseQuery(text=text, limit=CASE_HITS)):
+            person = (json.loads(row["doc"]) if row["doc"] else {}).get("complainant", {})
+            caller = f"{person.get('name', '')}{person.get('title', '')}"  # as the list shows it (masked)
+            out.append((row["id"], f"→ {row['number']}  {caller}  {t('status.' + row['status'])}".rstrip()))
+        return out
 
 
 class ConsolePalette(CommandPalette):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.wire import built_event
+from agent_console.store.local import PreparedCase, prepare_cases
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.models import CaseState
 
@@ -118,12 +119,11 @@ def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int =
     counts: dict[str, int] = {}
     done = 0
     with ws.store.bulk_load():
-        for histories, states, made in _batches(ws, rng, seed, sizes, phones, history_days, workers):
-            _stamp(ws, histories, states)
-            ws.store.append_cases(histories, ws.lifecycle, durable=False, states=states)
+        for prepared, made in _batches(ws, rng, seed, sizes, phones, history_days, workers):
+            ws.store.append_prepared(prepared, durable=False)
             for status, n in made.items():
                 counts[status] = counts.get(status, 0) + n
-            done += len(histories)
+            done += len(prepared)
             if progress is not None:
                 progress(done, cases)
     if progress is not None and not sizes:
@@ -133,7 +133,7 @@ def generate(ws: Workspace, cases: int = 300, seed: int = 1, history_days: int =
 
 _BATCH = 2000  # cases per batch (and per transaction)
 _PARALLEL_FROM = 20_000  # cases from which batches are made in worker processes by default
-_Batch = tuple[list[list[Event]], list[CaseState], dict[str, int]]
+_Batch = tuple[list[PreparedCase], dict[str, int]]
 
 
 def _batches(ws: Workspace, rng: random.Random, seed: int, sizes: list[int], phones: list[str], history_days: int,
@@ -172,18 +172,9 @@ def _make_in_worker(k: int, size: int) -> _Batch:
     return _make_batch(ws, rng if k == 0 else random.Random(f"{seed}:{k}"), size, phones, history_days)
 
 
-def _stamp(ws: Workspace, histories: list[list[Event]], states: list[CaseState]) -> None:
-    """Give every event of the batch its hybrid-logical-clock stamp, in story order (the order it was folded in),
-    and each state the last of its case's stamps, as the fold would have."""
-    now = ws.store.hlc.now
-    for history, state in zip(histories, states):
-        for j, e in enumerate(history):
-            history[j] = built_event(e.id, e.case_id, e.kind, e.actor, e.device, e.at, now(), e.payload, e.flags)
-        state.__dict__["last_hlc"] = history[-1].hlc
-
-
 def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str], history_days: int) -> _Batch:
-    """`cases` stories: each case's events (not stamped yet) and the state they fold to, and the count by status."""
+    """`cases` stories as rows ready to store (store.prepare_cases: each case's events, not stamped or numbered
+    yet, and the projection of the state they fold to), and the count by status."""
     profile = ws.profile
     categories = [c.id for c in profile.categories]
     channels = [c for c, _ in CHANNEL_WEIGHTS]
@@ -283,7 +274,7 @@ def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
         batch.append(events)
         states.append(state)
         counts[state.status] = counts.get(state.status, 0) + 1
-    return batch, states, counts
+    return prepare_cases(batch, states, ws.tz), counts
 
 
 def _plan(rng: random.Random, age: float, tier: str) -> str:

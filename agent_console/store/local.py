@@ -466,6 +466,48 @@ class LocalStore:
             self.set_meta("hlc_last", self.hlc.last)
         return len(rows)
 
+    def append_prepared(self, prepared: list[PreparedCase], durable: bool = True) -> int:
+        """Record cases made and folded elsewhere (prepare_cases, in any process: demo data from worker processes).
+        Here only what needs this database is done, in one transaction: each case gets its number (counted per
+        month) and each event its stamp, in story order, written into the prepared texts where prepare_cases left
+        their marks; then one statement per table. Returns the number of events recorded."""
+        events: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        search: list[tuple[Any, ...]] = []
+        open_search: list[tuple[Any, ...]] = []
+        now = self.hlc.now
+        with (self.transaction() if durable else self._replayable_transaction()) as conn:
+            numbers = _Numbers(conn, self.device_code, None)
+            rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
+            for case in prepared:
+                number = numbers.next(case.received_local)
+                hlc = ""
+                for e in case.events:
+                    hlc = now()
+                    payload = e[6].replace(NUMBER_MARK, number) if e[2] == "registered" else e[6]
+                    events.append((*e[:6], hlc, payload, e[7]))
+                row = list(case.row)
+                row[1] = number
+                row[18] = hlc
+                for i in (19, 21):  # the state and the list document
+                    row[i] = row[i].replace(NUMBER_MARK, number).replace(HLC_MARK, hlc)
+                rowid += 1
+                inserts.append((rowid, *row))
+                search.append((rowid, *_who_terms(number, row[13], row[14]), *case.terms))
+                if row[3]:
+                    open_search.append(search[-1])
+            numbers.save()
+            last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", events)
+            conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
+            conn.executemany(_CASE_INSERT, inserts)
+            conn.executemany(_SEARCH_INSERT, search)
+            conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+            conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
+            self.set_meta("hlc_last", self.hlc.last)
+        return len(events)
+
     def ingest(self, events: Iterable[Event], lifecycle: Lifecycle,
                meta: dict[str, str] | None = None) -> list[str]:
         """Record events from elsewhere (sync, import of an event log): idempotent by id, never refused.
@@ -973,14 +1015,13 @@ class LocalStore:
                 if bound is None:
                     break
                 folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
-                old = {r[0]: (r[1], r[2], r[3], tuple(r[4:10]), r[10] is not None) for r in conn.execute(
-                    "SELECT c.id, c.state, c.clocks, c.doc, s.who1, s.who2, s.body1, s.body2, s.tel, s.scope,"
-                    " o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
-                    " LEFT JOIN open_search o ON o.rowid = c.rowid WHERE c.id > ? AND c.id <= ?", (after, bound))}
+                old = self._stored_rows(conn, "c.id > ? AND c.id <= ?", (after, bound))
                 for fresh, state_json in folded:
                     stored = old.get(fresh.id)
-                    differences.extend(_differences(fresh, state_json, stored[0] if stored else None))
-                    self._project(conn, fresh, state_json, stored if not refill else None)
+                    differences.extend(_differences(fresh, state_json, stored[_STATE] if stored else None))
+                if refill:  # search rows still to be written: every one (whatever is there replaced)
+                    old = {case_id: (*r[:-7], "", "", "", "", "", "", 0) for case_id, r in old.items()}
+                self._project_many(conn, folded, old)
                 done += len(folded)
                 after = bound
             if progress is not None:
@@ -1011,33 +1052,51 @@ class LocalStore:
         """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
         moved; return them. Closed cases keep the deadlines they were measured against.
 
-        Safe to run beside the console (on a thread of its own with its own store, say): each batch reads its
-        cases' events inside its own write transaction, so a case changed meanwhile is folded with that change.
+        Safe to run beside the console (on a thread of its own with its own store, say): each batch is read and
+        folded outside any write transaction, and written in a short one that first refolds the cases written
+        meanwhile (an event after the fold began), so such a case is folded with that change. (Folding a batch
+        inside the write transaction held the database's write lock for seconds: the console's own writes -- a call
+        event, an intake draft -- waited that long, and past their busy timeout failed with "database is locked".)
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
         total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
         done, after = 0, -1
+        each = "case_id IN (SELECT value FROM json_each(?))"
         while True:
+            page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
+                                     " LIMIT ?", (after, batch)).fetchall()
+            if not page:
+                break
+            after = page[-1][0]
+            ids = json.dumps([r[1] for r in page])
+            mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            folded = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
             with self._replayable_transaction() as conn:
-                page = conn.execute("SELECT rowid, id, number, next_due, clocks FROM cases WHERE is_open=1"
-                                    " AND rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    break
-                after = page[-1][0]
-                stored = {r[1]: r for r in page}
-                ids = json.dumps(list(stored))
-                folded = self._fold_range(conn, lifecycle, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+                touched = json.dumps([r[0] for r in conn.execute(
+                    f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
+                if touched != "[]":  # written meanwhile: folded again, now, with what was written
+                    again = {fresh.id: (fresh, text) for fresh, text in self._fold_range(conn, lifecycle, each,
+                                                                                          (touched,))}
+                    folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
+                stored = {r[0]: r for r in conn.execute(
+                    "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                    (ids,))}
                 changed = []
                 for fresh, state_json in folded:
-                    _, case_id, number, old_due, old_clocks = stored[fresh.id]
+                    if fresh.id not in stored:
+                        continue
+                    case_id, number, old_due, old_clocks = stored[fresh.id]
                     new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
                     if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
                         continue
                     changed.append((fresh, state_json))
                     due = _next_due(fresh)
                     moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
-                self._project_many(conn, changed)
+                if changed:
+                    ids = json.dumps([fresh.id for fresh, _ in changed])
+                    self._project_many(conn, changed, self._stored_rows(
+                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)))
                 done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -1055,37 +1114,80 @@ class LocalStore:
                 out.append((fresh, fresh.model_dump_json()))
         return out
 
-    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]]) -> None:
+    def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
+                      stored: dict[str, tuple[Any, ...]] | None = None) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
-        get the next rowids, given explicitly so their search rows can be written in the same pass."""
+        get the next rowids, given explicitly so their search rows can be written in the same pass.
+
+        `stored`: what is there now by case id (_stored_rows: rowid, the projection's columns, the search row, in the
+        open index), when the caller read it (a rebuild, a recompute): then only what differs is written -- the
+        columns that changed (cases changed alike go in one statement; an index is touched only when its columns
+        change) and the search rows only when their terms or the case's openness did. A calendar change moves
+        deadlines: the clocks and documents are written, the search index is left as it is."""
         if not states:
             return
         made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
-        have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-                                 (json.dumps(list(made)),)))
+        if stored is None:
+            have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                                     (json.dumps(list(made)),)))
+            stored = {case_id: (rowid,) for case_id, rowid in have.items()}
+            exact = False
+        else:
+            exact = True
         rowid = conn.execute("SELECT coalesce(max(rowid), 0) FROM cases").fetchone()[0]
-        updates, inserts, search, open_search = [], [], [], []
+        updates: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+        inserts, search, open_search, unsearch, unopen = [], [], [], [], []
+        width = len(_CASE_COLUMNS)
         for case_id, ((row, terms), is_open) in made.items():
-            at = have.get(case_id)
-            if at is None:
+            old = stored.get(case_id)
+            if old is None:
                 rowid += 1
-                at = rowid
-                inserts.append((at, *row))
-            else:
-                updates.append((*row[1:], at))
-            search.append((at, *terms))
-            if is_open:  # the open cases' own index: what the open-cases screen searches
-                open_search.append(search[-1])
-        if updates:
-            gone = [(r[-1],) for r in updates]
-            conn.executemany(_CASE_UPDATE, updates)
-            conn.executemany("DELETE FROM cases_search WHERE rowid=?", gone)
-            conn.executemany("DELETE FROM open_search WHERE rowid=?", gone)
+                inserts.append((rowid, *row))
+                search.append((rowid, *terms))
+                if is_open:
+                    open_search.append(search[-1])
+                continue
+            at = old[0]
+            if not exact:  # nothing known of the row: all of it, search rows included
+                updates.setdefault(tuple(range(1, width)), []).append((*row[1:], at))
+                unsearch.append((at,))
+                unopen.append((at,))
+                search.append((at, *terms))
+                if is_open:
+                    open_search.append(search[-1])
+                continue
+            changed = tuple(i for i in range(1, width) if row[i] != old[1 + i])
+            if changed:
+                updates.setdefault(changed, []).append((*(row[i] for i in changed), at))
+            old_terms, in_open = old[1 + width:1 + width + 6], old[-1] is not None
+            if terms != old_terms:
+                if old_terms[0] is not None:
+                    unsearch.append((at,))
+                search.append((at, *terms))
+            if in_open and (not is_open or terms != old_terms):
+                unopen.append((at,))
+                in_open = False
+            if is_open and not in_open:
+                open_search.append((at, *terms))
+        for changed, rows in updates.items():
+            conn.executemany(f"UPDATE cases SET {', '.join(f'{_CASE_COLUMNS[i]}=?' for i in changed)} WHERE rowid=?",
+                             rows)
+        conn.executemany("DELETE FROM cases_search WHERE rowid=?", unsearch)
+        conn.executemany("DELETE FROM open_search WHERE rowid=?", unopen)
         if inserts:
             conn.executemany(_CASE_INSERT, inserts)
         conn.executemany(_SEARCH_INSERT, search)
         conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+
+    @staticmethod
+    def _stored_rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> dict[str, tuple[Any, ...]]:
+        """The stored rows of the cases `where` picks (on c.): case id -> (rowid, every projection column, the search
+        row's six columns, the open index's rowid or None), what _project_many compares with."""
+        return {r[1]: r for r in conn.execute(
+            f"SELECT c.rowid, {', '.join('c.' + c for c in _CASE_COLUMNS)}, s.who1, s.who2, s.body1, s.body2, s.tel,"
+            " s.scope, o.rowid FROM cases c LEFT JOIN cases_search s ON s.rowid = c.rowid"
+            f" LEFT JOIN open_search o ON o.rowid = c.rowid WHERE {where}", params)}
 
 
 class _Numbers:
@@ -1101,19 +1203,72 @@ class _Numbers:
         if event.kind != "registered" or event.payload.get("number"):
             return event
         local = datetime.fromisoformat(event.payload["received_at"]).astimezone(self.tz)
+        payload = {**event.payload, "number": self.next(local)}
+        return built_event(event.id, event.case_id, event.kind, event.actor, event.device, event.at, event.hlc,
+                           payload, event.flags)  # what model_copy(update=payload) makes, without its copying
+
+    def next(self, local: datetime) -> str:
+        """The next number for a case received at `local` (its local time)."""
         name = f"case:{month_key(local)}"
         count = self.counts.get(name)
         if count is None:
             row = self.conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()
             count = row[0] if row else 0
         self.counts[name] = count = count + 1
-        payload = {**event.payload, "number": case_number(local, self.code, count)}
-        return built_event(event.id, event.case_id, event.kind, event.actor, event.device, event.at, event.hlc,
-                           payload, event.flags)  # what model_copy(update=payload) makes, without its copying
+        return case_number(local, self.code, count)
 
     def save(self) -> None:
         self.conn.executemany("INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                               list(self.counts.items()))
+
+
+NUMBER_MARK = "\ue001number\ue001"  # where append_prepared writes a prepared case's number (private-use characters:
+HLC_MARK = "\ue001hlc\ue001"  # never in real text) and its last stamp
+
+
+@dataclass
+class PreparedCase:
+    """A case made and folded elsewhere, as rows ready to write (plain data: it crosses processes cheaply). Its
+    number and stamps are still to come: NUMBER_MARK and HLC_MARK stand where they go."""
+
+    received_local: datetime  # when it was received, local time: the month its number counts in
+    events: list[tuple[Any, ...]]  # (id, case_id, kind, actor, device, at, payload JSON, flags JSON), in story order
+    row: tuple[Any, ...]  # the projection row (_CASE_COLUMNS order)
+    terms: tuple[str, ...]  # the search row's body1, body2, tel, scope (who1, who2 need the number)
+
+
+def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any) -> list[PreparedCase]:
+    """Cases as rows for LocalStore.append_prepared, without a database: each history (in story order, not yet
+    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event). Histories with
+    events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
+    out: list[PreparedCase] = []
+    texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
+    for history, state in zip(histories, states, strict=True):
+        first = history[0]
+        if first.kind != "registered" or first.payload.get("number") or any(e.hlc for e in history):
+            raise ValueError("prepare_cases: a history starts with its registration, not numbered or stamped yet")
+        rows = []
+        for e in history:
+            if e.kind in _SIDE_KINDS:
+                raise ValueError(f"prepare_cases: {e.kind} is projected beside the case; use append_cases")
+            payload = e.payload
+            if e is first:
+                text = json.dumps({**payload, "number": NUMBER_MARK}, ensure_ascii=False, default=str)
+            else:
+                known = texts.get(id(payload))
+                if known is not None and known[0] is payload:  # (held here, so no other object has its id)
+                    text = known[1]
+                else:
+                    text = json.dumps(payload, ensure_ascii=False, default=str)
+                    texts[id(payload)] = (payload, text)
+            rows.append((e.id, e.case_id, e.kind, e.actor, e.device, e.at.isoformat(), text,
+                         json.dumps(e.flags) if e.flags else "[]"))
+        state.__dict__["number"] = NUMBER_MARK
+        state.__dict__["last_hlc"] = HLC_MARK
+        row, terms = _projection(state)
+        received = datetime.fromisoformat(first.payload["received_at"]).astimezone(tz)
+        out.append(PreparedCase(received, rows, row, terms[2:]))
+    return out
 
 
 @dataclass
@@ -1155,6 +1310,7 @@ _CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "cate
 _CASE_INSERT = (f"INSERT INTO cases (rowid, {', '.join(_CASE_COLUMNS)})"
                 f" VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})")
 _CASE_UPDATE = f"UPDATE cases SET {', '.join(f'{c}=?' for c in _CASE_COLUMNS[1:])} WHERE rowid=?"
+_STATE = 1 + 19  # where a _stored_rows row holds the state JSON
 _NO_CLOCKS = frozenset({"clocks"})
 _ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
@@ -1164,13 +1320,19 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = search_terms.text_runs((number, name, phone_digits))
+    who1, who2 = _who_terms(number, name, phone_digits)
     body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), body1, body2,
+    return (who1, who2, body1, body2,
             search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope))
+
+
+def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:
+    """The search row's who1 and who2: the case's number, caller's name (and its sound) and phone."""
+    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
+    return search_terms.unigrams_of(who), search_terms.bigrams_of(who)
 
 
 @lru_cache(maxsize=4096)

@@ -200,8 +200,11 @@ class _Session:
         """One ac.push_staged() call classifies, numbers and records what stage() copied, then commits."""
         conn = self.connection()
         with self.talking(conn):
-            row = conn.execute("SELECT ac.push_staged(%s)", (MAX_DRIFT_MS,)).fetchone()
-            conn.commit()
+            # the call and its commit in one round trip: the team's push lock is held only while the server works,
+            # never while this console waits for its turn on a busy machine (an idle holder is ended as stuck)
+            cur = conn.execute(f"SELECT ac.push_staged({int(MAX_DRIFT_MS)}); COMMIT")
+            row = cur.fetchone()
+            conn.commit()  # (nothing left to commit: the server did; this keeps the driver's view in step)
             self.staged = True  # only now: a rolled-back transaction takes a new stage with it
         answer = row[0]
         duplicates = answer["duplicates"]

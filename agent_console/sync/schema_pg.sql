@@ -260,6 +260,7 @@ DECLARE
     firsts jsonb;  -- each of the login's teams: the last number handed out before this push
     locked boolean := false;
     tops jsonb;  -- each team this push recorded rows of: [its first number, its last]
+    ctops jsonb;  -- each team the centre flagged conflicts in: the last number they took
     n bigint;
     flagged bigint := 0;
     staged bigint;
@@ -371,6 +372,7 @@ BEGIN
     -- and E wins only because its clock runs ahead. (Had F's console seen E first, its clock would have moved past
     -- E's stamp: no pair.) The centre records a conflict_flagged event on the case, once per pair, numbered after the
     -- batch; every console folds it like any other event, so each shows the lead the same conflict.
+    WITH flag AS (
     INSERT INTO ac.events (seq, tseq, id, case_id, kind, actor, device, at, hlc, payload, flags, team)
     SELECT nextval('ac.event_seq'),
            (tops -> p.team ->> 1)::bigint + row_number() OVER (PARTITION BY p.team ORDER BY p.f_seq, p.e_seq),
@@ -381,20 +383,24 @@ BEGIN
            jsonb_build_object('events', jsonb_build_array(p.e_id, p.f_id), 'reason', 'clock_ahead'), '[]', p.team
       FROM (SELECT DISTINCT ON (e.id, f.id) 'clock-' || md5(e.id || ' ' || f.id) AS id, f.case_id, f.team,
                    f.tseq AS f_seq, e.seq AS e_seq, e.id AS e_id, f.id AS f_id, e.hlc AS e_hlc
-              FROM jsonb_each(tops) AS r(team, span)
-              JOIN ac.events f ON f.team = r.team AND f.tseq BETWEEN (r.span ->> 0)::bigint AND (r.span ->> 1)::bigint
-              JOIN ac.events e ON e.case_id = f.case_id AND e.flags ? 'clock_skew'
-             WHERE f.case_id IS NOT NULL
+              -- from the stage (this batch) to the few fast-clock events of its cases (a small partial index),
+              -- and only for those to the row just recorded: nothing here reads the whole table
+              FROM pg_temp.ac_stage s
+              JOIN ac.events e ON e.case_id = s.case_id AND e.flags ? 'clock_skew'
+              JOIN ac.events f ON f.id = s.id
+             WHERE s.case_id IS NOT NULL AND f.tseq >= (tops -> f.team ->> 0)::bigint
                AND f.kind <> 'conflict_flagged' AND NOT f.flags ? 'clock_skew'
                AND e.device <> f.device AND e.hlc > f.hlc
                AND split_part(f.hlc, '-', 1)::bigint > (extract(epoch FROM e.received_at) * 1000)::bigint) p
-       WHERE NOT EXISTS (SELECT 1 FROM ac.events x WHERE x.id = p.id);
-    GET DIAGNOSTICS flagged = ROW_COUNT;
-    -- each team's counter moves to the last number it handed out (the centre's conflicts included)
-    UPDATE ac.team_counters c SET last = m.top
-      FROM (SELECT e.team, max(e.tseq) AS top FROM jsonb_each(tops) AS r(team, span)
-              JOIN ac.events e ON e.team = r.team AND e.tseq >= (r.span ->> 0)::bigint GROUP BY e.team) m
-     WHERE c.team = m.team;
+       WHERE NOT EXISTS (SELECT 1 FROM ac.events x WHERE x.id = p.id)
+    RETURNING team, tseq)
+    SELECT count(*), coalesce(jsonb_object_agg(f.team, f.top), '{}') INTO flagged, ctops
+      FROM (SELECT g.team, max(g.tseq) AS top FROM flag g GROUP BY g.team) f;
+    -- each team's counter moves to the last number it handed out (the centre's conflicts included), from what
+    -- this push knows: no look at the events
+    UPDATE ac.team_counters c
+       SET last = greatest((tops -> c.team ->> 1)::bigint, coalesce((ctops ->> c.team)::bigint, 0))
+     WHERE c.team = ANY (mine) AND tops ? c.team;
     RETURN jsonb_build_object(
         'accepted_count', n, 'duplicates', duplicates, 'refused', refused,
         'skew_ms', CASE WHEN latest ~ '^[0-9]{13}-' AND split_part(latest, '-', 1)::bigint - now_ms > drift
