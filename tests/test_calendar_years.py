@@ -233,8 +233,10 @@ def test_calendar_load_on_the_command_line(tmp_path, capsys) -> None:
     assert main(["calendar", "load", str(broken), "--db", str(db), "--role", "lead"]) == 2
     err = capsys.readouterr().err
     line = next(i for i, l in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if "2027-01-29" in l)
-    assert f"{broken}:{line}:" in err and "nothing was loaded" in err
+    assert f"{broken}:{line}:" in err and "没有载入任何内容" in err
     assert main(["calendar", "load", str(TEST_2027), "--db", str(db)]) == 2
+    assert "只有班长" in capsys.readouterr().err
+    assert main(["calendar", "load", str(TEST_2027), "--db", str(db), "--lang", "en"]) == 2
     assert "team lead" in capsys.readouterr().err
     assert main(["calendar", "load", str(TEST_2027), "--db", str(db), "--role", "lead", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["loaded"] == 2027
