@@ -317,6 +317,8 @@ OPS = st.lists(st.one_of(
 @given(ops=OPS)
 # a case of one profile (with the organisation's override) recomputed by a console of another after a closure
 @example(ops=[("override", 7), ("register", "complex"), ("profile", "power-hotline"), ("closure", 2)])
+# the first console of a second profile, then an override of that profile: its cases are stale too
+@example(ops=[("register", "general"), ("profile", "power-hotline"), ("register", "complex"), ("override", 5)])
 def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_factory, ops) -> None:
     """Calendar changes (closures, a new official year, a package's projection), profile overrides, consoles of
     another profile on the same database, and events, in any order; after each, a console opened on the database
