@@ -1052,26 +1052,41 @@ class LocalStore:
         """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
         moved; return them. Closed cases keep the deadlines they were measured against.
 
-        Safe to run beside the console (on a thread of its own with its own store, say): each batch reads its
-        cases' events inside its own write transaction, so a case changed meanwhile is folded with that change.
+        Safe to run beside the console (on a thread of its own with its own store, say): each batch is read and
+        folded outside any write transaction, and written in a short one that first refolds the cases written
+        meanwhile (an event after the fold began), so such a case is folded with that change. (Folding a batch
+        inside the write transaction held the database's write lock for seconds: the console's own writes -- a call
+        event, an intake draft -- waited that long, and past their busy timeout failed with "database is locked".)
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
         total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
         done, after = 0, -1
+        each = "case_id IN (SELECT value FROM json_each(?))"
         while True:
+            page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
+                                     " LIMIT ?", (after, batch)).fetchall()
+            if not page:
+                break
+            after = page[-1][0]
+            ids = json.dumps([r[1] for r in page])
+            mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            folded = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
             with self._replayable_transaction() as conn:
-                page = conn.execute("SELECT rowid, id, number, next_due, clocks FROM cases WHERE is_open=1"
-                                    " AND rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    break
-                after = page[-1][0]
-                stored = {r[1]: r for r in page}
-                ids = json.dumps(list(stored))
-                folded = self._fold_range(conn, lifecycle, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+                touched = json.dumps([r[0] for r in conn.execute(
+                    f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
+                if touched != "[]":  # written meanwhile: folded again, now, with what was written
+                    again = {fresh.id: (fresh, text) for fresh, text in self._fold_range(conn, lifecycle, each,
+                                                                                          (touched,))}
+                    folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
+                stored = {r[0]: r for r in conn.execute(
+                    "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                    (ids,))}
                 changed = []
                 for fresh, state_json in folded:
-                    _, case_id, number, old_due, old_clocks = stored[fresh.id]
+                    if fresh.id not in stored:
+                        continue
+                    case_id, number, old_due, old_clocks = stored[fresh.id]
                     new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
                     if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
                         continue
