@@ -174,7 +174,9 @@ def _rows(conn: sqlite3.Connection, resolve: str, coord: str, where: str, params
     timelines: dict[str, list[tuple[str, str, str]]] = {}
     marks = ",".join("?" * len(TIMELINE_KINDS))
     for case_id, kind, at, hlc in conn.execute(
-            f"SELECT e.case_id, e.kind, e.at, e.hlc FROM events e WHERE e.kind IN ({marks})"
+            # `+e.kind`: the range of cases is what narrows (events_case); the kind index would have every chunk read
+            # every timeline event of the database (a first KPI read at 1M cases did not finish in 8 CPU minutes)
+            f"SELECT e.case_id, e.kind, e.at, e.hlc FROM events e WHERE +e.kind IN ({marks})"
             f" AND {where.replace('c.id', 'e.case_id')}", [*TIMELINE_KINDS, *params]):
         timelines.setdefault(case_id, []).append((hlc, kind, at))
     surveys: dict[str, tuple[int, int, float]] = {}  # case id -> (results, satisfied, sum of the scores)
