@@ -294,5 +294,5 @@ class DamagedAtStartApp(App[bool]):
     def on_mount(self) -> None:
         from agent_console.screens.fresh_file import FreshFileDialog
 
-        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem))),
-                         lambda yes: self.exit(bool(yes)))
+        self.push_screen(FreshFileDialog(self.t("fresh_file.offer_at_start", problem=self.t.error(self.problem)),
+                                         "fresh_file.hint_at_start"), lambda yes: self.exit(bool(yes)))

@@ -100,14 +100,15 @@ def crashed(exc: BaseException, args: argparse.Namespace) -> int:
 
 
 def open_console(args: argparse.Namespace) -> int:
+    from agent_console.services.demo_data import mark_seeded, seed_first_run
+
     try:
         ws = open_workspace(args, recompute=False)  # the console recomputes stale deadlines in the background
     except CliError as exc:
         if not _fresh_file_at_start(exc, args):
             raise
         ws = open_workspace(args, recompute=False)
-    from agent_console.services.demo_data import seed_first_run
-
+        mark_seeded(ws)  # a working agent's fresh file after a damaged one: never demo cases among real ones
     seed_first_run(ws)
     from agent_console.app import AgentConsoleApp  # Textual is imported only when the console opens
 

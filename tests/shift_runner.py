@@ -5,18 +5,28 @@ this runner drives it through the real screens with Pilot, checking the records 
 Steps (`[[step]]`, `do = ...`):
   call      F2, the number typed key by key, the rest entered as an input method commits it, then `finish`:
             read_back (Ctrl+R, Enter) | save (Ctrl+S) | leave (Esc: unfinished) | crash (the console is killed) |
-            enquiry (Ctrl+E). `pending = "keep"|"cancel"` answers the caller's pending callbacks once registered;
+            enquiry (Ctrl+E); `refused = "text"`: the save must be refused with that text next to a field, the cursor
+            on the first wrong one (the call is then left unfinished). `copy_via = "terminal"`: no system clipboard,
+            the copy goes through OSC 52 and must say so. `pending = "keep"|"cancel"` answers the caller's pending callbacks once registered;
             `callback = "明天下午3点"` schedules one (Ctrl+B). `expect_offer` checks the unfinished-intake line.
   restore   F2, Ctrl+O on the offered unfinished intake, then like `call` (fields added, `finish`).
   discard   F2, Ctrl+D, Y.
   act       open the case of `phone`, run the action form `kind` with `fields`; `refused = "text"` expects the form
-            to stay with that text, `empty_first = true` presses Ctrl+S on the untouched form first (must refuse).
+            to stay with that text, `empty_first = true` presses Ctrl+S on the untouched form first (must refuse);
+            `pick = {field = "keys"}` types the keys in a person field, Enter opens the roster, Enter takes the first;
+            `as_lead = true` acts from the lead's console.
+  cli       `agent-console ARGV…` on the shift's database (`stdin`, `env`), `code` and `says` (texts it must print).
   survey    F6, the satisfaction call of `phone`'s case; Ctrl+S untouched must refuse; then the answers.
   lead      the lead's console on the same database: `reassign = [phone, person]` (`refused = true` for a person not
-            on the roster), `approve = phone` for its pending decision.
+            on the roster), `approve = phone` for its pending decision (`self_refused = true`: the lead's own request,
+            dimmed with the reason before anything is typed), `drill = "figure"`: the KPI figure's cases, then Tab to
+            the ones that missed and to the whole denominator.
+  pulled    a teammate's console with a database of its own registers cases (`bent`: one with its receipt moved by
+            `received_days`) and pushes them to an embedded centre; this console pulls from it.
   advance   the clock moves `minutes` / `hours`.
   restart   the console closes and starts again (a clean restart).
-Every step may carry `[step.expect]`, checked against the database (see `check`).
+Every step may carry `[step.expect]`, checked against the database (see `check`). The first failing step ends the
+shift; with SHIFT_KEEP_GOING=1 the shift goes on and every failing step is listed (to see what old code gets wrong).
 """
 
 from __future__ import annotations
@@ -119,17 +129,31 @@ class Shift:
         pyperclip.copy = self.copied.append  # what the agent copied, as the clipboard would get it
         await self.open("agent")
         try:
+            failures: list[str] = []
             for step in self.data["step"]:
                 self.step_no += 1
                 began = time.perf_counter()
-                await getattr(self, "do_" + step["do"])(step)
-                self.check(step, step.get("expect", {}))
+                try:
+                    await getattr(self, "do_" + step["do"])(step)
+                    if step.get("expect", {}).get("status_waiting"):
+                        await self.pilot.pause(2.3)  # the status line looks at the outbox every 2 s
+                        await settle(self.pilot)
+                    self.check(step, step.get("expect", {}))
+                except ShiftFailure as exc:
+                    # SHIFT_KEEP_GOING=1: every failing step of a shift at once (to see which defects old code has)
+                    if not os.environ.get("SHIFT_KEEP_GOING"):
+                        raise
+                    failures.append(str(exc))
+                    print("FAILED", exc, flush=True)
+                    await self.open("agent")
                 self.timings.append((step["do"], time.perf_counter() - began))
                 if os.environ.get("SHIFT_VERBOSE"):
                     print(f"step {self.step_no:>2} {step['do']:<8} {self.timings[-1][1]:6.2f} s", flush=True)
         finally:
             await self.close()
             pyperclip.copy = real_copy
+        if failures:
+            raise ShiftFailure(f"{len(failures)} steps failed:\n" + "\n".join(failures))
         return self.timings
 
     async def do_advance(self, step: dict[str, Any]) -> None:
@@ -226,6 +250,18 @@ class Shift:
             await self.close(crash=True)
             await self.open("agent")
             return
+        if step.get("refused"):
+            shown = [str(w.render()) for w in screen.query(".field-error") if str(w.render())]
+            if screen.case_id is not None or not any(step["refused"] in x for x in shown):
+                self.fail(step, f"expected the save refused with {step['refused']!r}, got {shown} "
+                                f"(registered: {screen.case_id is not None})")
+            focused = self.app.focused
+            wrong = [w.id[4:] for w in screen.query(".field-error") if str(w.render()) and w.id]
+            if focused is None or (focused.id or "")[2:] != wrong[0]:
+                self.fail(step, f"the cursor is on {getattr(focused, 'id', None)}, not the first wrong field {wrong[0]}")
+            await self.pilot.pause(0.4)
+            await self.press("escape")
+            return
         if step.get("pending"):
             if not isinstance(self.screen(), KeepOrCancel):
                 self.fail(step, "the caller's pending callbacks were not asked about after registering")
@@ -237,9 +273,12 @@ class Shift:
             shown = screen.query_one("#case-number", Static)
             if not shown.display or screen.number not in str(shown.render()):
                 self.fail(step, "the case number is not on the intake screen after registering")
-            await self.press("ctrl+y")
-            if not self.copied or self.copied[-1] != screen.number:
-                self.fail(step, f"Ctrl+Y copied {self.copied[-1:]}, not the case number {screen.number}")
+            if step.get("copy_via") == "terminal":
+                await self._copy_through_terminal(step, screen.number)
+            else:
+                await self.press("ctrl+y")
+                if not self.copied or self.copied[-1] != screen.number:
+                    self.fail(step, f"Ctrl+Y copied {self.copied[-1:]}, not the case number {screen.number}")
         if step.get("callback"):
             await self.press("ctrl+b")
             await self.pilot.press(*step["callback"]) if step["callback"].isascii() else None
@@ -247,6 +286,31 @@ class Shift:
                 self.screen().query_one("#cb-when", Input).value = step["callback"]
             await settle(self.pilot)
             await self.press("ctrl+s")
+        await self.press("escape")
+
+    async def _copy_through_terminal(self, step: dict[str, Any], text: str) -> None:
+        """No system clipboard (ssh, no display): the text goes out through OSC 52, which the console cannot see
+        arrive; it must say so and show the text to select by hand, never claim it was copied."""
+        import pyperclip
+
+        from agent_console.screens.copying import CopiedText
+
+        def no_clipboard(_: str) -> None:
+            raise pyperclip.PyperclipException("no display")
+
+        sent: list[str] = []
+        system, terminal = pyperclip.copy, self.app.copy_to_clipboard
+        pyperclip.copy, self.app.copy_to_clipboard = no_clipboard, sent.append
+        try:
+            await self.press("ctrl+y")
+        finally:
+            pyperclip.copy, self.app.copy_to_clipboard = system, terminal
+        dialog = self.screen()
+        if sent != [text] or not isinstance(dialog, CopiedText):
+            self.fail(step, f"through the terminal: sent {sent}, shown {type(dialog).__name__}")
+        note = str(dialog.query_one("#copied-note", Static).render())
+        if "已发送到终端剪贴板" not in note or dialog.query_one("#copied-text", TextArea).text != text:
+            self.fail(step, f"the copy through the terminal says {note!r}")
         await self.press("escape")
 
     async def do_call(self, step: dict[str, Any]) -> None:
@@ -290,8 +354,9 @@ class Shift:
     async def _open_case(self, step: dict[str, Any]) -> Any:
         from agent_console.screens.case_detail import CaseDetailScreen
 
-        if self.role != "agent":
-            await self.open("agent")
+        role = "lead" if step.get("as_lead") else "agent"
+        if self.role != role:
+            await self.open(role)
         case = self.case_of(step["phone"])
         if case is None:
             self.fail(step, "no case for this caller")
@@ -335,6 +400,16 @@ class Shift:
             if self.screen() is not form:
                 self.fail(step, "the untouched form was saved")
         await self._fill_form(form, step.get("fields", {}))
+        for name, keys in step.get("pick", {}).items():  # a person is picked from the roster, by a few letters
+            from agent_console.screens.pick_person import PickPerson
+
+            form.query_one(f"#f-{name}", Input).focus()
+            await self.press(*keys, "enter")
+            if not isinstance(self.screen(), PickPerson):
+                self.fail(step, f"Enter in {name} did not offer the roster")
+            await self.press("enter")
+            if self.screen() is not form:
+                self.fail(step, f"{keys!r} found nobody on the roster")
         await self.press("ctrl+s")
         if step.get("refused"):
             shown = " ".join(str(w.render()) for w in form.query(".field-error, .form-error"))
@@ -365,6 +440,14 @@ class Shift:
         if step.get("queue_first") and queue.rows[keys[0]]["kind"] != step["queue_first"]:
             self.fail(step, f"the queue starts with a {queue.rows[keys[0]]['kind']} call, not what a customer "
                             f"asked for ({step['queue_first']})")
+        if step.get("queue_keeps_place"):  # by keys to the row, a popup over the queue and back: still there
+            await self.press(*["down"] * keys.index(wanted[0]))
+            await self.press("enter")
+            await self.press("escape")
+            at = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            if self.screen() is not queue or at != wanted[0]:
+                self.fail(step, f"after a popup the queue's cursor is on row {table.cursor_row}, not on "
+                                f"row {keys.index(wanted[0])} where the agent left it")
         table.move_cursor(row=keys.index(wanted[0]))
         await self.press("enter")
         call = self.screen()
@@ -434,6 +517,18 @@ class Shift:
                 self.fail(step, f"{case.number} has nothing waiting for the lead")
             table.move_cursor(row=row)
             await self.press("y")
+            if step.get("self_refused"):  # the lead's own request: dimmed with the reason before anything is typed
+                dialog = self.screen()
+                said = dialog.query("#approval-refusal")
+                if not said or "自己" not in str(said.first(Static).render()) \
+                        or not dialog.query_one("#ask-text", Input).disabled:
+                    self.fail(step, "the lead's own request is not refused before the reason is typed")
+                await self.press("enter")
+                if not self.case_of(step["approve"]).extension_pending:
+                    self.fail(step, "the lead approved their own request")
+                await self.press("escape")
+                await self.open("agent")
+                return
             shown = str(self.screen().query_one("#approval-facts", Static).render())
             for piece in step.get("approval_has", []):
                 if piece not in shown.replace("{number}", case.number):
@@ -441,7 +536,107 @@ class Shift:
             if case.number not in shown:
                 self.fail(step, f"the approval does not name the case: {shown}")
             await self.press("enter")
+        if step.get("drill"):
+            await self._drill(step, screen)
         await self.open("agent")
+
+    async def _drill(self, step: dict[str, Any], screen: Any) -> None:
+        """A KPI figure opens the cases behind it: its numerator, then (Tab) the ones that missed, the denominator."""
+        from textual.widgets import TabbedContent
+
+        from agent_console.screens.lead_console import DrillDown
+
+        screen.query_one("#lead-tabs", TabbedContent).active = "tab-kpi"
+        await settle(self.pilot)
+        table = screen.query_one("#kpi", DataTable)
+        table.focus()
+        figures = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+        if step["drill"] not in figures:
+            self.fail(step, f"no KPI figure {step['drill']!r} (figures: {figures})")
+        table.move_cursor(row=figures.index(step["drill"]))
+        await self.press("enter")
+        drill = self.screen()
+        if not isinstance(drill, DrillDown):
+            self.fail(step, "the figure did not open its cases")
+        met = set(drill.numbers)
+        await self.press("tab")
+        missed = set(drill.numbers)
+        await self.press("tab")
+        every = set(drill.numbers)
+        if not missed or missed & met or met | missed != every:
+            self.fail(step, f"the drill-down does not show the cases that missed: numerator {len(met)}, "
+                            f"missed {len(missed)}, denominator {len(every)}")
+        for phone in step.get("drill_missed", []):
+            if self.case_of(phone).number not in missed:
+                self.fail(step, f"{phone}'s case is not among the ones that missed")
+        await self.press("escape")
+
+    async def do_cli(self, step: dict[str, Any]) -> None:
+        """The shell's door on the same database: the same rules and messages as the screens."""
+        import contextlib
+        import io
+        import sys
+
+        from agent_console.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        saved_env = {k: os.environ.get(k) for k in step.get("env", {})}
+        stdin = sys.stdin
+        try:
+            os.environ.update(step.get("env", {}))
+            sys.stdin = io.StringIO(step.get("stdin", ""))
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main([*step["argv"], "--db", str(self.ws.settings.db), "--agent", self.agent])
+        finally:
+            sys.stdin = stdin
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        said = out.getvalue() + err.getvalue()
+        if code != step.get("code", 0):
+            self.fail(step, f"exit code {code}, expected {step.get('code', 0)}: {said}")
+        for piece in step.get("says", []):
+            if piece not in said:
+                self.fail(step, f"the command did not say {piece!r}: {said}")
+
+    async def do_pulled(self, step: dict[str, Any]) -> None:
+        """A teammate with a database of their own (another site) registers cases and pushes them to an embedded
+        centre; this console pulls. One registration (`bent`) was written by a console with other rules: its receipt
+        lies `received_days` from its registration. It must be kept aside with the intake's message, not folded."""
+        from datetime import timedelta
+
+        from agent_console.sync.central import Identity
+        from agent_console.sync.engine import SyncReport, pull, push
+        from agent_console.sync.sqlite_central import SqliteCentral
+
+        url = f"sqlite:///{self.tmp_path}/centre.db"
+        mate = make_workspace(self.tmp_path, self.clock, name="mate.db", agent=step["agent"])
+        try:
+            for phone in step.get("phones", []):
+                mate.register({"channel": "phone", "category": "other", "facts": "异地同事登记的案件",
+                               "request": "处理", "complainant": {"name": "异地客户", "phone": phone}})
+            if step.get("bent"):
+                events = mate.registration_events({"channel": "phone", "category": "other", "facts": "外部导入",
+                                                   "request": "处理",
+                                                   "complainant": {"name": "错日期", "phone": step["bent"]}})
+                first = events[0]
+                received = first.at + timedelta(days=step["received_days"])
+                events[0] = first.model_copy(update={"payload": {**first.payload,
+                                                                 "received_at": received.isoformat()}})
+                mate.store.append(events, mate.lifecycle)
+            centre = SqliteCentral(url, Identity(step["agent"], "agent", (mate.settings.team,)))
+            push(mate.store, centre)
+            centre.close()
+        finally:
+            mate.close()
+        centre = SqliteCentral(url, Identity(self.ws.actor, "agent", (self.ws.settings.team,)))
+        self._pulled = SyncReport()
+        try:
+            pull(self.ws.store, centre, self.ws.lifecycle, report=self._pulled)
+        finally:
+            centre.close()
 
     # -- the records after a step -------------------------------------------------------------------------------
     def check(self, step: dict[str, Any], expect: dict[str, Any]) -> None:
@@ -508,6 +703,23 @@ class Shift:
             want = datetime.fromisoformat(expect["call_started"])
             if datetime.fromisoformat(said.payload["received_at"]) != want:
                 self.fail(step, f"the case was received at {said.payload['received_at']}, the call began {want}")
+        if expect.get("status_waiting"):  # the status line's waiting count moves as events are recorded
+            from agent_console.widgets.sync_status import SyncStatus
+
+            want = f"待同步 {ws.store.outbox_count()}"
+            line = self.app.screen.query(SyncStatus)
+            shown = str(line.first(SyncStatus).render()) if line else ""
+            if want not in shown:
+                self.fail(step, f"the status line says {shown!r}, not {want!r}")
+        if "kept_aside" in expect:
+            kept = ws.store.quarantined()
+            reasons = " | ".join(str(q["reason"]) for q in kept)
+            if len(kept) < expect["kept_aside"] or expect.get("kept_reason", "") not in reasons:
+                self.fail(step, f"{len(kept)} pulled events kept aside ({reasons}), expected "
+                                f"{expect['kept_aside']} saying {expect.get('kept_reason')!r}")
+        for gone in expect.get("no_case_for", []):
+            if self.case_of(gone) is not None:
+                self.fail(step, f"{gone}'s implausible registration was folded into a case")
         if "enquiries" in expect:
             if len(ws.store.enquiries(phone=phone)) != expect["enquiries"]:
                 self.fail(step, "the enquiry is not on record")

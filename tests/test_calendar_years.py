@@ -233,8 +233,10 @@ def test_calendar_load_on_the_command_line(tmp_path, capsys) -> None:
     assert main(["calendar", "load", str(broken), "--db", str(db), "--role", "lead"]) == 2
     err = capsys.readouterr().err
     line = next(i for i, l in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if "2027-01-29" in l)
-    assert f"{broken}:{line}:" in err and "nothing was loaded" in err
+    assert f"{broken}:{line}:" in err and "没有载入任何内容" in err
     assert main(["calendar", "load", str(TEST_2027), "--db", str(db)]) == 2
+    assert "只有班长" in capsys.readouterr().err
+    assert main(["calendar", "load", str(TEST_2027), "--db", str(db), "--lang", "en"]) == 2
     assert "team lead" in capsys.readouterr().err
     assert main(["calendar", "load", str(TEST_2027), "--db", str(db), "--role", "lead", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["loaded"] == 2027
@@ -315,6 +317,8 @@ OPS = st.lists(st.one_of(
 @given(ops=OPS)
 # a case of one profile (with the organisation's override) recomputed by a console of another after a closure
 @example(ops=[("override", 7), ("register", "complex"), ("profile", "power-hotline"), ("closure", 2)])
+# the first console of a second profile, then an override of that profile: its cases are stale too
+@example(ops=[("register", "general"), ("profile", "power-hotline"), ("register", "complex"), ("override", 5)])
 def test_stored_deadlines_equal_a_fold_of_the_events_after_any_changes(tmp_path_factory, ops) -> None:
     """Calendar changes (closures, a new official year, a package's projection), profile overrides, consoles of
     another profile on the same database, and events, in any order; after each, a console opened on the database

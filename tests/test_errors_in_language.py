@@ -132,7 +132,9 @@ def test_every_error_has_words_in_both_languages_with_no_unknown_parameter() -> 
     assert tables["zh"].keys() == tables["en"].keys()
     for key, zh in tables["zh"].items():
         assert _placeholders(zh) <= _placeholders(tables["en"][key]), key  # zh may leave out English details
-        assert not latin_runs(re.sub(r"{\w+}|--\w+|\[\[\w+\]\]|date = |true|false", "", zh),
+        # what the user types stays as typed: options, file syntax, a command to run
+        typed = r"--role lead|{\w+}|--\w+|\[\[\w+\]\]|date = |central = |true|false|agent-console [\w .-]+"
+        assert not latin_runs(re.sub(typed, "", zh),
                               {"SQLite", "UTF", "JSON", "MB", "db", "jsonl", "csv", "gb", "d", "h", "m"}), (key, zh)
 
 
@@ -177,3 +179,17 @@ def test_import_problems_in_chinese_with_their_lines_and_in_english(capsys, monk
         assert code == 1 and f"{path}{line}" in err and en in err, err
         code, out, _ = run(capsys, "--db", db, "import", str(path), "--json")
         assert en in json.loads(out)["errors"][0]  # the scripts' JSON stays English
+
+
+def test_other_command_refusals_in_chinese_and_in_english(capsys, monkeypatch, tmp_path) -> None:
+    db = str(tmp_path / "c.db")
+    tries = [(["demo", "--cases", "0"], "至少为 1", "--cases must be at least 1"),
+             (["phrase", "search", "道歉", "--set", "x"], "请写成 名称=值", "use NAME=VALUE"),
+             (["sync", "--once"], "没有设置中心库", "no central store configured"),
+             (["publish", "calendar", "x.toml"], "没有设置中心库", "no central store configured"),
+             (["case", "list", "--due-within", "3x"], "看不懂时长", "cannot read duration '3x'")]
+    for argv, zh, en in tries:
+        code, _, err = run(capsys, "--db", db, *argv)
+        assert code == 2 and zh in chinese(err, db, "cases", "set", "central", "due", "within"), (argv, err)
+        code, _, err = run(capsys, "--db", db, "--lang", "en", *argv)
+        assert code == 2 and en in err, (argv, err)

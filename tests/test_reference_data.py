@@ -47,9 +47,9 @@ def test_two_consoles_of_one_team_show_the_same_deadlines_after_a_lead_publishes
                       encoding="utf-8")
     code, _, err = cli(capsys, "publish", "calendar", str(broken), *console["lead"])
     line = next(i for i, l in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if "01-29" in l)
-    assert code == 2 and f"CN-2027.toml:{line}:" in err and "nothing was published" in err
+    assert code == 2 and f"CN-2027.toml:{line}:" in err and "没有发布任何内容" in err
     code, _, err = cli(capsys, "publish", "calendar", str(TEST_2027), *console["a"])
-    assert code == 2 and "lead" in err
+    assert code == 2 and "只有班长" in err
     with pytest.raises(NotALead):  # nor by going round the command: the centre itself refuses
         SqliteCentral(url, Identity("a1", "agent", ("team-1",))).publish_reference("team-1", "calendar", "x.toml",
                                                                                    TEST_2027.read_text())

@@ -139,13 +139,22 @@ async def test_a_running_console_applies_what_the_lead_publishes_without_restart
         await _sync_and_settle(apps["you"], p_you)
         assert "话术v1" in _status(apps["you"]) and "离线" in _status(apps["you"])
         assert await _find_reply(apps["you"], p_you, "cjqj") == "team.spring_festival"
+        overrides = tmp_path / "team-overrides.toml"  # and a profile override, to the console still online
+        overrides.write_text("[clocks.resolve.length]\ncomplex = 10\n", encoding="utf-8")
+        assert _cli(capsys, "publish", "overrides", str(overrides), *boss)[0] == 0
         await _sync_and_settle(apps["me"], p_me)
-        assert "话术v2" in _status(apps["me"])
+        assert "话术v2" in _status(apps["me"]) and "规范v1" in _status(apps["me"])
+        me_ws = consoles["me"]
+        assert me_ws.profile.clock("resolve").length_for("complex") == 10
+        ten = me_ws.calendar.add_working_days(case.received_at, 10)
+        assert me_ws.case(case.id).clocks["resolve"].due == ten
+        assert ten.astimezone(TZ).strftime("%m-%d") in _due_cell(apps["me"])
+        assert consoles["you"].profile.clock("resolve").length_for("complex") == 15  # offline: as it was
     for ws in consoles.values():
         ws.close()
     code, out, _ = _cli(capsys, "reference", "--json", *_args(centre, tmp_path, "me"))
     assert code == 0 and {(r["kind"], r["version"]) for r in json.loads(out)["in_use"]} == \
-        {("calendar", 1), ("phrasebook", 2)}
+        {("calendar", 1), ("phrasebook", 2), ("overrides", 1)}
 
 
 # -- a calendar changed by another process ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, TextArea
 
 from agent_console.app import AgentConsoleApp
+from agent_console.widgets.plain import Static
 from agent_console.core.case_query import CaseQuery
 from agent_console.screens.cases import CasesScreen
 from agent_console.screens.intake import IntakeScreen
@@ -157,6 +158,7 @@ async def test_a_console_opened_on_a_damaged_file_asks_first_by_keys(tmp_path, c
             await settle(pilot)
             shown = str(app.screen.query_one("#fresh-file-text").render())
             assert "已损坏" in shown and "SQLite 自检" in shown and "新的空文件上打开控制台" in shown
+            assert "Esc：不打开" in str(app.screen.query(Static).last().render())
             await pilot.press(key)
             await settle(pilot)
         assert app.return_value is answer
@@ -188,4 +190,6 @@ def test_the_console_starts_on_a_fresh_file_when_asked_and_keeps_the_damaged_one
     assert len(kept) == 1 and kept[0].read_bytes() == damaged and "损坏的文件已保留为" in err
     import sqlite3
 
-    assert sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    fresh = sqlite3.connect(db)
+    assert fresh.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    assert fresh.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # no demo cases among a shift's real ones

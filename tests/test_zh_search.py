@@ -123,3 +123,63 @@ def _numbers(ws) -> list[tuple[str, str]]:
     from agent_console.core.case_query import CaseQuery
 
     return [(r["number"], ws.find(r["id"]).complainant.name) for r in ws.list_summaries(CaseQuery(limit=10))]
+
+
+# -- the phrasebook: initials across title, tags and text, in order with gaps ----------------------------------------
+def _book(tmp_path, entries: list[tuple[str, str, str]]) -> Phrasebook:
+    import json
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    lines = []
+    for n, (title, tags, text) in enumerate(entries):
+        lines += ["[[entry]]", f'id = "e{n}"', 'situation = "测试"', f"title = {json.dumps(title)}",
+                  f"tags = {json.dumps(tags.split())}", f"text = {json.dumps(text)}", ""]
+    (folder / "t.toml").write_text("\n".join(lines), encoding="utf-8")
+    return Phrasebook([folder])
+
+
+def test_initials_of_words_not_adjacent_in_the_title_find_the_entry(book) -> None:
+    assert "理赔进度查询" in titles(book, "lpcx")  # 理赔 … 查询, 进度 skipped
+
+
+def test_initials_of_words_only_in_the_text_find_the_entry(book) -> None:
+    assert "理赔进度查询" in titles(book, "wbncyx")  # 我帮您催一下, in its text only
+    assert "理赔进度查询" in titles(book, "wbcyx")  # the same, 您 skipped
+
+
+def test_letters_as_typed_rank_before_initials_with_gaps_and_text_initials(tmp_path) -> None:
+    book = _book(tmp_path, [("客户来电四", "", "关于退保的手续说明。"),  # in the text, 3 characters skipped
+                            ("客户来电三", "", "关于退保说明的问题。"),  # in the text, as typed
+                            ("退保手续说明", "", "请带好证件。"),  # in the title, 手续 skipped
+                            ("客户来电二", "", "请输入代码tbsm。"),  # the letters themselves, in the text
+                            ("退保说明", "", "请稍候。")])  # the title's own initials
+    found = [e.title for e in book.search("tbsm", limit=10)]
+    assert found == ["退保说明", "客户来电二", "退保手续说明", "客户来电三", "客户来电四"], found
+
+
+def test_text_initials_do_not_match_letters_far_apart(tmp_path) -> None:
+    book = _book(tmp_path, [("客户来电", "", "理" + "的" * 10 + "赔" + "的" * 10 + "查")])
+    assert book.search("lpc") == []
+
+
+def test_one_character_searches_rank_as_every_other_search(book) -> None:
+    """The per-character score tables (the fast path of a first keystroke) give the order a plain ranking gives."""
+    for q in ["理", "l", "赔", "d", "您", "x", "a"]:
+        for category, stage in [(None, None), ("claims", "case"), ("sales", "opening")]:
+            boost = book._boosts(category, stage, None)
+            scores = book._scores(q, 10**9)
+            plain = sorted(scores, key=lambda i: (-(scores[i] + boost[i]), i))[:20]
+            assert [e.id for e in book.search(q, category, stage)] == [book.entries[i].id for i in plain], q
+            assert [e.id for e in book.search(q, category, stage)] == [book.entries[i].id for i in plain], q
+
+
+def test_category_type_ahead_by_initials_of_words_not_adjacent(tmp_path, clock) -> None:
+    from tests.conftest import make_workspace
+
+    ws = make_workspace(tmp_path, clock)
+    items = [(c.id, [c.label, c.label_en, c.id]) for c in ws.profile.categories]
+    ws.close()
+    staff = [cid for cid, labels in items if labels[0] == "销售人员服务"]
+    assert staff and rank("xsfw", items)[:1] == staff  # 销售 … 服务, 人员 skipped
+    assert rank("xsry", items)[:1] == staff  # as typed still works

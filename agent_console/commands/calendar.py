@@ -103,15 +103,15 @@ def _show(ws: Any, args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     if args.file is None:
-        raise CliError("calendar load needs the schedule file: agent-console calendar load CN-2027.toml")
+        raise CliError("cli.calendar_load_needs_file")
     ws = open_workspace(args)
     try:
         if not ws.is_lead:
-            raise CliError("only a team lead loads an official year (--role lead)")
+            raise CliError("cli.calendar_load_lead_only")
         try:
             schedule, report = ws.load_calendar_year(args.file)
         except ScheduleError as exc:
-            raise CliError(f"{exc}\nnothing was loaded") from exc
+            raise CliError("cli.nothing_loaded", problem=exc) from exc
         loaded = schedule.year
         if args.json:
             print_json({"loaded": loaded, "recompute": report.to_json()})

@@ -17,7 +17,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if args.cases < 1:
-        raise CliError("--cases must be at least 1")
+        raise CliError("cli.demo_cases")
     from agent_console.services.demo_data import generate, mark_seeded
 
     ws = open_workspace(args)

@@ -32,12 +32,12 @@ def cmd_phrase(args: argparse.Namespace) -> int:
         if args.case:
             state = ws.find(args.case)
             if state is None:
-                raise CliError(f"no case {args.case!r}", code=1)
+                raise CliError("cli.no_case", code=1, number=args.case)
             context.update(case_id=state.id, category=state.category, stage="case")
         extra = {}
         for item in args.set:
             if "=" not in item:
-                raise CliError(f"--set {item!r}: use NAME=VALUE")
+                raise CliError("cli.phrase_set", item=item)
             k, v = item.split("=", 1)
             extra[k.strip()] = v
         t = Translator(ws.settings.lang)
@@ -55,7 +55,7 @@ def cmd_phrase(args: argparse.Namespace) -> int:
             if not rows:
                 raise CliError(t("cli.phrase_nothing"), code=1)
             if rows[0]["missing"]:
-                raise CliError("cannot copy: fill " + ", ".join(f"--set {m}=…" for m in rows[0]["missing"]), code=1)
+                raise CliError("cli.phrase_fill", code=1, names=", ".join(f"--set {m}=…" for m in rows[0]["missing"]))
             try:
                 copied = copy(rows[0]["text"], lambda text: sys.stdout.write(_osc52(text)))
             except CopyFailed as exc:

@@ -33,9 +33,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         if not ws.settings.central:
-            raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+            raise CliError("cli.no_central")
         if not ws.is_lead:
-            raise CliError("only a team lead publishes the team's reference data")
+            raise CliError("cli.publish_lead_only")
         try:
             central = open_central(ws.settings.central, ws.settings)
         except (ValueError, CentralUnavailable) as exc:
@@ -43,11 +43,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         try:
             published = publish(central, ws.settings, args.kind, args.file, ws.profile.country)
         except ReferenceError as exc:
-            raise CliError(f"{exc}\nnothing was published") from exc
+            raise CliError("cli.nothing_published", problem=exc) from exc
         except NotALead as exc:
             raise CliError(str(exc)) from exc
         except CentralUnavailable as exc:
-            raise CliError(f"the centre cannot be reached ({exc}); nothing was published") from exc
+            raise CliError("cli.centre_unreachable_publish", detail=str(exc)) from exc
         finally:
             central.close()
     finally:

@@ -53,7 +53,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return _show_conflicts(ws, args.json)
         url = ws.settings.central
         if not url:
-            raise CliError("no central store configured: set central = \"…\" in the config or pass --central URL")
+            raise CliError("cli.no_central")
         if args.quarantine:
             return _show_quarantine(ws, args.json)
         from agent_console.sync.central import CentralUnavailable
@@ -63,7 +63,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
-            raise CliError(f"offline: {exc}", code=1) from exc
+            raise CliError("cli.offline", code=1, detail=str(exc)) from exc
         if args.retry_refused:
             print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:

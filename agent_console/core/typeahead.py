@@ -83,7 +83,15 @@ def score(query: str, label: str) -> int:
     folded = fuzzy_typed(q)
     if folded and len(folded) >= 2 and folded in fuzzy_key(label):
         return 30  # a homophone or a near-homophone: after every exact match
+    if len(q) >= 2 and q.isascii() and q.isalpha() and _in_order(q, initials):
+        return 20  # initials of words that are not adjacent ("xsfw": 销售…服务 in 销售人员服务): the last resort
     return 0
+
+
+def _in_order(letters: str, initials: str) -> bool:
+    """Whether `letters` appear in `initials` in order (gaps allowed)."""
+    rest = iter(initials)
+    return all(ch in rest for ch in letters)
 
 
 def rank(query: str, items: Iterable[tuple[str, Sequence[str]]]) -> list[str]:

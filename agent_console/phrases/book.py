@@ -12,12 +12,16 @@ import bisect
 import hashlib
 import heapq
 import os
+from array import array
+from collections import Counter
+from itertools import compress, repeat
+from operator import add, ge, neg
 import pickle
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -28,7 +32,7 @@ from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
 INCLUDE = re.compile(r"\{\{include:([\w.\-]+)\}\}")
 REQUIRED = ("id", "situation", "title", "text")
 STAGES = ("opening", "intake", "case", "callback", "closing", "any")
-_CACHE_VERSION = 3  # 3: the near-homophone index (fuzzy)
+_CACHE_VERSION = 4  # 3: the near-homophone index (fuzzy); 4: the text's initials, per-entry parts
 
 
 @dataclass
@@ -71,6 +75,12 @@ class _Index:
     full_starts: list[int]
     fuzzy: str = ""  # the sound of title and tags with near-homophones folded (core.typeahead.fuzzy_key)
     fuzzy_starts: list[int] = field(default_factory=list)
+    text_initials: str = ""  # the initials of each Chinese character of the text ("_" for anything else)
+    text_initials_starts: list[int] = field(default_factory=list)
+    # per entry, the same as `initials` and `full`: a one-letter query hits nearly every entry, and one test per
+    # entry beats a find and a bisection per hit
+    initials_parts: list[str] = field(default_factory=list)
+    full_parts: list[str] = field(default_factory=list)
 
 
 def _joined(parts: list[str]) -> tuple[str, list[int]]:
@@ -81,8 +91,11 @@ def _joined(parts: list[str]) -> tuple[str, list[int]]:
     return "\n".join(parts), starts
 
 
-def _hits(big: str, starts: list[int], q: str) -> list[int]:
-    """Indexes of the entries whose part of `big` contains q (each entry once)."""
+def _hits(big: str, starts: list[int], q: str, parts: list[str] | None = None) -> list[int]:
+    """Indexes of the entries whose part of `big` contains q (each entry once). One character is found in most
+    entries: then each entry's part (`parts`) is tested instead."""
+    if parts and len(q) == 1:
+        return [i for i, part in enumerate(parts) if q in part]
     found: list[int] = []
     pos = big.find(q)
     n = len(starts)
@@ -93,6 +106,66 @@ def _hits(big: str, starts: list[int], q: str) -> list[int]:
             break
         pos = big.find(q, starts[i + 1])
     return found
+
+
+def _pattern_hits(big: str, starts: list[int], pattern: re.Pattern[str]) -> list[int]:
+    """Indexes of the entries whose part of `big` (one line each) `pattern` matches in (each entry once)."""
+    found: list[int] = []
+    n = len(starts)
+    match = pattern.search(big)
+    while match is not None:
+        i = bisect.bisect_right(starts, match.start()) - 1
+        found.append(i)
+        if i + 1 >= n:
+            break
+        match = pattern.search(big, starts[i + 1])
+    return found
+
+
+def _in_order(letters: str, gap: int | None) -> re.Pattern[str]:
+    """The typed letters in order within one line, with at most `gap` characters between two (None: any)."""
+    if gap is None:  # each letter then the shortest run up to the next: no backtracking
+        return re.compile("".join(f"{re.escape(c)}[^\n{re.escape(n)}]*" for c, n in zip(letters, letters[1:]))
+                          + re.escape(letters[-1]))
+    return re.compile(f"[^\n]{{0,{gap}}}?".join(map(re.escape, letters)))
+
+
+_TEXT_GAP = 3  # in an entry's text, typed initials may skip up to 3 characters between two (words not adjacent)
+
+
+def _char_initial(ch: str) -> str:
+    return _INITIAL.get(ch) or _INITIAL.setdefault(ch, keys(ch)[1][:1] if "\u3400" <= ch <= "\u9fff" else "_")
+
+
+_INITIAL: dict[str, str] = {}
+
+
+def _text_initials(text: str) -> str:
+    return "".join(map(_char_initial, text))
+
+
+_HIT = 1000.0  # added to the score of a matching entry in a per-character table: above any boost of a non-match
+
+
+def _best(ids: Sequence[int], values: list[float], limit: int, floor: float | None = None) -> list[int]:
+    """The `limit` ids with the highest values (the earlier id first on a tie), values parallel to ids; values
+    below `floor` never count. Scores and boosts take few distinct values, so counting them gives the lowest value
+    the best can have, and only the ids at or above it are ranked."""
+    if floor is not None or len(values) > 4 * limit:
+        counts = Counter(values)
+        threshold = floor if floor is not None else min(counts, default=0.0)
+        taken = 0
+        for value in sorted(counts, reverse=True):
+            if floor is not None and value < floor:
+                break
+            threshold = value
+            taken += counts[value]
+            if taken >= limit:
+                break
+        keep = list(compress(range(len(values)), map(ge, values, repeat(threshold))))
+        ids, values = [ids[j] for j in keep], [values[j] for j in keep]
+    # (value, -id) pairs compare without a key function; -id keeps the earlier entry first on a tie
+    return [-i for _, i in heapq.nlargest(limit, zip(values, map(neg, ids)))]
 
 
 def _table_lines(text: str, table: str) -> list[int]:
@@ -119,6 +192,7 @@ class Phrasebook:
         self._mtimes: dict[Path, float] = {}
         self._index: _Index | None = None
         self._boost_cache: dict[Any, list[float]] = {}
+        self._single: dict[str, array] = {}  # one typed character -> every entry's score for it (see _one_char)
         self.load()
 
     # -- loading ----------------------------------------------------------------------------------------------
@@ -143,6 +217,7 @@ class Phrasebook:
 
     def load(self) -> None:
         self._boost_cache = {}
+        self._single = {}
         files = self.files()
         stats = [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files]
         key = hashlib.sha256(repr(stats).encode()).hexdigest()[:24]
@@ -241,7 +316,7 @@ class Phrasebook:
         self._index = self._build_index()
 
     def _build_index(self) -> _Index:
-        hay, titles, initials, full, title_pinyin, fuzzy = [], [], [], [], [], []
+        hay, titles, initials, full, title_pinyin, fuzzy, text_initials = [], [], [], [], [], [], []
         for e in self.entries:
             words = [e.title, *e.tags]
             hay.append(" | ".join([e.title, *e.tags, e.text]).lower().replace("\n", " "))
@@ -251,43 +326,82 @@ class Phrasebook:
             initials.append("".join(p[1] for p in pinyin))
             title_pinyin.append(pinyin[0][0])
             fuzzy.append(fuzzy_key(" ".join([e.title, *e.tags])))  # not the text: a keystroke scans this whole
+            text_initials.append(_text_initials(e.text.replace("\n", " ")))
         hay_s, hay_starts = _joined(hay)
         ini_s, ini_starts = _joined(initials)
         full_s, full_starts = _joined(full)
         fuzzy_s, fuzzy_starts = _joined(fuzzy)
+        text_s, text_starts = _joined(text_initials)
         return _Index(hay_s, ini_s, full_s, titles, title_pinyin, hay_starts, ini_starts, full_starts, fuzzy_s,
-                      fuzzy_starts)
+                      fuzzy_starts, text_s, text_starts, initials, full)
 
     # -- searching --------------------------------------------------------------------------------------------
     def search(self, query: str, category: str | None = None, stage: str | None = None,
                usage: dict[str, int] | None = None, limit: int = 20) -> list[Entry]:
         """Best entries for what the agent typed; the case's category and the call's stage rank entries first."""
         self.reload_if_changed()
+        q = query.strip().lower()
+        entries = self.entries
+        boost = self._boosts(category, stage, usage)
+        if len(q) == 1:
+            # one character: nearly every entry matches; its scores are kept per character, and the best are
+            # picked by C-level passes over them (the path a first keystroke takes, p95 of the bench)
+            base = self._single.get(q)
+            if base is None:
+                if len(self._single) >= 64:  # each table is 8 bytes an entry: keep the characters typed lately
+                    self._single.clear()
+                base = self._single[q] = self._one_char(q)
+            return [entries[i] for i in _best(range(len(entries)), list(map(add, base, boost)), limit, _HIT)]
+        scores = self._scores(q, limit)
+        return [entries[i] for i in _best(list(scores), list(map(add, scores.values(), map(boost.__getitem__, scores))),
+                                          limit)]
+
+    def _one_char(self, q: str) -> array:
+        """Every entry's score for the one character `q`, plus _HIT when it matches at all (0: it does not)."""
+        scores = self._scores(q, 10**9)
+        missing = map(scores.get, range(len(self.entries)), repeat(-_HIT))  # C-level passes, no Python loop
+        return array("d", map(add, missing, repeat(_HIT)))
+
+    def _scores(self, q: str, limit: int) -> dict[int, float]:
+        """Entry index -> how well it matches `q` (lower-cased, stripped); entries that do not match are absent."""
         index = self._index
         assert index is not None
-        q = query.strip().lower()
         entries = self.entries
         scores: dict[int, float] = {}
         if not q:
             scores = dict.fromkeys(range(len(entries)), 1.0)
         else:
             compact = q.replace(" ", "")
-            for i in _hits(index.hay, index.hay_starts, q):
-                title = index.titles[i]
-                scores[i] = 100 if title.startswith(q) else 85 if q in title else 50
+            titles = index.titles
+            hay_hits = _hits(index.hay, index.hay_starts, q)  # long parts: one scan of the whole is quicker
+            scores = dict.fromkeys(hay_hits, 50)
+            in_title = [i for i in hay_hits if q in titles[i]]
+            scores.update(dict.fromkeys(in_title, 85))
+            scores.update(dict.fromkeys([i for i in in_title if titles[i].startswith(q)], 100))
             if compact.isascii() and compact.isalpha():
+                get = scores.get
                 initials, initials_starts = index.initials, index.initials_starts
-                for i in _hits(initials, initials_starts, compact):
-                    score = 75 if initials.startswith(compact, initials_starts[i]) else 65
-                    if scores.get(i, 0) < score:
-                        scores[i] = score
+                hits = _hits(initials, initials_starts, compact, index.initials_parts)
+                scores.update({i: 65 for i in hits if get(i, 0) < 65})
+                starts = initials.startswith
+                scores.update({i: 75 for i in hits if get(i, 0) < 75 and starts(compact, initials_starts[i])})
                 full, full_starts = index.full, index.full_starts
-                for i in _hits(full, full_starts, compact):
-                    if scores.get(i, 0) >= 70:  # the full pinyin cannot raise it (one letter hits nearly all)
-                        continue
-                    score = 70 if full.startswith(compact, full_starts[i]) else 60
-                    if scores.get(i, 0) < score:
-                        scores[i] = score
+                # the full pinyin cannot raise a hit of 70 or more (one letter hits nearly all)
+                hits = [i for i in _hits(full, full_starts, compact, index.full_parts) if get(i, 0) < 70]
+                scores.update({i: 60 for i in hits if get(i, 0) < 60})
+                starts = full.startswith
+                scores.update({i: 70 for i in hits if starts(compact, full_starts[i])})
+                if len(compact) >= 3 and len(scores) < limit:
+                    # initials of words not adjacent in the title or tags ("lpcx": 理赔进度查询), then in the
+                    # text, as they are or skipping a few characters; below every hit of the letters as typed
+                    for i in _pattern_hits(initials, initials_starts, _in_order(compact, None)):
+                        scores.setdefault(i, 49)
+                    text, text_starts = index.text_initials, index.text_initials_starts
+                    for i in _hits(text, text_starts, compact):
+                        scores.setdefault(i, 47)
+                    if len(scores) < limit:
+                        for i in _pattern_hits(text, text_starts, _in_order(compact, _TEXT_GAP)):
+                            scores.setdefault(i, 45)
             folded = fuzzy_typed(compact) if len(scores) < limit and len(compact) >= 2 else ""
             if len(folded) >= 4:
                 # by sound: a homophone the IME picked (理陪 for 理赔), mixed input (li赔), a near-homophone
@@ -300,10 +414,7 @@ class Phrasebook:
                 for _, score, i in process.extract(compact, choices, scorer=fuzz.partial_ratio, limit=limit,
                                                    score_cutoff=75):
                     scores[i] = score * 0.45
-        boost = self._boosts(category, stage, usage)
-        # (score, -i) pairs compare without a key function; -i keeps the earlier entry first on a tie
-        best = heapq.nlargest(limit, [(score + boost[i], -i) for i, score in scores.items()])
-        return [entries[-i] for _, i in best]
+        return scores
 
     def _boosts(self, category: str | None, stage: str | None, usage: dict[str, int] | None) -> list[float]:
         """Per-entry rank boosts for a call's context, computed once per context rather than per keystroke."""

@@ -21,11 +21,15 @@ class FreshFileDialog(YesNo):
     BINDINGS = [Binding("f", "yes", "fresh_file.yes", id="fresh_file_yes"),
                 Binding("escape", "no", "keys.back", id="fresh_file_no")]
 
+    def __init__(self, text: str = "", hint: str = "fresh_file.hint") -> None:
+        super().__init__(text)
+        self.hint = hint
+
     def body(self) -> Iterable[Widget]:
         t = self.app.t
         yield Static(t("fresh_file.title"), classes="panel-title")
         yield Static(self.text, id="fresh-file-text")
-        yield Static(t("fresh_file.hint"))
+        yield Static(t(self.hint))
 
 
 def offer_fresh_file(app: Any, exc: StoreError, background: bool = False) -> None:

@@ -7,6 +7,7 @@ Textual. `now` is injectable so tests can move time.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -64,11 +65,18 @@ class Workspace:
         self.vocab: Vocabulary = load_vocabulary()
         # why the stored deadlines may be stale (a new calendar or profile version): refold them (recompute_deadlines)
         self.stale_reasons: list[str] = deadline_service.stale_reasons(self.store, self.calendar, self.profile)
-        if not self.stale_reasons and deadline_service.stored_basis(self.store) is None:
-            self.store.set_meta(deadline_service.BASIS_KEY,
-                                deadline_service.record_basis(self.store, self.calendar, self.profile))
-        if not self.store.read_only:  # for the consoles of other profiles that fold this profile's cases
-            deadline_service.remember_profile(self.store, self.profile)
+        basis = deadline_service.stored_basis(self.store)
+        # the first console of a profile on this database records its basis too (not only the first console of
+        # all): a later override of that profile then makes its cases stale
+        if not self.stale_reasons and (basis is None or self.profile.id not in (basis.get("profiles") or {})):
+            try:
+                self.store.set_meta(deadline_service.BASIS_KEY,
+                                    deadline_service.record_basis(self.store, self.calendar, self.profile))
+            except (sqlite3.Error, StoreError):
+                if basis is None:
+                    raise
+                # a full disk or a busy database: recorded at the next open (the deadlines themselves are current)
+        self._remember_profile()
         self.settings = settings = self._granted(self.settings)  # (the profile may have added a phrasebook folder)
         self._specs = {c.id: c for c in self.profile.clocks}
         # this console's run: an intake draft saved by another run and never left with Esc was cut off by a crash
@@ -379,17 +387,28 @@ class Workspace:
         (self.settings, self.profile, self._specs, self.calendar, self.clocks, self.lifecycle, self.stale_reasons,
          self.calendar_problem, self._generation) = (settings, profile, {c.id: c for c in profile.clocks}, calendar,
                                                      clocks, lifecycle, stale, problem, generation)
-        if not self.store.read_only:
-            deadline_service.remember_profile(self.store, profile)
+        self._remember_profile()
         reference_data.drop_other_phrasebooks(settings, next(
             (d for d in settings.phrasebook_dirs if reference_data.is_reference_folder(d, settings)), None))
         return self.stale_reasons
 
+    def _remember_profile(self) -> None:
+        """Keep this console's profile for the consoles of other profiles that fold its cases; best effort: a full
+        disk or a read-only database must not keep the console from opening (they fold under the shipped one)."""
+        if self.store.read_only:
+            return
+        try:
+            deadline_service.remember_profile(self.store, self.profile)
+        except StoreError:
+            pass
+
     def reference_changed(self) -> bool:
         """Whether the calendar or the team's reference data changed since this workspace last looked (a cheap
         check, meant for a timer); when it did, switch to it (reload_reference) and say True."""
-        if deadline_service.generation(self.store, self.settings) == self._generation:
+        now = deadline_service.generation(self.store, self.settings)
+        if now == self._generation:
             return False
+        self._generation = now  # a version that cannot be used is told once, not at every look
         self.reload_reference()
         return True
 

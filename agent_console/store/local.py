@@ -493,8 +493,7 @@ class LocalStore:
                     row[i] = row[i].replace(NUMBER_MARK, number).replace(HLC_MARK, hlc)
                 rowid += 1
                 inserts.append((rowid, *row))
-                who = search_terms.text_runs((number, row[13], row[14]))
-                search.append((rowid, search_terms.unigrams_of(who), search_terms.bigrams_of(who), *case.terms))
+                search.append((rowid, *_who_terms(number, row[13], row[14]), *case.terms))
                 if row[3]:
                     open_search.append(search[-1])
             numbers.save()
@@ -1053,26 +1052,41 @@ class LocalStore:
         """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
         moved; return them. Closed cases keep the deadlines they were measured against.
 
-        Safe to run beside the console (on a thread of its own with its own store, say): each batch reads its
-        cases' events inside its own write transaction, so a case changed meanwhile is folded with that change.
+        Safe to run beside the console (on a thread of its own with its own store, say): each batch is read and
+        folded outside any write transaction, and written in a short one that first refolds the cases written
+        meanwhile (an event after the fold began), so such a case is folded with that change. (Folding a batch
+        inside the write transaction held the database's write lock for seconds: the console's own writes -- a call
+        event, an intake draft -- waited that long, and past their busy timeout failed with "database is locked".)
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
         total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
         done, after = 0, -1
+        each = "case_id IN (SELECT value FROM json_each(?))"
         while True:
+            page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
+                                     " LIMIT ?", (after, batch)).fetchall()
+            if not page:
+                break
+            after = page[-1][0]
+            ids = json.dumps([r[1] for r in page])
+            mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            folded = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
             with self._replayable_transaction() as conn:
-                page = conn.execute("SELECT rowid, id, number, next_due, clocks FROM cases WHERE is_open=1"
-                                    " AND rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    break
-                after = page[-1][0]
-                stored = {r[1]: r for r in page}
-                ids = json.dumps(list(stored))
-                folded = self._fold_range(conn, lifecycle, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+                touched = json.dumps([r[0] for r in conn.execute(
+                    f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
+                if touched != "[]":  # written meanwhile: folded again, now, with what was written
+                    again = {fresh.id: (fresh, text) for fresh, text in self._fold_range(conn, lifecycle, each,
+                                                                                          (touched,))}
+                    folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
+                stored = {r[0]: r for r in conn.execute(
+                    "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
+                    (ids,))}
                 changed = []
                 for fresh, state_json in folded:
-                    _, case_id, number, old_due, old_clocks = stored[fresh.id]
+                    if fresh.id not in stored:
+                        continue
+                    case_id, number, old_due, old_clocks = stored[fresh.id]
                     new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
                     if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
                         continue
@@ -1306,13 +1320,19 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
                 team: str) -> tuple[str, str, str, str, str, str]:
     """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
-    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
+    who1, who2 = _who_terms(number, name, phone_digits)
     body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
-    return (search_terms.unigrams_of(who), search_terms.bigrams_of(who), body1, body2,
+    return (who1, who2, body1, body2,
             search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope))
+
+
+def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:
+    """The search row's who1 and who2: the case's number, caller's name (and its sound) and phone."""
+    who = search_terms.text_runs((number, name, phone_digits)) + list(search_terms.sound_runs(name))
+    return search_terms.unigrams_of(who), search_terms.bigrams_of(who)
 
 
 @lru_cache(maxsize=4096)
