@@ -198,3 +198,18 @@ def test_central_init_numbers_an_older_centre_s_events_per_team(pg_centre, tmp_p
     me.register(sample_case(facts="之后"))
     assert sync_once(me.store, pg_centre.connect("me"), me.lifecycle).pushed == 2
     assert sync_once(boss.store, central, boss.lifecycle).pulled == 2
+
+
+def test_a_teammate_cannot_hide_an_event_by_writing_my_device_id_into_it(pg_centre, tmp_path, clock) -> None:  # noqa: F811,E501
+    """The rows left out of a pull are this console's own: its device *and* its login. A crafted row naming my
+    device id (seen in any of my events) still reaches me."""
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    sync_once(me.store, pg_centre.connect("me"), me.lifecycle)
+    sync_once(you.store, pg_centre.connect("you"), you.lifecycle)
+    note = you.event("progress_noted", case.id, {"note": "藏起来的"})
+    with login(pg_centre, "you") as conn:
+        answer = push_raw(conn, [as_json(note, device=me.store.device_id, hlc=you.store.hlc.now())])
+        assert answer["accepted_count"] == 1
+    assert sync_once(me.store, pg_centre.connect("me"), me.lifecycle).pulled == 1
+    assert note.id in me.store.event_ids()
