@@ -130,6 +130,18 @@ class AgentConsoleApp(App):
         if self.phone is not None:
             await self.phone.close()  # the listener's socket is closed before the loop ends
 
+    def database_read_failed(self, error: BaseException) -> bool:
+        """For the console's timers that read the database (reference data, the sync line): a damaged file is the
+        fresh-file offer (asked once; not again once declined), and True; any other error is the caller's. A timer
+        must not let it escape: Textual stops the message loop of the widget whose handler raised."""
+        damaged = self.ws.damage_in(error)
+        if damaged is None:
+            return False
+        from agent_console.screens.fresh_file import offer_fresh_file
+
+        offer_fresh_file(self, damaged, background=True)
+        return True
+
     def check_reference(self) -> None:
         """Switch to a calendar or reference data that changed in the database (a sync round pulled it, another
         process loaded a year); recompute the deadlines in the background when they are stale, or say what the
@@ -141,10 +153,13 @@ class AgentConsoleApp(App):
             if not syncing.reference_changed(self.ws):
                 return
         except Exception as exc:  # noqa: BLE001 - a file that cannot be used now: the versions in use stay
-            self.notify(self.t("app.reference_unusable", error=str(exc)), severity="warning")
+            if self.database_read_failed(exc):
+                return
+            self.notify(self.t("app.reference_unusable", error=self.t.error(exc)), severity="warning")
             return
         if self.ws.calendar_problem:
-            self.notify(self.t("app.calendar_broken", problem=self.ws.calendar_problem), severity="warning")
+            self.notify(self.t("app.calendar_broken", problem=self.t.error(self.ws.calendar_problem)),
+                        severity="warning")
         if self.ws.stale_reasons:
             self.recompute_deadlines()
             return

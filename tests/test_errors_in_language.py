@@ -133,7 +133,8 @@ def test_every_error_has_words_in_both_languages_with_no_unknown_parameter() -> 
     for key, zh in tables["zh"].items():
         assert _placeholders(zh) <= _placeholders(tables["en"][key]), key  # zh may leave out English details
         # what the user types stays as typed: options, file syntax, a command to run
-        typed = r"--role lead|{\w+}|--\w+|\[\[\w+\]\]|date = |central = |true|false|agent-console [\w .-]+"
+        typed = (r"--role lead|{\w+}|--\w+|\[\[\w+\]\]|date = |central = |true|false|agent-console [\w .-]+|"
+                 r"\b(?:id|text|phrase|say_instead|block|include|placeholders)\b")
         assert not latin_runs(re.sub(typed, "", zh),
                               {"SQLite", "UTF", "JSON", "MB", "db", "jsonl", "csv", "gb", "d", "h", "m"}), (key, zh)
 
@@ -193,3 +194,21 @@ def test_other_command_refusals_in_chinese_and_in_english(capsys, monkeypatch, t
         assert code == 2 and zh in chinese(err, db, "cases", "set", "central", "due", "within"), (argv, err)
         code, _, err = run(capsys, "--db", db, "--lang", "en", *argv)
         assert code == 2 and en in err, (argv, err)
+
+
+def test_phrasebook_problems_in_check_are_in_chinese_with_their_lines(capsys, monkeypatch, tmp_path) -> None:
+    """A lead's phrasebook error was English on a Chinese console ("Expected ']]' … (file left out)")."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "bad.toml").write_text('[[entry]]\nid = "x.1"\n\n\n\n\n\n[[entry]\n', encoding="utf-8")
+    (book / "dup.toml").write_text('[[entry]]\nid = "y.1"\nsituation = "s"\ntitle = "t"\ntext = "您好"\n\n'
+                                   '[[entry]]\nid = "y.1"\nsituation = "s"\ntitle = "t"\ntext = "您好"\n',
+                                   encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'phrasebook_dirs = ["{book}"]\n', encoding="utf-8")
+    code, out, _ = run(capsys, "--db", str(tmp_path / "c.db"), "--config", str(config), "check")
+    assert code == 1 and f"{book / 'bad.toml'}:8: 语法错误" in out and f"{book / 'dup.toml'}:7: 话术编号“y.1”重复" in out
+    problems = "\n".join(line for line in out.splitlines() if str(book) in line)
+    chinese(problems, str(book / "bad.toml"), str(book / "dup.toml"))
+    code, out, _ = run(capsys, "--db", str(tmp_path / "c.db"), "--config", str(config), "--lang", "en", "check")
+    assert f"{book / 'bad.toml'}:8: Expected" in out and "(file left out)" in out and "duplicate id 'y.1'" in out

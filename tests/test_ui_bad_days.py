@@ -193,3 +193,28 @@ def test_the_console_starts_on_a_fresh_file_when_asked_and_keeps_the_damaged_one
     fresh = sqlite3.connect(db)
     assert fresh.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     assert fresh.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # no demo cases among a shift's real ones
+
+
+async def test_an_action_on_a_read_only_database_says_why_and_the_form_stays(tmp_path, clock) -> None:
+    """In tmux: 进展记录 + Ctrl+S on a read-only file closed the console ("控制台出错，已关闭", exit 70)."""
+    from agent_console.screens.action_forms import ActionForm
+
+    ws = make_workspace(tmp_path, clock)
+    case = ws.register(sample_case())
+    ws.close()
+    with faults.read_only(tmp_path / "local.db"):
+        ws = make_workspace(tmp_path, clock)
+        async with console(ws, case.id) as (app, pilot):
+            app.screen.start_action("progress_noted")
+            await settle(pilot)
+            form = app.screen
+            assert isinstance(form, ActionForm)
+            form.query_one("#f-note").insert("已联系客户")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen is form and app.return_code is None  # no crash, the form as filled in
+            said = str(form.query_one("#form-error").render())
+            assert "只读" in said and not latin_runs(said, {*tmp_path.parts, "local", "db"})
+            assert "已联系客户" in form.query_one("#f-note").text
+        ws.close()
+

@@ -43,7 +43,7 @@ def cmd_phrase(args: argparse.Namespace) -> int:
         t = Translator(ws.settings.lang)
         problems = phrases.book(ws).problems
         for problem in problems:
-            print(t("cli.warning", text=problem), file=sys.stderr)
+            print(t("cli.warning", text=t.error(problem)), file=sys.stderr)
         results = phrases.search(ws, " ".join(args.query), context, limit=args.limit)
         rows = []
         for e in results:

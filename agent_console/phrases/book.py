@@ -25,14 +25,14 @@ from typing import Any, Sequence
 
 from rapidfuzz import fuzz, process
 
-from agent_console.core.errors import toml_error_line
+from agent_console.core.errors import Said, toml_error_line
 from agent_console.core.typeahead import fuzzy_key, fuzzy_typed, keys
 from agent_console.phrases.fill import KNOWN_PLACEHOLDERS, placeholders_of
 
 INCLUDE = re.compile(r"\{\{include:([\w.\-]+)\}\}")
 REQUIRED = ("id", "situation", "title", "text")
 STAGES = ("opening", "intake", "case", "callback", "closing", "any")
-_CACHE_VERSION = 4  # 3: the near-homophone index (fuzzy); 4: the text's initials, per-entry parts
+_CACHE_VERSION = 5  # 3: the near-homophone index (fuzzy); 4: the text's initials, per-entry parts; 5: problems by key
 
 
 @dataclass
@@ -188,7 +188,7 @@ class Phrasebook:
         self.dirs = [Path(d) for d in dirs]
         self.entries: list[Entry] = []
         self.forbidden: list[Forbidden] = []
-        self.problems: list[str] = []
+        self.problems: list[Any] = []  # Said per problem (str() is the English)
         self._mtimes: dict[Path, float] = {}
         self._index: _Index | None = None
         self._boost_cache: dict[Any, list[float]] = {}
@@ -248,14 +248,14 @@ class Phrasebook:
         entries: list[Entry] = []
         blocks: dict[str, tuple[str, str]] = {}
         forbidden: list[Forbidden] = []
-        problems: list[str] = []
+        problems: list[Any] = []  # Said: file:line and what is wrong, told in the console's language
         raw_entries: list[tuple[dict[str, Any], str]] = []
         for path in self.files():
             text = path.read_text(encoding="utf-8")
             try:
                 data = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
-                problems.append(f"{path}:{toml_error_line(exc)}: {exc} (file left out)")
+                problems.append(Said("phrase.syntax", where=f"{path}:{toml_error_line(exc)}", detail=str(exc)))
                 continue
             for table in ("entry", "block", "forbidden"):
                 lines = _header_lines(text, table)
@@ -263,14 +263,14 @@ class Phrasebook:
                     where = f"{path}:{lines[i] if i < len(lines) else 1}"
                     if table == "block":
                         if not item.get("id") or not item.get("text"):
-                            problems.append(f"{where}: a block needs id and text (left out)")
+                            problems.append(Said("phrase.block_needs", where=where))
                         elif item["id"] in blocks:
-                            problems.append(f"{where}: block id {item['id']!r} already used at {blocks[item['id']][1]}")
+                            problems.append(Said("phrase.block_used", where=where, id=item["id"], first=blocks[item["id"]][1]))
                         else:
                             blocks[item["id"]] = (str(item["text"]), where)
                     elif table == "forbidden":
                         if not item.get("phrase") or not item.get("say_instead"):
-                            problems.append(f"{where}: forbidden phrasing needs phrase and say_instead (left out)")
+                            problems.append(Said("phrase.forbidden_needs", where=where))
                         else:
                             forbidden.append(Forbidden(str(item["phrase"]), str(item["say_instead"]),
                                                        str(item.get("why", "")), where))
@@ -279,31 +279,30 @@ class Phrasebook:
             unknown = set(data) - {"entry", "block", "forbidden"}
             if unknown:
                 first = min((n for t in unknown for n in _header_lines(text, t) + _table_lines(text, t)), default=1)
-                problems.append(f"{path}:{first}: unknown table(s) {', '.join(sorted(unknown))}")
+                problems.append(Said("phrase.unknown_tables", where=f"{path}:{first}", tables=", ".join(sorted(unknown))))
         seen: dict[str, str] = {}
         for item, where in raw_entries:
             missing = [k for k in REQUIRED if not str(item.get(k, "")).strip()]
             if missing:
-                problems.append(f"{where}: entry {item.get('id', '?')!r} lacks {', '.join(missing)} (left out)")
+                problems.append(Said("phrase.lacks", where=where, id=item.get("id", "?"), missing=", ".join(missing)))
                 continue
             if item["id"] in seen:
-                problems.append(f"{where}: duplicate id {item['id']!r} (first at {seen[item['id']]}; left out)")
+                problems.append(Said("phrase.duplicate", where=where, id=item["id"], first=seen[item["id"]]))
                 continue
             try:
                 body = _resolve(str(item["text"]), blocks, [])
             except ValueError as exc:
-                problems.append(f"{where}: entry {item['id']!r}: {exc} (left out)")
+                problems.append(Said("phrase.include", where=where, id=item["id"], detail=str(exc)))
                 continue
             declared = [str(p) for p in item.get("placeholders", [])]
             unknown_ph = [p for p in placeholders_of(body) if p not in KNOWN_PLACEHOLDERS and p not in declared]
             if unknown_ph:
-                problems.append(f"{where}: entry {item['id']!r}: unknown placeholder {{{unknown_ph[0]}}}; "
-                                f"declare it in placeholders = [...] or use one of {', '.join(KNOWN_PLACEHOLDERS)}"
-                                " (left out)")
+                problems.append(Said("phrase.placeholder", where=where, id=item["id"], name=unknown_ph[0],
+                                     known=", ".join(KNOWN_PLACEHOLDERS)))
                 continue
             stage = str(item.get("stage", "any"))
             if stage not in STAGES:
-                problems.append(f"{where}: entry {item['id']!r}: stage {stage!r} is not one of {', '.join(STAGES)}")
+                problems.append(Said("phrase.stage", where=where, id=item["id"], stage=stage, known=", ".join(STAGES)))
                 stage = "any"
             seen[item["id"]] = where
             entries.append(Entry(
@@ -488,6 +487,7 @@ def load_phrasebook(extra_dirs: list[Path] | None = None) -> Phrasebook:
     return book
 
 
-def validate_all(dirs: list[Path]) -> list[str]:
-    """Every problem in the phrasebook folders, as "file:line: message" (used by `agent-console check`)."""
+def validate_all(dirs: list[Path]) -> list[Any]:
+    """Every problem in the phrasebook folders (a Said each: "file:line: message" as str(), and in the console's
+    language through Translator.error; used by `agent-console check`)."""
     return Phrasebook([Path(d) for d in dirs]).problems

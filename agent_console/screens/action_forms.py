@@ -115,6 +115,10 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
         done = perform(self.ws, self.case_id, self.kind, self.answers(), self.app.t)
         if not done.ok:
             self._show(done.problems or {}, done.general)
+            if getattr(done.store_problem, "kind", "") == "damaged":  # the file kept; F moves it for a fresh one
+                from agent_console.screens.fresh_file import offer_fresh_file
+
+                offer_fresh_file(self.app, done.store_problem)
             return
         self.dismiss(True)
 

@@ -85,7 +85,8 @@ class PhrasePanel(UsesWorkspace, ModalScreen[None]):
     def on_mount(self) -> None:
         problems = phrases.book(self.ws).problems
         if problems:
-            self.notify(self.app.t("phrase.left_out", count=len(problems)) + "\n" + problems[0], severity="warning")
+            self.notify(self.app.t("phrase.left_out", count=len(problems)) + "\n" + self.app.t.error(problems[0]),
+                        severity="warning")
         self.query_one("#phrase-query", Input).focus()
         self._search("")
 

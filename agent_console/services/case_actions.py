@@ -19,7 +19,7 @@ from agent_console.core.plausibility import check_amount
 from agent_console.core.errors import validation_problem
 from agent_console.core.reasons import Reason, form_field
 from agent_console.services import roster
-from agent_console.services.workspace import NotAllowed
+from agent_console.services.workspace import NotAllowed, StoreError
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
     from agent_console.services.workspace import Workspace
@@ -132,6 +132,7 @@ class Outcome:
     state: Any = None
     problems: dict[str, str] | None = None
     general: str = ""
+    store_problem: Any = None  # the database's bad day that refused it (a StoreError), if that was why
 
     @property
     def ok(self) -> bool:
@@ -163,6 +164,8 @@ def perform(ws: Workspace, case_id: str, kind: str, answers: dict[str, Any], t: 
             errs[name] = t.error(validation_problem(e))  # in the console's language, never pydantic's English
         general = errs.pop("", "")
         return Outcome(problems=errs, general=general)
+    except StoreError as exc:  # read-only, full, damaged, busy: the form stays as filled in, the reason beside it
+        return Outcome(problems={}, general=t.error(exc), store_problem=exc)
     except (IllegalTransition, NotAllowed, ValueError) as exc:
         target = field_for_reason(getattr(exc, "reason", None) or (exc.args[0] if exc.args else None))
         reason = t.reason(exc)

@@ -76,7 +76,7 @@ def check(kind: str, name: str, body: str, settings: Settings, country: str = "C
             path.write_text(body, encoding="utf-8")
             problems = validate_all([Path(tmp)])
         if problems:
-            raise ReferenceError("; ".join(p.replace(str(path), name) for p in problems))
+            raise ReferenceError("; ".join(str(p).replace(str(path), name) for p in problems))
 
 
 def _toml(name: str, body: str) -> dict[str, Any]:

@@ -40,7 +40,13 @@ class SyncStatus(UsesWorkspace, Static):
             self.run_sync()
 
     def _after_change(self) -> None:
-        waiting = syncing.waiting(self.ws)
+        try:
+            waiting = syncing.waiting(self.ws)
+        except Exception as exc:  # a damaged file: the app offers a fresh one (this timer keeps running)
+            failed = getattr(self.app, "database_read_failed", None)
+            if failed is not None and failed(exc):
+                return
+            raise
         if waiting != self._last_outbox:
             self._show()
             if waiting and self.ws.settings.central:
