@@ -167,3 +167,49 @@ def test_sync_once_draws_a_progress_bar_on_a_terminal(pg_centre, tmp_path, clock
     captured = capsys.readouterr()
     assert code == 0 and "pulled 6" in captured.out
     assert "\r[" in captured.err and "6/6" in captured.err
+
+
+def test_central_init_numbers_an_older_centre_s_events_per_team(pg_centre, tmp_path, clock) -> None:  # noqa: F811
+    """A centre from before the per-team numbering (one counter, no tseq): re-running init numbers every team's
+    events in their old order, and its consoles carry on from their old cursors."""
+    me, other, boss = device(tmp_path, clock, "me"), device(tmp_path, clock, "other"), device(tmp_path, clock, "boss")
+    for n in range(2):
+        me.register(sample_case(facts=f"一组{n}"))
+        sync_once(me.store, pg_centre.connect("me"), me.lifecycle)
+        other.register(sample_case(facts=f"二组{n}"))
+        sync_once(other.store, pg_centre.connect("other"), other.lifecycle)
+    with admin(pg_centre) as conn:  # back to the old shape
+        conn.execute("ALTER TABLE ac.events DROP COLUMN tseq")
+        conn.execute("DROP TABLE ac.team_counters")
+        conn.execute("CREATE TABLE ac.counter (one int PRIMARY KEY DEFAULT 1, last bigint NOT NULL)")
+        conn.execute("INSERT INTO ac.counter SELECT 1, max(seq) FROM ac.events")
+        old_cursor = conn.execute("SELECT max(seq) FROM ac.events WHERE team = 't1'").fetchone()[0]
+    pg.install(pg_centre.admin)
+    with admin(pg_centre) as conn:
+        rows = conn.execute("SELECT team, seq, tseq FROM ac.events ORDER BY team, seq").fetchall()
+        counters = dict(conn.execute("SELECT team, last FROM ac.team_counters").fetchall())
+        assert conn.execute("SELECT to_regclass('ac.counter')").fetchone()[0] is None
+    for team in ("t1", "t2"):
+        assert [r[2] for r in rows if r[0] == team] == [1, 2, 3, 4]
+    assert counters == {"t1": 4, "t2": 4}
+    central = pg_centre.connect("boss")
+    boss.store.set_meta(cursor_key(central), str(old_cursor))  # it had read all of t1 and part of t2
+    assert pull(boss.store, central, boss.lifecycle) == len([r for r in rows if r[0] == "t2" and r[1] > old_cursor])
+    me.register(sample_case(facts="之后"))
+    assert sync_once(me.store, pg_centre.connect("me"), me.lifecycle).pushed == 2
+    assert sync_once(boss.store, central, boss.lifecycle).pulled == 2
+
+
+def test_a_teammate_cannot_hide_an_event_by_writing_my_device_id_into_it(pg_centre, tmp_path, clock) -> None:  # noqa: F811,E501
+    """The rows left out of a pull are this console's own: its device *and* its login. A crafted row naming my
+    device id (seen in any of my events) still reaches me."""
+    me, you = device(tmp_path, clock, "me"), device(tmp_path, clock, "you")
+    case = me.register(sample_case())
+    sync_once(me.store, pg_centre.connect("me"), me.lifecycle)
+    sync_once(you.store, pg_centre.connect("you"), you.lifecycle)
+    note = you.event("progress_noted", case.id, {"note": "藏起来的"})
+    with login(pg_centre, "you") as conn:
+        answer = push_raw(conn, [as_json(note, device=me.store.device_id, hlc=you.store.hlc.now())])
+        assert answer["accepted_count"] == 1
+    assert sync_once(me.store, pg_centre.connect("me"), me.lifecycle).pulled == 1
+    assert note.id in me.store.event_ids()

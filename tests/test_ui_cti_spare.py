@@ -46,7 +46,8 @@ def snapshot(screen: IntakeScreen) -> list[tuple[Any, ...]]:
             value = tuple(w.get_option_at_index(i).id for i in range(w.option_count))
         elif isinstance(w, Static):
             value = str(w.render())
-        out.append((type(w).__name__, w.id, tuple(sorted(w.classes)), w.display, w.disabled, value))
+        classes = tuple(sorted(w.classes - {"-valid"}))  # (a spare's fields are validated ahead; no style has it)
+        out.append((type(w).__name__, w.id, classes, w.display, w.disabled, value))
     return out
 
 

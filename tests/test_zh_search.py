@@ -183,3 +183,18 @@ def test_category_type_ahead_by_initials_of_words_not_adjacent(tmp_path, clock) 
     staff = [cid for cid, labels in items if labels[0] == "销售人员服务"]
     assert staff and rank("xsfw", items)[:1] == staff  # 销售 … 服务, 人员 skipped
     assert rank("xsry", items)[:1] == staff  # as typed still works
+
+
+@pytest.mark.parametrize("typed", ["zhaomin", "zm", "赵民"])
+async def test_the_open_cases_box_finds_the_caller_typed_in_pinyin(tmp_path, clock, typed) -> None:
+    from tests.conftest import make_workspace, sample_case
+    from tests.test_ui_console import console, settle, table_numbers
+
+    ws = make_workspace(tmp_path, clock)
+    zhao = ws.register(sample_case(complainant={"name": "赵敏", "phone": "17055556666"}))
+    ws.register(sample_case(complainant={"name": "钱多", "phone": "18912345678"}))
+    async with console(ws) as (app, pilot):
+        await pilot.press("slash", *typed)
+        await settle(pilot)
+        assert table_numbers(app) == [zhao.number]
+    ws.close()

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
-from agent_console.widgets.plain import DataTable, OptionList, Static, safe
+from agent_console.widgets.plain import DataTable, OptionList, Static, plain, safe
 from textual.widgets.option_list import Option
 
 from agent_console.services import timeline as timeline_service
@@ -82,7 +82,7 @@ class CaseDetailScreen(UsesWorkspace, Screen):
             return
         s = self.state
         lang = ws.settings.lang
-        self.title = f"{s.number} · {t('status.' + s.status)}"
+        self.title = plain(f"{s.number} · {t('status.' + s.status)}")  # the number came from the registering console
         cat = ws.profile.category(s.category)
         dept = ws.profile.department(s.department)
         person = s.complainant

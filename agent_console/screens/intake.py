@@ -201,6 +201,8 @@ class IntakeScreen(UsesWorkspace, Screen):
         from the widgets' caches (drawing the whole form afresh was a third of that frame's time)."""
         if not self._spare or self.is_current:
             return
+        for field in self.query(Input):  # the class a first value gives a field (restyling it), given now
+            field.validate(field.value)
         for widget in self.walk_children(Widget):
             if widget.display and widget.size.area:
                 widget.render_lines(Region(0, 0, *widget.outer_size))

@@ -13,6 +13,7 @@ form timers.
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import string
 import subprocess
@@ -31,6 +32,8 @@ from agent_console.core.text import digits, mask_phone
 from agent_console.services import callbacks, live_intake
 from agent_console.store import call_rows
 from agent_console.support.i18n import Translator
+
+log = logging.getLogger("agent_console.cti")
 
 if TYPE_CHECKING:  # the workspace imports the services: typed here, imported only by the checker
     from agent_console.services.workspace import Workspace
@@ -237,10 +240,13 @@ class Call:
 class Outcome:
     """What an event did, for the screen to follow and the phone system to be told."""
 
-    action: Literal["ring", "answer", "hangup", "elsewhere", "duplicate", "ignored"]
+    action: Literal["ring", "answer", "hangup", "elsewhere", "duplicate", "ignored", "blocked"]
     call: Call | None = None
     callback: str | None = None  # the callback a missed call became
     reply: dict[str, Any] = field(default_factory=dict)  # Zammad answers {} when it has nothing to ask
+
+
+REJECT = {"action": "reject", "reason": "busy"}  # Zammad's answer for a blocked caller: the PBX plays busy
 
 
 class RateLimiter:
@@ -275,6 +281,8 @@ class Desk:
         cti = ws.settings.cti
         self.limiter = RateLimiter(cti.rate, cti.burst)
         self._dialled: dict[str, tuple[str, float]] = {}  # number digits -> (case id, monotonic time of the dial)
+        self._blocked_calls: dict[str, float] = {}  # call id -> monotonic time it was turned away
+        self._block_list: tuple[float, frozenset[str]] = (-1.0, frozenset())  # (file mtime, number digits)
 
     # -- reading ----------------------------------------------------------------------------------------------
     def call(self, call_id: str) -> Call | None:
@@ -298,9 +306,17 @@ class Desk:
                 self._append("call_ended", {"call": ev.call_id, "cause": "answeredElsewhere"})
                 return Outcome("elsewhere", self.call(ev.call_id))
             return Outcome("ignored")
+        if ev.call_id in self._blocked_calls:  # the rest of a call turned away: no call, no missed-call callback
+            return Outcome("blocked", reply=REJECT)
         if ev.event == "newCall":
             if known is not None:
                 return Outcome("duplicate", known)
+            if ev.direction == "in" and remote and digits(remote) in self.blocked_numbers():
+                now = time.monotonic()
+                self._blocked_calls = {k: v for k, v in self._blocked_calls.items() if now - v < 12 * 3600}
+                self._blocked_calls[ev.call_id] = now
+                log.info("CTI call %s turned away: the number is on the block list", ev.call_id)
+                return Outcome("blocked", reply=REJECT)
             self._start(ev, remote)
             return Outcome("ring", self.call(ev.call_id))
         if known is None:  # an answer or hang-up for a call whose newCall never came here: the call starts now
@@ -319,6 +335,31 @@ class Desk:
         assert ended is not None
         callback = self.missed_callback(ended) if ended.status == "missed" else None
         return Outcome("hangup", ended, callback)
+
+    def blocked_numbers(self) -> frozenset[str]:
+        """The block list's numbers (digits), read again whenever the file changes; none without a file. A file
+        that cannot be read blocks nothing (and says so in the log): a typo must not turn every caller away."""
+        path = self.ws.settings.cti.block_file
+        if path is None:
+            return frozenset()
+        try:
+            mtime = path.stat().st_mtime
+            if mtime != self._block_list[0]:
+                numbers = set()
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    line = line.split("#", 1)[0].strip()
+                    try:
+                        number = digits(caller_number(line)) if line else ""
+                    except CtiError:
+                        log.warning("block list %s: %r is no phone number (left out)", path, line)
+                        continue
+                    if number:
+                        numbers.add(number)
+                self._block_list = (mtime, frozenset(numbers))
+        except (OSError, UnicodeDecodeError) as exc:
+            log.warning("block list %s cannot be read: %s", path, exc)
+            return frozenset()
+        return self._block_list[1]
 
     def _start(self, ev: CtiEvent, remote: str) -> None:
         self._append("call_started", {"call": ev.call_id, "direction": ev.direction, "remote": remote,

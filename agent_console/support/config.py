@@ -35,6 +35,9 @@ class CtiSettings(BaseModel):
     missed_callback_minutes: int = 30  # a missed call on an open case: callback due this soon
     dial_command: str = ""  # e.g. "linphonec -c 'call {number}'": argv split like a shell, never run by one
     dial_url: str = ""  # e.g. "http://pbx.local/originate?from={extension}&to={number}"
+    # numbers whose calls are turned away (a lead edits the file: one number a line, # comments; read again when
+    # it changes): the phone system is answered {"action": "reject", "reason": "busy"}, nothing pops
+    block_file: Path | None = None
 
     @field_validator("listen")
     @classmethod

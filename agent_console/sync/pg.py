@@ -323,7 +323,7 @@ class PostgresCentral:
         per-row fetching or decoding here; the local store reads the page in one pass.
 
         The cursor is each team's last number read ({"team": tseq} as JSON text; an older console's single number is
-        translated once). Rows recorded by `device` (this console: it has them) are left out. When the page is not
+        translated once). Rows recorded by `device` under this login (this console: it has them) are left out. When the page is not
         full, every row of the login's teams up to the newest one is covered, so the cursor moves past this
         console's own rows too; a team's numbers become visible in order (its pushers take turns), so nothing
         committed late is ever skipped. The page also says how many rows the teams hold past the new cursor, at
@@ -339,7 +339,10 @@ class PostgresCentral:
                 # never scans or sorts what lies beyond it, whatever the planner thinks of the table's size
                 " page AS (SELECT e.* FROM cur CROSS JOIN LATERAL"
                 "          (SELECT * FROM ac.events x WHERE x.team = cur.team AND x.tseq > cur.after"
-                "            AND x.device IS DISTINCT FROM %(device)s ORDER BY x.tseq LIMIT %(limit)s) e"
+                # this console's own rows: its device, and its login (a teammate who writes another's device id
+                # into a crafted row cannot hide that row from them: the actor is the centre's, from the session)
+                "            AND NOT (x.device = %(device)s AND x.actor = session_user)"
+                "            ORDER BY x.tseq LIMIT %(limit)s) e"
                 "          ORDER BY e.tseq, e.team LIMIT %(limit)s),"
                 " n AS (SELECT count(*) AS n FROM page),"
                 " top AS (SELECT cur.team, cur.after, (SELECT max(x.tseq) FROM ac.events x WHERE x.team = cur.team)"

@@ -156,8 +156,8 @@ class SqliteCentral:
             text, count, last = self.conn.execute(
                 "SELECT coalesce(json_group_array(json_array(seq, id, case_id, kind, actor, device, at, hlc,"
                 " json(payload), json(flags))), '[]'), count(*), coalesce(max(seq), ?) FROM (SELECT * FROM events"
-                f" WHERE seq > ? AND team IN ({marks}) AND device IS NOT ? ORDER BY seq LIMIT ?)",
-                (after, after, *teams, device, limit)).fetchone()
+                f" WHERE seq > ? AND team IN ({marks}) AND NOT (device IS ? AND actor = ?) ORDER BY seq LIMIT ?)",
+                (after, after, *teams, device, self._ident.actor, limit)).fetchone()
             newest = self.conn.execute(f"SELECT coalesce(max(seq), 0) FROM events WHERE team IN ({marks})",
                                        teams).fetchone()[0]
             self.conn.execute("COMMIT")

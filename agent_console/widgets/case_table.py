@@ -44,7 +44,9 @@ MIN_SHRUNK = 6
 
 # what reaches the terminal as it is: never a control character or an escape sequence, whatever a row holds (input
 # is cleaned at intake, but rows also arrive from other consoles)
-_CONTROLS = dict.fromkeys([*range(32), 127, *range(0x80, 0xA0)])
+# (and no bidirectional override or isolate, which would reorder what follows on the line: core.text removes the same)
+_CONTROLS = dict.fromkeys([*range(32), 127, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                           *range(0x2066, 0x206A)])
 
 
 def _plain(cell: Cell) -> tuple[str, Style | None]:

@@ -32,9 +32,33 @@ def plain(value: object) -> str:
 
 
 def safe(value: Any) -> Any:
-    """A renderable that never parses markup: strings become `Text`, `Text`/`Content` pass untouched."""
+    """A renderable that never parses markup: strings become `Text`; a `Text` or `Content` keeps its styles, with
+    escape sequences and control characters left out of its words too (a styled case number is still a teammate's
+    text)."""
     if isinstance(value, str):
         return Text(plain(value))
+    return clean_styled(value)
+
+
+def clean_styled(value: Any) -> Any:
+    """A Rich `Text` or a Textual `Content` with its words cleaned like `plain` and its styles kept (a style over a
+    run of words stays on what is left of them); anything else as it is."""
+    if isinstance(value, Text):
+        if plain(value.plain) == value.plain:
+            return value
+        cuts = sorted({span.start for span in value.spans} | {span.end for span in value.spans})
+        out = Text(style=value.style, justify=value.justify, overflow=value.overflow, no_wrap=value.no_wrap,
+                   end=value.end)
+        for piece in value.divide(cuts):  # each piece lies wholly inside or outside every span
+            words = Text(plain(piece.plain))
+            for span in piece.spans:
+                words.stylize(span.style, 0, len(words))
+            out.append_text(words)
+        return out
+    if isinstance(value, Content):
+        if plain(value.plain) == value.plain:
+            return value
+        return Content(plain(value.plain))  # rare (our own Content holds our own words): the words over the styles
     return value
 
 
@@ -52,7 +76,7 @@ class Cell(Text):
 
 
 def _cell(value: Any) -> Any:
-    return Cell(plain(value)) if isinstance(value, str) else value
+    return Cell(plain(value)) if isinstance(value, str) else clean_styled(value)
 
 
 class Static(_w.Static):
@@ -119,7 +143,7 @@ class DataTable(_w.DataTable):
 
 
 def _clean(content: Any) -> Any:
-    return plain(content) if isinstance(content, str) else content
+    return plain(content) if isinstance(content, str) else clean_styled(content)
 
 
 def _option(item: Any) -> Any:
