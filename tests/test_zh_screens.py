@@ -148,6 +148,26 @@ async def test_intake_footer_keeps_save_read_back_and_leave_at_80_columns(tmp_pa
         assert words in footer, footer
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_case_list_footer_keeps_f2_and_the_palette_in_sight(tmp_path, clock, size, lang) -> None:
+    """At 80 and 120 columns the filters' keys once filled the footer: F2's label (a new call) was cut off."""
+    ws = make_workspace(tmp_path, clock, agent="a-wang", lang=lang)
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        await pilot.press("w")  # a filter left out of the footer still works on its key
+        await settle(pilot)
+        horizon = app.screen.filter.horizon
+    ws.close()
+    words = {"zh": ("f2 新建登记", "/ 搜索", "^p 命令面板"), "en": ("f2 ", "/ ")}[lang]
+    for word in words:
+        assert word in footer, footer
+    assert footer.split("f2 ")[1][:1].strip(), footer  # its label shown, not cut
+    assert horizon == "week"
+
+
 async def test_transfer_form_department_list_shows_every_glyph(tmp_path, clock) -> None:
     """The dropdown over the form's labels once showed 财务部 as '  务部' (widgets/cell_safe.py says why)."""
     from textual.widgets import Select

@@ -24,7 +24,7 @@ from agent_console.widgets.plain import Static
 from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.core.models import OPEN_STATUS_ORDER
 from agent_console.widgets.case_table import CaseTable, Column
-from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.localized import localize_bindings, show_keys_from
 from agent_console.services import syncing
 from agent_console.widgets.sync_status import SyncStatus
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -60,6 +60,9 @@ class CasesScreen(UsesWorkspace, Screen):
         Binding("escape", "leave_search", "keys.back", show=False, id="leave_search"),
     ]
 
+    # filters a narrow footer leaves out, so that F2 (a new call) and the palette stay in sight; they keep their keys
+    OPTIONAL_KEYS = {"filter_week", "filter_status", "filter_category", "filter_channel", "toggle_team"}
+
     def __init__(self) -> None:
         super().__init__()
         self.filter = ListFilter()
@@ -70,6 +73,7 @@ class CasesScreen(UsesWorkspace, Screen):
     def compose(self) -> ComposeResult:
         t = self.app.t
         localize_bindings(self, t)
+        self._fit_footer(self.app.size.width)
         yield Header()
         yield Static(id="status-line")
         yield Input(placeholder=t("app.search_placeholder"), id="search")
@@ -77,6 +81,13 @@ class CasesScreen(UsesWorkspace, Screen):
                                 drop=DROP.get(col, 0)) for col in COLUMNS], id="cases")
         yield SyncStatus()
         yield Footer()
+
+    def _fit_footer(self, width: int) -> None:
+        if show_keys_from(self, self.OPTIONAL_KEYS, width, 180):
+            self.refresh_bindings()
+
+    def on_resize(self, event: Any) -> None:
+        self._fit_footer(event.size.width)
 
     def on_mount(self) -> None:
         self.query_one("#cases", CaseTable).focus()

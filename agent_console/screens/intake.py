@@ -37,7 +37,7 @@ from agent_console.core.reasons import Reason
 from agent_console.core.text import MAX_FIELD_CHARS, clean_text
 from agent_console.core.typeahead import rank
 from agent_console.widgets.wrapped import WrappedText
-from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.localized import localize_bindings, show_keys_from
 from agent_console.screens.fresh_file import offer_fresh_file
 from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
@@ -211,19 +211,7 @@ class IntakeScreen(UsesWorkspace, Screen):
         self._fit_footer(event.size.width)
 
     def _fit_footer(self, width: int) -> None:
-        import dataclasses
-
-        show_all = width >= 120
-        changed = False
-        for key, bindings in list(self._bindings.key_to_bindings.items()):
-            out = []
-            for b in bindings:
-                if b.id in self.OPTIONAL_KEYS and b.show != show_all:
-                    b = dataclasses.replace(b, show=show_all)
-                    changed = True
-                out.append(b)
-            self._bindings.key_to_bindings[key] = out
-        if changed:
+        if show_keys_from(self, self.OPTIONAL_KEYS, width, 120):
             self.refresh_bindings()
 
     def on_mount(self) -> None:

@@ -32,3 +32,21 @@ def localize_bindings(node: Any, t: Any) -> None:
             out.append(dataclasses.replace(b, description=desc, tooltip=tip)
                        if (desc, tip) != (b.description, b.tooltip) else b)
         bindings_map.key_to_bindings[key] = out
+
+
+def show_keys_from(node: Any, ids: set[str], width: int, from_width: int) -> bool:
+    """Show the bindings named in `ids` in the footer only when the terminal is at least `from_width` cells wide, so
+    that on a narrow one the keys that matter keep their place (they stay on their keys and in F1's help).
+    Says whether anything changed (the caller then refreshes its bindings)."""
+    show = width >= from_width
+    changed = False
+    bindings_map = node._bindings
+    for key, bindings in list(bindings_map.key_to_bindings.items()):
+        out = []
+        for b in bindings:
+            if b.id in ids and b.show != show:
+                b = dataclasses.replace(b, show=show)
+                changed = True
+            out.append(b)
+        bindings_map.key_to_bindings[key] = out
+    return changed
