@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,17 +76,14 @@ def cold(code: str, *args: str) -> float:
     return min(runs)
 
 
-async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, int, float]:
+def mark_list_painted() -> tuple[dict[str, float], Callable[[], None]]:
+    """Instrument the case list (benchmarks only): the returned dict gets "shown" when the list got its rows and
+    "painted" at the end of the first screen update after that (the compositor has written the new table to the
+    terminal); clear it before each keystroke. The function returned puts Textual back as it was."""
     from textual.screen import Screen
-    from textual.widgets import Input
 
-    from agent_console.app import AgentConsoleApp
-    from agent_console.support.config import load_settings
     from agent_console.screens.cases import CasesScreen
-    from agent_console.services.workspace import Workspace
 
-    # Instrumentation (this script only): when the list got its rows, and the end of the first screen update after
-    # that (the compositor has written the new table to the terminal).
     marks: dict[str, float] = {}
     show, paint = CasesScreen._show, Screen._compositor_refresh
 
@@ -99,6 +97,21 @@ async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, 
             marks["painted"] = time.perf_counter()
 
     CasesScreen._show, Screen._compositor_refresh = timed_show, timed_paint  # type: ignore[method-assign]
+
+    def restore() -> None:
+        CasesScreen._show, Screen._compositor_refresh = show, paint  # type: ignore[method-assign]
+
+    return marks, restore
+
+
+async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, int, float]:
+    from textual.widgets import Input
+
+    from agent_console.app import AgentConsoleApp
+    from agent_console.support.config import load_settings
+    from agent_console.services.workspace import Workspace
+
+    marks, restore = mark_list_painted()
     # What an agent types: Chinese arrives from the input method one committed word at a time, digits key by key.
     steps: list[tuple[str, str]] = [("ime", "理"), ("ime", "理赔"), ("ime", "理赔材"), ("ime", "理赔材料"), ("ime", ""),
                                     *[("key", k) for k in "170123"], ("ime", ""),
@@ -126,7 +139,7 @@ async def search_and_tick(db: Path, tick_db: Path) -> tuple[list[float], float, 
                     await asyncio.sleep(0.001)
                 latencies.append(marks.get("painted", time.perf_counter()) - t0)
                 await pilot.pause()
-    CasesScreen._show, Screen._compositor_refresh = show, paint  # type: ignore[method-assign]
+    restore()
     ws.close()
     ws = Workspace(load_settings(db=tick_db, agent="me", demo_on_first_run=False))
     app = AgentConsoleApp(ws)

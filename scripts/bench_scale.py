@@ -216,25 +216,12 @@ async def ui_search(db: Path, queries: list[str]) -> dict[int, list[float]]:
     open-cases search box, timed from the change to the end of the screen update that shows the new rows."""
     import asyncio
 
-    from textual.screen import Screen
     from textual.widgets import Input
 
     from agent_console.app import AgentConsoleApp
-    from agent_console.screens.cases import CasesScreen
+    from scripts.bench_console import mark_list_painted
 
-    marks: dict[str, float] = {}
-    show, paint = CasesScreen._show, Screen._compositor_refresh
-
-    def timed_show(self, rows, now):  # type: ignore[no-untyped-def]
-        show(self, rows, now)
-        marks["shown"] = time.perf_counter()
-
-    def timed_paint(self):  # type: ignore[no-untyped-def]
-        paint(self)
-        if "shown" in marks and "painted" not in marks:
-            marks["painted"] = time.perf_counter()
-
-    CasesScreen._show, Screen._compositor_refresh = timed_show, timed_paint  # type: ignore[method-assign]
+    marks, restore = mark_list_painted()
     ws = workspace(db)
     app = AgentConsoleApp(ws)
     by_len: dict[int, list[float]] = {}
@@ -258,7 +245,7 @@ async def ui_search(db: Path, queries: list[str]) -> dict[int, list[float]]:
                             by_len.setdefault(k, []).append(marks.get("painted", time.perf_counter()) - t0)
                         await pilot.pause()
     finally:
-        CasesScreen._show, Screen._compositor_refresh = show, paint  # type: ignore[method-assign]
+        restore()
         ws.close()
     return by_len
 
