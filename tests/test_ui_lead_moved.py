@@ -57,7 +57,15 @@ async def test_the_lead_sees_the_moved_deadlines_and_opens_a_case_from_them(team
         summary = str(screen.query_one("#moved-summary").render())
         assert "日历更新" in summary and f"{len(shown)} 件最近期限变动" in summary
         screen.query_one("#moved", DataTable).move_cursor(row=numbers.index(into_festival.number))
+        # a background refresh (the reference check every 0.2 s here) keeps the cursor where the lead put it
+        screen.refresh_all()
+        await settle(pilot)
+        assert screen.query_one("#moved", DataTable).cursor_row == numbers.index(into_festival.number)
         await pilot.press("o")
+        for _ in range(50):  # a loaded machine: the case's screen may take a moment to come
+            if isinstance(app.screen, CaseDetailScreen):
+                break
+            await pilot.pause(0.05)
         await settle(pilot)
         assert isinstance(app.screen, CaseDetailScreen) and app.screen.case_id == into_festival.id
         await pilot.press("escape")

@@ -22,6 +22,7 @@ from agent_console.services import callbacks
 from agent_console.core.text import clean_text, mask_phone
 from agent_console.widgets.wrapped import WrappedText
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.kept_cursor import cursor_kept
 from agent_console.widgets.dialogs import YesNo
 from agent_console.widgets.workspace_access import UsesWorkspace
 
@@ -65,13 +66,17 @@ class CallbackQueueScreen(UsesWorkspace, Screen):
         t, ws = self.app.t, self.ws
         callbacks.ensure_automatic(ws)
         table = self.query_one("#callbacks", DataTable)
-        # the cursor stays on the callback it was on (a popup or the 30-second refresh used to send it to the top)
-        keep = None
-        if table.row_count:
-            keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        table.clear()
         self.rows = {}
         queue = callbacks.queue(ws, ws.actor if self.mine else None)
+        # the cursor stays on the callback it was on (a popup or the 30-second refresh used to send it to the top)
+        with cursor_kept(table):
+            table.clear()
+            self._fill(table, queue)
+        self.query_one("#status-line", Static).update(
+            f"{t('callbacks.title')} · {t('callbacks.mine') if self.mine else t('callbacks.all')} · {len(queue)}")
+
+    def _fill(self, table: DataTable, queue: list[tuple[str, dict[str, Any]]]) -> None:
+        t, ws = self.app.t, self.ws
         for group, row in queue:
             self.rows[row["id"]] = row
             due = datetime.fromisoformat(row["due"]).astimezone(ws.tz).strftime("%m-%d %H:%M")
@@ -82,10 +87,6 @@ class CallbackQueueScreen(UsesWorkspace, Screen):
             table.add_row(Text(label, style=style), due, row.get("number") or "",
                           t(f"callbacks.kind_{row['kind']}"), caller, str(len(row["attempts"])), row["note"][:30],
                           key=row["id"])
-        if keep in self.rows:
-            table.move_cursor(row=table.get_row_index(keep))
-        self.query_one("#status-line", Static).update(
-            f"{t('callbacks.title')} · {t('callbacks.mine') if self.mine else t('callbacks.all')} · {len(queue)}")
 
     def action_start(self) -> None:
         table = self.query_one("#callbacks", DataTable)

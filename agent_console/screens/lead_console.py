@@ -12,15 +12,15 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
-from textual.widgets.option_list import Option
 
 from agent_console.core import cells
-from agent_console.widgets.plain import DataTable, OptionList, Static
+from agent_console.widgets.plain import DataTable, Static
 
 from agent_console.services import kpi, lead
 from agent_console.screens.pick_person import PickPerson
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.localized import localize_bindings
+from agent_console.widgets.kept_cursor import cursor_kept
 
 
 class AskText(ModalScreen[str | None]):
@@ -268,6 +268,8 @@ class LeadScreen(Screen):
     def refresh_all(self) -> None:
         """The queue at once (it is what the lead opens the screen for); the rest from a worker thread, so a big
         team's KPIs never hold the screen."""
+        if not self.query("#overdue"):  # being taken down (the console is closing): a timer's refresh comes late
+            return
         self._overdue()
         self._header()
         # after the queue is painted: the worker's Python would otherwise share the GIL with the first paint
@@ -350,9 +352,10 @@ class LeadScreen(Screen):
         self.escalations_at = at or self.ws.now()
         found = lead.escalations(self.ws, self.escalations_at) if found is None else found
         self.escalation_rows = {r["id"]: r for r in found}
-        table.clear()
-        for r in self.escalation_rows.values():
-            table.add_row(*self._escalation_cells(r), key=r["id"])
+        with cursor_kept(table):
+            table.clear()
+            for r in self.escalation_rows.values():
+                table.add_row(*self._escalation_cells(r), key=r["id"])
 
     def _escalation_cells(self, r: dict[str, Any], elapsed: float = 0.0) -> tuple[str | Text, ...]:
         t = self.app.t
@@ -377,37 +380,41 @@ class LeadScreen(Screen):
         t = self.app.t
         table = self.query_one("#approvals", DataTable)
         self.approval_rows = {}
-        table.clear()
-        for r in (lead.approvals(self.ws) if found is None else found):
-            key = f"{r['id']}|{r['what']}"
-            self.approval_rows[key] = r
-            table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
+        with cursor_kept(table):
+            table.clear()
+            for r in (lead.approvals(self.ws) if found is None else found):
+                key = f"{r['id']}|{r['what']}"
+                self.approval_rows[key] = r
+                table.add_row(r["number"], r["owner"], t(f"lead.what_{r['what']}"), r["detail"][:40], key=key)
 
     def _conflicts(self, found: list[dict[str, Any]]) -> None:
         """Sync conflicts (services.lead.conflicts): the case, whose it is and why it needs a look."""
         table = self.query_one("#conflicts", DataTable)
-        table.clear()
         self.conflict_rows = {}
-        for i, r in enumerate(found):
-            key = f"{r['id']}|{i}"
-            self.conflict_rows[key] = r
-            table.add_row(r["number"], r["owner"], r["reason"], key=key)
+        with cursor_kept(table):
+            table.clear()
+            for i, r in enumerate(found):
+                key = f"{r['id']}|{i}"
+                self.conflict_rows[key] = r
+                table.add_row(r["number"], r["owner"], r["reason"], key=key)
 
     def _moved(self, found: dict[str, Any] | None) -> None:
         """The last recompute: a line saying when and why, and the cases whose nearest due moved."""
         t = self.app.t
         table = self.query_one("#moved", DataTable)
-        table.clear()
-        if not found:
-            self.query_one("#moved-summary", Static).update(t("lead.moved_none"))
-            return
-        self.query_one("#moved-summary", Static).update(t(
-            "lead.moved_summary", at=(found["at"] or "")[:16].replace("T", " "), cases=found["cases"],
-            moved=len(found["moved"]), reasons="、".join(t(f"lead.moved_reason_{r}") for r in found["reasons"])))
-        for r in found["moved"]:
-            table.add_row(r["number"], (r["old"] or "—")[5:16].replace("T", " "),
-                          (r["new"] or "—")[5:16].replace("T", " "),
-                          t("lead.moved_shift", days=f"{r['shift_days']:+g}"), key=r["case_id"])
+        with cursor_kept(table):
+            table.clear()
+            if not found:
+                self.query_one("#moved-summary", Static).update(t("lead.moved_none"))
+                return
+            self.query_one("#moved-summary", Static).update(t(
+                "lead.moved_summary", at=(found["at"] or "")[:16].replace("T", " "), cases=found["cases"],
+                moved=len(found["moved"]),
+                reasons="、".join(t(f"lead.moved_reason_{r}") for r in found["reasons"])))
+            for r in found["moved"]:
+                table.add_row(r["number"], (r["old"] or "—")[5:16].replace("T", " "),
+                              (r["new"] or "—")[5:16].replace("T", " "),
+                              t("lead.moved_shift", days=f"{r['shift_days']:+g}"), key=r["case_id"])
 
     def action_moved(self) -> None:
         """The deadlines the last recompute moved (a new calendar year, closures, a profile override)."""
