@@ -141,7 +141,10 @@ def test_check_reports_broken_team_profile(capsys, tmp_path, monkeypatch, db) ->
     profiles.mkdir(parents=True)
     (profiles / "team.toml").write_text('id = "team"\nname = 3\n', encoding="utf-8")
     code, out, _ = run(capsys, "check", "--db", db)
-    assert code == 1 and "team.toml:2: name" in out
+    assert code == 1 and "team.toml:2：name：应为文字" in out  # a profile's problems in the console's language
+    assert "Input should" not in out and "Field required" not in out
+    code, out, _ = run(capsys, "--lang", "en", "check", "--db", db)
+    assert code == 1 and "team.toml:2: name: " in out
 
 
 def test_rebuild_and_demo(capsys, db) -> None:

@@ -38,7 +38,8 @@ def test_a_config_override_error_names_the_config_file_and_its_line(capsys, tmp_
     config.write_text('agent = "a1"\n\n[profile_overrides]\nextension_ceiling = 2\n\n[profile_overrides.ladder]\n'
                       'agent_minutes = "five"\n', encoding="utf-8")
     code, out, err = run(capsys, "--config", str(config), "--db", str(tmp_path / "c.db"), "case", "list")
-    assert code == 2 and err.startswith(f"agent-console: {config}:7: profile_overrides.ladder.agent_minutes")
+    # told in the console's language (zh by default): the file and line the user wrote, then the setting
+    assert code == 2 and err.startswith(f"agent-console: {config}:7：profile_overrides.ladder.agent_minutes：应为整数")
     assert "insurance.toml" not in err
 
 

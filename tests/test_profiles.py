@@ -131,4 +131,4 @@ def test_profile_with_unknown_department_and_syntax_error(tmp_path: Path) -> Non
 def test_team_profile_dir_is_checked(tmp_path: Path) -> None:
     (tmp_path / "team.toml").write_text('id = "team"\n', encoding="utf-8")
     problems = check_profiles([tmp_path])
-    assert any("team.toml" in p and "name" in p for p in problems)
+    assert any("team.toml" in str(p) and "name" in str(p) for p in problems)

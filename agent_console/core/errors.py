@@ -98,10 +98,11 @@ def _english_words() -> dict[str, str]:
 
 
 class ProfileError(ValueError):
-    """A profile that cannot be used; `problems` holds one "file:line: message" string per problem."""
+    """A profile that cannot be used; `problems` holds one problem each: a "file:line: message" string, or a Said
+    (key and parameters, its `where` the file:line) that the edge tells in the console's language."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[Any]) -> None:  # "file:line: message" strings, or Said told at the edge
+        super().__init__("\n".join(map(str, problems)))
         self.problems = problems
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from agent_console.core.errors import ProfileError, toml_error_line
+from agent_console.core.errors import ProfileError, Said, toml_error_line, validation_problem
 from agent_console.core.events import EVENT_KINDS
 from agent_console.core.plausibility import IntakeLimits
 from agent_console.core.vocabulary import Vocabulary, load_vocabulary
@@ -71,12 +71,12 @@ class ClockSpec(_Strict):
         if isinstance(value, dict):
             unknown = set(value) - set(TIERS)
             if unknown:
-                raise ValueError(f"unknown tier {sorted(unknown)[0]!r}; tiers are {', '.join(TIERS)}")
+                raise ValueError(Said("profile.unknown_tier", tier=repr(sorted(unknown)[0]), tiers=", ".join(TIERS)))
             for v in value.values():
                 if v <= 0:
-                    raise ValueError("lengths must be positive")
+                    raise ValueError(Said("profile.lengths_positive"))
         elif value is not None and value <= 0:
-            raise ValueError("lengths must be positive")
+            raise ValueError(Said("profile.lengths_positive"))
         return value
 
     @field_validator("length", "warn")
@@ -89,7 +89,7 @@ class ClockSpec(_Strict):
             return value
         for v in (value.values() if isinstance(value, dict) else [value]):
             if isinstance(v, float) and not v.is_integer():
-                raise ValueError(f"{unit} clocks count whole days: {v:g} is not a whole number")
+                raise ValueError(Said("profile.whole_days", unit=Said(f"profile.unit.{unit}"), value=f"{v:g}"))
         return value
 
     def applies(self, tier: str, channel: str, flags: set[str], category: str = "") -> bool:
@@ -168,21 +168,21 @@ class Profile(_Strict):
         depts = {d.id for d in self.departments}
         for i, cat in enumerate(self.categories):
             if cat.department not in depts:
-                raise ValueError(f"categories[{i}]: department {cat.department!r} is not listed in [[departments]]")
+                raise ValueError(Said("profile.unknown_department", index=i, department=repr(cat.department)))
         for kind, items in (("category", self.categories), ("clock", self.clocks), ("department", self.departments)):
             seen: set[str] = set()
             for item in items:
                 if item.id in seen:
-                    raise ValueError(f"{kind} id {item.id!r} is listed twice")
+                    raise ValueError(Said("profile.listed_twice", kind=Said(f"profile.kind.{kind}"), id=repr(item.id)))
                 seen.add(item.id)
         cats = {c.id for c in self.categories}
         for clock in self.clocks:
             for cat in clock.categories or []:
                 if cat not in cats:
-                    raise ValueError(f"clock {clock.id!r}: category {cat!r} is not listed in [[categories]]")
+                    raise ValueError(Said("profile.unknown_category", clock=repr(clock.id), category=repr(cat)))
             for kind in [clock.start, *clock.stop, *clock.restart_on]:
                 if kind != "received" and kind not in EVENT_KINDS:
-                    raise ValueError(f"clock {clock.id!r}: {kind!r} is not an event kind")
+                    raise ValueError(Said("profile.unknown_kind", clock=repr(clock.id), kind=repr(kind)))
         return self
 
     def category(self, category_id: str) -> Category | None:
@@ -266,16 +266,24 @@ def _overridden(overrides: dict[str, Any] | None, err: Any) -> bool:
     return bool(err.get("loc"))
 
 
-def _describe_override(source: Path | None, err: Any) -> str:
+def _describe_override(source: Path | None, err: Any) -> Said:
     """An override's error, named against the file the user wrote (the config) and its line there."""
     loc = [str(p) for p in err.get("loc", ())]
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     where = ".".join(loc)
     if source is None or not source.is_file():
-        return f"(profile_overrides) {where}: {message}"
+        return Said("profile.problem", where="(profile_overrides)", field=where, problem=_problem(err))
     lines = source.read_text(encoding="utf-8").splitlines()
     line = _override_line(lines, loc)
-    return f"{source}:{line}: profile_overrides.{where}: {message}"
+    return Said("profile.problem", where=f"{source}:{line}", field=f"profile_overrides.{where}",
+                problem=_problem(err))
+
+
+def _problem(err: Any) -> object:
+    """One validation error in words of its own: a setting a profile does not have (a typo, most often), else what
+    validation_problem says (our validators' refusals by key, pydantic's by its error type)."""
+    if err.get("type") == "extra_forbidden":
+        return Said("profile.unknown_setting")
+    return validation_problem(err)
 
 
 def _override_line(lines: list[str], loc: list[str]) -> int:
@@ -325,17 +333,15 @@ def _merge_dicts(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe(path: Path, text: str, err: Any) -> str:
+def _describe(path: Path, text: str, err: Any) -> Said:
     loc = tuple(err.get("loc", ()))
-    message = err.get("msg", "invalid")
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    match = re.match(r"(categories|clocks|departments)\[(\d+)\]", message)
+    message = str(err.get("msg", "invalid"))
+    match = re.search(r"(categories|clocks|departments)\[(\d+)\]", message)
     if match and not loc:
         loc = (match.group(1), int(match.group(2)))
     line = locate(text, loc)
     where = ".".join(str(p) for p in loc) or "profile"
-    return f"{path}:{line}: {where}: {message}"
+    return Said("profile.problem", where=f"{path}:{line}", field=where, problem=_problem(err))
 
 
 def locate(text: str, loc: tuple[Any, ...]) -> int:
@@ -364,9 +370,11 @@ def locate(text: str, loc: tuple[Any, ...]) -> int:
     return start + 1
 
 
-def check_profiles(extra_dirs: list[Path] | None = None, overrides: dict[str, Any] | None = None) -> list[str]:
-    """Validate every profile; return the problems found (empty when all are fine)."""
-    problems: list[str] = []
+def check_profiles(extra_dirs: list[Path] | None = None,
+                   overrides: dict[str, Any] | None = None) -> list[str | Said]:
+    """Validate every profile; return the problems found (empty when all are fine): text, or a Said to be told
+    in the console's language."""
+    problems: list[str | Said] = []
     for name, path in available_profiles(extra_dirs).items():
         try:
             load_profile(path, overrides if overrides else None)

@@ -65,7 +65,7 @@ def check(kind: str, name: str, body: str, settings: Settings, country: str = "C
         try:
             load_profile(settings.profile, _merge(settings.profile_overrides, data) or None, settings.profile_dirs)
         except ProfileError as exc:
-            lines = "; ".join(exc.problems)
+            lines = "; ".join(map(str, exc.problems))
             raise ReferenceError(f"{name}:{_first_key_line(body)}: these overrides break the profile: {lines}") \
                 from exc
     else:

@@ -10,7 +10,7 @@ import tomllib
 from datetime import date, datetime
 from functools import lru_cache
 
-from agent_console.core.errors import Said, render
+from agent_console.core.errors import ProfileError, Said, render
 from agent_console.core.labels import Labelled, label
 from agent_console.core.reasons import ENGLISH
 from agent_console.core.shipped import shipped_locale_dir
@@ -94,6 +94,8 @@ class Translator:
         if isinstance(what, Said):
             words = _ErrorWords(self.lang)
             return render(what, words, "；" if self.lang == "zh" else "; ", self.error)
+        if isinstance(what, ProfileError):  # one line per problem, each told in this language
+            return "\n".join(self.error(p) for p in what.problems)
         if isinstance(what, BaseException):
             if getattr(what, "reason", None) is not None or (what.args and getattr(what.args[0], "key", None)):
                 return self.reason(what)
