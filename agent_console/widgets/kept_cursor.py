@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from textual.widgets import DataTable
+from agent_console.widgets.plain import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 
