@@ -216,10 +216,8 @@ async def ui_search(db: Path, queries: list[str]) -> dict[int, list[float]]:
     open-cases search box, timed from the change to the end of the screen update that shows the new rows."""
     import asyncio
 
-    from textual.widgets import Input
-
     from agent_console.app import AgentConsoleApp
-    from scripts.bench_console import mark_list_painted
+    from scripts.bench_console import focused_search, mark_list_painted
 
     marks, restore = mark_list_painted()
     ws = workspace(db)
@@ -227,12 +225,7 @@ async def ui_search(db: Path, queries: list[str]) -> dict[int, list[float]]:
     by_len: dict[int, list[float]] = {}
     try:
         async with app.run_test(size=(160, 48)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            search = app.screen.query_one("#search", Input)
-            search.focus()
-            await pilot.pause()
+            search = await focused_search(app, pilot)
             for _ in range(2):
                 for q in queries:
                     for k in [*range(1, len(q) + 1), 0]:

@@ -245,16 +245,22 @@ def test_calendar_load_on_the_command_line(tmp_path, capsys) -> None:
     assert [r["date"] for r in out["working_days"]] == ["2027-01-29", "2027-01-30"]  # the loaded makeup day
 
 
-def test_a_closures_file_a_profile_override_and_a_package_upgrade_each_recompute(tmp_path, clock, monkeypatch):
+def _a_case_then_team_closures(tmp_path, clock):
+    """A case registered, then the console reopened with a team closure on a day its clock counts: its stored
+    deadline is stale by one working day. -> (workspace, case, the old due, the closures file)"""
     ws = make_workspace(tmp_path, clock, name="shared.db")
     s = ws.register(sample_case(complexity="complex"))
     due = s.clocks["resolve"].due
     ws.close()
-
     closures = tmp_path / "closures.toml"
     closures.write_text('[[closed]]\ndate = 2026-11-27\nnote = "团建"\n', encoding="utf-8")
     ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures)
     assert ws.stale_reasons == ["calendar"]
+    return ws, s, due, closures
+
+
+def test_a_closures_file_a_profile_override_and_a_package_upgrade_each_recompute(tmp_path, clock, monkeypatch):
+    ws, s, due, closures = _a_case_then_team_closures(tmp_path, clock)
     report = ws.recompute_deadlines()
     assert ws.case(s.id).clocks["resolve"].due == due + timedelta(days=1) or \
         ws.case(s.id).clocks["resolve"].due == ws.calendar.add_working_days(s.received_at, 15)
@@ -440,14 +446,7 @@ async def test_the_console_recomputes_stale_deadlines_in_the_background_and_says
     from agent_console.app import AgentConsoleApp
     from tests.test_ui_console import settle
 
-    ws = make_workspace(tmp_path, clock, name="shared.db")
-    s = ws.register(sample_case(complexity="complex"))
-    due = s.clocks["resolve"].due
-    ws.close()
-    closures = tmp_path / "closures.toml"
-    closures.write_text('[[closed]]\ndate = 2026-11-27\nnote = "团建"\n', encoding="utf-8")
-    ws = make_workspace(tmp_path, clock, name="shared.db", calendar_file=closures)
-    assert ws.stale_reasons == ["calendar"]
+    ws, s, due, _ = _a_case_then_team_closures(tmp_path, clock)
     app = AgentConsoleApp(ws)
     messages: list[str] = []
     app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
