@@ -20,7 +20,7 @@ from agent_console.core.hlc import ClockSkew
 from agent_console.core.errors import Said
 from agent_console.sync.central import Central, CentralUnavailable, PushResult
 from agent_console.sync.failures import centre_failure
-from agent_console.core.event_checks import outbox_problem
+from agent_console.core.event_checks import outbox_problems
 
 
 @dataclass
@@ -78,10 +78,7 @@ def push(store: Any, central: Central, batch: int = 5000, report: SyncReport | N
 
 def split(rows: list[tuple]) -> tuple[list[tuple], list[tuple[str, str]]]:
     """The outbox rows fit to send, and (event id, reason) for the others (core.event_checks)."""
-    import time
-
-    now_ms = time.time_ns() // 1_000_000
-    bad = [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms)) is not None]
+    bad = outbox_problems(rows)
     if not bad:
         return rows, []
     skip = {b[0] for b in bad}
