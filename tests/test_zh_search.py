@@ -76,6 +76,7 @@ def test_a_database_indexed_before_the_sounds_is_indexed_again_on_opening(tmp_pa
     ws.register(sample_case(complainant={"name": "王芳", "title": "女士", "phone": "17012345678"}))
     ws.store.conn.execute("DELETE FROM schema_migrations WHERE name = '0510_search_sounds'")
     ws.store.conn.execute("UPDATE open_search SET who1 = 'x', who2 = 'x'")  # as an older console wrote it
+    ws.store.conn.execute("DELETE FROM open_sound")  # (before the case text's sounds too)
     ws.store.conn.commit()
     assert _names(ws, "wangfang") == []
     ws.close()

@@ -159,3 +159,152 @@ def _substring_query(term: str, single: str, pairs: str) -> str | None:
         else:
             parts.append(f'{pairs} : "' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"')
     return " AND ".join(parts)
+
+
+# -- case text by its sound (issue 15) ----------------------------------------------------------------------------
+# An agent types pinyin and the IME offers characters; the one picked may be a homophone (理陪 for 理赔) or a
+# near-homophone (zh/z, ch/c, sh/s, n/l, an/ang, en/eng, in/ing). The facts, request and other texts of a case are
+# indexed by sound as well: every pair of adjacent Chinese characters becomes one token of their two folded
+# syllables ("理赔材料" -> li0pei pei0cai cai0liao), written by str.translate with a table made once from pypinyin's
+# character data (a character -> "0syl syl", so the translated run reads "0li li0pei pei0cai cai0liao liao" and the
+# pairs are what a regular expression picks out: C speed, no pypinyin call per character). A character with a
+# second reading (行 xing/hang, 还 hai/huan, 长 zhang/chang) gives its pairs under that reading too, from a second
+# table. A query's pairs must all be there (AND, not a phrase: the second reading's tokens sit after the first's).
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# the texts are not normalised first (NFKC of a text with full-width punctuation costs more than all the rest): the
+# compatibility ideographs NFKC would change are read as the characters they stand for instead
+_HAN_RUN = re.compile(f"[{_HAN}\uf900-\ufaff]{{2,}}")
+_PAIR = re.compile(r"[a-z]+0[a-z]+")
+_TONES = str.maketrans({**{c: "a" for c in "āáǎà"}, **{c: "e" for c in "ēéěèê"}, **{c: "i" for c in "īíǐì"},
+                        **{c: "o" for c in "ōóǒò"}, **{c: "u" for c in "ūúǔù"}, **{c: "v" for c in "üǖǘǚǜ"},
+                        **{c: "n" for c in "ńňǹ"}, "ḿ": "m", "\u0304": None, "\u030c": None})
+
+
+def fold_syllable(syllable: str) -> str:
+    """A toneless syllable with the IME's near-homophones folded: zh/z ch/c sh/s n/l at the start, -ang/-an
+    -eng/-en -ing/-in at the end ("zhang" -> "zan", "ning" -> "lin")."""
+    s = syllable
+    for long, short in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l")):
+        if s.startswith(long):
+            s = short + s[len(long):]
+            break
+    for long, short in (("ang", "an"), ("eng", "en"), ("ing", "in")):
+        if s.endswith(long) and len(s) > len(long):
+            return s[: -len(long)] + short
+    return s
+
+
+class _Sounds:
+    """The tables, made once from pypinyin's data (about 28,000 characters): the first and second folded reading of
+    each Chinese character, as translate tables, and the toneless syllables (to read typed pinyin)."""
+
+    def __init__(self) -> None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        self.first: dict[int, str] = {}
+        self.second: dict[int, str] = {}
+        self.readings: dict[str, tuple[str, ...]] = {}
+        syllables: set[str] = set()
+        for code, text in pinyin_dict.items():
+            if not (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF):
+                continue
+            plain = [r.strip().translate(_TONES) for r in text.split(",")]
+            plain = [r for r in plain if r.isascii() and r.isalpha()]
+            syllables.update(plain)
+            folded = tuple(dict.fromkeys(fold_syllable(r) for r in plain))[:2]
+            if not folded:
+                continue
+            self.first[code] = f"0{folded[0]} {folded[0]}"
+            self.second[code] = f"0{folded[-1]} {folded[-1]}"
+            self.readings[chr(code)] = folded
+        for code in range(0xF900, 0xFB00):  # compatibility ideographs: as their NFKC characters read
+            same = unicodedata.normalize("NFKC", chr(code))
+            if len(same) == 1 and ord(same) in self.first:
+                self.first[code], self.second[code] = self.first[ord(same)], self.second[ord(same)]
+        self.syllables = frozenset(syllables)
+        self.prefixes = frozenset(s[:i] for s in syllables for i in range(1, len(s)))
+
+
+@lru_cache(maxsize=1)
+def _sounds() -> _Sounds:
+    return _Sounds()
+
+
+@lru_cache(maxsize=8192)
+def _text_sound(text: str) -> tuple[str, ...]:
+    han = " ".join(_HAN_RUN.findall(text))
+    if not han:
+        return ()
+    tables = _sounds()
+    pairs = _PAIR.findall(han.translate(tables.first))
+    pairs += _PAIR.findall(han.translate(tables.second))
+    return tuple(dict.fromkeys(pairs))
+
+
+def sound_terms(texts: Iterable[str]) -> str:
+    """The sound column of a case: the distinct folded-syllable pairs of its texts' Chinese (see above)."""
+    found: dict[str, None] = {}
+    for text in texts:
+        if text:
+            found.update(dict.fromkeys(_text_sound(text)))
+    return " ".join(found)
+
+
+def _read_pinyin(letters: str, last: bool) -> list[str] | None:
+    """Typed pinyin cut into syllables, longest first (backtracking when the rest does not read); the end may be
+    a syllable still being typed (`last`: the letters end the term), kept with a trailing "*". None: not pinyin."""
+    tables = _sounds()
+
+    def cut(i: int) -> list[str] | None:
+        if i == len(letters):
+            return []
+        for j in range(min(len(letters), i + 6), i, -1):
+            if letters[i:j] in tables.syllables:
+                rest = cut(j)
+                if rest is not None:
+                    return [letters[i:j], *rest]
+        if last and letters[i:] in tables.prefixes:
+            return [letters[i:] + "*"]
+        return None
+
+    return cut(0)
+
+
+def _term_syllables(term: str) -> list[tuple[str, ...]] | None:
+    """The folded readings of each syllable of a term typed in characters, pinyin or both ("li赔"); a syllable still
+    being typed ends in "*". None when the term holds anything else (digits, other letters)."""
+    plain = normalise(term)
+    tables = _sounds()
+    out: list[tuple[str, ...]] = []
+    for found in _PIECE.finditer(plain):
+        piece = found.group()
+        if piece in tables.readings:
+            out.append(tables.readings[piece])
+        elif piece.isascii() and piece.isalpha():
+            read = _read_pinyin(piece, last=found.end() == len(plain))
+            if read is None:
+                return None
+            out.extend((fold_syllable(s.rstrip("*")) + ("*" if s.endswith("*") else ""),) for s in read)
+        else:
+            return None
+    return out
+
+
+_PIECE = re.compile(f"[{_HAN}]|[a-z]+|.")
+
+
+def sound_query(term: str, column: str = "sound") -> str | None:
+    """The FTS5 expression finding a term by its sound in the sound column: every pair of adjacent syllables (any
+    reading of each), all of them. None when the term is not two syllables or more of Chinese or pinyin."""
+    sounds = _term_syllables(term)
+    if not sounds or len(sounds) < 2:
+        return None
+    parts = []
+    for left, right in zip(sounds, sounds[1:]):
+        options = []
+        for a in left:
+            for b in right:
+                options.append(f'"{a}0{b[:-1]}"*' if b.endswith("*") else f'"{a}0{b}"')
+        parts.append("(" + " OR ".join(dict.fromkeys(options)) + ")")
+    return f"{column} : (" + " AND ".join(parts) + ")"

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import errno
 import gc
+import itertools
 import json
 import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -205,7 +206,7 @@ class LocalStore:
         self.device_id = self._meta_default("device_id", lambda: str(uuid.uuid4()))
         self.device_code = self._meta_default("device_code", lambda: device_code(self.device_id))
         self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
-        if self.meta("search_index") == "fill" and not self.read_only:
+        if self.meta("search_index") in ("fill", "sounds") and not self.read_only:
             self.fill_search_index()
         if not self.read_only:
             self.restore_indexes()  # a bulk load that stopped half way (bulk_load)
@@ -383,7 +384,10 @@ class LocalStore:
 
     def fill_search_index(self, progress: Progress | None = None, batch: int = 5000) -> None:
         """Write the search index of every case from the projection (after the migration that made the index), in
-        batches; the mark that asks for it goes with the last one."""
+        batches; the mark that asks for it goes with the last one. Marked 'sounds' (a database indexed before the
+        sound tables): only the sound rows are written."""
+        if self.meta("search_index") == "sounds":
+            return self._fill_sounds(progress, batch)
         total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
         done, after = 0, 0
         while True:
@@ -396,12 +400,35 @@ class LocalStore:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                for table in ("cases_search", "open_search"):
+                for table in _SEARCH_TABLES:
                     conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
                 rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
                         for r in page]
-                conn.executemany(_SEARCH_INSERT, rows)
-                conn.executemany(_OPEN_SEARCH_INSERT, [r for r, p in zip(rows, page) if p[9]])
+                _insert_search(conn, rows, [r for r, p in zip(rows, page) if p[9]])
+            done += len(page)
+            if progress is not None:
+                progress(done, total)
+
+    def _fill_sounds(self, progress: Progress | None, batch: int) -> None:
+        """Write only the sound rows of every case (search_terms.sound_terms, as _search_row makes them), the rest of
+        the index being there already."""
+        total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+        done, after = 0, 0
+        while True:
+            with self._replayable_transaction() as conn:
+                page = conn.execute(
+                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.state ->> '$.respondent',"
+                    " c.state ->> '$.report', c.is_open, s.scope FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
+                    " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    conn.execute("DELETE FROM meta WHERE key='search_index'")
+                    break
+                after = page[-1][0]
+                for table in ("cases_sound", "open_sound"):
+                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
+                rows = [(r[0], _sound_of(r[1], r[2:6]), r[7]) for r in page]
+                conn.executemany(_SOUND_INSERT, rows)
+                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[6]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -566,8 +593,7 @@ class LocalStore:
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", events)
             conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
             conn.executemany(_CASE_INSERT, inserts)
-            conn.executemany(_SEARCH_INSERT, search)
-            conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+            _insert_search(conn, search, open_search)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(events)
@@ -718,7 +744,7 @@ class LocalStore:
         search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
         are left alone."""
         row, terms = _projection(s, state_json)
-        if stored is not None and stored == (row[19], row[20], row[21], terms, s.is_open):
+        if stored is not None and stored == (row[19], row[20], row[21], terms[:6], s.is_open):
             return  # a rebuild finding the rows as it would write them: nothing to do
         rowid = conn.execute(
             "INSERT INTO cases (id, number, status, is_open, paused, channel, category, complexity, owner, team,"
@@ -733,12 +759,10 @@ class LocalStore:
             " clocks=excluded.clocks, doc=excluded.doc RETURNING rowid",
             row,
         ).fetchone()[0]
-        conn.execute("DELETE FROM cases_search WHERE rowid=?", (rowid,))
+        _delete_search(conn, [(rowid,)], [(rowid,)])
         search = (rowid, *terms)
-        conn.execute(_SEARCH_INSERT, search)
-        conn.execute("DELETE FROM open_search WHERE rowid=?", (rowid,))
-        if s.is_open:  # the open cases' own index: what the open-cases screen searches
-            conn.execute(_OPEN_SEARCH_INSERT, search)
+        # the open cases' own index: what the open-cases screen searches
+        _insert_search(conn, [search], [search] if s.is_open else [])
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -820,21 +844,38 @@ class LocalStore:
                 params.append(d)
         if search is not None and q.limit:
             return self._ranked(q, columns, where, params, search, first)
+        sound, rest = self._sound_expressions(q) if search is not None else (None, None)
+        if sound is not None:  # after the exact hits, the cases found by sound alone (issue 15)
+            heard = [*where, "c.rowid IN (SELECT rowid FROM cases_sound WHERE cases_sound MATCH ?)",
+                     "c.rowid NOT IN (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)"]
+            also = [*params, sound, search]
+            if rest is not None:
+                heard.append("c.rowid IN (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)")
+                also.append(rest)
         if search is not None:
             where.append("c.rowid IN (SELECT rowid FROM cases_search WHERE cases_search MATCH ?)")
             params.append(search)
+        if sound is not None:
+            exact = self._listed(columns, where, params, None, stream)
+            by_sound = self._listed(columns, heard, also, None, stream)
+            return itertools.chain(exact, by_sound) if stream else exact + by_sound
+        return self._listed(columns, where, params, q.limit, stream)
+
+    def _listed(self, columns: str, where: list[str], params: list[Any], limit: int | None,
+                stream: bool) -> Any:
+        """The cases `where` picks, nearest due first, then the newest of those without a due (case_rows)."""
         sql = f"SELECT {columns} FROM cases c WHERE " + " AND ".join(where or ["1"])
         # Two queries instead of `ORDER BY next_due IS NULL, …`: each walks an index in order (and stops at the
         # limit), where the single query sorted every matching row, JSON and all, first: the search-as-you-type
         # path, where a one-character term matches thousands of an agent's open cases, and the CLI's whole list.
-        limit = " LIMIT ?" if q.limit else ""
-        due = sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit
-        undue = sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit
+        limit_sql = " LIMIT ?" if limit else ""
+        due = sql + " AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC" + limit_sql
+        undue = sql + " AND c.next_due IS NULL ORDER BY c.received_at DESC" + limit_sql
         if stream:
-            return self._stream(due, undue, params, q.limit)
-        rows = self._rows(due, [*params, q.limit] if q.limit else params)
-        if not q.limit or len(rows) < q.limit:
-            rows += self._rows(undue, [*params, q.limit - len(rows)] if q.limit else params)
+            return self._stream(due, undue, params, limit)
+        rows = self._rows(due, [*params, limit] if limit else params)
+        if not limit or len(rows) < limit:
+            rows += self._rows(undue, [*params, limit - len(rows)] if limit else params)
         return rows
 
     def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
@@ -875,6 +916,28 @@ class LocalStore:
             return None, None
         return " AND ".join(anywhere), (" AND ".join(who) if q.text and q.text.split() else None)
 
+    @staticmethod
+    def _sound_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
+        """A query by sound (issue 15): (the sound tables' expression of its terms that sound like Chinese: two
+        syllables or more in characters or pinyin, the exact expression its other terms and partial phone must
+        match, or None), or (None, None) when no term has a sound."""
+        heard, rest = [], []
+        for term in (q.text or "").split():
+            sound = search_terms.sound_query(term)
+            if sound is not None:
+                heard.append(f"({sound})")
+                continue
+            expr = search_terms.term_query(term, "{who1 body1}", "{who2 body2}")
+            if expr is not None:
+                rest.append(f"({expr})")
+        if not heard:
+            return None, None
+        if q.phone:
+            tel, _ = LocalStore._search_expressions(CaseQuery(phone=q.phone))  # a partial number: its pairs
+            if tel:
+                rest.append(tel)
+        return " AND ".join(heard), (" AND ".join(rest) if rest else None)
+
     def _ranked(self, q: CaseQuery, columns: str, where: list[str], params: list[Any], search: str,
                 first: str | None) -> list[dict[str, Any]]:
         """A search for a screen: the best `q.limit` matches, straight from the index and stopping there. Cases
@@ -892,10 +955,19 @@ class LocalStore:
         index = "open_search" if q.open_only else "cases_search"  # open cases: their own, short doclists
         sql = (f"SELECT {columns}, s.rowid AS _hit FROM {index} s CROSS JOIN cases c ON c.rowid = s.rowid"
                f" WHERE {index} MATCH ? AND " + " AND ".join(where or ["1"]) + " ORDER BY s.rowid DESC LIMIT ?")
+        passes = [(sql, [f"({expr}){scoped}", *params]) for expr in ([first] if first else []) + [search]]
+        sound, rest = self._sound_expressions(q)
+        if sound is not None:  # last, the cases found by sound alone (a homophone the IME picked)
+            heard = "open_sound" if q.open_only else "cases_sound"
+            also = f" AND c.rowid IN (SELECT rowid FROM {index} WHERE {index} MATCH ?)" if rest else ""
+            passes.append((f"SELECT {columns}, s.rowid AS _hit FROM {heard} s CROSS JOIN cases c ON c.rowid = s.rowid"
+                           f" WHERE {heard} MATCH ? AND " + " AND ".join(where or ["1"]) + also
+                           + " ORDER BY s.rowid DESC LIMIT ?",
+                           [f"({sound}){scoped}", *params, *([f"({rest}){scoped}"] if rest else [])]))
         rows: list[dict[str, Any]] = []
         seen: set[int] = set()
-        for expr in ([first] if first else []) + [search]:
-            for row in self._rows(sql, [f"({expr}){scoped}", *params, q.limit + len(seen)]):
+        for sql, args in passes:
+            for row in self._rows(sql, [*args, q.limit + len(seen)]):
                 hit = row.pop("_hit")
                 if hit not in seen and len(rows) < (q.limit or 0):
                     seen.add(hit)
@@ -1096,7 +1168,7 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                for table in ("cases_search", "open_search"):
+                for table in _SEARCH_TABLES:
                     conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
                                  " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
@@ -1225,24 +1297,23 @@ class LocalStore:
             if changed:
                 updates.setdefault(changed, []).append((*(row[i] for i in changed), at))
             old_terms, in_open = old[1 + width:1 + width + 6], old[-1] is not None
-            if terms != old_terms:
+            if terms[:6] != old_terms:  # (the sound column follows from the same texts)
                 if old_terms[0] is not None:
                     unsearch.append((at,))
                 search.append((at, *terms))
-            if in_open and (not is_open or terms != old_terms):
+            if in_open and (not is_open or terms[:6] != old_terms):
                 unopen.append((at,))
                 in_open = False
             if is_open and not in_open:
                 open_search.append((at, *terms))
+        # every statement in rowid order (the cases come in case id order: random; see _insert_search)
         for changed, rows in updates.items():
             conn.executemany(f"UPDATE cases SET {', '.join(f'{_CASE_COLUMNS[i]}=?' for i in changed)} WHERE rowid=?",
-                             rows)
-        conn.executemany("DELETE FROM cases_search WHERE rowid=?", unsearch)
-        conn.executemany("DELETE FROM open_search WHERE rowid=?", unopen)
+                             sorted(rows, key=_last))
+        _delete_search(conn, unsearch, unopen)
         if inserts:
             conn.executemany(_CASE_INSERT, inserts)
-        conn.executemany(_SEARCH_INSERT, search)
-        conn.executemany(_OPEN_SEARCH_INSERT, open_search)
+        _insert_search(conn, search, open_search)
 
     @staticmethod
     def _stored_rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> dict[str, tuple[Any, ...]]:
@@ -1298,7 +1369,7 @@ class PreparedCase:
     received_local: datetime  # when it was received, local time: the month its number counts in
     events: list[tuple[Any, ...]]  # (id, case_id, kind, actor, device, at, payload JSON, flags JSON), in story order
     row: tuple[Any, ...]  # the projection row (_CASE_COLUMNS order)
-    terms: tuple[str, ...]  # the search row's body1, body2, tel, scope (who1, who2 need the number)
+    terms: tuple[str, ...]  # the search row's body1, body2, tel, scope, sound (who1, who2 need the number)
 
 
 def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any) -> list[PreparedCase]:
@@ -1351,22 +1422,43 @@ def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any,
     next_due, next_clock = (min(running) if running else (None, None))
     # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
     # being the state without its clocks and with the complainant masked
-    person = s.complainant
-    masked = person.model_copy(update={"phone": mask_phone(person.phone), "id_number": mask_id(person.id_number),
-                                       "name": mask_name(person.name)})
-    doc = s.model_copy(update={"complainant": masked}).model_dump_json(exclude=_NO_CLOCKS)
-    clocks = s.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+    state_json = state_json or s.model_dump_json()
+    doc, clocks = _doc_and_clocks(s, state_json)
     row = (
         s.id, s.number, s.status, int(s.is_open), int(s.paused), s.channel, s.category, s.complexity,
         s.owner, s.team, s.department, _utc(s.received_at), _utc(s.closed_at) if s.closed_at else None,
         s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
-        len(s.conflicts), s.last_hlc, state_json or s.model_dump_json(), clocks, doc,
+        len(s.conflicts), s.last_hlc, state_json, clocks, doc,
     )
     terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
                         (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
                         s.team)
     return row, terms
 
+
+def _doc_and_clocks(s: CaseState, state_json: str) -> tuple[str, str]:
+    """The list document (the state without its clocks, the complainant masked) and the clocks' text, cut out of
+    the state's own JSON (`state_json`, pydantic's text of `s`) instead of serialising the state twice more (a third
+    of a rebuild's projection). The state's fields come in model order: `clocks` is followed only by scalars, so its
+    last `,"clocks":` is the field itself (a quote inside a string is escaped), and `complainant` comes after scalars
+    only, so its first mention is the field. Whatever the text does not show as expected is serialised as before."""
+    person = s.complainant
+    masked = person.model_copy(update={"phone": mask_phone(person.phone), "id_number": mask_id(person.id_number),
+                                       "name": mask_name(person.name)})
+    at = state_json.rfind(_CLOCKS_KEY)
+    end = state_json.find(_AFTER_CLOCKS, at)
+    plain, hidden = _COMPLAINANT_KEY + person.model_dump_json(), _COMPLAINANT_KEY + masked.model_dump_json()
+    who = state_json.find(_COMPLAINANT_KEY)
+    if at < 0 or end < 0 or who < 0 or not state_json.startswith(plain, who):
+        doc = s.model_copy(update={"complainant": masked}).model_dump_json(exclude=_NO_CLOCKS)
+        return doc, s.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+    doc = state_json[:who] + hidden + state_json[who + len(plain):at] + state_json[end:]
+    return doc, state_json[at + len(_CLOCKS_KEY):end]
+
+
+_CLOCKS_KEY = ',"clocks":'
+_AFTER_CLOCKS = ',"last_event_at":'  # the field after clocks (CaseState's order)
+_COMPLAINANT_KEY = '"complainant":'
 
 _CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "category", "complexity", "owner", "team",
                  "department", "received_at", "closed_at", "name", "phone_digits", "next_due", "next_clock",
@@ -1379,18 +1471,52 @@ _NO_CLOCKS = frozenset({"clocks"})
 _ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
 _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
+# (OR REPLACE: a rebuild repairing a damaged search row writes its sound row again over the one still there)
+_SOUND_INSERT = "INSERT OR REPLACE INTO cases_sound (rowid, sound, scope) VALUES (?,?,?)"
+_OPEN_SOUND_INSERT = _SOUND_INSERT.replace("cases_sound", "open_sound")
+_SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
 
 
-def _search_row(number: str, name: str, phone_digits: str, body: Iterable[str], is_open: bool, owner: str,
-                team: str) -> tuple[str, str, str, str, str, str]:
-    """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope."""
+def _insert_search(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], open_rows: list[tuple[Any, ...]]) -> None:
+    """Write search rows (rowid and _search_row's columns) into the index, `open_rows` into the open cases' too: the
+    one way every path writes them (a case recorded, many folded, a rebuild, demo data in bulk, a refill).
+
+    In rowid order: a full-text index given a rowid below the last one it took flushes what it holds as a segment
+    of its own -- one per row, merged later -- and a rebuild's batch comes in case id order (random): its search
+    rows cost three times what the same rows cost in order."""
+    rows, open_rows = sorted(rows, key=_first), sorted(open_rows, key=_first)
+    conn.executemany(_SEARCH_INSERT, [r[:7] for r in rows])
+    conn.executemany(_OPEN_SEARCH_INSERT, [r[:7] for r in open_rows])
+    conn.executemany(_SOUND_INSERT, [(r[0], r[7], r[6]) for r in rows])
+    conn.executemany(_OPEN_SOUND_INSERT, [(r[0], r[7], r[6]) for r in open_rows])
+
+
+def _delete_search(conn: sqlite3.Connection, rowids: list[tuple[int]], open_rowids: list[tuple[int]]) -> None:
+    """Remove search rows (what _insert_search wrote) by rowid: `rowids` from the index, `open_rowids` from the open
+    cases' own (in rowid order, as _insert_search writes)."""
+    rowids, open_rowids = sorted(rowids), sorted(open_rowids)
+    conn.executemany("DELETE FROM cases_search WHERE rowid=?", rowids)
+    conn.executemany("DELETE FROM cases_sound WHERE rowid=?", rowids)
+    conn.executemany("DELETE FROM open_search WHERE rowid=?", open_rowids)
+    conn.executemany("DELETE FROM open_sound WHERE rowid=?", open_rowids)
+
+
+def _search_row(number: str, name: str, phone_digits: str, body: Sequence[str], is_open: bool, owner: str,
+                team: str) -> tuple[str, str, str, str, str, str, str]:
+    """The search index's columns for a case: what a person sees of it, as characters and pairs, and its scope;
+    last, the sound of its Chinese (the sound tables' column)."""
     who1, who2 = _who_terms(number, name, phone_digits)
     body1, body2 = search_terms.terms_of(body)
     scope = [_scope("o", owner), _scope("t", team)]
     if is_open:
         scope.append("open")
     return (who1, who2, body1, body2,
-            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope))
+            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope), _sound_of(name, body))
+
+
+def _sound_of(name: str, body: Iterable[str | None]) -> str:
+    """The sound column of a case: its name's and texts' (facts, request, respondent, report...)."""
+    return search_terms.sound_terms((name, *(t or "" for t in body)))
 
 
 def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:
@@ -1522,6 +1648,7 @@ def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:
 
 
 _hlc_order = attrgetter("hlc", "id")  # the fold's order, (hlc, id)
+_first, _last = itemgetter(0), itemgetter(-1)  # a row's rowid, first or last
 
 
 def _fold(lifecycle: Lifecycle, events: list[Event]) -> CaseState | None:
