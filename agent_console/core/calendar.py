@@ -124,6 +124,9 @@ class WorkingCalendar:
         # ordinal -> (working days before it, whether it is one): the list path measures thousands of clocks against
         # a few hundred distinct days; cleared whenever years are added (the indexes shift)
         self._days: dict[int, tuple[int, bool]] = {}
+        # (day's ordinal, n) -> add_working_days' instant: a day's status never changes within one calendar (more
+        # years loaded add days, they do not change any), so this is never cleared
+        self._ends: dict[tuple[int, int], datetime] = {}
         self._holidays: holidays.HolidayBase | None = None
         # `holidays` takes ~0.15 s to import (every country loads), on the way to the first screen; the year's
         # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
@@ -304,8 +307,12 @@ class WorkingCalendar:
 
     def add_working_days(self, received: datetime, n: int) -> datetime:
         """The instant at which "within n working days of `received`" runs out: midnight after the n-th one."""
-        last = self.nth_working_day_after(self.local_day(received), n)
-        return self.start_of(last + DAY)
+        day = self.local_day(received)
+        key = (day.toordinal(), n)
+        end = self._ends.get(key)
+        if end is None:  # a few hundred distinct days and lengths in a rebuild of thousands of cases: once each
+            end = self._ends[key] = self.start_of(self.nth_working_day_after(day, n) + DAY)
+        return end
 
     def _day(self, d: date) -> tuple[int, bool]:
         """(working days before d in the loaded years, whether d is one), cached per day."""
