@@ -577,7 +577,7 @@ def test_the_offline_message_counts_what_was_acknowledged_before_the_drop(tmp_pa
             raise CentralUnavailable("connection reset")
 
     report = sync_once(me.store, DropsAfterPushing(), me.lifecycle)  # type: ignore[arg-type]
-    assert not report.online and "2 pushed and acknowledged" in report.error and report.pushed == 2
+    assert not report.online and "2 pushed and acknowledged" in str(report.error) and report.pushed == 2
     assert me.store.outbox_count() == 0
 
 
@@ -616,7 +616,7 @@ def test_central_init_as_a_database_owner_with_a_dedicated_owner_role(pg_url, tm
     base = pg_url.rsplit("/", 1)[0] + "/" + name
     url = pg.with_login(base, installer)
     assert main(["central", "init", url, "--owner", owner]) == 0, capsys.readouterr().err
-    assert f"owned by {owner}" in capsys.readouterr().out
+    assert f"所有对象属于 {owner}" in capsys.readouterr().out
     assert main(["central", "init", url, "--owner", owner]) == 0  # re-running updates in place
     with psycopg.connect(base) as conn:
         assert conn.execute("SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = %s",
@@ -649,6 +649,6 @@ def test_central_init_as_a_database_owner_with_a_dedicated_owner_role(pg_url, tm
     with psycopg.connect(other_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA ac")
     assert main(["central", "init", other_url, "--owner", owner]) == 3
-    assert "superuser" in capsys.readouterr().err
+    assert "超级用户" in capsys.readouterr().err  # told in the console's language (zh by default)
     with psycopg.connect(other_url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'ac'::regnamespace").fetchone()[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -113,3 +114,93 @@ def test_list_document_is_the_masked_state_without_clocks(ws) -> None:
                       name=mask_name(person["name"]))
         assert row[21] == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         assert json.loads(row[20]) == clocks
+
+
+def test_quick_registrations_are_what_the_console_path_makes(ws) -> None:
+    """Every case made both ways (check_every=1): the quick events equal Workspace.registration_events' (payload
+    text, key order, times, follow-up events), over every story field's values, hundreds of callers."""
+    import random
+
+    regs = demo_data.Registrations(ws, check_every=1)
+    rng = random.Random(3)
+    phones = [demo_data._phone(rng) for _ in range(50)]
+    prepared, counts = demo_data._make_batch(ws, rng, 600, phones, 540, regs)
+    assert len(prepared) == 600 and sum(counts.values()) == 600
+    assert regs.compared >= 590  # all but the first case (the path's own) and a few whose fields clash
+    kinds = {e[2] for case in prepared for e in case.events[:2]}
+    assert {"registered", "accepted"} <= kinds  # the auto-accepting channels' follow-up came along
+
+
+def test_quick_registrations_refuse_what_the_path_refuses_and_a_difference_stops_the_demo(ws) -> None:
+    import pytest
+
+    from agent_console.core.new_case import IntakeError
+
+    regs = demo_data.Registrations(ws, check_every=3)
+    at = ws.now() - timedelta(hours=2)
+    new = {"received_at": at.isoformat(), "channel": "phone", "category": "claims", "complexity": "general",
+           "complainant": {"name": "王芳", "title": "女士", "phone": "17012345678", "id_number": "P123456789012"},
+           "respondent": "", "facts": "理赔慢", "request": "尽快", "amount": None, "flags": [], "owner": ws.actor}
+    regs.events(new, at)  # the first case: the path's own
+    bad = {**new, "complainant": {**new["complainant"], "phone": "123"}}  # not a phone number
+    with pytest.raises(IntakeError):
+        regs.events(bad, at)
+    with pytest.raises(IntakeError):
+        regs.events({**new, "category": "no-such-category"}, at)
+    regs._base[1]["team"] = "another-team"  # a bug in putting events together: the next comparison finds it
+    with pytest.raises(demo_data.DemoMismatch):
+        for _ in range(3):
+            regs.events(new, at)
+
+
+def _indexes(ws) -> list[tuple[str, str]]:
+    return ws.store.conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+                                 " ORDER BY name").fetchall()
+
+
+def test_a_big_load_builds_the_indexes_after_and_a_fresh_one_skips_the_log(tmp_path: Path, clock,
+                                                                           monkeypatch) -> None:
+    monkeypatch.setattr(local, "_DEFER_INDEXES_FROM", 50)
+    ws = make_workspace(tmp_path, clock, name="fresh.db")
+    before = _indexes(ws)
+    assert any(name == "events_kind_at" for name, _ in before)
+    seen: list[tuple[list[str], str]] = []
+
+    def look(done: int, total: int) -> None:
+        names = [n for n, _ in _indexes(ws)]
+        seen.append((names, ws.store.conn.execute("PRAGMA journal_mode").fetchone()[0]))
+
+    demo_data.generate(ws, cases=120, seed=3, progress=look)
+    assert "events_kind_at" not in seen[0][0] and "cases_open_due" not in seen[0][0]  # dropped while loading
+    assert seen[0][1] == "memory"  # nothing was there: no write-ahead log while loading
+    assert _indexes(ws) == before  # the same indexes, built after
+    assert ws.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ws.store.meta("deferred_indexes") is None
+    plan = ws.store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM cases WHERE is_open=1 ORDER BY next_due").fetchall()
+    assert "cases_open_due" in str(plan)
+    # a second load into what is there now: more cases than there are, indexes again after; the log stays
+    demo_data.generate(ws, cases=130, seed=4, progress=look)
+    assert seen[-1][1] == "wal" and "events_kind_at" not in seen[-1][0]
+    assert _indexes(ws) == before and ws.store.rebuild(ws.lifecycle) == []
+    ws.close()
+
+
+def test_a_load_stopped_half_way_gets_its_indexes_back_when_opened(tmp_path: Path, clock, monkeypatch) -> None:
+    import pytest
+
+    monkeypatch.setattr(local, "_DEFER_INDEXES_FROM", 50)
+    ws = make_workspace(tmp_path, clock, name="stopped.db")
+    before = _indexes(ws)
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        demo_data.generate(ws, cases=100, seed=3, workers=1, progress=stop)
+    assert _indexes(ws) == before  # put back on the way out
+    ws.store._defer_indexes()  # as a process killed while loading leaves it
+    assert _indexes(ws) != before and ws.store.meta("deferred_indexes")
+    ws.close()
+    again = make_workspace(tmp_path, clock, name="stopped.db")
+    assert _indexes(again) == before and again.store.meta("deferred_indexes") is None
+    again.close()

@@ -212,3 +212,33 @@ def test_phrasebook_problems_in_check_are_in_chinese_with_their_lines(capsys, mo
     chinese(problems, str(book / "bad.toml"), str(book / "dup.toml"))
     code, out, _ = run(capsys, "--db", str(tmp_path / "c.db"), "--config", str(config), "--lang", "en", "check")
     assert f"{book / 'bad.toml'}:8: Expected" in out and "(file left out)" in out and "duplicate id 'y.1'" in out
+
+
+def test_every_refusal_reason_a_console_or_the_centre_gives_has_words() -> None:
+    """The reasons travel as English text (core/event_checks.py, the centre's SQL verdicts, the embedded centre);
+    core.sync_reasons tells each by key. A reason written anywhere in those files that has no key would reach a
+    Chinese console as English (issue 15): every literal one is found here and must be known."""
+    from agent_console.core.sync_reasons import told_reason
+
+    root = Path(__file__).parent.parent / "agent_console"
+    sources = [root / "core" / "event_checks.py", root / "sync" / "central.py", root / "sync" / "sqlite_central.py",
+               root / "sync" / "schema_pg.sql"]
+    found = set()
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        starts = r"(?:malformed|implausible registration|the case|nobody|registered for)"
+        found |= {m for q in "\"'" for m in re.findall(f"{q}({starts}[^{q}{{|]*){q}", text)
+                  if not m.endswith((": ", ":"))}
+    assert len(found) > 15, found
+    samples = found | {"written in the name of 'a-li', not 'a-wang'", "only a lead of team 'team-1' may record x",
+                       "malformed: registered: complainant.phone: Value error, not a phone number",
+                       "malformed: progress_noted: note: not text", "implausible registration: phone: too short"}
+    zh, en = Translator("zh"), Translator("en")
+    for reason in samples:
+        said = told_reason(reason)
+        assert said.key != "refused.other", reason
+        assert not latin_runs(zh.error(said), {"a-li", "a-wang", "team-1", "x", "registered", "progress_noted"}), \
+            (reason, zh.error(said))
+        assert en.error(said)
+    assert told_reason("something new").key == "refused.other" and "something new" in zh.error(told_reason(
+        "something new"))

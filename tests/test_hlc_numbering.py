@@ -18,6 +18,20 @@ def test_stamps_strictly_increase_even_when_the_wall_clock_goes_back(walls: list
     clock = HybridClock("dev1", wall=lambda: next(it))
     stamps = [clock.now() for _ in walls]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert [str(Stamp.parse(s)) for s in stamps] == stamps  # written as a Stamp writes itself
+
+
+def test_new_ids_are_uuid7_text_in_creation_order() -> None:
+    import uuid
+
+    from agent_console.core.events import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert len(set(ids)) == len(ids)
+    assert [i[:13] for i in ids] == sorted(i[:13] for i in ids)  # the milliseconds come first
 
 
 def test_receive_moves_past_a_remote_stamp_even_a_fast_one_but_refuses_an_absurd_one() -> None:

@@ -28,7 +28,7 @@ def test_agent_is_refused(pair, capsys, tmp_path) -> None:
     with pytest.raises(lead.LeadOnly):
         lead.overdue_queue(agent)
     code = main(["report", "kpi", "--db", str(tmp_path / "team.db"), "--agent", "a-1"])
-    assert code == 3 and "team lead" in capsys.readouterr().err
+    assert code == 3 and "只有班长" in capsys.readouterr().err
 
 
 def test_reassign_and_reminder_are_events(pair, clock) -> None:

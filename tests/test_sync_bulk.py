@@ -133,6 +133,28 @@ def test_malformed_rows_are_named() -> None:
     assert "NUL" in malformed(good[:8] + ('{"note": "\\u0000"}',) + good[9:])
 
 
+
+def test_a_batch_is_checked_as_each_of_its_rows_would_be() -> None:
+    """outbox_problems looks for NUL characters once per batch and reads an empty flags list without JSON: it must
+    still name exactly the rows (and reasons) outbox_problem names one by one, wherever the bad row sits."""
+    from agent_console.core.event_checks import outbox_problem, outbox_problems
+
+    now = 1764000000000
+    good = (1, "i", "c", "progress_noted", "me", "d", "2026-11-24T02:00:00+00:00", "1764000000000-0000-d",
+            '{"note": "x"}', "[]")
+    bad_ones = [good[:1] + ("i\x00",) + good[2:], good[:4] + ("m\x00e",) + good[5:],
+                good[:7] + ("1764000000000-0000-d\x00",) + good[8:], good[:9] + ("[1]",), good[:9] + ("[",),
+                good[:9] + (' [] ',), good[:9] + ('["conflict"]',), good[:3] + ("no such kind",) + good[4:],
+                good[:8] + ('{"note": "\\u0000"}',) + good[9:]]
+    for bad in bad_ones:
+        for where in (0, 3, 7):
+            rows = [good[:1] + (f"e{n}",) + good[2:] for n in range(8)]
+            rows[where] = bad[:1] + (f"bad{where}" + bad[1][1:],) + bad[2:]
+            expected = [(r[1], why) for r in rows if (why := outbox_problem(r, now)) is not None]
+            assert outbox_problems(rows, now) == expected
+            assert ("\x00" in "".join(map(str, bad[1:8]))) <= bool(expected)  # a NUL before the payload: refused
+    assert outbox_problems([good], now) == []
+
 # -- both centres -----------------------------------------------------------------------------------------------------
 def _tamper(ws: Any, base: Event, payload: str, at: str, tag: str) -> str:
     """A row written behind the store's back (a damaged or edited file), queued for sync."""

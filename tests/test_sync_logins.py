@@ -31,7 +31,7 @@ def test_a_login_that_is_not_a_team_member(capsys, tmp_path, centre) -> None:
     with psycopg.connect(centre, autocommit=True) as conn:
         conn.execute("DELETE FROM ac.members WHERE login = 'drifter'")
     code, out, err = _sync(capsys, tmp_path, centre, "drifter")
-    assert code == 3 and "not a member of any team" in err and "Traceback" not in err
+    assert code == 3 and "不属于任何团队" in err and "Traceback" not in err  # said in the console's language
 
 
 def test_a_login_without_a_console_role(capsys, tmp_path, centre) -> None:
@@ -39,4 +39,4 @@ def test_a_login_without_a_console_role(capsys, tmp_path, centre) -> None:
     with psycopg.connect(centre, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {login} LOGIN")
     code, out, err = _sync(capsys, tmp_path, centre, login)
-    assert code == 3 and "no console role" in err and "Traceback" not in err
+    assert code == 3 and "没有控制台角色" in err and "Traceback" not in err

@@ -7,6 +7,7 @@ import argparse
 import uuid
 from typing import Any
 
+from agent_console.core.errors import Said
 from agent_console.commands.common import CliError, print_json, settings_from
 
 
@@ -35,7 +36,7 @@ def ring(settings: Any, number: str, call_id: str = "", event: str = "newCall", 
     try:
         return telephony.post_event(settings.cti, fields)
     except telephony.DialError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(exc) from exc
 
 
 def cmd_ring(args: argparse.Namespace) -> int:
@@ -43,6 +44,20 @@ def cmd_ring(args: argparse.Namespace) -> int:
     status, body = ring(settings, args.number, args.call_id, args.event, args.to, args.direction, args.cause)
     if args.json:
         print_json({"status": status, "answer": body})
-    elif status != 200:
-        print(f"refused ({status}): {body.get('error', body) if isinstance(body, dict) else body}")
+    elif status != 200:  # the listener answers a PBX in English; the person at the shell is told by key
+        detail = body.get("error", body) if isinstance(body, dict) else body
+        raise CliError(refusal(status, str(detail)), code=1)
     return 0 if status == 200 else 1
+
+
+def refusal(status: int, detail: str) -> Said:
+    """What a refusing console's HTTP status means (widgets/cti_listener.py answers with these)."""
+    if status in (401, 403, 404):
+        return Said("call.refused_token", status=status, settings="[cti] token", detail=detail)
+    if status == 429:
+        return Said("call.refused_busy", status=status, detail=detail)
+    if status in (400, 413, 415, 422):
+        return Said("call.refused_bad", status=status, detail=detail)
+    if status == 503:
+        return Said("call.refused_not_recorded", status=status, detail=detail)
+    return Said("call.refused", status=status, detail=detail)

@@ -90,8 +90,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     try:
         try:
             result = callbacks.audit_sample(ws, args.month, args.seed, args.owner)
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc
+        except callbacks.MonthError as exc:
+            raise CliError(exc) from exc
         t = Translator(ws.settings.lang)
     finally:
         ws.close()

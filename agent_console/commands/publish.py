@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from agent_console.commands.common import CliError, open_workspace, print_json
+from agent_console.commands.sync import CENTRAL_URLS
+from agent_console.sync.failures import centre_failure
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -38,16 +40,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
             raise CliError("cli.publish_lead_only")
         try:
             central = open_central(ws.settings.central, ws.settings)
-        except (ValueError, CentralUnavailable) as exc:
-            raise CliError(str(exc)) from exc
+        except ValueError as exc:
+            raise CliError("centre.bad_url", url=ws.settings.central, examples=CENTRAL_URLS) from exc
+        except CentralUnavailable as exc:
+            raise CliError("cli.centre_unreachable_publish", detail=centre_failure(exc)) from exc
         try:
             published = publish(central, ws.settings, args.kind, args.file, ws.profile.country)
         except ReferenceError as exc:
             raise CliError("cli.nothing_published", problem=exc) from exc
         except NotALead as exc:
-            raise CliError(str(exc)) from exc
+            raise CliError(exc, code=3) from exc
         except CentralUnavailable as exc:
-            raise CliError("cli.centre_unreachable_publish", detail=str(exc)) from exc
+            raise CliError("cli.centre_unreachable_publish", detail=centre_failure(exc)) from exc
         finally:
             central.close()
     finally:

@@ -25,17 +25,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from agent_console.services import reports
-    from agent_console.services.lead import LeadOnly
 
     ws = open_workspace(args)
     try:
         try:
             text = reports.build(ws, args.kind, args.period, args.format, args.unmask, team=args.team_filter,
                                  owner=args.agent_filter, department=args.department, category=args.category)
-        except LeadOnly as exc:
-            raise CliError(str(exc), code=3) from exc
-        except ValueError as exc:
-            raise CliError(f"report: {exc}") from exc
+        except PermissionError as exc:  # lead.LeadOnly: a Said, told in the console's language
+            raise CliError(exc, code=3) from exc
+        except reports.PeriodError as exc:
+            raise CliError(exc) from exc
     finally:
         ws.close()
     if args.output:

@@ -7,8 +7,13 @@ import sys
 import time
 from typing import Any
 
+from agent_console.core.errors import Said
+from agent_console.core.sync_reasons import told_reason
 from agent_console.support.i18n import Translator
-from agent_console.commands.common import CliError, ProgressBar, open_workspace, print_json
+from agent_console.commands.common import CliError, ProgressBar, open_workspace, print_json, settings_from
+from agent_console.sync.failures import centre_failure
+
+CENTRAL_URLS = "sqlite:///…/central.db, postgresql://LOGIN:PASSWORD@HOST/DB"  # what --central accepts
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -61,9 +66,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         try:
             central = open_central(url, ws.settings)
         except ValueError as exc:
-            raise CliError(str(exc)) from exc
+            raise CliError("centre.bad_url", url=url, examples=CENTRAL_URLS) from exc
         except CentralUnavailable as exc:  # offline: what this console holds (events, reference data) stays
-            raise CliError("cli.offline", code=1, detail=str(exc)) from exc
+            raise CliError("cli.offline", code=1, detail=centre_failure(exc)) from exc
         if args.retry_refused:
             print(Translator(ws.settings.lang)("cli.sync_requeued", count=ws.store.requeue_refused()))
         while True:
@@ -74,13 +79,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
                                        progress=lambda done, left: bar(done, done + left) if left is not None
                                        else None)
             except PermissionError as exc:  # the centre does not know this login as an agent or lead of a team
-                raise CliError(f"sync: {exc}", code=3) from exc
+                raise CliError(exc, code=3) from exc
             notes = _reference(ws, central) if report.online else []
             if args.json:
                 print_json(report.__dict__ | {"quarantine_total": ws.store.quarantine_count()})
             else:
                 t = Translator(ws.settings.lang)
-                state = t("cli.sync_online") if report.online else report.error
+                state = t("cli.sync_online") if report.online else t.error(report.error)
                 skew = t("cli.sync_skew", seconds=f"{report.skew_ms / 1000:.0f}") if report.skew_ms else ""
                 kept = t("cli.sync_kept", count=report.quarantined) if report.quarantined else ""
                 conflicted = ws.store.conflicted_count() if ws.is_lead else 0
@@ -88,11 +93,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 print(t("cli.sync_line", state=state, pushed=report.pushed, pulled=report.pulled,
                         waiting=report.waiting, refused=len(report.refused)) + kept + skew + flagged)
                 for event_id, reason in report.refused:
-                    print("  " + t("cli.sync_refused", id=event_id, reason=t.reason(reason)))
+                    print("  " + t("cli.sync_refused", id=event_id, reason=t.error(told_reason(reason))))
                 if report.quarantined:
                     for q in ws.store.quarantined(report.quarantined):
                         print("  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
-                                       reason=q["reason"]))
+                                       reason=t.error(told_reason(q["reason"]))))
                 if report.refused:
                     print("  " + t("cli.sync_retry_hint"))
                 for note in notes:
@@ -113,7 +118,7 @@ def _show_quarantine(ws: Any, as_json: bool) -> int:
     t = Translator(ws.settings.lang)
     for q in rows:
         print(q["at"][:19] + "  " + t("cli.sync_kept_row", id=q["event_id"] or t("cli.sync_no_id"), seq=q["seq"],
-                                       reason=q["reason"]))
+                                       reason=t.error(told_reason(q["reason"]))))
     print(t("cli.sync_kept_total", count=ws.store.quarantine_count()), file=sys.stderr)
     return 0
 
@@ -125,7 +130,7 @@ def _show_conflicts(ws: Any, as_json: bool) -> int:
     try:
         rows = lead.conflicts(ws)
     except lead.LeadOnly as exc:
-        raise CliError(str(exc), code=3) from exc
+        raise CliError(exc, code=3) from exc
     if as_json:
         print_json(rows)
         return 0
@@ -142,13 +147,14 @@ def _reference(ws: Any, central: Any) -> list[str]:
     from agent_console.services.reference_data import pull
     from agent_console.sync.central import CentralUnavailable
 
+    t = Translator(ws.settings.lang)
     try:
         changed = pull(ws.store, central, ws.settings, ws.profile.country)
     except CentralUnavailable as exc:
-        return [f"reference data not pulled ({exc}); the last good version stays in use"]
+        return [t.error(Said("sync.reference_not_pulled", why=centre_failure(exc)))]
     if not changed:
         return []
-    notes = [f"reference data now in use: {', '.join(changed)}"]
+    notes = [t("cli.sync_reference_in_use", files="、".join(changed) if t.lang == "zh" else ", ".join(changed))]
     if ws.reload_reference():
         notes.append(recompute_line(ws.settings.lang, ws.recompute_deadlines()))
     return notes
@@ -156,32 +162,40 @@ def _reference(ws: Any, central: Any) -> list[str]:
 
 def cmd_init(args: argparse.Namespace) -> int:
     if args.url.startswith("sqlite:///"):
-        from agent_console.sync.central import Identity
+        from agent_console.sync.central import CentralUnavailable, Identity
         from agent_console.sync.sqlite_central import SqliteCentral
 
-        SqliteCentral(args.url, Identity("setup")).close()
-        print(f"embedded centre ready at {args.url}")
+        t = Translator(settings_from(args).lang)
+        try:
+            SqliteCentral(args.url, Identity("setup")).close()
+        except CentralUnavailable as exc:
+            raise CliError("centre.install_failed", why=centre_failure(exc)) from exc
+        print(t("cli.central_ready_embedded", url=args.url))
         return 0
     from agent_console.sync import pg
 
+    t = Translator(settings_from(args).lang)
     try:
         pg.install(args.url, owner=args.owner, reown=args.reown)
     except pg.InstallRefused as exc:
-        raise CliError(f"central init refused: {exc}", code=3) from exc
-    except Exception as exc:  # noqa: BLE001 - any driver error is reported as it is
-        raise CliError(f"central init: {exc}") from exc
-    print(f"central PostgreSQL ready: schema ac owned by {args.owner} (not a superuser), roles ac_agent and ac_lead,"
-          " row-level security on")
+        raise CliError("centre.install_refused", code=3, why=exc) from exc
+    except Exception as exc:  # noqa: BLE001 - any driver error: told by what it is, the driver's words for English
+        raise CliError("centre.install_failed", why=centre_failure(exc)) from exc
+    print(t("cli.central_ready", owner=args.owner))
     return 0
 
 
 def cmd_add_user(args: argparse.Namespace) -> int:
     from agent_console.sync import pg
 
-    teams = [t.strip() for t in args.teams.split(",") if t.strip()]
+    t = Translator(settings_from(args).lang)
+    teams = [team.strip() for team in args.teams.split(",") if team.strip()]
     try:
         pg.add_user(args.url, args.login, args.as_role, teams, args.password)
-    except Exception as exc:  # noqa: BLE001
-        raise CliError(f"central add-user: {exc}") from exc
-    print(f"{args.login}: {args.as_role} of {', '.join(teams)}")
+    except pg.UserRefused as exc:
+        raise CliError("centre.add_user_failed", why=exc) from exc
+    except Exception as exc:  # noqa: BLE001 - any driver error: told by what it is, the driver's words for English
+        raise CliError("centre.add_user_failed", why=centre_failure(exc)) from exc
+    print(t("cli.central_user_added", login=args.login, role=t(f"cli.central_role_{args.as_role}"),
+            teams="、".join(teams) if t.lang == "zh" else ", ".join(teams)))
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from itertools import chain
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -89,16 +90,28 @@ def event_problem(event_id: Any, case_id: Any, kind: Any, actor: Any, device: An
     return None
 
 
-def outbox_problem(row: tuple, now_ms: int | None = None) -> str | None:
+def outbox_problem(row: tuple, now_ms: int | None = None, nul_checked: bool = False) -> str | None:
     """Why an outbox row (local seq, id, case_id, kind, actor, device, at, hlc, payload JSON, flags JSON) must not be
-    sent, or None."""
+    sent, or None. `nul_checked`: the caller has already found no NUL character in the row's fields before the
+    payload (outbox_problems does it for a whole batch at once)."""
     try:
-        flags = json.loads(row[9])
+        flags = [] if row[9] == "[]" else json.loads(row[9])  # almost every event has no flags
     except (TypeError, ValueError):
         return "malformed: flags is not JSON"
-    if "\x00" in "".join(str(x) for x in row[1:8] if x is not None):
+    if not nul_checked and "\x00" in "".join(str(x) for x in row[1:8] if x is not None):
         return "malformed: contains a NUL character"
     return event_problem(row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], flags, now_ms)
+
+
+def outbox_problems(rows: list[tuple], now_ms: int | None = None) -> list[tuple[str, str]]:
+    """(event id, reason) for each outbox row of a batch that must not be sent (outbox_problem), in batch order.
+
+    The NUL look at the fields before the payload is done once for the whole batch (a file that was not tampered
+    with has none), and row by row only when the batch holds one: the same answers, at a fraction of the cost."""
+    now_ms = now_ms if now_ms is not None else _now_ms()
+    fields = chain.from_iterable(r[1:8] for r in rows)
+    clean = "\x00" not in "\x01".join(map(str, fields))
+    return [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms, clean)) is not None]
 
 
 def registration_problem(payload: dict[str, Any], at: Any, limits: IntakeLimits = DEFAULT_LIMITS) -> str | None:
@@ -139,4 +152,4 @@ def page_row_problem(r: Any, now_ms: int | None = None, teams: tuple[str, ...] |
     return reason
 
 
-__all__ = ["event_problem", "outbox_problem", "page_row_problem", "registration_problem", "stamp_problem"]
+__all__ = ["event_problem", "outbox_problem", "outbox_problems", "page_row_problem", "registration_problem", "stamp_problem"]

@@ -65,7 +65,7 @@ class HybridClock:
             self._ms, self._counter = wall, 0
         else:
             self._counter += 1
-        return str(Stamp(self._ms, self._counter, self.device))
+        return f"{self._ms:013d}-{self._counter:04d}-{self.device}"  # str(Stamp(...)), without the object
 
     def receive(self, remote: str) -> int:
         """Fold a remote stamp in, so that our next stamp is later; return how many ms it runs ahead of our wall

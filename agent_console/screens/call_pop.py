@@ -215,7 +215,7 @@ class PhoneController:
         try:
             done = self.desk.dial(number, case_id)
         except (telephony.DialError, telephony.CtiError) as exc:
-            self.app.notify(t("calls.dial_failed", error=str(exc)), severity="error")
+            self.app.notify(t("calls.dial_failed", error=t.error(exc)), severity="error")
             return
         self.app.notify(t("calls.dialled", what=done))
 

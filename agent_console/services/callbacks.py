@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent_console.core import kpi_rules
 from agent_console.core.due_phrases import parse_due
+from agent_console.core.errors import Said
 from agent_console.core.events import new_id
 from agent_console.core.models import ANSWERED_STATUSES
 from agent_console.core.text import digits
@@ -173,6 +174,10 @@ def ensure_automatic(ws: Workspace, now: datetime | None = None) -> list[str]:
 
 
 # -- the monthly audit sample -------------------------------------------------------------------------------------
+class MonthError(Said, ValueError):
+    """A --month that is not YYYY-MM (`error.report.bad_month_option`)."""
+
+
 def audit_sample(ws: Workspace, month: str, seed: int | None = None, owner: str = "callback-team",
                  share: float = 0.2) -> dict[str, Any]:
     """Draw at least 20 % of the cases accepted in `month` (YYYY-MM) that were not closed by their deadline,
@@ -181,7 +186,7 @@ def audit_sample(ws: Workspace, month: str, seed: int | None = None, owner: str 
     try:
         start = datetime.combine(date.fromisoformat(month + "-01"), time(0), ws.tz)
     except ValueError as exc:
-        raise ValueError(f"--month {month!r}: use YYYY-MM") from exc
+        raise MonthError("report.bad_month_option", value=month) from exc
     end = (start + timedelta(days=32)).replace(day=1)
     now = ws.now()
     resolve = ws.profile.resolve_clock

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from agent_console.core.errors import Said
 from agent_console.core.labels import label
 from agent_console.core.reasons import Reason
 from agent_console.store import kpi_facts
@@ -19,13 +20,13 @@ if TYPE_CHECKING:  # the workspace imports the services: typed here, imported on
     from agent_console.services.workspace import Workspace
 
 
-class LeadOnly(PermissionError):
-    pass
+class LeadOnly(Said, PermissionError):
+    """What only a team lead sees (`error.lead.only`)."""
 
 
 def require_lead(ws: Workspace) -> None:
     if not ws.is_lead:
-        raise LeadOnly("only a team lead can see this (role lead); agents see their own cases")
+        raise LeadOnly("lead.only")
 
 
 def horizon_end(ws: Workspace, now: datetime, working_hours: float) -> datetime:

@@ -7,11 +7,13 @@ import csv
 import html
 import io
 import json
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent_console.services import kpi, lead
 from agent_console.core import cells
+from agent_console.core.errors import Said
 from agent_console.core.labels import label
 from agent_console.support.i18n import Translator
 from agent_console.core.text import mask_name, mask_phone
@@ -141,12 +143,10 @@ def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool =
                  for o in overdue_rows(ws, unmask) if o["horizon"] == "overdue"]
         return render(rows, fmt, "weekly", {"from": start.isoformat()[:10], "to": end.isoformat()[:10]}, lang)
     month = period or _previous_month(now.astimezone(ws.tz))
-    if kind == "monthly" or (kind == "kpi" and period and len(period) == 7):
-        start, end = kpi.month_bounds(ws, month)
-    elif kind == "kpi" and period and ".." in period:
-        a, b = period.split("..", 1)
-        start = datetime.fromisoformat(a).replace(tzinfo=ws.tz)
-        end = datetime.fromisoformat(b).replace(tzinfo=ws.tz)
+    if kind == "monthly" or (kind == "kpi" and period and ".." not in period):
+        start, end = _month(ws, month, period)
+    elif kind == "kpi" and period:
+        start, end = _range(ws, period)
     else:
         start, end = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime("%Y-%m"))
     report = kpi.compute(ws, start, end, now, **filters)
@@ -156,6 +156,33 @@ def build(ws: Workspace, kind: str, period: str | None, fmt: str, unmask: bool =
     if fmt == "json":
         return json.dumps({"title": f"{kind} report", **extra, **report.as_dict()}, ensure_ascii=False, indent=1)
     return render(kpi_rows(report, lang, ws.profile), fmt, kind, extra, lang)
+
+
+class PeriodError(Said, ValueError):
+    """A --period the report cannot read (`error.report.*`): said, never guessed at."""
+
+
+def _month(ws: Workspace, month: str, typed: str | None) -> tuple[datetime, datetime]:
+    """YYYY-MM as the month's bounds; anything else (2026-1, 2026-13, a date) is a PeriodError."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        raise PeriodError("report.bad_month", value=typed or month)
+    try:
+        return kpi.month_bounds(ws, month)
+    except ValueError as exc:
+        raise PeriodError("report.bad_month", value=typed or month) from exc
+
+
+def _range(ws: Workspace, period: str) -> tuple[datetime, datetime]:
+    """FROM..TO (dates, or date-times without an offset, in the console's time zone); TO before FROM is refused."""
+    a, _, b = period.partition("..")
+    try:
+        start = datetime.fromisoformat(a.strip()).replace(tzinfo=ws.tz)
+        end = datetime.fromisoformat(b.strip()).replace(tzinfo=ws.tz)
+    except ValueError as exc:
+        raise PeriodError("report.bad_range", value=period) from exc
+    if end < start:
+        raise PeriodError("report.backwards", value=period, start=a.strip(), end=b.strip())
+    return start, end
 
 
 def _previous_month(now: datetime) -> str:

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent_console.core.errors import Said
+from agent_console.core.sync_reasons import told_reason
 from agent_console.services import reference_data
 from agent_console.store.local import LocalStore
 from agent_console.sync.connect import open_central
 from agent_console.sync.engine import SyncReport, sync_once
+from agent_console.sync.failures import centre_failure
 
 if TYPE_CHECKING:
     from agent_console.services.workspace import Workspace
@@ -20,7 +23,7 @@ class SyncState:
     central: bool  # a centre is configured
     waiting: int  # events in the outbox
     last: str  # the last successful sync, "YYYY-MM-DD HH:MM:SS" (UTC) or "—"
-    refused: str | None  # the latest refusal's reason
+    refused: object | None  # the latest refusal's reason, by key (core.sync_reasons): Translator.error tells it
     skew_seconds: int  # how far this device's clock runs ahead of the centre (0: within the bound)
     kept_aside: int = 0  # pulled events quarantined (they did not parse or fold): for the lead to look at
     reference: tuple[tuple[str, str, int], ...] = ()  # the team's reference files in use: (kind, name, version)
@@ -42,7 +45,7 @@ def run_round(ws: Workspace) -> SyncReport:
         finally:
             central.close()
     except Exception as exc:  # noqa: BLE001 - a broken centre is a status, never a crash
-        return SyncReport(error=f"offline: {exc}", waiting=store.outbox_count())
+        return SyncReport(error=Said("sync.offline", why=centre_failure(exc)), waiting=store.outbox_count())
     finally:
         store.close()
 
@@ -64,7 +67,7 @@ def state(ws: Workspace) -> SyncState:
     refused = store.refused(1)
     skew = store.meta("sync_clock_skew_ms")
     return SyncState(central=bool(ws.settings.central), waiting=store.outbox_count(),
-                     last=last[:19].replace("T", " "), refused=refused[0][1] if refused else None,
+                     last=last[:19].replace("T", " "), refused=told_reason(refused[0][1]) if refused else None,
                      skew_seconds=int(skew) // 1000 if skew else 0, kept_aside=store.quarantine_count(),
                      reference=tuple((r["kind"], r["name"], r["version"]) for r in reference_data.in_use(store)))
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.errors import Said
 from agent_console.core.models import is_open_status
 from agent_console.core.text import digits, mask_phone
 from agent_console.services import callbacks, live_intake
@@ -269,8 +270,8 @@ class RateLimiter:
         return max(1, int((1 - self._tokens) / self.rate + 0.999))
 
 
-class DialError(RuntimeError):
-    """Dialling out is not configured, or the phone system would not take the request."""
+class DialError(Said, RuntimeError):
+    """Dialling out is not configured, or the phone system would not take the request (`error.call.*`)."""
 
 
 class Desk:
@@ -418,7 +419,7 @@ class Desk:
         cti = self.ws.settings.cti
         target = caller_number(number) if number else ""
         if not target:
-            raise DialError("no number to dial")
+            raise DialError("call.no_number")
         values = {"number": target, "digits": digits(target), "agent": self.ws.actor,
                   "extension": self.ws.settings.agent_number or self.ws.actor}
         if cti.dial_command:
@@ -427,7 +428,7 @@ class Desk:
                 run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     start_new_session=True)
             except OSError as exc:
-                raise DialError(f"{argv[0]}: {exc.strerror or exc}") from exc
+                raise DialError("call.program_failed", program=argv[0], detail=exc.strerror or str(exc)) from exc
             done = " ".join(argv)
         elif cti.dial_url:
             url = _fill(cti.dial_url, {k: urllib.parse.quote(v, safe="+") for k, v in values.items()})
@@ -436,20 +437,21 @@ class Desk:
                 try:
                     with opener(urllib.request.Request(url, method="POST", data=b""), timeout=5) as answer:
                         if answer.status >= 400:
-                            raise DialError(f"the phone system answered {answer.status}")
+                            raise DialError("call.phone_system_status", status=answer.status)
                 except OSError as exc:
-                    raise DialError(f"{urllib.parse.urlsplit(url).netloc}: {exc}") from exc
+                    raise DialError("call.phone_system_unreachable", where=urllib.parse.urlsplit(url).netloc,
+                                    detail=str(exc)) from exc
             elif scheme in ("sip", "sips", "tel", "callto"):
                 try:  # the desktop's handler for the scheme (the softphone)
                     run(["xdg-open", url], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL, start_new_session=True)
                 except OSError as exc:
-                    raise DialError(f"xdg-open: {exc.strerror or exc}") from exc
+                    raise DialError("call.program_failed", program="xdg-open", detail=exc.strerror or str(exc)) from exc
             else:
-                raise DialError(f"dial_url: use http(s), sip, tel or callto, not {scheme or 'nothing'}")
+                raise DialError("call.bad_scheme", scheme=scheme or "", schemes="http(s), sip, tel, callto")
             done = url
         else:
-            raise DialError("dialling is not configured ([cti] dial_command or dial_url)")
+            raise DialError("call.not_configured", settings="[cti] dial_command / dial_url")
         if case_id:
             self._dialled[digits(target)] = (case_id, time.monotonic())
         return done
@@ -459,8 +461,7 @@ def _fill(template: str, values: dict[str, str]) -> str:
     """str.format with the known placeholders only: a template naming another is a config error, said plainly."""
     for _, name, spec, conv in string.Formatter().parse(template):
         if name is not None and (name not in values or spec or conv):
-            raise DialError(f"unknown placeholder {{{name}}} in the dial template; use "
-                            + ", ".join("{" + k + "}" for k in values))
+            raise DialError("call.placeholder", name=name, known=", ".join("{" + k + "}" for k in values))
     return template.format(**values)
 
 
@@ -540,7 +541,7 @@ def post_event(cti: Any, fields: dict[str, Any], timeout: float = 5.0) -> tuple[
     import aiohttp
 
     if not cti.listen:
-        raise DialError("no console is listening: set [cti] listen and token in the config")
+        raise DialError("call.not_listening", settings="[cti] listen, token")
 
     async def send() -> tuple[int, Any]:
         if cti.listen.startswith("/"):
@@ -559,4 +560,4 @@ def post_event(cti: Any, fields: dict[str, Any], timeout: float = 5.0) -> tuple[
     try:
         return asyncio.run(send())
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-        raise DialError(f"the console at {cti.listen} does not answer ({exc or type(exc).__name__})") from exc
+        raise DialError("call.no_answer", where=cti.listen, detail=str(exc) or type(exc).__name__) from exc

@@ -183,6 +183,19 @@ def _migrations_pending(conn: sqlite3.Connection) -> bool:
     return any(p.stem not in done for p in MIGRATIONS_DIR.glob("*.sql"))
 
 
+_DEFER_INDEXES_FROM = 10_000  # cases a bulk load adds from which it builds the secondary indexes after
+
+
+def _set_journal(conn: sqlite3.Connection, mode: str) -> str:
+    """Switch the journal mode; the mode it was, or "" when it could not change (another connection is open)."""
+    before = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    try:
+        now = conn.execute(f"PRAGMA journal_mode={mode}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return ""
+    return before if now.lower() == mode.lower() and before.lower() != mode.lower() else ""
+
+
 class LocalStore:
     """One agent's local database."""
 
@@ -196,6 +209,8 @@ class LocalStore:
         self.hlc = HybridClock(self.device_id[:8], self.meta("hlc_last") or "")
         if self.meta("search_index") in ("fill", "sounds") and not self.read_only:
             self.fill_search_index()
+        if not self.read_only:
+            self.restore_indexes()  # a bulk load that stopped half way (bulk_load)
 
     # -- opening ----------------------------------------------------------------------------------------------
     read_only: StoreReadOnly | None = None  # why this database is open for reading only (None: it can be written)
@@ -301,23 +316,72 @@ class LocalStore:
     _relaxed = "NORMAL"  # how a replayable transaction commits (bulk_load: OFF)
 
     @contextmanager
-    def bulk_load(self) -> Iterator[None]:
+    def bulk_load(self, coming: int = 0) -> Iterator[None]:
         """Settings for writing a lot of data that can be made again (demo data), restored after: replayable
         transactions commit without syncing at all (checkpoints included: a power cut may lose the last of it, and
         it is made again), a 256 MiB page cache for the indexes' random inserts, and checkpoints every 40 MB of
-        log instead of 4 MB (a page changed by many batches is copied to the file once)."""
+        log instead of 4 MB (a page changed by many batches is copied to the file once).
+
+        `coming`: how many cases are about to be added. When they outnumber what is there (and are many), the
+        secondary indexes of events and cases are dropped and built again after, from sorted keys, instead of
+        taking one random insert per row (see _defer_indexes; a load that stops half way gets them back when the
+        database is next opened). Into an empty database the rollback journal is kept in memory instead of the
+        write-ahead log, so each page is written once rather than into the log and again into the file; a crash
+        during such a load leaves a database to delete and make again (there was nothing in it), and WAL is back
+        after, the file synced."""
         conn = self.conn
         cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         self._relaxed = "OFF"
         conn.execute("PRAGMA cache_size=-262144")
         conn.execute("PRAGMA wal_autocheckpoint=10000")
+        journal = ""
+        deferred = False
+        if coming >= _DEFER_INDEXES_FROM and not self.read_only:
+            existing = self.count_cases()
+            deferred = existing < coming
+            if existing == 0 and conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+                journal = _set_journal(conn, "MEMORY")
         try:
+            if deferred:
+                self._defer_indexes()
             yield
         finally:
             del self._relaxed  # the class's NORMAL again
+            if deferred:
+                self.restore_indexes()
+            if journal:
+                conn.execute("PRAGMA synchronous=FULL")
+                _set_journal(conn, journal)
             conn.execute(f"PRAGMA cache_size={int(cache)}")
             conn.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+    def _defer_indexes(self) -> None:
+        """Drop the secondary indexes of events and cases (a unique one stays: it is a rule), their definitions
+        kept in meta `deferred_indexes` in the same transaction, for restore_indexes."""
+        with self.transaction() as conn:
+            found = conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name IN ('events', 'cases')"
+                " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name").fetchall()
+            if not found:
+                return
+            kept = json.loads(self.meta("deferred_indexes") or "[]")
+            conn.execute("INSERT INTO meta VALUES ('deferred_indexes', ?) ON CONFLICT(key) DO UPDATE"
+                         " SET value=excluded.value", (json.dumps(kept + [sql for _, sql in found]),))
+            for name, _ in found:
+                conn.execute(f'DROP INDEX "{name}"')
+
+    def restore_indexes(self) -> None:
+        """Build again the indexes a bulk load dropped (meta `deferred_indexes`), in one transaction with the
+        mark's removal; nothing to do when none were dropped. Also run when the database is opened, so a load that
+        stopped half way never leaves a database without its indexes."""
+        kept = self.meta("deferred_indexes")
+        if not kept:
+            return
+        with self.transaction() as conn:
+            for sql in json.loads(kept):
+                conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+            conn.execute("DELETE FROM meta WHERE key='deferred_indexes'")
 
     def fill_search_index(self, progress: Progress | None = None, batch: int = 5000) -> None:
         """Write the search index of every case from the projection (after the migration that made the index), in

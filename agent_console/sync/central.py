@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agent_console.core.errors import Said
 from agent_console.core.events import Event
 from agent_console.core.wire import event_from_page_row
 
@@ -14,6 +15,10 @@ MAX_DRIFT_MS = 5 * 60_000  # a device clock further ahead than this is told so a
 
 class CentralUnavailable(ConnectionError):
     """The centre cannot be reached (offline, server down): nothing was lost, try again later."""
+
+
+class LoginRefused(Said, PermissionError):
+    """The centre knows this login but not as an agent or lead of a team (`error.centre.*`)."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from agent_console.core.hlc import ClockSkew
+from agent_console.core.errors import Said
 from agent_console.sync.central import Central, CentralUnavailable, PushResult
-from agent_console.core.event_checks import outbox_problem
+from agent_console.sync.failures import centre_failure
+from agent_console.core.event_checks import outbox_problems
 
 
 @dataclass
@@ -27,7 +29,7 @@ class SyncReport:
     pulled: int = 0
     refused: list[tuple[str, str]] = field(default_factory=list)
     skew_ms: int = 0
-    error: str = ""
+    error: Said | str = ""  # why the round stopped (a Said: told in the console's language; str() is English)
     quarantined: int = 0  # pulled rows kept aside this round (they did not parse or fold)
     waiting: int = 0  # events still in the outbox afterwards
     finished_at: str = ""
@@ -76,10 +78,7 @@ def push(store: Any, central: Central, batch: int = 5000, report: SyncReport | N
 
 def split(rows: list[tuple]) -> tuple[list[tuple], list[tuple[str, str]]]:
     """The outbox rows fit to send, and (event id, reason) for the others (core.event_checks)."""
-    import time
-
-    now_ms = time.time_ns() // 1_000_000
-    bad = [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms)) is not None]
+    bad = outbox_problems(rows)
     if not bad:
         return rows, []
     skip = {b[0] for b in bad}
@@ -214,11 +213,10 @@ def sync_once(store: Any, central: Central, lifecycle: Any,
         push(store, central, report=report)
         pull(store, central, lifecycle, report=report, progress=progress)
         remember_roster(store, central)
-    except CentralUnavailable as exc:
-        report.error = f"offline: {exc}"
-        if report.pushed or report.pulled:
-            report.error += (f" (before that: {report.pushed} pushed and acknowledged, {report.pulled} pulled;"
-                             " the rest is sent on the next round)")
+    except CentralUnavailable as exc:  # told by key (sync/failures.py); str() is the English for logs and JSON
+        why = centre_failure(exc)
+        report.error = (Said("sync.offline_after", why=why, pushed=report.pushed, pulled=report.pulled)
+                        if report.pushed or report.pulled else Said("sync.offline", why=why))
     report.waiting = store.outbox_count()
     report.finished_at = datetime.now(timezone.utc).isoformat()
     store.set_meta("sync_last", report.finished_at if report.online else store.meta("sync_last") or "")

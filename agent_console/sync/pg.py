@@ -13,8 +13,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from agent_console.core.errors import Said
 from agent_console.core.events import Event
-from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, Member, PulledPage,
+from agent_console.sync.central import (MAX_DRIFT_MS, CentralUnavailable, Identity, LoginRefused, Member, PulledPage,
                                         PushResult, malformed, page_events)
 
 SCHEMA = Path(__file__).with_name("schema_pg.sql")
@@ -28,8 +29,12 @@ EXTRA_SCHEMAS = [Path(__file__).with_name("schema_reference_pg.sql")]
 OWNER = "ac_owner"
 
 
-class InstallRefused(RuntimeError):
-    """`central init` will not install the centre this way; the message says why and what to do."""
+class InstallRefused(Said, RuntimeError):
+    """`central init` will not install the centre this way; the message (`error.centre.*`) says why and what to do."""
+
+
+class UserRefused(Said, ValueError):
+    """`central add-user` will not make this login (`error.centre.*`)."""
 
 
 def install(url: str, owner: str = OWNER, reown: bool = False) -> None:
@@ -62,8 +67,7 @@ def _prepare(conn: psycopg.Connection, owner: str, reown: bool) -> None:
     if row is None:
         conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(ident))
     elif row[0]:
-        raise InstallRefused(f"the owner role {owner!r} is a superuser: the centre's functions would run with a "
-                             "superuser's rights. Name a role that is not (--owner), or let init create one.")
+        raise InstallRefused("centre.superuser_owner", owner=owner)
     me, is_super = conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
     if not is_super:
         conn.execute(sql.SQL("GRANT {} TO {}").format(ident, sql.Identifier(me)))  # to SET ROLE to it below
@@ -80,11 +84,8 @@ def _prepare(conn: psycopg.Connection, owner: str, reown: bool) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA ac AUTHORIZATION {}").format(ident))
     elif schema[0] != owner:
         if not reown:
-            what = "a superuser" if schema[1] else "another role"
-            raise InstallRefused(
-                f"schema ac belongs to {schema[0]!r} ({what}), not to the owner role {owner!r}: its SECURITY DEFINER "
-                f"functions would run as {schema[0]!r}. Run `central init --reown` to hand the schema and everything "
-                f"in it to {owner!r}.")
+            raise InstallRefused("centre.schema_owned_super" if schema[1] else "centre.schema_owned",
+                                 schema_owner=schema[0], owner=owner)
         _reown(conn, owner)
 
 
@@ -103,16 +104,16 @@ def _reown(conn: psycopg.Connection, owner: str) -> None:
 def add_user(url: str, login: str, role: str, teams: list[str], password: str | None = None) -> None:
     """A login role for one agent or lead, a member of ac_agent or ac_lead, with the teams they see."""
     if role not in ("agent", "lead"):
-        raise ValueError("role must be agent or lead")
+        raise UserRefused("centre.user_role", role=role)
     if not teams:
-        raise ValueError("name at least one team")
+        raise UserRefused("centre.user_teams")
     with psycopg.connect(url, autocommit=True) as conn:
         exists = conn.execute("SELECT rolsuper OR rolcreaterole OR rolbypassrls OR rolname LIKE 'pg\\_%%'"
                               " OR rolname IN (%s, 'ac_agent', 'ac_lead') OR EXISTS (SELECT 1 FROM pg_namespace n"
                               " WHERE n.nspname = 'ac' AND n.nspowner = r.oid) FROM pg_roles r WHERE rolname = %s",
                               (OWNER, login)).fetchone()
         if exists and exists[0]:
-            raise ValueError(f"{login!r} is a privileged or built-in role: an agent or lead needs a login of their own")
+            raise UserRefused("centre.user_privileged", login=login)
         if not exists:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
         # a console that hangs inside a transaction (or a session left open on purpose) does not hold the centre
@@ -279,13 +280,14 @@ class PostgresCentral:
             conn.commit()
         except psycopg.errors.InsufficientPrivilege as exc:  # a login that is neither ac_agent nor ac_lead
             conn.rollback()
-            raise PermissionError("this login has no console role at the centre (neither agent nor lead): ask the "
-                                  "centre's administrator to add it with `agent-console central add-user`") from exc
+            raise LoginRefused("centre.no_role", detail=_first_line(exc)) from exc
+        except (psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction) as exc:  # no centre installed
+            conn.rollback()
+            raise CentralUnavailable(_first_line(exc)) from exc
         except psycopg.OperationalError as exc:
             raise CentralUnavailable(str(exc)) from exc
         if row is None or row[1] is None:
-            raise PermissionError("this login is not a member of any team at the centre: ask the centre's "
-                                  "administrator to add it to a team")
+            raise LoginRefused("centre.no_team")
         return Identity(row[0], row[1], tuple(row[2]))
 
     def members(self) -> list[Member] | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from agent_console.core.errors import Said
 from agent_console.sync.central import CentralUnavailable, Identity
 
 KINDS = ("calendar", "overrides", "phrasebook")
@@ -43,8 +44,8 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-class NotALead(PermissionError):
-    """Only a lead of the team publishes its reference data."""
+class NotALead(Said, PermissionError):
+    """Only a lead of the team publishes its reference data (`error.centre.not_a_lead`)."""
 
 
 # -- the embedded SQLite centre -------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def sqlite_publish(conn: sqlite3.Connection, ident: Identity, team: str, kind: s
                    body: str) -> Published:
     _check(kind, name, body)
     if ident.role != "lead" or team not in ident.teams:
-        raise NotALead(f"{ident.actor} is not a lead of {team!r}: only a team's lead publishes its reference data")
+        raise NotALead("centre.not_a_lead", login=ident.actor, team=team, detail="")
     try:
         conn.executescript(SQLITE_SCHEMA)
         conn.execute("BEGIN IMMEDIATE")
@@ -119,7 +120,7 @@ def pg_publish(conn: Any, team: str, kind: str, name: str, body: str) -> Publish
         conn.commit()
     except psycopg.errors.InsufficientPrivilege as exc:
         conn.rollback()
-        raise NotALead(str(exc).strip().splitlines()[0]) from exc
+        raise NotALead("centre.not_a_lead", login="", team=team, detail=str(exc).strip().splitlines()[0]) from exc
     except psycopg.OperationalError as exc:
         raise CentralUnavailable(str(exc)) from exc
     return _pg_row(row)

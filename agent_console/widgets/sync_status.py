@@ -93,7 +93,7 @@ class SyncStatus(UsesWorkspace, Static):
         parts = [t("sync.online") if r is None or r.online else t("sync.offline"),
                  t("sync.waiting", count=st.waiting), t("sync.last", when=st.last)]
         if st.refused:
-            parts.append(t("sync.refused", reason=st.refused) + t("sync.retry_key"))
+            parts.append(t("sync.refused", reason=t.error(st.refused)) + t("sync.retry_key"))
         if st.kept_aside:
             parts.append(t("sync.kept_aside", count=st.kept_aside))
         if st.skew_seconds:
