@@ -418,8 +418,8 @@ class LocalStore:
         while True:
             with self._replayable_transaction() as conn:
                 page = conn.execute(
-                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.state ->> '$.respondent',"
-                    " c.state ->> '$.report', c.is_open, s.scope FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
+                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
+                    " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
                     " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (after, batch)).fetchall()
                 if not page:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
@@ -427,9 +427,9 @@ class LocalStore:
                 after = page[-1][0]
                 for table in ("cases_sound", "open_sound"):
                     conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], _sound_of(r[1], r[2:6]), r[7]) for r in page]
+                rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
                 conn.executemany(_SOUND_INSERT, rows)
-                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[6]])
+                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -1623,12 +1623,14 @@ def _search_row(number: str, name: str, phone_digits: str, body: Sequence[str], 
     if is_open:
         scope.append("open")
     return (who1, who2, body1, body2,
-            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope), _sound_of(name, body))
+            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope),
+            _sound_of(name, *body[:2]))
 
 
-def _sound_of(name: str, body: Iterable[str | None]) -> str:
-    """The sound column of a case: its name's and texts' (facts, request, respondent, report...)."""
-    return search_terms.sound_terms((name, *(t or "" for t in body)))
+def _sound_of(name: str | None, facts: str | None, request: str | None) -> str:
+    """The sound column of a case: its caller's name, facts and request (what an agent searches for in words; the
+    respondent and the closing report, boilerplate mostly, are left to the exact index: a third fewer tokens)."""
+    return search_terms.sound_terms((name or "", facts or "", request or ""))
 
 
 def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:
