@@ -178,12 +178,24 @@ class AgentConsoleApp(App):
         from agent_console.services.deadlines import recompute_line
         from agent_console.services.workspace import StoreError
 
+        def progress(done: int, total: int) -> None:
+            self.call_from_thread(self.recompute_progress, done, total)
+
         try:
-            report = self.ws.recompute_deadlines()
+            report = self.ws.recompute_deadlines(progress=progress)
         except StoreError as exc:
             self.call_from_thread(self.notify, self.t.error(exc), severity="error")
             return
+        finally:
+            self.call_from_thread(self.recompute_progress, None)
         self.call_from_thread(self._deadlines_recomputed, recompute_line(self.ws.settings.lang, report))
+
+    def recompute_progress(self, done: int | None, total: int = 0) -> None:
+        """Show how far the background recompute has come on the status line (None: it is over)."""
+        from agent_console.widgets.sync_status import SyncStatus
+
+        for line in self.screen.query(SyncStatus):
+            line.show_recompute(done, total)
 
     def _deadlines_recomputed(self, message: str) -> None:
         seen = self.ws.last_recompute()

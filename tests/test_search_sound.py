@@ -158,3 +158,20 @@ def test_a_substring_of_the_text_is_always_found_by_its_sound(text, query) -> No
     found = conn.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,)).fetchall() == [(1,)]
     if query in text:
         assert found
+
+
+def test_case_list_search_finds_a_homophone_from_the_cli(capsys, monkeypatch, tmp_path) -> None:
+    import json
+
+    from tests.test_cli import NEW, run
+
+    db = str(tmp_path / "cli.db")
+    made = []
+    for facts in ("理赔款迟迟未到账", "保单到期未提醒"):
+        code, out, _ = run(capsys, "--db", db, "--agent", "clerk", "case", "new",
+                           stdin=json.dumps({**NEW, "facts": facts, "respondent": "客服部"}), monkeypatch=monkeypatch)
+        assert code == 0
+        made.append(json.loads(out)["number"])
+    for typed in ("理陪款", "lipeikuan", "迟迟未到帐"):  # a homophone, full pinyin, 帐 for 账
+        code, out, _ = run(capsys, "case", "list", "--search", typed, "--json", "--db", db)
+        assert code == 0 and [c["number"] for c in json.loads(out)] == [made[0]], typed

@@ -10,7 +10,10 @@ import bisect
 import re
 import json
 import os
+import threading
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from importlib import metadata
@@ -25,6 +28,33 @@ if TYPE_CHECKING:
     import holidays
 
 DAY = timedelta(days=1)
+
+
+_reach = threading.local()  # .span: [first, last] day ordinals this thread's recording has seen, or absent
+
+
+@contextmanager
+def reach_recorded() -> Iterator[list[int]]:
+    """Record the days the working-day arithmetic looks at on this thread: yields [first, last] (day ordinals),
+    widened by every question a calendar (one that does not count every day) answers meanwhile; [1, 0] after none.
+
+    A fold's clocks are a function of the events, the profile and the status of exactly these days: a calendar
+    that differs from another only outside them folds the case to the same state (the incremental recompute
+    refolds only the cases whose recorded days a change reaches). Nested recordings widen the outer one too."""
+    outer = getattr(_reach, "span", None)
+    span = [_NEVER, 0]
+    _reach.span = span
+    try:
+        yield span
+    finally:
+        _reach.span = outer
+        if span[0] == _NEVER:
+            span[0] = 1
+        elif outer is not None:
+            outer[0], outer[1] = min(outer[0], span[0]), max(outer[1], span[1])
+
+
+_NEVER = date.max.toordinal() + 1
 
 
 class CalendarFileError(Said, ValueError):
@@ -124,9 +154,9 @@ class WorkingCalendar:
         # ordinal -> (working days before it, whether it is one): the list path measures thousands of clocks against
         # a few hundred distinct days; cleared whenever years are added (the indexes shift)
         self._days: dict[int, tuple[int, bool]] = {}
-        # (day's ordinal, n) -> add_working_days' instant: a day's status never changes within one calendar (more
+        # (day's ordinal, n) -> add_working_days' answer: a day's status never changes within one calendar (more
         # years loaded add days, they do not change any), so this is never cleared
-        self._ends: dict[tuple[int, int], datetime] = {}
+        self._ends: dict[tuple[int, int], tuple[datetime, int]] = {}  # (the instant, its last day's ordinal)
         self._holidays: holidays.HolidayBase | None = None
         # `holidays` takes ~0.15 s to import (every country loads), on the way to the first screen; the year's
         # exceptions to Monday-Friday are kept in a small JSON file, keyed by the package's version
@@ -241,8 +271,18 @@ class WorkingCalendar:
         except OSError:
             pass  # a read-only place only costs the import next time
 
+    def _saw(self, first: int, last: int) -> None:
+        """Note that an answer depended on the days first..last (ordinals) for a reach_recorded on this thread."""
+        span = getattr(_reach, "span", None)
+        if span is not None and not self.all_days:  # a calendar counting every day depends on no schedule
+            if first < span[0]:
+                span[0] = first
+            if last > span[1]:
+                span[1] = last
+
     def is_working_day(self, d: date) -> bool:
         self._ensure(d.year)
+        self._saw(d.toordinal(), d.toordinal())
         i = bisect.bisect_left(self._ordinals, d.toordinal())
         return i < len(self._ordinals) and self._ordinals[i] == d.toordinal()
 
@@ -289,6 +329,7 @@ class WorkingCalendar:
         while True:
             i = bisect.bisect_right(self._ordinals, ordinal)
             if i + n - 1 < len(self._ordinals):
+                self._saw(ordinal, self._ordinals[i + n - 1])
                 return date.fromordinal(self._ordinals[i + n - 1])
             self._ensure(date.fromordinal(self._ordinals[-1]).year + 1)
 
@@ -296,6 +337,7 @@ class WorkingCalendar:
         """Working days d with a <= d < b."""
         self._ensure(a.year)
         self._ensure(b.year)
+        self._saw(min(a, b).toordinal(), max(a, b).toordinal())
         return bisect.bisect_left(self._ordinals, b.toordinal()) - bisect.bisect_left(self._ordinals, a.toordinal())
 
     # -- instants ---------------------------------------------------------------------------------------------
@@ -311,8 +353,11 @@ class WorkingCalendar:
         key = (day.toordinal(), n)
         end = self._ends.get(key)
         if end is None:  # a few hundred distinct days and lengths in a rebuild of thousands of cases: once each
-            end = self._ends[key] = self.start_of(self.nth_working_day_after(day, n) + DAY)
-        return end
+            last = self.nth_working_day_after(day, n)
+            end = self._ends[key] = (self.start_of(last + DAY), last.toordinal())
+        else:
+            self._saw(key[0], end[1])
+        return end[0]
 
     def _day(self, d: date) -> tuple[int, bool]:
         """(working days before d in the loaded years, whether d is one), cached per day."""
@@ -330,6 +375,7 @@ class WorkingCalendar:
             return -self.working_time_between(b, a)
         la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
         da, db = la.date(), lb.date()
+        self._saw(da.toordinal(), db.toordinal())
         ia, wa = self._day(da)
         if da == db:
             return (lb - la) if wa else timedelta(0)

@@ -24,6 +24,7 @@ from agent_console.widgets.plain import Static
 from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
 from agent_console.core.models import OPEN_STATUS_ORDER
 from agent_console.widgets.case_table import CaseTable, Column
+from agent_console.widgets.search_box import SearchBox
 from agent_console.widgets.localized import localize_bindings, show_keys_from
 from agent_console.services import syncing
 from agent_console.widgets.sync_status import SyncStatus
@@ -61,6 +62,7 @@ class CasesScreen(UsesWorkspace, Screen):
     ]
 
     # filters a narrow footer leaves out, so that F2 (a new call) and the palette stay in sight; they keep their keys
+    FOOTER_KEEP = ("open_case", "search")  # widgets/footer.py: the keys an 80-column footer always shows
     OPTIONAL_KEYS = {"filter_week", "filter_status", "filter_category", "filter_channel", "toggle_team"}
 
     def __init__(self) -> None:
@@ -76,7 +78,7 @@ class CasesScreen(UsesWorkspace, Screen):
         self._fit_footer(self.app.size.width)
         yield Header()
         yield Static(id="status-line")
-        yield Input(placeholder=t("app.search_placeholder"), id="search")
+        yield SearchBox(placeholder=t("app.search_placeholder"), id="search")
         yield CaseTable([Column(col, t(f"cols.{col}"), MAX_WIDTH.get(col, 40), shrink=col in MAX_WIDTH,
                                 drop=DROP.get(col, 0)) for col in COLUMNS], id="cases")
         yield SyncStatus()

@@ -16,7 +16,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from agent_console.core.calendar_years import ScheduleError, YearSchedule, load_
 from agent_console.core.clocks import ClockMath
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.profiles import Profile, Unit
-from agent_console.store.local import LocalStore
+from agent_console.store.local import LocalStore, Progress
 
 if TYPE_CHECKING:
     from agent_console.services.workspace import Workspace
@@ -38,6 +38,12 @@ BASIS_KEY = "deadline_basis"
 # profile folds those cases under it, so a case keeps the rules it was registered under, the organisation's too
 PROFILES_KEY = "deadline_profiles"
 REPORT_KEY = "deadline_recompute"
+# what the stored deadlines were counted on, beyond the basis's digests: the calendar's exceptions to Monday-Friday
+# over the years the open cases count through and each profile as it was (so a change is told day by day and clock
+# by clock: the incremental recompute refolds only the open cases it can reach)
+COUNTED_KEY = "deadline_counted"
+# the settings of a clock that change no other clock and no case's other rules (with the same tiers given a length)
+_CLOCK_ONLY = frozenset({"length", "warn", "unit", "pause_gives_time_back", "label", "label_en"})
 YEARS_KEY = "calendar_years"
 _TINY = timedelta(microseconds=1)
 
@@ -224,6 +230,98 @@ def record_basis(store: LocalStore, calendar: WorkingCalendar, profile: Profile)
     return json.dumps(merged, sort_keys=True)
 
 
+def record_counted(store: LocalStore, calendar: WorkingCalendar, profile: Profile, today: date) -> str:
+    """COUNTED_KEY's text for the basis being recorded: the calendar's exceptions to Monday-Friday (ordinals) over
+    the years the recorded cases count through (and a year either side of `today`), and this profile as it is
+    (merged with the others' recorded)."""
+    known = store.reach_days()
+    first = min(date.fromordinal(known[0]).year if known else today.year, today.year) - 1
+    last = max(date.fromordinal(known[1]).year if known else today.year, today.year) + 2
+    old = stored_counted(store) or {}
+    profiles = {**(old.get("profiles") or {}), profile.id: profile.model_dump_json(exclude={"source_file"})}
+    return json.dumps({"calendar": calendar.version(), "first_year": first, "last_year": last,
+                       "exceptions": _exceptions(calendar, first, last), "profiles": profiles})
+
+
+def stored_counted(store: LocalStore) -> dict[str, Any] | None:
+    try:
+        data = json.loads(store.meta(COUNTED_KEY) or "null")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _exceptions(calendar: WorkingCalendar, first_year: int, last_year: int) -> list[int]:
+    """The days of first_year..last_year whose status is not Monday-Friday's (ordinals)."""
+    out, d = [], date(first_year, 1, 1)
+    end = date(last_year, 12, 31)
+    while d <= end:
+        if calendar.is_working_day(d) != (d.weekday() < 5):
+            out.append(d.toordinal())
+        d += timedelta(days=1)
+    return out
+
+
+def reached(store: LocalStore, settings: Settings, calendar: WorkingCalendar, profile: Profile,
+            reasons: list[str]) -> list[int] | None:
+    """The open cases (rowids) the change behind `reasons` can reach; None: all of them (what was counted on is
+    not known, or the reason is not a calendar or profile change).
+
+    A case's clocks depend on its events, its profile's rules and the status of the days its fold counted over
+    (recorded: case_reach). A calendar change reaches the cases that counted over a day whose status changed
+    (from its clocks' start to the furthest deadline the fold looked at); a profile change reaches that profile's
+    cases, and when only some clocks' lengths, warnings, unit or pausing changed, only those holding one of them.
+    Every other open case folds to the state it has (a property test holds this against a full recompute)."""
+    counted = stored_counted(store)
+    basis = stored_basis(store) or {}
+    if not counted or not set(reasons) <= {"calendar", "profile"} or counted.get("calendar") != basis.get("calendar"):
+        return None
+    days = None
+    others: set[str] = set()
+    if "calendar" in reasons:
+        first, last = int(counted["first_year"]), int(counted["last_year"])
+        changed = set(_exceptions(calendar, first, last)) ^ set(counted.get("exceptions") or [])
+        days = (sorted(changed), date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal())
+        for pid in store.reach_profiles():  # cases folded on another calendar (another country or timezone)
+            if pid != profile.id:
+                other = other_lifecycle(settings, store, calendar, pid)
+                if other is not None and other.clocks.calendar is not calendar:
+                    others.add(pid)
+    clocks: frozenset[str] | None = None
+    of = None
+    if "profile" in reasons:
+        of = profile.id
+        before = (counted.get("profiles") or {}).get(profile.id)
+        clocks = _changed_clocks(before, profile) if isinstance(before, str) else None
+    return store.reached_cases(days, frozenset(others), of, clocks)
+
+
+def _changed_clocks(before: str, profile: Profile) -> frozenset[str] | None:
+    """The clocks whose own settings alone changed between `before` (a profile's JSON) and `profile`; None when
+    anything else changed (then every case of the profile can be reached)."""
+    try:
+        old = json.loads(before)
+    except ValueError:
+        return None
+    new = json.loads(profile.model_dump_json(exclude={"source_file"}))
+    old_clocks, new_clocks = old.pop("clocks", None), new.pop("clocks", None)
+    if old != new or not isinstance(old_clocks, list) or [c.get("id") for c in old_clocks] != [
+            c["id"] for c in new_clocks]:
+        return None
+    out = set()
+    for a, b in zip(old_clocks, new_clocks):
+        differ = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+        if differ - _CLOCK_ONLY or _tiers(a.get("length")) != _tiers(b.get("length")):
+            return None  # when it applies, what starts or stops it, its role: other cases, other rules
+        if differ - {"label", "label_en"}:  # a label is never folded
+            out.add(b["id"])
+    return frozenset(out)
+
+
+def _tiers(length: Any) -> Any:
+    return frozenset(length) if isinstance(length, dict) else "all"
+
+
 @dataclass
 class Shift:
     """A case whose nearest deadline a recompute moved."""
@@ -268,19 +366,25 @@ def _shift(old: str | None, new: str | None) -> float:
     return round(delta.total_seconds() / 86400, 2)
 
 
-def recompute(settings: Settings, profile: Profile, reasons: list[str], store: LocalStore) -> RecomputeReport:
-    """Refold every open case under the current calendar and profile (the store's batched recompute: safe beside
-    the console, on a worker thread's own connection), then record the new basis and the report. Safe to repeat."""
+def recompute(settings: Settings, profile: Profile, reasons: list[str], store: LocalStore, today: date,
+              progress: Progress | None = None, full: bool = False) -> RecomputeReport:
+    """Refold the open cases the change behind `reasons` can reach (`reached`; every open case when that is not
+    known, or `full`) under the current calendar and profile (the store's batched recompute: safe beside the
+    console, on a worker thread's own connection), then record the new basis, what it counted on and the report.
+    Safe to repeat. `progress(done, total)` after each batch of cases."""
     calendar = make_calendar(settings, profile, store)  # its own: a calendar fills in its days lazily
     lifecycle = Lifecycle(profile, ClockMath(calendar),
                           lambda pid: other_lifecycle(settings, store, calendar, pid))
-    cases = store.count_cases(open_only=True)
-    moved = store.recompute_open(lifecycle)
+    only = None if full else reached(store, settings, calendar, profile, reasons)
+    cases = store.count_cases(open_only=True) if only is None else len(only)
+    moved = store.recompute_open(lifecycle, progress, only=only)
     report = RecomputeReport(_now_iso(), reasons, cases, [
         Shift(m.case_id, m.number, m.next_due_before, m.next_due_after, _shift(m.next_due_before, m.next_due_after))
         for m in moved])
+    counted = record_counted(store, calendar, profile, today)
     with store.transaction():
         store.set_meta(BASIS_KEY, record_basis(store, calendar, profile))
+        store.set_meta(COUNTED_KEY, counted)
         store.set_meta(REPORT_KEY, json.dumps(report.to_json(), ensure_ascii=False))
     return report
 

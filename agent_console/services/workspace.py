@@ -70,8 +70,7 @@ class Workspace:
         # all): a later override of that profile then makes its cases stale
         if not self.stale_reasons and (basis is None or self.profile.id not in (basis.get("profiles") or {})):
             try:
-                self.store.set_meta(deadline_service.BASIS_KEY,
-                                    deadline_service.record_basis(self.store, self.calendar, self.profile))
+                self._record_basis()
             except (sqlite3.Error, StoreError):
                 if basis is None:
                     raise
@@ -417,13 +416,25 @@ class Workspace:
         rules, in `rebuild` too); None when the profile is not available here."""
         return deadline_service.other_lifecycle(self.settings, self.store, self.calendar, profile_id)
 
-    def recompute_deadlines(self, reasons: list[str] | None = None) -> deadline_service.RecomputeReport:
-        """Refold every open case under this console's calendar and profile, record the new basis, say what moved
-        (from a worker thread too: `store` is that thread's own connection)."""
+    def recompute_deadlines(self, reasons: list[str] | None = None, progress: Progress | None = None,
+                            full: bool = False) -> deadline_service.RecomputeReport:
+        """Refold the open cases a calendar or profile change can reach (every open case when asked without one, or
+        `full`) under this console's calendar and profile, record the new basis, say what moved (from a worker
+        thread too: `store` is that thread's own connection); `progress(done, total)` per batch."""
         report = deadline_service.recompute(self.settings, self.profile, reasons or self.stale_reasons or ["asked"],
-                                            self.store)
+                                            self.store, self.now().astimezone(self.calendar.tz).date(), progress,
+                                            full)
         self.stale_reasons = []
         return report
+
+    def _record_basis(self) -> None:
+        """The deadlines are current: record what they were counted on (the basis, the calendar's days)."""
+        counted = deadline_service.record_counted(self.store, self.calendar, self.profile,
+                                                  self.now().astimezone(self.calendar.tz).date())
+        with self.store.transaction():
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
+            self.store.set_meta(deadline_service.COUNTED_KEY, counted)
 
     def last_recompute(self) -> dict[str, Any] | None:
         return deadline_service.last_report(self.store)
@@ -552,8 +563,7 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.stale_reasons = []
-        self.store.set_meta(deadline_service.BASIS_KEY,
-                            deadline_service.record_basis(self.store, self.calendar, self.profile))
+        self._record_basis()
         deadline_service.remember_profile(self.store, self.profile)
         self.store.set_meta("list_documents", "1")
         return aside

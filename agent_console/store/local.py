@@ -30,6 +30,7 @@ from agent_console.core.errors import Said
 from agent_console.core.event_checks import page_row_problem
 from agent_console.core.events import Event
 from agent_console.core.hlc import HybridClock
+from agent_console.core.calendar import reach_recorded
 from agent_console.core.lifecycle import Lifecycle
 from agent_console.core.models import CaseState
 from agent_console.core.numbering import case_number, device_code, month_key
@@ -417,8 +418,8 @@ class LocalStore:
         while True:
             with self._replayable_transaction() as conn:
                 page = conn.execute(
-                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.state ->> '$.respondent',"
-                    " c.state ->> '$.report', c.is_open, s.scope FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
+                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
+                    " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
                     " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (after, batch)).fetchall()
                 if not page:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
@@ -426,9 +427,9 @@ class LocalStore:
                 after = page[-1][0]
                 for table in ("cases_sound", "open_sound"):
                     conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], _sound_of(r[1], r[2:6]), r[7]) for r in page]
+                rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
                 conn.executemany(_SOUND_INSERT, rows)
-                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[6]])
+                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -763,6 +764,7 @@ class LocalStore:
         search = (rowid, *terms)
         # the open cases' own index: what the open-cases screen searches
         _insert_search(conn, [search], [search] if s.is_open else [])
+        conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))  # folded here without its days recorded
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -1128,8 +1130,11 @@ class LocalStore:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # -- rebuilding -------------------------------------------------------------------------------------------
-    def rebuild(self, lifecycle: Lifecycle, progress: Progress | None = None, batch: int = REBUILD_BATCH) -> list[str]:
-        """Refold every case from its events; rewrite the projection; return the differences found.
+    def rebuild(self, lifecycle: Lifecycle, progress: Progress | None = None, batch: int = REBUILD_BATCH,
+                rewrite: bool = False) -> list[str]:
+        """Refold every case from its events; rewrite the projection; return the differences found. `rewrite`:
+        write every row and search row whether or not it differs (what a raw rewrite of the rows does: the
+        benchmark's like for like, on a database left as it was).
 
         Set-based and batched: SQLite hands over a batch of cases' events as one JSON text per case (decoded in C,
         not field by field), each case is folded once in place, and a row found exactly as it would be written
@@ -1150,14 +1155,14 @@ class LocalStore:
                                      " ORDER BY case_id LIMIT ?)", (after, batch)).fetchone()[0]
                 if bound is None:
                     break
-                folded = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
+                folded, reach = self._fold_range(conn, lifecycle, "case_id > ? AND case_id <= ?", (after, bound))
                 old = self._stored_rows(conn, "c.id > ? AND c.id <= ?", (after, bound))
                 for fresh, state_json in folded:
                     stored = old.get(fresh.id)
                     differences.extend(_differences(fresh, state_json, stored[_STATE] if stored else None))
                 if refill:  # search rows still to be written: every one (whatever is there replaced)
                     old = {case_id: (*r[:-7], "", "", "", "", "", "", 0) for case_id, r in old.items()}
-                self._project_many(conn, folded, old)
+                self._project_many(conn, folded, None if rewrite else old, reach)
                 done += len(folded)
                 after = bound
             if progress is not None:
@@ -1168,7 +1173,7 @@ class LocalStore:
             for (number,) in orphans:
                 differences.append(f"{number}: in the projection without events (removed)")
             if orphans:
-                for table in _SEARCH_TABLES:
+                for table in (*_SEARCH_TABLES, "case_reach"):
                     conn.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM cases WHERE NOT EXISTS"
                                  " (SELECT 1 FROM events e WHERE e.case_id = cases.id))")
                 conn.execute("DELETE FROM cases WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.case_id = cases.id)")
@@ -1184,9 +1189,11 @@ class LocalStore:
         return differences
 
     def recompute_open(self, lifecycle: Lifecycle, progress: Progress | None = None,
-                       batch: int = REBUILD_BATCH) -> list[Moved]:
+                       batch: int = REBUILD_BATCH, only: list[int] | None = None) -> list[Moved]:
         """Refold the open cases under `lifecycle` (a changed calendar or profile) and rewrite those whose clocks
-        moved; return them. Closed cases keep the deadlines they were measured against.
+        moved; return them. Closed cases keep the deadlines they were measured against. `only`: the rowids of the
+        open cases a change can reach (reached_by_days, of_profile), the others left as they are; each refolded
+        case's days are recorded (case_reach).
 
         Safe to run beside the console (on a thread of its own with its own store, say): each batch is read and
         folded outside any write transaction, and written in a short one that first refolds the cases written
@@ -1196,24 +1203,37 @@ class LocalStore:
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
-        total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
+        if only is None:
+            total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
+        else:
+            only, total = sorted(only), len(only)
         done, after = 0, -1
         each = "case_id IN (SELECT value FROM json_each(?))"
         while True:
-            page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
-                                     " LIMIT ?", (after, batch)).fetchall()
-            if not page:
-                break
-            after = page[-1][0]
-            ids = json.dumps([r[1] for r in page])
+            if only is None:
+                page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
+                                         " LIMIT ?", (after, batch)).fetchall()
+                if not page:
+                    break
+                after, step = page[-1][0], len(page)
+            else:
+                some = only[done:done + batch]
+                if not some:
+                    break
+                page = self.conn.execute("SELECT rowid, id FROM cases WHERE rowid IN (SELECT value FROM json_each(?))"
+                                         " AND is_open=1 ORDER BY rowid", (json.dumps(some),)).fetchall()
+                step = len(some)
+            rowid_of = {case_id: rowid for rowid, case_id in page}
+            ids = json.dumps(list(rowid_of))
             mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            folded = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
+            folded, reach = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
             with self._replayable_transaction() as conn:
                 touched = json.dumps([r[0] for r in conn.execute(
                     f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
                 if touched != "[]":  # written meanwhile: folded again, now, with what was written
-                    again = {fresh.id: (fresh, text) for fresh, text in self._fold_range(conn, lifecycle, each,
-                                                                                          (touched,))}
+                    refolded, reached = self._fold_range(conn, lifecycle, each, (touched,))
+                    reach.update(reached)
+                    again = {fresh.id: (fresh, text) for fresh, text in refolded}
                     folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
                 stored = {r[0]: r for r in conn.execute(
                     "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
@@ -1224,7 +1244,8 @@ class LocalStore:
                         continue
                     case_id, number, old_due, old_clocks = stored[fresh.id]
                     new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
-                    if old_clocks is not None and json.loads(old_clocks) == json.loads(new_clocks):
+                    if old_clocks is not None and (old_clocks == new_clocks
+                                                   or json.loads(old_clocks) == json.loads(new_clocks)):
                         continue
                     changed.append((fresh, state_json))
                     due = _next_due(fresh)
@@ -1233,25 +1254,64 @@ class LocalStore:
                     ids = json.dumps([fresh.id for fresh, _ in changed])
                     self._project_many(conn, changed, self._stored_rows(
                         conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)))
-                done += len(page)
+                _record_reach(conn, rowid_of, reach, folded)
+                done += step
             if progress is not None:
                 progress(done, total)
         return moved
 
-    def _fold_range(self, conn: sqlite3.Connection, lifecycle: Lifecycle, where: str,
-                    params: tuple[Any, ...]) -> list[tuple[CaseState, str]]:
-        """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case."""
-        out = []
+    def reached_cases(self, days: tuple[list[int], int, int] | None = None, profiles: frozenset[str] = frozenset(),
+                      profile: str | None = None, clocks: frozenset[str] | None = None) -> list[int]:
+        """The open cases (rowids) a change can reach, from what their last recompute counted over (case_reach),
+        and every open case whose days are not known.
+
+        `days` (a calendar change): (the days whose status changed, first, last: ordinals; every other day of
+        first..last is unchanged): the cases that counted over one of those days or outside first..last, and the
+        cases of `profiles` (folded on a calendar of their own). `profile` (that profile changed): its cases, or
+        with `clocks` only those holding one of those clocks (nothing else of the profile changed)."""
+        import bisect
+
+        marks = sorted(set(days[0])) if days else []
+        found = {r[0] for r in self.conn.execute(
+            "SELECT rowid FROM cases WHERE is_open=1 AND rowid NOT IN (SELECT rowid FROM case_reach)")}
+        for rowid, lo, hi, of, held in self.conn.execute(
+                "SELECT rowid, first_day, last_day, profile, clocks FROM case_reach"):
+            if profile is not None and of == profile and (clocks is None or any(f" {c} " in held for c in clocks)):
+                found.add(rowid)
+            elif days is not None and (of in profiles or lo <= hi and (
+                    lo < days[1] or hi > days[2]
+                    or (i := bisect.bisect_left(marks, lo)) < len(marks) and marks[i] <= hi)):
+                found.add(rowid)
+        return sorted(found)
+
+    def reach_profiles(self) -> list[str]:
+        """The profiles the open cases with known days were folded under."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT profile FROM case_reach")]
+
+    def reach_days(self) -> tuple[int, int] | None:
+        """The first and last day (ordinals) any case's recorded fold counted over (None: none recorded)."""
+        row = self.conn.execute("SELECT min(first_day), max(last_day) FROM case_reach WHERE first_day <= last_day"
+                                ).fetchone()
+        return (row[0], row[1]) if row and row[0] is not None else None
+
+    def _fold_range(self, conn: sqlite3.Connection, lifecycle: Lifecycle, where: str, params: tuple[Any, ...]
+                    ) -> tuple[list[tuple[CaseState, str]], dict[str, tuple[int, int, str, str]]]:
+        """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case; and
+        by case id what each fold counted over (first day, last day, profile, clocks: case_reach's columns)."""
+        out, reach = [], {}
         for (text,) in conn.execute(
                 "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
                 f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params):
-            fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
+            with reach_recorded() as days:
+                fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
             if fresh is not None:
                 out.append((fresh, fresh.model_dump_json()))
-        return out
+                reach[fresh.id] = (days[0], days[1], fresh.profile, f" {' '.join(fresh.clocks)} ")
+        return out, reach
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
-                      stored: dict[str, tuple[Any, ...]] | None = None) -> None:
+                      stored: dict[str, tuple[Any, ...]] | None = None,
+                      reach: dict[str, tuple[int, int, str, str]] | None = None) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
         get the next rowids, given explicitly so their search rows can be written in the same pass.
@@ -1260,7 +1320,10 @@ class LocalStore:
         open index), when the caller read it (a rebuild, a recompute): then only what differs is written -- the
         columns that changed (cases changed alike go in one statement; an index is touched only when its columns
         change) and the search rows only when their terms or the case's openness did. A calendar change moves
-        deadlines: the clocks and documents are written, the search index is left as it is."""
+        deadlines: the clocks and documents are written, the search index is left as it is.
+
+        `reach`: what each fold counted over (_fold_range), recorded for the open cases; without it, the rows of the
+        cases written here are dropped from case_reach (their days are not known)."""
         if not states:
             return
         made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
@@ -1314,6 +1377,13 @@ class LocalStore:
         if inserts:
             conn.executemany(_CASE_INSERT, inserts)
         _insert_search(conn, search, open_search)
+        rowids = {case_id: (stored[case_id][0] if case_id in stored else None) for case_id in made}
+        for r in inserts:
+            rowids[r[1]] = r[0]
+        if reach is None:
+            conn.executemany("DELETE FROM case_reach WHERE rowid=?", sorted((at,) for at in rowids.values()))
+        else:
+            _record_reach(conn, rowids, reach, states)
 
     @staticmethod
     def _stored_rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> dict[str, tuple[Any, ...]]:
@@ -1477,6 +1547,23 @@ _OPEN_SOUND_INSERT = _SOUND_INSERT.replace("cases_sound", "open_sound")
 _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
 
 
+def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
+                  states: list[tuple[CaseState, str]]) -> None:
+    """Keep what each open case's fold counted over (case_reach) and forget it for the closed ones."""
+    keep, drop = [], []
+    for s, _ in states:
+        at = rowids.get(s.id)
+        if at is None or s.id not in reach:
+            continue
+        if s.is_open:
+            keep.append((at, *reach[s.id]))
+        else:
+            drop.append((at,))
+    conn.executemany("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                     " VALUES (?,?,?,?,?)", sorted(keep))
+    conn.executemany("DELETE FROM case_reach WHERE rowid=?", sorted(drop))
+
+
 def _insert_search(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], open_rows: list[tuple[Any, ...]]) -> None:
     """Write search rows (rowid and _search_row's columns) into the index, `open_rows` into the open cases' too: the
     one way every path writes them (a case recorded, many folded, a rebuild, demo data in bulk, a refill).
@@ -1511,12 +1598,14 @@ def _search_row(number: str, name: str, phone_digits: str, body: Sequence[str], 
     if is_open:
         scope.append("open")
     return (who1, who2, body1, body2,
-            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope), _sound_of(name, body))
+            search_terms.bigrams_of([phone_digits] if phone_digits else []), " ".join(scope),
+            _sound_of(name, *body[:2]))
 
 
-def _sound_of(name: str, body: Iterable[str | None]) -> str:
-    """The sound column of a case: its name's and texts' (facts, request, respondent, report...)."""
-    return search_terms.sound_terms((name, *(t or "" for t in body)))
+def _sound_of(name: str | None, facts: str | None, request: str | None) -> str:
+    """The sound column of a case: its caller's name, facts and request (what an agent searches for in words; the
+    respondent and the closing report, boilerplate mostly, are left to the exact index: a third fewer tokens)."""
+    return search_terms.sound_terms((name or "", facts or "", request or ""))
 
 
 def _who_terms(number: str, name: str, phone_digits: str) -> tuple[str, str]:

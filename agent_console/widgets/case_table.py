@@ -139,6 +139,7 @@ class CaseTable(ScrollView, can_focus=True):
         self._widths = list(self._natural)  # what is drawn: the natural widths, narrowed to fit the terminal
         self._shown = [True] * len(self.columns)  # False: left out, the terminal is too narrow for it
         self._lines: dict[tuple[int, bool], Strip] = {}  # (row, is cursor) -> unstyled-by-scroll strip
+        self._style: Style | None = None  # rich_style, remembered while the lines are (see _base)
 
     # -- data -------------------------------------------------------------------------------------------------
     @property
@@ -221,7 +222,27 @@ class CaseTable(ScrollView, can_focus=True):
         self._widths = [w if on else 0 for w, on in zip(widths, shown)]
         self._shown = shown
         self._lines.clear()
-        self.virtual_size = Size(sum(w + 2 for w, on in zip(widths, shown) if on), len(self._keys) + 1)
+        self._style = None
+        self._set_virtual_size(Size(sum(w + 2 for w, on in zip(widths, shown) if on), len(self._keys) + 1))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """A new size for what scrolls. Textual's virtual_size asks for a layout of the whole screen whenever it
+        changes (every search keystroke that changes the number of rows: every widget arranged and rendered
+        again); only a scrollbar that appears or goes needs one. Otherwise the scrollbar is told the new height and
+        the table repaints itself."""
+        if size == self.virtual_size:
+            return
+        room = self.scrollable_content_region
+        bars_before = self.show_vertical_scrollbar, self.show_horizontal_scrollbar
+        bars_after = size.height > room.height, size.width > room.width
+        if not self.is_mounted or not room.height or bars_after != bars_before:
+            self.virtual_size = size  # (the layout places the scrollbar)
+            return
+        self.set_reactive(CaseTable.virtual_size, size)
+        if bars_after[0]:
+            self.vertical_scrollbar.window_virtual_size = size.height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)  # a shorter list: not scrolled past its end
+        self.refresh()
 
     @property
     def shown_columns(self) -> list[str]:
@@ -285,11 +306,26 @@ class CaseTable(ScrollView, can_focus=True):
 
     def on_focus(self) -> None:
         self._lines.clear()
+        self._style = None
         self.refresh()
 
     def on_blur(self) -> None:
         self._lines.clear()
+        self._style = None
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+        self._style = None
+
+    def _base(self) -> Style:
+        """The table's own style. Textual's rich_style walks up the DOM blending backgrounds at every call, and a
+        line asked for it twice (half a millisecond of a search keystroke's repaint for a screenful); it changes
+        with focus or the CSS, when the lines are made again anyway."""
+        if self._style is None:
+            self._style = self.rich_style
+        return self._style
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -299,15 +335,15 @@ class CaseTable(ScrollView, can_focus=True):
         else:
             row = scroll_y + y - 1
             if row >= len(self._keys):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, self._base())
             cursor = row == self.cursor_row
             strip = self._lines.get((row, cursor))
             if strip is None:
                 strip = self._lines[(row, cursor)] = self._row(row, cursor)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base())
 
     def _header(self) -> Strip:
-        style = self.rich_style + self.get_component_rich_style("case-table--header")
+        style = self._base() + self.get_component_rich_style("case-table--header")
         segments = []
         for column, w, on in zip(self.columns, self._widths, self._shown):
             if on:
@@ -324,7 +360,7 @@ class CaseTable(ScrollView, can_focus=True):
         return [Segment(" ", style), Segment(body, style), Segment(pad, style)] if body else [Segment(" " * (width + 2), style)]
 
     def _row(self, row: int, cursor: bool) -> Strip:
-        base = self.rich_style
+        base = self._base()
         if cursor:
             base = base + self.get_component_rich_style("case-table--cursor")
         elif row % 2:

@@ -25,6 +25,7 @@ class SyncStatus(UsesWorkspace, Static):
         super().__init__("", id="sync-status")
         self._last_outbox = -1
         self._report: Any = None
+        self._recompute: tuple[int, int] | None = None  # (done, total) of the background deadline recompute
 
     def on_mount(self) -> None:
         self._show()
@@ -76,10 +77,17 @@ class SyncStatus(UsesWorkspace, Static):
         if report.pulled and hasattr(self.screen, "load"):
             self.screen.load()
 
+    def show_recompute(self, done: int | None, total: int = 0) -> None:
+        """The background deadline recompute's progress on this line (None: it is over)."""
+        self._recompute = None if done is None else (done, total)
+        self._show()
+
     def _show(self) -> None:
         t, st = self.app.t, syncing.state(self.ws)
+        busy = t("calendar.recomputing", done=self._recompute[0], total=self._recompute[1]) + " · " \
+            if self._recompute else ""
         if not st.central:
-            self.update(t("sync.local_only", waiting=st.waiting))
+            self.update(busy + t("sync.local_only", waiting=st.waiting))
             return
         r = self._report
         parts = [t("sync.online") if r is None or r.online else t("sync.offline"),
@@ -94,4 +102,4 @@ class SyncStatus(UsesWorkspace, Static):
             parts.append(t("sync.reference", files=" ".join(
                 t("sync.reference_file", kind=t(f"sync.reference_{kind}"), version=version)
                 for kind, _, version in st.reference)))
-        self.update(" · ".join(parts))
+        self.update(busy + " · ".join(parts))

@@ -1,5 +1,5 @@
 -- Case text indexed by its sound too (issue 15: core/search_terms.sound_terms): the folded-syllable pairs of a
--- case's name, facts, request, respondent and report, so a homophone the IME picked (理陪 for 理赔) finds the case.
+-- case's caller's name, facts and request, so a homophone the IME picked (理陪 for 理赔) finds the case.
 -- Beside cases_search and open_search (same rowids, same scope column), not in them: an older database gets only
 -- these rows written (meta search_index = 'sounds'), not its whole index again.
 CREATE VIRTUAL TABLE cases_sound USING fts5 (sound, scope, tokenize = 'ascii');
