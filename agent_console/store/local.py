@@ -1253,7 +1253,7 @@ class LocalStore:
                 if changed:
                     ids = json.dumps([fresh.id for fresh, _ in changed])
                     self._project_many(conn, changed, self._stored_rows(
-                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)))
+                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
                 _record_reach(conn, rowid_of, reach, folded)
                 done += step
             if progress is not None:
@@ -1311,7 +1311,7 @@ class LocalStore:
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
                       stored: dict[str, tuple[Any, ...]] | None = None,
-                      reach: dict[str, tuple[int, int, str, str]] | None = None) -> None:
+                      reach: dict[str, tuple[int, int, str, str]] | None = None, same_terms: bool = False) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
         get the next rowids, given explicitly so their search rows can be written in the same pass.
@@ -1326,7 +1326,9 @@ class LocalStore:
         cases written here are dropped from case_reach (their days are not known)."""
         if not states:
             return
-        made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
+        keep = stored if same_terms and stored is not None else {}  # (`same_terms`: a deadline recompute)
+        made = {s.id: (_projection(s, state_json, keep.get(s.id)), s.is_open)  # a case twice: the last
+                for s, state_json in states}
         if stored is None:
             have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
                                      (json.dumps(list(made)),)))
@@ -1486,8 +1488,13 @@ class Moved:
     next_due_after: str | None
 
 
-def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    """A case's projection row (the columns of `cases`, in _CASE_COLUMNS order) and its search row's columns."""
+def _projection(s: CaseState, state_json: str | None = None,
+                stored: tuple[Any, ...] | None = None) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """A case's projection row (the columns of `cases`, in _CASE_COLUMNS order) and its search row's columns.
+
+    `stored` (a _stored_rows row, for a deadline recompute): when the texts the search row is made of are those of
+    the stored state, the stored search row's six columns are given back instead of being made again (a clock moved:
+    the words did not; making them was half the cost of writing a moved case)."""
     running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
     next_due, next_clock = (min(running) if running else (None, None))
     # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
@@ -1500,6 +1507,8 @@ def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any,
         s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
         len(s.conflicts), s.last_hlc, state_json, clocks, doc,
     )
+    if stored is not None and _same_words(s, row, stored):
+        return row, stored[1 + len(_CASE_COLUMNS):1 + len(_CASE_COLUMNS) + 6]
     terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
                         (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
                         s.team)
@@ -1530,6 +1539,21 @@ _CLOCKS_KEY = ',"clocks":'
 _AFTER_CLOCKS = ',"last_event_at":'  # the field after clocks (CaseState's order)
 _COMPLAINANT_KEY = '"complainant":'
 
+def _same_words(s: CaseState, row: tuple[Any, ...], stored: tuple[Any, ...]) -> bool:
+    """Whether the search row stored for a case was made of the texts `s` has (its columns from `row`, the rest
+    from the stored state)."""
+    if stored[1 + len(_CASE_COLUMNS)] is None or any(row[i] != stored[1 + i] for i in _WORD_COLUMNS) or (
+            row[3] and stored[-1] is None):  # (a search row missing from the open index is written whole)
+        return False
+    try:
+        old = json.loads(stored[_STATE])
+    except (TypeError, ValueError):
+        return False
+    person = old.get("complainant") or {}
+    return (old.get("facts"), old.get("request"), old.get("respondent"), person.get("id_number"),
+            old.get("report")) == (s.facts, s.request, s.respondent, s.complainant.id_number, s.report)
+
+
 _CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "category", "complexity", "owner", "team",
                  "department", "received_at", "closed_at", "name", "phone_digits", "next_due", "next_clock",
                  "conflicts", "updated_hlc", "state", "clocks", "doc")  # the order of a _projection row
@@ -1537,6 +1561,7 @@ _CASE_INSERT = (f"INSERT INTO cases (rowid, {', '.join(_CASE_COLUMNS)})"
                 f" VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})")
 _CASE_UPDATE = f"UPDATE cases SET {', '.join(f'{c}=?' for c in _CASE_COLUMNS[1:])} WHERE rowid=?"
 _STATE = 1 + 19  # where a _stored_rows row holds the state JSON
+_WORD_COLUMNS = (1, 3, 8, 9, 13, 14)  # number, is_open, owner, team, name, phone_digits: what a search row is made of
 _NO_CLOCKS = frozenset({"clocks"})
 _ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
