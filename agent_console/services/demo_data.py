@@ -7,6 +7,7 @@ the cases is owned by that agent, the rest by colleagues in the same team.
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -317,8 +318,6 @@ def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
     yet, and the projection of the state they fold to), and the count by status."""
     profile = ws.profile
     categories = [c.id for c in profile.categories]
-    channels = [c for c, _ in CHANNEL_WEIGHTS]
-    weights = [w for _, w in CHANNEL_WEIGHTS]
     owners = [ws.actor] * 2 + COLLEAGUES
     batch: list[list[Event]] = []
     states: list[CaseState] = []
@@ -339,9 +338,9 @@ def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
     for i in range(cases):
         category = rng.choice(categories)
         facts, request = rng.choice(STORIES.get(category) or [("客户对处理结果不满意。", "给出明确答复")])
-        tier = rng.choices(["general", "complex", "major"], [60, 32, 8])[0]
+        tier = _pick(rng, _TIERS)
         age = rng.choices([rng.uniform(0, 1), rng.uniform(1, 6), rng.uniform(6, 25), rng.uniform(25, 60)],
-                          [25, 35, 25, 15])[0]
+                          cum_weights=_AGE_WEIGHTS)[0]
         if history_days > 60 and rng.random() < 1 - 60 / history_days:
             age = rng.uniform(60, history_days)
         received = _working_instant(ws, rng, age)
@@ -349,7 +348,7 @@ def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
         owner = rng.choice(owners)
         new = {
             "received_at": received.isoformat(),
-            "channel": rng.choices(channels, weights)[0],
+            "channel": _pick(rng, _CHANNELS),
             "category": category,
             "complexity": tier,
             "complainant": {"name": name, "title": title, "phone": rng.choice(phones),
@@ -418,19 +417,32 @@ def _make_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
     return prepare_cases(batch, states, ws.tz), counts
 
 
+def _weighted(population: list[str], weights: list[int]) -> tuple[list[str], list[int]]:
+    """A population and its cumulative weights: what rng.choices works out from the weights on every call."""
+    return population, list(itertools.accumulate(weights))
+
+
+def _pick(rng: random.Random, table: tuple[list[str], list[int]]) -> str:
+    """rng.choices(population, weights)[0]: the same draw from the same random stream (the same stories)."""
+    return rng.choices(table[0], cum_weights=table[1])[0]
+
+
+_TIERS = _weighted(["general", "complex", "major"], [60, 32, 8])
+_AGE_WEIGHTS = list(itertools.accumulate([25, 35, 25, 15]))
+_CHANNELS = _weighted([c for c, _ in CHANNEL_WEIGHTS], [w for _, w in CHANNEL_WEIGHTS])
+_PLANS = [  # (age below, where cases of that age end up)
+    (1, _weighted(["registered", "accepted", "assigned", "ladder"], [10, 50, 30, 10])),
+    (6, _weighted(["accepted", "assigned", "investigating", "proposed", "replied", "closed", "paused", "extension",
+                   "not_accepted"], [10, 15, 20, 8, 7, 25, 6, 5, 4])),
+    (25, _weighted(["investigating", "proposed", "closed", "archived", "paused", "extension"], [18, 5, 50, 17, 5, 5])),
+    (60, _weighted(["closed", "archived", "investigating"], [40, 55, 5])),
+    (float("inf"), _weighted(["closed", "archived", "investigating"], [10, 89, 1])),
+]
+
+
 def _plan(rng: random.Random, age: float, tier: str) -> str:
     """Where a demo case of this age ends up: older cases are mostly finished, some left overdue on purpose."""
-    if age < 1:
-        return rng.choices(["registered", "accepted", "assigned", "ladder"], [10, 50, 30, 10])[0]
-    if age < 6:
-        return rng.choices(["accepted", "assigned", "investigating", "proposed", "replied", "closed", "paused",
-                            "extension", "not_accepted"], [10, 15, 20, 8, 7, 25, 6, 5, 4])[0]
-    if age < 25:
-        return rng.choices(["investigating", "proposed", "closed", "archived", "paused", "extension"],
-                           [18, 5, 50, 17, 5, 5])[0]
-    if age < 60:
-        return rng.choices(["closed", "archived", "investigating"], [40, 55, 5])[0]
-    return rng.choices(["closed", "archived", "investigating"], [10, 89, 1])[0]
+    return _pick(rng, next(table for below, table in _PLANS if age < below))
 
 
 def mark_seeded(ws: Workspace) -> None:
