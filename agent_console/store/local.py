@@ -1744,6 +1744,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+cyclic_gc_paused = _cyclic_gc_paused  # for other bulk work (demo data's batches)
+
+
 def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:
     """`work` on a thread of its own (threaded) or right here; either way its result or error comes from the future."""
     future: Future[Any] = Future()
