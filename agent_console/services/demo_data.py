@@ -327,6 +327,7 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
                 registrations: Registrations | None) -> _Batch:
     profile = ws.profile
     categories = [c.id for c in profile.categories]
+    by_id = {c.id: c for c in reversed(profile.categories)}  # profile.category(id) (the first), without its scan
     owners = [ws.actor] * 2 + COLLEAGUES
     batch: list[list[Event]] = []
     states: list[CaseState] = []
@@ -391,7 +392,7 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
             step("accepted", {"note": "来函已核实，受理"}, 6)
         step("read_back", {"summary": "已向客户复述诉求并确认"}, 0.2) if rng.random() < 0.8 else None
         if plan in ("assigned", "investigating", "proposed", "replied", "closed", "archived", "paused", "extension"):
-            cat = profile.category(category)
+            cat = by_id.get(category)
             step("assigned", {"department": cat.department if cat else "", "assignee": ""}, 4)
         if plan in ("investigating", "proposed", "replied", "closed", "archived", "paused", "extension"):
             step("progress_noted", {"note": "承办部门已调取材料，正在核实"}, 20)
@@ -404,7 +405,7 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
         if plan in ("replied", "closed", "archived"):
             step("replied", {"text": "已电话告知处理结果", "via": "phone"}, 6)
         if plan in ("closed", "archived"):
-            cat = profile.category(category)
+            cat = by_id.get(category)
             step("closed", {
                 "outcome": rng.choice(["at_fault", "not_at_fault", "not_at_fault", "litigation"]),
                 "causes": [rng.choice(["process_delay", "staff_attitude", "communication", "amount_dispute"])],
