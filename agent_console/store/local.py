@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property, lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -487,18 +487,30 @@ class LocalStore:
         """Record local events and update their cases, all in one transaction; refuse illegal ones."""
         events = [self.stamp(e) for e in events]
         states: dict[str, CaseState] = {}
+        # what each case's fold has counted over: the stored one widened by these events (a local event comes
+        # last in the fold's order, so the fold of the whole history is this apply on the stored state); None:
+        # not known (no row for the stored state), and so not recorded
+        reach: dict[str, list[int] | None] = {}
         tz = lifecycle.clocks.calendar.tz
         with self.transaction() as conn:
             for event in events:
                 event = self._numbered(conn, event, tz)
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
-                    states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    if event.case_id not in reach:
+                        reach[event.case_id] = [_NO_DAY, 0] if before is None else _stored_reach(conn, event.case_id)
+                    with reach_recorded() as days:
+                        states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    span = reach[event.case_id]
+                    if span is not None and days[0] <= days[1]:
+                        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
                 self._insert_event(conn, event, origin="local")
                 conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
                 self._project_side(conn, event)
             for state in states.values():
-                self._project(conn, state)
+                span = reach.get(state.id)
+                self._project(conn, state, reach=None if span is None else (
+                    *(span if span[0] <= span[1] else (1, 0)), state.profile, f" {' '.join(state.clocks)} "))
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
@@ -740,10 +752,10 @@ class LocalStore:
             raise StoreError("db.event_recorded", id=event.id) from exc
 
     def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
-                 stored: tuple[Any, ...] | None = None) -> None:
+                 stored: tuple[Any, ...] | None = None, reach: tuple[int, int, str, str] | None = None) -> None:
         """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
         search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
-        are left alone."""
+        are left alone. `reach`: what the case's fold counted over (case_reach's columns), when known."""
         row, terms = _projection(s, state_json)
         if stored is not None and stored == (row[19], row[20], row[21], terms[:6], s.is_open):
             return  # a rebuild finding the rows as it would write them: nothing to do
@@ -764,7 +776,11 @@ class LocalStore:
         search = (rowid, *terms)
         # the open cases' own index: what the open-cases screen searches
         _insert_search(conn, [search], [search] if s.is_open else [])
-        conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))  # folded here without its days recorded
+        if reach is not None and s.is_open:
+            conn.execute("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                         " VALUES (?,?,?,?,?)", (rowid, *reach))
+        else:  # folded here without its days recorded (or closed: no recompute refolds it)
+            conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -1570,6 +1586,18 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 _SOUND_INSERT = "INSERT OR REPLACE INTO cases_sound (rowid, sound, scope) VALUES (?,?,?)"
 _OPEN_SOUND_INSERT = _SOUND_INSERT.replace("cases_sound", "open_sound")
 _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
+
+
+_NO_DAY = date.max.toordinal() + 1  # the first day of a span that has counted over none yet
+
+
+def _stored_reach(conn: sqlite3.Connection, case_id: str) -> list[int] | None:
+    """[first day, last day] case_reach holds for a case (None: not known)."""
+    row = conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
+                       " WHERE c.id = ?", (case_id,)).fetchone()
+    if row is None:
+        return None
+    return [row[0], row[1]] if row[0] <= row[1] else [_NO_DAY, 0]
 
 
 def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
