@@ -4,7 +4,10 @@
   ac.events (with its keys and indexes; a bare heap of that shape is printed too), in the same run (pull is also set against a bare COPY TO of those rows); both go through the same
   functions `agent-console sync` and the console's worker use (engine.push / engine.pull, their default batches);
 - an incremental sync with 10 new events;
-- peak memory (RSS) while syncing, to show it stays flat (batches are streamed).
+- peak memory (RSS) while syncing, to show it stays flat (batches are streamed);
+- the CPU time of the push and of the COPY it is set against, this process's and the centre's (its server processes,
+  read from /proc: only when the centre runs on this machine), since on a shared machine the wall clock mostly says how
+  busy the others are.
 
 Needs a PostgreSQL superuser URL in AGENT_CONSOLE_TEST_PG (scripts/pg_cluster.sh starts one):
   bash -c 'source scripts/pg_cluster.sh && pg_cluster_start && .venv/bin/python scripts/bench_sync.py; pg_cluster_stop'
@@ -39,11 +42,30 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def server_cpu(admin_url: str, dbname: str) -> dict[int, float]:
+    """CPU seconds used so far by each server process connected to `dbname` (empty when they are not on this
+    machine)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (dbname,))]
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
 def main() -> None:
     admin_url = os.environ.get("AGENT_CONSOLE_TEST_PG")
     if not admin_url:
         sys.exit("set AGENT_CONSOLE_TEST_PG (see the docstring)")
-    name = "bench_" + uuid.uuid4().hex[:8]
+    dbname = name = "bench_" + uuid.uuid4().hex[:8]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     url = admin_url.rsplit("/", 1)[0] + "/" + name
@@ -78,6 +100,7 @@ def main() -> None:
         for name, like in (("copy_heap", "INCLUDING DEFAULTS"), ("copy_target", "INCLUDING ALL")):
             conn.execute(f"CREATE TABLE {name} (LIKE ac.events {like})")
             conn.commit()
+            server0, client0 = server_cpu(admin_url, dbname), time.process_time()
             t0 = time.perf_counter()
             with conn.cursor().copy(f"COPY {name} (seq, tseq, id, case_id, kind, actor, device, at, hlc, payload,"
                                     " flags, team) FROM STDIN") as copy:
@@ -85,6 +108,7 @@ def main() -> None:
                     copy.write_row(r)
             conn.commit()
             copy_times[name] = time.perf_counter() - t0
+            copy_cpu = (time.process_time() - client0, cpu_since(server0, server_cpu(admin_url, dbname)))
         copy_s, heap_s = copy_times["copy_target"], copy_times["copy_heap"]
         t0 = time.perf_counter()  # and back out: a bare COPY TO of the same rows, for scale on the pull side
         with conn.cursor().copy("COPY (SELECT * FROM copy_target ORDER BY seq) TO STDOUT") as copy:
@@ -94,9 +118,11 @@ def main() -> None:
     del rows
     rss_before = rss_mb()
     central_a = pg.PostgresCentral(pg.with_login(url, "bench_a"))
+    server0, client0 = server_cpu(admin_url, dbname), time.process_time()
     t0 = time.perf_counter()
     pushed = push(a.store, central_a)  # the batch sizes sync_once uses
     push_s = time.perf_counter() - t0
+    push_cpu = (time.process_time() - client0, cpu_since(server0, server_cpu(admin_url, dbname)))
     central_b = pg.PostgresCentral(pg.with_login(url, "bench_b"))
     t0 = time.perf_counter()
     pulled = pull(b.store, central_b, b.lifecycle)
@@ -119,6 +145,10 @@ def main() -> None:
           f"({N / copy_s:,.0f} rows/s); into a bare heap of that shape: {heap_s:.2f} s ({N / heap_s:,.0f} rows/s)")
     print(f"push {pushed.pushed:,} events: {push_s:.2f} s ({N / push_s:,.0f}/s) -> {push_s / copy_s:.1f}x COPY "
           f"({push_s / heap_s:.1f}x the bare heap)")
+    if copy_cpu[1] and push_cpu[1]:
+        print(f"CPU time: push {sum(push_cpu):.2f} s (console {push_cpu[0]:.2f} s, centre {push_cpu[1]:.2f} s) vs COPY "
+              f"into the keyed table {sum(copy_cpu):.2f} s (client {copy_cpu[0]:.2f} s, server {copy_cpu[1]:.2f} s) "
+              f"-> {sum(push_cpu) / sum(copy_cpu):.1f}x")
     print(f"pull {pulled:,} events (applied to a local store, cases refolded): {pull_s:.2f} s "
           f"({N / pull_s:,.0f}/s) -> {pull_s / copy_s:.1f}x COPY ({pull_s / heap_s:.1f}x the bare heap; "
           f"{pull_s / copy_to_s:.1f}x a bare COPY TO of {copied_out:,} rows, {copy_to_s:.2f} s)")

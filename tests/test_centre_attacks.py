@@ -102,6 +102,18 @@ HIJACKS = {
         f"CREATE TEMP TABLE ac_stage ({STAGE_COLUMNS})",
         "CREATE RULE evil AS ON INSERT TO pg_temp.ac_stage DO ALSO SELECT pg_temp.evil()",
     ],
+    # the table the centre moves checked rows into: the caller's own, made before the centre's, with a trigger
+    "checked rows' table with a trigger": [
+        "SELECT ac.push_stage()",
+        f"CREATE FUNCTION pg_temp.evil() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {ESCALATE} RETURN NEW; END $$",
+        f"CREATE TEMP TABLE ac_checked (place bigint, {STAGE_COLUMNS}, verdict text)",
+        "CREATE TRIGGER evil BEFORE INSERT OR DELETE ON pg_temp.ac_checked FOR EACH ROW EXECUTE FUNCTION pg_temp.evil()",
+    ],
+    "checked rows' table as a view": [
+        "SELECT ac.push_stage()",
+        f"CREATE FUNCTION pg_temp.evil() RETURNS SETOF int LANGUAGE plpgsql AS $$ BEGIN {ESCALATE} RETURN; END $$",
+        "CREATE TEMP VIEW ac_checked AS SELECT NULL::bigint AS place, NULL::bigint AS ord FROM pg_temp.evil()",
+    ],
 }
 
 
@@ -116,7 +128,7 @@ def test_a_temp_object_named_ac_stage_gives_the_caller_nothing(pg_centre, tmp_pa
     for statement in HIJACKS[how]:
         conn.execute(statement)
     note = crafted(me, "progress_noted", case.id, {"note": "n"})
-    with pytest.raises(psycopg.Error, match="ac_stage|nothing staged"):
+    with pytest.raises(psycopg.Error, match="ac_stage|ac_checked|nothing staged"):
         if entry == "ac.push":
             push_raw(conn, [note])
         else:
@@ -140,7 +152,7 @@ def test_no_definer_runs_as_a_superuser_and_every_one_pins_its_search_path(pg_ce
                                           " ON r.oid = n.nspowner WHERE n.nspname = 'ac'").fetchone()[0]
     assert not schema_owner_super
     definers = [r for r in rows if r[2]]
-    assert {"my_teams", "whoami", "push_stage", "push_staged", "push"} <= {r[0] for r in definers}
+    assert {"my_teams", "whoami", "push_stage", "push_check", "push_staged", "push"} <= {r[0] for r in definers}
     for name, superuser, _, config, public in rows:
         assert not superuser, name
         assert not public, f"{name} is executable by PUBLIC"
@@ -214,7 +226,8 @@ def test_set_role_and_session_authorization_are_refused(pg_centre) -> None:
     "ALTER TABLE ac.events DISABLE TRIGGER events_append_only", "ALTER TABLE ac.events DISABLE ROW LEVEL SECURITY",
     "DROP POLICY events_read_own_teams ON ac.events", "CREATE POLICY mine ON ac.events USING (true)",
     "GRANT ac_lead TO me", "ALTER ROLE me SUPERUSER", "ALTER ROLE me BYPASSRLS",
-    "SELECT ac.staged_verdicts('me', '{t1}', true, NULL, 0)", "SELECT ac.payload_problem('x', '{}')",
+    "SELECT ac.staged_problems('me', NULL, 0, 0)", "SELECT ac.checked_verdicts('me', '{t1}', true)",
+    "SELECT ac.payload_problem('x', '{}')", "SELECT ac.temp_ready('ac_checked')",
     "SELECT ac.stage_ready()", "SELECT ac.end_stuck_push_holder()", "SELECT ac.lead_only_kinds()",
     "SELECT ac.iso_time_pattern()",
 ])

@@ -256,9 +256,49 @@ def test_the_stage_is_private_and_empty_after_each_push(pg_centre, tmp_path, clo
     with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the session may fill it, not read or change it
         conn.execute("SELECT * FROM pg_temp.ac_stage")
     conn.rollback()
+    for statement in ("SELECT * FROM pg_temp.ac_checked", "DELETE FROM pg_temp.ac_checked",  # nor the checked rows
+                      "INSERT INTO pg_temp.ac_checked (place, id) VALUES (1, 'x')", "DROP TABLE pg_temp.ac_checked"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        conn.rollback()
     with psycopg.connect(pg.with_login(pg_centre.admin, "you")) as other:  # another session has a stage of its own
         with pytest.raises(psycopg.errors.RaiseException, match="nothing staged"):
             other.execute("SELECT ac.push_staged()")
+
+
+def test_rows_staged_after_the_check_are_checked_too(pg_centre, tmp_path, clock) -> None:
+    """ac.push_check() checks each staged row on its own before the console's turn and moves it where the session
+    cannot touch it; a row the session stages after that (say, one written in a teammate's name) is checked by
+    ac.push_staged() all the same, and a second check numbers its rows after the first's."""
+    me = device(tmp_path, clock, "me")
+    case = me.register(sample_case())
+    sync_once(me.store, pg_centre.connect("me"), me.lifecycle)
+    for i in range(3):
+        me.act(case.id, "progress_noted", {"note": str(i)})
+    rows = me.store.outbox_rows(10)
+    forged = (0, rows[0][1][:-4] + "f0f0", *rows[0][2:4], "you", *rows[0][5:])
+    bad = (0, rows[0][1][:-4] + "b0b0", *rows[0][2:8], '{"note": 5}', rows[0][9])
+    session = pg._Session(pg.with_login(pg_centre.admin, "me"), 5)
+    conn = session.connection()
+    copy_sql = "COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload, flags) FROM STDIN"
+    conn.execute("SELECT ac.push_stage()")
+    with conn.cursor().copy(copy_sql) as copy:
+        for i, r in enumerate(rows[:2]):
+            copy.write_row((i, *r[1:]))
+    assert conn.execute("SELECT ac.push_check()").fetchone()[0] == 2
+    with conn.cursor().copy(copy_sql) as copy:  # after the check: the forged row, a bad one and the last note
+        for i, r in enumerate([forged, bad, rows[2]]):
+            copy.write_row((i, *r[1:]))
+    answer = conn.execute("SELECT ac.push_staged()").fetchone()[0]
+    conn.commit()
+    session.drop()
+    refused = dict(answer["refused"])
+    assert answer["accepted_count"] == 3 and set(refused) == {forged[1], bad[1]}
+    assert "in the name of 'you'" in refused[forged[1]] and "note: not text" in refused[bad[1]]
+    with psycopg.connect(pg_centre.admin) as admin:
+        tail = admin.execute("SELECT id, tseq FROM ac.events ORDER BY tseq DESC LIMIT 3").fetchall()[::-1]
+    assert [t[0] for t in tail] == [r[1] for r in rows]  # in the order staged, numbered densely
+    assert [t[1] for t in tail] == list(range(tail[0][1], tail[0][1] + 3))
 
 
 def test_pages_for_a_lead_merge_teams_in_order(pg_centre, tmp_path, clock) -> None:

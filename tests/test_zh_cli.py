@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from pathlib import Path
+
 import pytest
 
 from agent_console.cli import main
@@ -33,6 +35,7 @@ COMMANDS = [
     ["report", "overdue", "--format", "csv"],
     ["report", "kpi", "--format", "markdown"],
     ["rebuild"],
+    ["reference"],
     ["case", "show", "2601-ZZZ-999"],  # a number nobody registered: said in Chinese too
     ["case", "act", "2601-ZZZ-999", "accepted"],
 ]
@@ -166,6 +169,8 @@ FAILURES = [
     (["call", "ring", "--from", "17012345678", "--config", "{db}/refusing.toml"], 1, "令牌不对", "invalid token"),
     (["callback", "new", "{number}", "tomorrow 99pm"], 2, "不是有效时刻", "is not a time of day"),
     (["callback", "new", "{number}", "2020-01-01 10:00"], 2, "已经过去了", "has already passed"),
+    (["publish", "calendar", "{tests}/data/CN-2027-test.toml", "--central", "sqlite:///{db}/central.db"], 0,
+     "已发布日历“CN-2027-test.toml”", "published calendar CN-2027-test.toml"),
     (["publish", "calendar", "{db}/x.toml", "--central", "mysql://centre"], 2, "不认识中心地址",
      "unknown central URL"),
     (["publish", "calendar", "{db}/x.toml", "--central", "sqlite:////proc/nowhere/central.db"], 2,
@@ -202,7 +207,7 @@ def failing_db(tmp_path, clock, request):
 def test_cli_failures_are_chinese_and_english_complete(capsys, failing_db, command, code, zh, en,
                                                        request) -> None:
     folder, number = failing_db
-    values = {"db": str(folder), "number": number}
+    values = {"db": str(folder), "number": number, "tests": str(Path(__file__).parent)}
     if "{fake_pg}" in command:
         values["fake_pg"] = _fake_postgres(folder)
     if any(part.startswith("{pg_") for part in command):

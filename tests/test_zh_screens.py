@@ -218,3 +218,51 @@ async def test_case_list_leaves_out_columns_by_priority_and_never_cuts_a_header(
     assert all(DROP[c] > max(kept_droppable, default=0) for c in left_out), (shown, left_out)
     if columns == 80 and lang == "zh":
         assert shown == list(COLUMNS)  # 80 columns hold the whole Chinese list
+
+
+# every screen with a footer, the keys (actions) its 80-column footer must show whole, and how to get there
+FOOTER_SCREENS = [
+    ("CasesScreen", (), {"open_case", "focus_search", "new_intake", "phrase_panel"}),
+    ("IntakeScreen", ("f2",), {"read_back", "save", "leave", "new_intake", "phrase_panel"}),
+    ("CaseDetailScreen", ("escape", "enter"), {"back", "focus_actions", "callback", "new_intake", "phrase_panel"}),
+    ("PhrasebookScreen", ("escape", "f4"), {"back", "copy", "search", "new_intake"}),
+    ("CallbackQueueScreen", ("escape", "f6"), {"back", "start", "toggle_mine", "new_intake"}),
+    ("LeadScreen", ("escape", "f7"), {"back", "open", "reassign", "approve", "refuse", "new_intake"}),
+    ("CallLogScreen", ("escape", "f8"), {"back", "open", "new_intake"}),
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_every_footer_at_80x24_shows_its_keys_whole_and_its_essentials(tmp_path, clock, lang) -> None:
+    """At 80 columns the case list's footer read "f3 话" and the case screen's "f4 话": the palette key, docked at
+    the right, covered what ran under it (issue 15). Each screen's footer shows every key it has whole, inside the
+    screen and left of the palette key, and the keys that matter there (save, read back and leave on the intake;
+    Enter to open where a table is; F2 for the next call) are among them."""
+    from textual.widgets._footer import FooterKey
+
+    ws = make_workspace(tmp_path, clock, agent="a-wang", role="lead", lang=lang)
+    generate(ws, cases=30, seed=7)
+    app = AgentConsoleApp(ws)
+    problems = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for name, keys, essential in FOOTER_SCREENS:
+            for key in keys:
+                await pilot.press(key)
+                await settle(pilot)
+            assert type(app.screen).__name__ == name, (name, app.screen)
+            footer_line = screen_text(app).splitlines()[-1]
+            shown = list(app.screen.query(FooterKey))
+            palette = [k for k in shown if k.has_class("-command-palette")]
+            right = palette[0].region.x if palette else 80
+            for k in shown:
+                label = f"{k.key_display} {k.description}".strip()
+                if label not in footer_line:
+                    problems.append(f"{name}: {label!r} cut in {footer_line!r}")
+                if k not in palette and k.region.right > right:
+                    problems.append(f"{name}: {label!r} runs under the palette key")
+            missing = essential - {k.action for k in shown}
+            if missing:
+                problems.append(f"{name}: {sorted(missing)} not in {footer_line!r}")
+    ws.close()
+    assert not problems, "\n".join(problems)

@@ -8,6 +8,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from agent_console.core import cells
+from agent_console.support.i18n import Translator
 from agent_console.commands.common import CliError, open_workspace, print_json
 from agent_console.commands.sync import CENTRAL_URLS
 from agent_console.sync.failures import centre_failure
@@ -59,8 +61,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if args.json:
         print_json({k: v for k, v in published.as_dict().items() if k != "body"})
     else:
-        print(f"published {published.kind} {published.name} version {published.version} for {published.team} "
-              f"as {published.published_by}; every console of the team applies it at its next sync")
+        t = Translator(ws.settings.lang)
+        print(t("cli.published", kind=t(f"sync.reference_{published.kind}"), name=published.name,
+                version=published.version, team=published.team, by=published.published_by))
     return 0
 
 
@@ -76,10 +79,14 @@ def cmd_reference(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"in_use": rows, "refused": refused})
         return 0
+    t = Translator(ws.settings.lang)
     if not rows:
-        print("no reference data from the centre yet")
-    for r in rows:
-        print(f"{r['kind']:<11} {r['name']:<28} v{r['version']}  by {r['published_by']}  {r['published_at']}")
+        print(t("cli.reference_none"))
+    kinds = [t(f"sync.reference_{r['kind']}") for r in rows]
+    w_kind, w_name = (max((cells.width(x) for x in col), default=0) for col in (kinds, [r["name"] for r in rows]))
+    for r, kind in zip(rows, kinds):
+        print(t("cli.reference_row", kind=cells.ljust(kind, w_kind), name=cells.ljust(r["name"], w_name),
+                version=r["version"], by=r["published_by"], at=r["published_at"]))
     for line in refused:
-        print(f"refused: {line}")
+        print(t("cli.reference_refused", line=line))
     return 0

@@ -10,8 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import DataTable, Static
 
 from agent_console.services import telephony

@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.widget import Widget
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 from rich.text import Text
 
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import DataTable, Label, Select, Static, plain
 
 from agent_console.services import callbacks

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import DataTable, OptionList, Static, plain, safe
 from textual.widgets.option_list import Option
 

@@ -62,6 +62,7 @@ class CasesScreen(UsesWorkspace, Screen):
     ]
 
     # filters a narrow footer leaves out, so that F2 (a new call) and the palette stay in sight; they keep their keys
+    FOOTER_KEEP = ("open_case", "search")  # widgets/footer.py: the keys an 80-column footer always shows
     OPTIONAL_KEYS = {"filter_week", "filter_status", "filter_category", "filter_channel", "toggle_team"}
 
     def __init__(self) -> None:

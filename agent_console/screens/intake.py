@@ -182,6 +182,7 @@ class IntakeScreen(UsesWorkspace, Screen):
 
     # what an 80-column footer keeps: save, read back and leave (the rest stay on their keys and in F1's help)
     ESSENTIAL_KEYS = {"intake_save", "intake_read_back", "intake_leave"}
+    FOOTER_KEEP = ("intake_read_back", "intake_save", "intake_leave")  # widgets/footer.py
     OPTIONAL_KEYS = {"intake_enquiry", "intake_upset", "intake_report", "intake_attach", "intake_callback"}
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:

@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Sparkline, TabbedContent, TabPane
+from textual.widgets import Header, Input, Sparkline, TabbedContent, TabPane
 
+from agent_console.widgets.footer import Footer
 from agent_console.core import cells
 from agent_console.widgets.plain import DataTable, Static
 
@@ -174,6 +175,8 @@ ESCALATION_POLL = 5.0  # seconds between looks for new dissatisfaction reports
 
 
 class LeadScreen(Screen):
+    # widgets/footer.py: what an 80-column footer always shows (the other keys stay on their keys and in F1's help)
+    FOOTER_KEEP = ("lead_back", "lead_open", "lead_reassign", "lead_approve", "lead_refuse")
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="lead_back"),
         Binding("g", "toggle_group", "lead.group", id="lead_group"),

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
+from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import OptionList, Static
 from textual.widgets.option_list import Option
 

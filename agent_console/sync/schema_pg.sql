@@ -110,25 +110,27 @@ $$;
 -- centre's owner (the session may only INSERT into it). A table of that name that the owner did not create (a caller's
 -- own TEMP table, view or anything with a trigger or rule) is never used: reading it or writing to it as the definer
 -- would run the caller's code with the owner's rights. Every definer function that touches the stage asks this first.
-CREATE OR REPLACE FUNCTION ac.stage_ready() RETURNS boolean
+CREATE OR REPLACE FUNCTION ac.temp_ready(name text) RETURNS boolean
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, ac, pg_temp AS $$
 DECLARE
     r record;
 BEGIN
     SELECT c.relkind, c.relowner, c.relhastriggers, c.relhasrules, c.relrowsecurity INTO r
       FROM pg_catalog.pg_class c
-     WHERE c.relname = 'ac_stage' AND c.relnamespace = pg_catalog.pg_my_temp_schema();
+     WHERE c.relname = name AND c.relnamespace = pg_catalog.pg_my_temp_schema();
     IF NOT FOUND THEN
         RETURN false;
     END IF;
     IF r.relkind <> 'r' OR r.relowner <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
        OR r.relhastriggers OR r.relhasrules OR r.relrowsecurity THEN
-        RAISE EXCEPTION 'push refused: this session has its own object named ac_stage (not the centre''s stage)'
+        RAISE EXCEPTION 'push refused: this session has its own object named % (not the centre''s stage)', name
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN true;
 END
 $$;
+CREATE OR REPLACE FUNCTION ac.stage_ready() RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, ac, pg_temp AS $$ SELECT ac.temp_ready('ac_stage') $$;
 
 CREATE OR REPLACE FUNCTION ac.push_stage() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp AS $$
@@ -170,23 +172,28 @@ BEGIN
 END
 $$;
 
--- ac.staged_verdicts reads the stage each pushing session creates for itself: it cannot be checked at install time
+-- ac.staged_problems and ac.checked_verdicts read the temporary tables each pushing session creates for itself:
+-- they cannot be checked at install time
 SET check_function_bodies = off;
 
--- Each staged row with its place in the batch, its team (the registering team, or its case's) and its verdict (NULL:
--- it may be recorded). Plain SQL so that it is inlined into the statements of ac.push_staged (which runs it as the
--- definer, after ac.stage_ready()). Every row is checked in full: its shape (the same rules as the consoles' pydantic
--- models, ac.payload_problem), its stamp and times (an absurd stamp is refused), who wrote it (the session), its
--- team (the login's), lead-only kinds (a lead of the team), a lead deciding their own request, and a second
--- registration of a known case. The place is the row's `ord` counted from `first_ord` when the batch numbers its
--- rows densely (as the console does: no sort needed), else its rank by ord.
+-- The check of a push comes in two parts. What a row alone decides (its shape, as the consoles' pydantic models say,
+-- ac.payload_problem; its stamp and times: an absurd stamp is refused; who wrote it: the session) is checked by
+-- ac.push_check() BEFORE the team's push lock is taken, while the batch before is still being recorded by the other
+-- session of the console; what the centre's state decides (the case's team and the login's, lead-only kinds, a
+-- second registration of a known case, a lead deciding their own request) is checked by ac.push_staged() under the
+-- lock. The first failing rule gives the reason, in this order.
+--
+-- ac.staged_problems: each staged row, its place in the batch and what is wrong with it alone (NULL: nothing). The
+-- place is the row's `ord` counted from `first_ord` (plus `base`) when the batch numbers its rows densely (as the
+-- console does: no sort needed), else its rank by ord. Plain SQL, inlined into ac.push_check's INSERT.
 DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean);
 DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean, bigint);
-CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], lead boolean, first_ord bigint, now_ms bigint)
-    RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
-                   payload jsonb, flags jsonb, team text, verdict text)
+DROP FUNCTION IF EXISTS ac.staged_verdicts(text, text[], boolean, bigint, bigint);
+CREATE OR REPLACE FUNCTION ac.staged_problems(me text, first_ord bigint, now_ms bigint, base bigint)
+    RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, actor text, device text,
+                   at timestamptz, hlc text, payload jsonb, flags jsonb, verdict text)
     LANGUAGE sql STABLE AS $$
-    SELECT s.place, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
+    SELECT s.place, s.ord, s.id, s.case_id, s.kind, s.actor, s.device, s.at, s.hlc, s.payload, s.flags, CASE
         WHEN s.id IS NULL OR s.id = '' OR length(s.id) > 100 THEN 'malformed: no id (or too long)'
         WHEN s.kind IS NULL OR s.kind = '' THEN 'malformed: no kind'
         WHEN s.device IS NULL OR s.device = '' OR length(s.device) > 100 OR s.at IS NULL
@@ -211,6 +218,22 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], lead boolean
             THEN 'malformed: ' || s.kind || ': ' || ac.payload_problem(s.kind, s.payload)
         WHEN s.actor IS DISTINCT FROM me
             THEN 'written in the name of ' || quote_literal(coalesce(s.actor, '')) || ', not ' || quote_literal(me)
+        END
+      FROM (SELECT r.*, base + r.ord - first_ord + 1 AS place FROM pg_temp.ac_stage r WHERE first_ord IS NOT NULL
+            UNION ALL
+            SELECT r.*, base + row_number() OVER (ORDER BY r.ord, r.ctid) FROM pg_temp.ac_stage r
+             WHERE first_ord IS NULL) s
+$$;
+
+-- ac.checked_verdicts: each checked row (pg_temp.ac_checked, which only the centre's owner writes) with its team
+-- (the registering team, or its case's) and its verdict (NULL: it may be recorded): its own problem, else what the
+-- centre's state says. Plain SQL, inlined into the statements of ac.push_staged (run as the definer, under the lock).
+CREATE OR REPLACE FUNCTION ac.checked_verdicts(me text, mine text[], lead boolean)
+    RETURNS TABLE (place bigint, ord bigint, id text, case_id text, kind text, device text, at timestamptz, hlc text,
+                   payload jsonb, flags jsonb, team text, verdict text)
+    LANGUAGE sql STABLE AS $$
+    SELECT s.place, s.ord, s.id, s.case_id, s.kind, s.device, s.at, s.hlc, s.payload, s.flags, x.team, CASE
+        WHEN s.verdict IS NOT NULL THEN s.verdict
         WHEN x.team IS NULL OR NOT (x.team = ANY (mine)) THEN 'the case is unknown at the centre or not of your team'
         WHEN s.kind = ANY (ac.lead_only_kinds()) AND NOT lead
             THEN 'only a lead of team ' || quote_literal(x.team) || ' may record ' || s.kind
@@ -224,19 +247,17 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], lead boolean
                          AND e.kind = CASE WHEN s.kind LIKE 'extension%' THEN 'extension_requested'
                                            ELSE 'closure_proposed' END
                       UNION ALL
-                      SELECT q.actor, q.hlc FROM pg_temp.ac_stage q
+                      SELECT q.actor, q.hlc FROM pg_temp.ac_checked q
                        WHERE q.case_id = s.case_id AND q.hlc < s.hlc
                          AND q.kind = CASE WHEN s.kind LIKE 'extension%' THEN 'extension_requested'
                                            ELSE 'closure_proposed' END) r
                    ORDER BY r.hlc DESC LIMIT 1) = me
             THEN 'nobody may decide their own request'
         END
-      FROM (SELECT r.*, r.ord - first_ord + 1 AS place FROM pg_temp.ac_stage r WHERE first_ord IS NOT NULL
-            UNION ALL
-            SELECT r.*, row_number() OVER (ORDER BY r.ord, r.ctid) FROM pg_temp.ac_stage r WHERE first_ord IS NULL) s
+      FROM pg_temp.ac_checked s
       LEFT JOIN ac.case_teams t ON t.case_id = s.case_id
       LEFT JOIN (SELECT DISTINCT ON (r.case_id) r.case_id, r.payload ->> 'team' AS team, r.id AS first_id
-                   FROM pg_temp.ac_stage r WHERE r.kind = 'registered' ORDER BY r.case_id, r.ord) h
+                   FROM pg_temp.ac_checked r WHERE r.kind = 'registered' ORDER BY r.case_id, r.ord) h
              ON h.case_id = s.case_id
       CROSS JOIN LATERAL (SELECT CASE WHEN s.kind = 'registered' THEN s.payload ->> 'team'
                                       WHEN s.case_id IS NULL THEN mine[1]
@@ -244,6 +265,47 @@ CREATE OR REPLACE FUNCTION ac.staged_verdicts(me text, mine text[], lead boolean
 $$;
 
 RESET check_function_bodies;
+
+-- What the session staged, checked row by row for what each row alone decides (ac.staged_problems) and moved into
+-- pg_temp.ac_checked, a table of the centre's owner that the session can neither read nor write: what push_staged
+-- records was checked, whatever the session stages afterwards (that is checked by push_staged itself, which calls
+-- this first). A console calls it right after its COPY, before it waits for its turn: the check then runs beside
+-- the batch before it being recorded, not under the team's lock. Returns how many rows it checked.
+CREATE OR REPLACE FUNCTION ac.push_check() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, ac, pg_temp SET jit = off AS $$
+DECLARE
+    me text := session_user;
+    -- a variable, not an argument below: a volatile argument would keep ac.staged_problems from being inlined
+    now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    staged bigint;
+    distinct_ords bigint;
+    lowest bigint;
+    highest bigint;
+    base bigint := 0;
+BEGIN
+    IF NOT ac.stage_ready() THEN
+        RAISE EXCEPTION 'nothing staged: call ac.push_stage() first';
+    END IF;
+    IF NOT ac.temp_ready('ac_checked') THEN
+        CREATE TEMP TABLE ac_checked (place bigint, ord bigint, id text, case_id text, kind text, actor text,
+                                      device text, at timestamptz, hlc text, payload jsonb, flags jsonb, verdict text)
+            ON COMMIT DELETE ROWS;
+    ELSE
+        SELECT coalesce(max(c.place), 0) INTO base FROM pg_temp.ac_checked c;
+    END IF;
+    -- dense: every ord once, none missing (each row's place is then its ord: no sort)
+    SELECT count(*), count(DISTINCT r.ord), min(r.ord), max(r.ord) INTO staged, distinct_ords, lowest, highest
+      FROM pg_temp.ac_stage r;
+    IF staged = 0 THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO pg_temp.ac_checked
+    SELECT * FROM ac.staged_problems(me, CASE WHEN highest - lowest + 1 = staged AND distinct_ords = staged
+                                              THEN lowest END, now_ms, base);
+    DELETE FROM pg_temp.ac_stage;
+    RETURN staged;
+END
+$$;
 
 -- lock_timeout: a pusher waits a bounded time for the push lock (then looks for a stuck holder, ends it, and tries
 -- again; a push that still cannot get it fails with "centre busy" and is sent again on the next round).
@@ -264,9 +326,6 @@ DECLARE
     n bigint;
     flagged bigint := 0;
     staged bigint;
-    lowest bigint;
-    highest bigint;
-    dense_from bigint;
     latest text;
     now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     skip bigint[] := '{}';  -- the stage rows (by place) found refused or already there, on the careful path
@@ -277,9 +336,9 @@ BEGIN
     IF coalesce(array_length(mine, 1), 0) = 0 THEN
         RAISE EXCEPTION 'login % is not a member of any team', me USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NOT ac.stage_ready() THEN
-        RAISE EXCEPTION 'nothing staged: call ac.push_stage() first';
-    END IF;
+    -- whatever is staged and not yet checked (all of it, from a console that does not ask for the check first) is
+    -- checked now, before the lock: under it, only what the centre's state decides
+    PERFORM ac.push_check();
     -- the locks first, on the counters of the login's teams only (in team order): classification and numbering
     -- happen strictly one pusher at a time within a team, so a team's numbers become visible in the order they were
     -- handed out and a reader following tseq > its cursor never skips a late commit; other teams push meanwhile
@@ -302,10 +361,9 @@ BEGIN
         RAISE EXCEPTION 'centre busy: another push of your team holds the lock; try again in a moment'
             USING ERRCODE = 'lock_not_available';
     END IF;
-    -- one look at the stage: how many rows, whether they are numbered densely (each row's place is then its ord),
-    -- and this device's latest stamp (stamps sort as text, wall time first), to tell it how far ahead its clock runs
-    SELECT count(*), min(r.ord), max(r.ord), max(r.hlc) INTO staged, lowest, highest, latest FROM pg_temp.ac_stage r;
-    dense_from := CASE WHEN highest - lowest + 1 = staged THEN lowest END;
+    -- one look at the checked rows: how many, and this device's latest stamp (stamps sort as text, wall time first),
+    -- to tell it how far ahead its clock runs
+    SELECT count(*), max(r.hlc) INTO staged, latest FROM pg_temp.ac_checked r;
     LOOP
         BEGIN
             -- one set-based pass: the rows that stand are recorded, numbered within their team in the order they
@@ -319,7 +377,7 @@ BEGIN
                             THEN coalesce(v.flags, '[]'::jsonb) || '["clock_skew"]'::jsonb
                             ELSE coalesce(v.flags, '[]'::jsonb) END,
                        v.team
-                  FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v
+                  FROM ac.checked_verdicts(me, mine, lead) v
                  WHERE v.verdict IS NULL AND NOT (v.place = ANY (skip))
                 RETURNING team, tseq)
             SELECT coalesce(sum(c.rows), 0),
@@ -329,19 +387,18 @@ BEGIN
                      GROUP BY i.team) c;
             EXIT;
         EXCEPTION WHEN unique_violation OR not_null_violation THEN
-            -- an event already here (a batch sent again after a lost answer) or two rows with one ord: rare, so
-            -- only now set the refused and the duplicates aside, number the rest by rank and record them
+            -- an event already here (a batch sent again after a lost answer) or sent twice in the batch: rare, so
+            -- only now set the refused and the duplicates aside and record the rest
             IF careful THEN RAISE; END IF;
             careful := true;
-            dense_from := NULL;
             SELECT coalesce(array_agg(v.place), '{}'),
                    coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]')
               INTO skip, refused
-              FROM ac.staged_verdicts(me, mine, lead, NULL, now_ms) v WHERE v.verdict IS NOT NULL;
+              FROM ac.checked_verdicts(me, mine, lead) v WHERE v.verdict IS NOT NULL;
             WITH dup AS (
                 SELECT c.place, c.id FROM (
                     SELECT v.place, v.id, row_number() OVER (PARTITION BY v.id ORDER BY v.place) AS nth
-                      FROM ac.staged_verdicts(me, mine, lead, NULL, now_ms) v WHERE v.verdict IS NULL) c
+                      FROM ac.checked_verdicts(me, mine, lead) v WHERE v.verdict IS NULL) c
                  WHERE c.nth > 1 OR EXISTS (SELECT 1 FROM ac.events e WHERE e.id = c.id))
             SELECT skip || coalesce((SELECT array_agg(place) FROM dup), '{}'),
                    coalesce((SELECT jsonb_agg(id ORDER BY place) FROM dup), '[]')
@@ -351,16 +408,16 @@ BEGIN
     IF NOT careful AND n < staged THEN
         -- some rows did not stand (refused, never duplicates: those stop the fast pass): say which, and why
         SELECT coalesce(jsonb_agg(jsonb_build_array(v.id, v.verdict) ORDER BY v.place), '[]') INTO refused
-          FROM ac.staged_verdicts(me, mine, lead, dense_from, now_ms) v WHERE v.verdict IS NOT NULL;
+          FROM ac.checked_verdicts(me, mine, lead) v WHERE v.verdict IS NOT NULL;
     END IF;
     -- the teams of the cases registered just now; teams push side by side, so a case id registered by another team
     -- at the same moment is caught here (its row waits for that push to commit): this push is undone and tried again
     -- on the next round, when the verdict refuses the second registration
     INSERT INTO ac.case_teams (case_id, team)
-    SELECT e.case_id, e.team FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
+    SELECT e.case_id, e.team FROM pg_temp.ac_checked s JOIN ac.events e ON e.id = s.id
      WHERE s.kind = 'registered' AND e.tseq >= (tops -> e.team ->> 0)::bigint
     ON CONFLICT DO NOTHING;
-    IF EXISTS (SELECT 1 FROM pg_temp.ac_stage s JOIN ac.events e ON e.id = s.id
+    IF EXISTS (SELECT 1 FROM pg_temp.ac_checked s JOIN ac.events e ON e.id = s.id
                  JOIN ac.case_teams t ON t.case_id = e.case_id
                 WHERE s.kind = 'registered' AND e.tseq >= (tops -> e.team ->> 0)::bigint AND t.team <> e.team) THEN
         RAISE EXCEPTION 'centre busy: the same case was registered by another team at the same moment; try again'
@@ -385,7 +442,7 @@ BEGIN
                    f.tseq AS f_seq, e.seq AS e_seq, e.id AS e_id, f.id AS f_id, e.hlc AS e_hlc
               -- from the stage (this batch) to the few fast-clock events of its cases (a small partial index),
               -- and only for those to the row just recorded: nothing here reads the whole table
-              FROM pg_temp.ac_stage s
+              FROM pg_temp.ac_checked s
               JOIN ac.events e ON e.case_id = s.case_id AND e.flags ? 'clock_skew'
               JOIN ac.events f ON f.id = s.id
              WHERE s.case_id IS NOT NULL AND f.tseq >= (tops -> f.team ->> 0)::bigint
@@ -421,6 +478,9 @@ BEGIN
     END IF;
     PERFORM ac.push_stage();
     DELETE FROM pg_temp.ac_stage;  -- a second call in the same transaction starts from an empty stage
+    IF ac.temp_ready('ac_checked') THEN
+        DELETE FROM pg_temp.ac_checked;
+    END IF;
     INSERT INTO pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload, flags)
     SELECT o.ord, o.elem ->> 'id', o.elem ->> 'case_id', o.elem ->> 'kind', o.elem ->> 'actor', o.elem ->> 'device',
            CASE WHEN o.elem ->> 'at' ~ ac.iso_time_pattern() THEN (o.elem ->> 'at')::timestamptz END,
@@ -451,6 +511,6 @@ REVOKE ALL ON ac.events, ac.members, ac.team_counters, ac.case_teams FROM ac_age
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ac FROM ac_agent, ac_lead;
 GRANT USAGE ON SCHEMA ac TO ac_agent, ac_lead;
 GRANT SELECT ON ac.events TO ac_agent, ac_lead;
-GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_staged(bigint), ac.my_teams(), ac.whoami()
-    TO ac_agent, ac_lead;
+GRANT EXECUTE ON FUNCTION ac.push(jsonb, bigint), ac.push_stage(), ac.push_check(), ac.push_staged(bigint),
+    ac.my_teams(), ac.whoami() TO ac_agent, ac_lead;
 GRANT EXECUTE ON FUNCTION ac.team_members() TO ac_agent, ac_lead;
