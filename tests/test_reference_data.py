@@ -76,7 +76,7 @@ def test_two_consoles_of_one_team_show_the_same_deadlines_after_a_lead_publishes
     overrides = tmp_path / "team-overrides.toml"
     overrides.write_text("[clocks.resolve.length]\ncomplex = 2.5\n", encoding="utf-8")
     code, _, err = cli(capsys, "publish", "overrides", str(overrides), *console["lead"])
-    assert code == 2 and "team-overrides.toml" in err and "whole" in err
+    assert code == 2 and "team-overrides.toml" in err and "整数" in err  # the profile's problem, in the console's language
     overrides.write_text("[clocks.resolve.length]\ncomplex = 10\n", encoding="utf-8")
     assert cli(capsys, "publish", "overrides", str(overrides), *console["lead"])[0] == 0
     for name in ("a", "b"):

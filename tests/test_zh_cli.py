@@ -171,6 +171,9 @@ FAILURES = [
     (["callback", "new", "{number}", "2020-01-01 10:00"], 2, "已经过去了", "has already passed"),
     (["publish", "calendar", "{tests}/data/CN-2027-test.toml", "--central", "sqlite:///{db}/central.db"], 0,
      "已发布日历“CN-2027-test.toml”", "published calendar CN-2027-test.toml"),
+    (["calendar", "load", "{db}/monday.toml"], 2, "调休上班日只能是周六或周日", "a makeup workday is a Saturday"),
+    (["publish", "calendar", "{db}/monday.toml", "--central", "sqlite:///{db}/central.db"], 2,
+     "调休上班日只能是周六或周日", "a makeup workday is a Saturday"),
     (["publish", "calendar", "{db}/x.toml", "--central", "mysql://centre"], 2, "不认识中心地址",
      "unknown central URL"),
     (["publish", "calendar", "{db}/x.toml", "--central", "sqlite:////proc/nowhere/central.db"], 2,
@@ -200,6 +203,8 @@ def failing_db(tmp_path, clock, request):
     (tmp_path / "refusing.toml").write_text(f'[cti]\nlisten = "{_refusing_listener(403, "invalid token")}"\n'
                                             f'token = "{"t" * 16}"\n')
     (tmp_path / "x.toml").write_text("")
+    (tmp_path / "monday.toml").write_text('year = 2027\nstatus = "official"\nsource = "x"\npublished = 2026-11-01\n'
+                                          '[[workday]]\ndate = 2027-01-04\n')
     return tmp_path, number
 
 

@@ -59,7 +59,7 @@ def cmd_phrase(args: argparse.Namespace) -> int:
             try:
                 copied = copy(rows[0]["text"], lambda text: sys.stdout.write(_osc52(text)))
             except CopyFailed as exc:
-                raise CliError(str(exc), code=1) from exc
+                raise CliError(exc, code=1) from exc
             phrases.record_use(ws, results[0], context)
         if args.json:
             print_json({"results": rows, "copied": copied})

@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from agent_console.core.errors import Said
 from agent_console.core.shipped import DATA_DIR
 
 STATUSES = ("official", "provisional")
 _KEYS = {"country", "year", "status", "source", "number", "url", "published", "holiday", "workday"}
 
 
-class ScheduleError(ValueError):
-    """A year's schedule that cannot be used; the message names the file and the line."""
+class ScheduleError(Said, ValueError):
+    """A year's schedule that cannot be used (`error.schedule.*`); the message names the file and the line."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,12 @@ def parse_schedule(text: str, name: str = "<schedule>") -> YearSchedule:
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's error carries its line only in the message: "... (at line 13, column 10)"
         found = re.search(r"at line (\d+)", str(exc))
-        raise ScheduleError(f"{name}:{found.group(1) if found else 1}: {exc}") from exc
+        raise ScheduleError("schedule.syntax", where=f"{name}:{found.group(1) if found else 1}",
+                            detail=str(exc)) from exc
     lines = text.splitlines()
 
-    def fail(line: int, message: str) -> ScheduleError:
-        return ScheduleError(f"{name}:{line}: {message}")
+    def fail(line: int, key: str, /, **params: object) -> ScheduleError:
+        return ScheduleError(f"schedule.{key}", where=f"{name}:{line}", **params)
 
     def key_line(key: str, start: int = 0, end: int | None = None) -> int:
         for i in range(start, len(lines) if end is None else end):
@@ -81,28 +83,28 @@ def parse_schedule(text: str, name: str = "<schedule>") -> YearSchedule:
 
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise fail(key_line(unknown[0]), f"unknown key {unknown[0]!r}; a schedule has {', '.join(sorted(_KEYS))}")
+        raise fail(key_line(unknown[0]), "unknown_key", field=unknown[0], known=", ".join(sorted(_KEYS)))
     year = data.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
-        raise fail(key_line("year"), "year = YYYY is required (a whole number between 2000 and 2100)")
+        raise fail(key_line("year"), "year")
     country = data.get("country", "CN")
     if not isinstance(country, str) or not country.strip():
-        raise fail(key_line("country"), "country must be a country code such as \"CN\"")
+        raise fail(key_line("country"), "country")
     status = data.get("status")
     if status not in STATUSES:
-        raise fail(key_line("status"), f"status must be one of {', '.join(STATUSES)}")
+        raise fail(key_line("status"), "status", known=", ".join(STATUSES))
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise fail(key_line("source"), "source (the notice's title) is required")
+        raise fail(key_line("source"), "source")
     published = data.get("published")
     if status == "official" and (not isinstance(published, date) or isinstance(published, datetime)):
-        raise fail(key_line("published"), "published = YYYY-MM-DD (the notice's date) is required")
+        raise fail(key_line("published"), "published")
     url = data.get("url", "")
     if not isinstance(url, str):
-        raise fail(key_line("url"), "url must be text")
+        raise fail(key_line("url"), "url")
     number = data.get("number", "")
     if not isinstance(number, str):
-        raise fail(key_line("number"), "number (the notice's document number, 文号) must be text")
+        raise fail(key_line("number"), "number")
 
     def table_lines(table: str) -> list[tuple[int, int]]:
         """(first, end) line indexes of each [[table]] block."""
@@ -117,57 +119,57 @@ def parse_schedule(text: str, name: str = "<schedule>") -> YearSchedule:
         value = entry.get(key)
         line = key_line(key, where[0], where[1]) if key in entry else where[0] + 1
         if not isinstance(value, date) or isinstance(value, datetime):
-            raise fail(line, f"{what} needs {key} = YYYY-MM-DD")
+            raise fail(line, "needs_day", what=what, field=key)
         if value.year != year:
-            raise fail(line, f"{value} is not in {year}")
+            raise fail(line, "other_year", day=str(value), year=year)
         return value
 
     off: dict[date, tuple[str, str]] = {}
     holidays = data.get("holiday", [])
     if not isinstance(holidays, list):
-        raise fail(key_line("holiday"), "holidays are [[holiday]] tables")
+        raise fail(key_line("holiday"), "holiday_tables")
     spans = table_lines("holiday")
     for i, entry in enumerate(holidays):
         where = spans[i] if i < len(spans) else (0, len(lines))
         if not isinstance(entry, dict):
-            raise fail(where[0] + 1, "a [[holiday]] is a table")
+            raise fail(where[0] + 1, "holiday_table")
         extra = sorted(set(entry) - {"name", "name_en", "from", "to"})
         if extra:
-            raise fail(key_line(extra[0], *where), f"unknown key {extra[0]!r} in [[holiday]] (name, name_en, from, to)")
+            raise fail(key_line(extra[0], *where), "holiday_key", field=extra[0])
         title = entry.get("name")
         if not isinstance(title, str) or not title.strip():
-            raise fail(where[0] + 1, f"[[holiday]] {i + 1} needs a name")
+            raise fail(where[0] + 1, "holiday_name", n=i + 1)
         first = day_in(entry, "from", where, f"[[holiday]] {title}")
         last = day_in(entry, "to", where, f"[[holiday]] {title}") if "to" in entry else first
         if last < first:
-            raise fail(key_line("to", *where), f"[[holiday]] {title} ends ({last}) before it starts ({first})")
+            raise fail(key_line("to", *where), "holiday_backwards", title=title, last=str(last), first=str(first))
         d = first
         while d <= last:
             if d in off:
-                raise fail(where[0] + 1, f"{d} is in two holidays ({off[d][0]} and {title})")
+                raise fail(where[0] + 1, "two_holidays", day=str(d), one=off[d][0], other=title)
             off[d] = (title, str(entry.get("name_en") or title))
             d += timedelta(days=1)
 
     makeup: dict[date, str] = {}
     workdays = data.get("workday", [])
     if not isinstance(workdays, list):
-        raise fail(key_line("workday"), "makeup workdays are [[workday]] tables")
+        raise fail(key_line("workday"), "workday_tables")
     blocks = table_lines("workday")
     for i, entry in enumerate(workdays):
         where = blocks[i] if i < len(blocks) else (0, len(lines))
         if not isinstance(entry, dict):
-            raise fail(where[0] + 1, "a [[workday]] is a table")
+            raise fail(where[0] + 1, "workday_table")
         extra = sorted(set(entry) - {"date", "note"})
         if extra:
-            raise fail(key_line(extra[0], *where), f"unknown key {extra[0]!r} in [[workday]] (date, note)")
+            raise fail(key_line(extra[0], *where), "workday_key", field=extra[0])
         d = day_in(entry, "date", where, f"[[workday]] {i + 1}")
         line = key_line("date", *where)
         if d.weekday() < 5:
-            raise fail(line, f"{d} is a {d:%A}: a makeup workday is a Saturday or Sunday")
+            raise fail(line, "workday_weekday", day=str(d), weekday=f"{d:%A}", n=d.isoweekday())
         if d in off:
-            raise fail(line, f"{d} is both a makeup workday and in the holiday {off[d][0]}")
+            raise fail(line, "workday_in_holiday", day=str(d), holiday=off[d][0])
         if d in makeup:
-            raise fail(line, f"{d} is listed twice")
+            raise fail(line, "workday_twice", day=str(d))
         makeup[d] = str(entry.get("note") or "")
     return YearSchedule(country.strip(), year, status, source.strip(), url, published if isinstance(
         published, date) else None, off, makeup, text, number.strip())
@@ -177,7 +179,7 @@ def load_schedule(path: Path) -> YearSchedule:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScheduleError(f"{path}: cannot be read ({exc})") from exc
+        raise ScheduleError("schedule.unreadable", path=str(path), detail=str(exc)) from exc
     return parse_schedule(text, str(path))
 
 

@@ -39,7 +39,7 @@ def copy_and_tell(screen: Any, text: str) -> str | None:
     try:
         how = copy(text, app.copy_to_clipboard)
     except CopyFailed as exc:
-        screen.notify(str(exc), severity="error")
+        screen.notify(app.t.error(exc), severity="error")
         return None
     if how == "terminal":
         app.push_screen(CopiedText(text))

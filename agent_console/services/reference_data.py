@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.calendar_years import ScheduleError, parse_schedule
+from agent_console.core.errors import Said
 from agent_console.core.profiles import ProfileError, load_profile
 from agent_console.store.local import LocalStore
 from agent_console.sync.reference import KINDS, Published, body_digest
@@ -40,8 +41,8 @@ REFUSED_KEY = "reference_refused"
 GENERATION_KEY = "reference_generation"
 
 
-class ReferenceError(ValueError):
-    """A reference file that cannot be used; the message names the file and the line."""
+class ReferenceError(Said, ValueError):
+    """A reference file that cannot be used (`error.reference.*`); the message names the file and the line."""
 
 
 def cursor_key(url: str) -> str:
@@ -52,22 +53,21 @@ def cursor_key(url: str) -> str:
 def check(kind: str, name: str, body: str, settings: Settings, country: str = "CN") -> None:
     """Refuse a file the consoles could not use, with name:line."""
     if kind not in KINDS:
-        raise ReferenceError(f"{name}: unknown kind {kind!r} ({', '.join(KINDS)})")
+        raise ReferenceError("reference.unknown_kind", name=name, kind=kind, known=", ".join(KINDS))
     if kind == "calendar":
         try:
             schedule = parse_schedule(body, name)
         except ScheduleError as exc:
-            raise ReferenceError(str(exc)) from exc
+            raise ReferenceError("reference.problems", problems=exc) from exc
         if not schedule.official or schedule.country != country:
-            raise ReferenceError(f"{name}:1: only an official {country} schedule can be published")
+            raise ReferenceError("reference.not_official", name=name, country=country)
     elif kind == "overrides":
         data = _toml(name, body)
         try:
             load_profile(settings.profile, _merge(settings.profile_overrides, data) or None, settings.profile_dirs)
         except ProfileError as exc:
-            lines = "; ".join(map(str, exc.problems))
-            raise ReferenceError(f"{name}:{_first_key_line(body)}: these overrides break the profile: {lines}") \
-                from exc
+            raise ReferenceError("reference.breaks_profile", where=f"{name}:{_first_key_line(body)}",
+                                 problems=list(exc.problems)) from exc
     else:
         from agent_console.phrases import validate_all
 
@@ -75,8 +75,8 @@ def check(kind: str, name: str, body: str, settings: Settings, country: str = "C
             path = Path(tmp) / (name if name.endswith(".toml") else f"{name}.toml")
             path.write_text(body, encoding="utf-8")
             problems = validate_all([Path(tmp)])
-        if problems:
-            raise ReferenceError("; ".join(str(p).replace(str(path), name) for p in problems))
+        if problems:  # each told in the console's language, the temporary file named as the lead named it
+            raise ReferenceError("reference.problems", problems=[_renamed(p, str(path), name) for p in problems])
 
 
 def _toml(name: str, body: str) -> dict[str, Any]:
@@ -86,7 +86,16 @@ def _toml(name: str, body: str) -> dict[str, Any]:
         return tomllib.loads(body)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
-        raise ReferenceError(f"{name}:{found.group(1) if found else 1}: {exc}") from exc
+        raise ReferenceError("reference.syntax", where=f"{name}:{found.group(1) if found else 1}",
+                             detail=str(exc)) from exc
+
+
+def _renamed(problem: object, temporary: str, name: str) -> object:
+    """A phrasebook problem (a Said or text) with the temporary file's path replaced by the file's own name."""
+    if isinstance(problem, Said):
+        params = {k: _renamed(v, temporary, name) for k, v in problem.params.items()}
+        return Said(problem.key, **params)
+    return problem.replace(temporary, name) if isinstance(problem, str) and type(problem) is str else problem
 
 
 def _first_key_line(body: str) -> int:
@@ -108,7 +117,7 @@ def publish(central: Any, settings: Settings, kind: str, path: Path, country: st
     try:
         body = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ReferenceError(f"{path}: cannot be read ({exc})") from exc
+        raise ReferenceError("reference.unreadable", path=str(path), detail=str(exc)) from exc
     check(kind, path.name, body, settings, country)
     return central.publish_reference(settings.team, kind, path.name, body)
 
@@ -139,7 +148,7 @@ def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN
             continue
         try:
             if body_digest(row.body) != row.digest:
-                raise ReferenceError(f"{row.name}: the body does not match its digest")
+                raise ReferenceError("reference.digest", name=row.name)
             check(row.kind, row.name, row.body, _with(settings, current, row), country)
         except ReferenceError as exc:
             refused.append(f"{slot} v{row.version}: {exc}")

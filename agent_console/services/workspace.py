@@ -428,13 +428,10 @@ class Workspace:
         return report
 
     def _record_basis(self) -> None:
-        """The deadlines are current: record what they were counted on (the basis, the calendar's days)."""
-        counted = deadline_service.record_counted(self.store, self.calendar, self.profile,
-                                                  self.now().astimezone(self.calendar.tz).date())
-        with self.store.transaction():
-            self.store.set_meta(deadline_service.BASIS_KEY,
-                                deadline_service.record_basis(self.store, self.calendar, self.profile))
-            self.store.set_meta(deadline_service.COUNTED_KEY, counted)
+        """The deadlines are current: record their basis. (What they were counted on day by day is recorded by the
+        recompute: until one has recorded what its cases counted over, a change refolds every open case anyway.)"""
+        self.store.set_meta(deadline_service.BASIS_KEY,
+                            deadline_service.record_basis(self.store, self.calendar, self.profile))
 
     def last_recompute(self) -> dict[str, Any] | None:
         return deadline_service.last_report(self.store)

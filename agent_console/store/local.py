@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property, lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -487,18 +487,30 @@ class LocalStore:
         """Record local events and update their cases, all in one transaction; refuse illegal ones."""
         events = [self.stamp(e) for e in events]
         states: dict[str, CaseState] = {}
+        # what each case's fold has counted over: the stored one widened by these events (a local event comes
+        # last in the fold's order, so the fold of the whole history is this apply on the stored state); None:
+        # not known (no row for the stored state), and so not recorded
+        reach: dict[str, list[int] | None] = {}
         tz = lifecycle.clocks.calendar.tz
         with self.transaction() as conn:
             for event in events:
                 event = self._numbered(conn, event, tz)
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
-                    states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    if event.case_id not in reach:
+                        reach[event.case_id] = [_NO_DAY, 0] if before is None else _stored_reach(conn, event.case_id)
+                    with reach_recorded() as days:
+                        states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    span = reach[event.case_id]
+                    if span is not None and days[0] <= days[1]:
+                        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
                 self._insert_event(conn, event, origin="local")
                 conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
                 self._project_side(conn, event)
             for state in states.values():
-                self._project(conn, state)
+                span = reach.get(state.id)
+                self._project(conn, state, reach=None if span is None else (
+                    *(span if span[0] <= span[1] else (1, 0)), state.profile, f" {' '.join(state.clocks)} "))
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
@@ -740,10 +752,10 @@ class LocalStore:
             raise StoreError("db.event_recorded", id=event.id) from exc
 
     def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
-                 stored: tuple[Any, ...] | None = None) -> None:
+                 stored: tuple[Any, ...] | None = None, reach: tuple[int, int, str, str] | None = None) -> None:
         """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
         search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
-        are left alone."""
+        are left alone. `reach`: what the case's fold counted over (case_reach's columns), when known."""
         row, terms = _projection(s, state_json)
         if stored is not None and stored == (row[19], row[20], row[21], terms[:6], s.is_open):
             return  # a rebuild finding the rows as it would write them: nothing to do
@@ -764,7 +776,11 @@ class LocalStore:
         search = (rowid, *terms)
         # the open cases' own index: what the open-cases screen searches
         _insert_search(conn, [search], [search] if s.is_open else [])
-        conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))  # folded here without its days recorded
+        if reach is not None and s.is_open:
+            conn.execute("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                         " VALUES (?,?,?,?,?)", (rowid, *reach))
+        else:  # folded here without its days recorded (or closed: no recompute refolds it)
+            conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -1253,7 +1269,7 @@ class LocalStore:
                 if changed:
                     ids = json.dumps([fresh.id for fresh, _ in changed])
                     self._project_many(conn, changed, self._stored_rows(
-                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)))
+                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
                 _record_reach(conn, rowid_of, reach, folded)
                 done += step
             if progress is not None:
@@ -1311,7 +1327,7 @@ class LocalStore:
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
                       stored: dict[str, tuple[Any, ...]] | None = None,
-                      reach: dict[str, tuple[int, int, str, str]] | None = None) -> None:
+                      reach: dict[str, tuple[int, int, str, str]] | None = None, same_terms: bool = False) -> None:
         """Write many cases' projection and search rows: one statement per table for all of them (what `_project`
         does case by case). Rows of cases already here are updated in place (their search rows replaced); new cases
         get the next rowids, given explicitly so their search rows can be written in the same pass.
@@ -1326,7 +1342,9 @@ class LocalStore:
         cases written here are dropped from case_reach (their days are not known)."""
         if not states:
             return
-        made = {s.id: (_projection(s, state_json), s.is_open) for s, state_json in states}  # a case twice: the last
+        keep = stored if same_terms and stored is not None else {}  # (`same_terms`: a deadline recompute)
+        made = {s.id: (_projection(s, state_json, keep.get(s.id)), s.is_open)  # a case twice: the last
+                for s, state_json in states}
         if stored is None:
             have = dict(conn.execute("SELECT id, rowid FROM cases WHERE id IN (SELECT value FROM json_each(?))",
                                      (json.dumps(list(made)),)))
@@ -1486,8 +1504,13 @@ class Moved:
     next_due_after: str | None
 
 
-def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    """A case's projection row (the columns of `cases`, in _CASE_COLUMNS order) and its search row's columns."""
+def _projection(s: CaseState, state_json: str | None = None,
+                stored: tuple[Any, ...] | None = None) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """A case's projection row (the columns of `cases`, in _CASE_COLUMNS order) and its search row's columns.
+
+    `stored` (a _stored_rows row, for a deadline recompute): when the texts the search row is made of are those of
+    the stored state, the stored search row's six columns are given back instead of being made again (a clock moved:
+    the words did not; making them was half the cost of writing a moved case)."""
     running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
     next_due, next_clock = (min(running) if running else (None, None))
     # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
@@ -1500,6 +1523,8 @@ def _projection(s: CaseState, state_json: str | None = None) -> tuple[tuple[Any,
         s.complainant.name, digits(s.complainant.phone), _utc(next_due) if next_due else None, next_clock,
         len(s.conflicts), s.last_hlc, state_json, clocks, doc,
     )
+    if stored is not None and _same_words(s, row, stored):
+        return row, stored[1 + len(_CASE_COLUMNS):1 + len(_CASE_COLUMNS) + 6]
     terms = _search_row(s.number, s.complainant.name, digits(s.complainant.phone),
                         (s.facts, s.request, s.respondent, s.complainant.id_number, s.report), s.is_open, s.owner,
                         s.team)
@@ -1530,6 +1555,21 @@ _CLOCKS_KEY = ',"clocks":'
 _AFTER_CLOCKS = ',"last_event_at":'  # the field after clocks (CaseState's order)
 _COMPLAINANT_KEY = '"complainant":'
 
+def _same_words(s: CaseState, row: tuple[Any, ...], stored: tuple[Any, ...]) -> bool:
+    """Whether the search row stored for a case was made of the texts `s` has (its columns from `row`, the rest
+    from the stored state)."""
+    if stored[1 + len(_CASE_COLUMNS)] is None or any(row[i] != stored[1 + i] for i in _WORD_COLUMNS) or (
+            row[3] and stored[-1] is None):  # (a search row missing from the open index is written whole)
+        return False
+    try:
+        old = json.loads(stored[_STATE])
+    except (TypeError, ValueError):
+        return False
+    person = old.get("complainant") or {}
+    return (old.get("facts"), old.get("request"), old.get("respondent"), person.get("id_number"),
+            old.get("report")) == (s.facts, s.request, s.respondent, s.complainant.id_number, s.report)
+
+
 _CASE_COLUMNS = ("id", "number", "status", "is_open", "paused", "channel", "category", "complexity", "owner", "team",
                  "department", "received_at", "closed_at", "name", "phone_digits", "next_due", "next_clock",
                  "conflicts", "updated_hlc", "state", "clocks", "doc")  # the order of a _projection row
@@ -1537,6 +1577,7 @@ _CASE_INSERT = (f"INSERT INTO cases (rowid, {', '.join(_CASE_COLUMNS)})"
                 f" VALUES ({', '.join('?' * (len(_CASE_COLUMNS) + 1))})")
 _CASE_UPDATE = f"UPDATE cases SET {', '.join(f'{c}=?' for c in _CASE_COLUMNS[1:])} WHERE rowid=?"
 _STATE = 1 + 19  # where a _stored_rows row holds the state JSON
+_WORD_COLUMNS = (1, 3, 8, 9, 13, 14)  # number, is_open, owner, team, name, phone_digits: what a search row is made of
 _NO_CLOCKS = frozenset({"clocks"})
 _ONLY_CLOCKS = frozenset({"clocks"})
 _SEARCH_INSERT = "INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)"
@@ -1545,6 +1586,18 @@ _OPEN_SEARCH_INSERT = _SEARCH_INSERT.replace("cases_search", "open_search")
 _SOUND_INSERT = "INSERT OR REPLACE INTO cases_sound (rowid, sound, scope) VALUES (?,?,?)"
 _OPEN_SOUND_INSERT = _SOUND_INSERT.replace("cases_sound", "open_sound")
 _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
+
+
+_NO_DAY = date.max.toordinal() + 1  # the first day of a span that has counted over none yet
+
+
+def _stored_reach(conn: sqlite3.Connection, case_id: str) -> list[int] | None:
+    """[first day, last day] case_reach holds for a case (None: not known)."""
+    row = conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
+                       " WHERE c.id = ?", (case_id,)).fetchone()
+    if row is None:
+        return None
+    return [row[0], row[1]] if row[0] <= row[1] else [_NO_DAY, 0]
 
 
 def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
@@ -1717,6 +1770,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+cyclic_gc_paused = _cyclic_gc_paused  # for other bulk work (demo data's batches)
 
 
 def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:

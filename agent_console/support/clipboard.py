@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 import pyperclip
 
+from agent_console.core.errors import Said
 
-class CopyFailed(RuntimeError):
-    pass
+
+class CopyFailed(Said, RuntimeError):
+    """Nothing could copy the text (`error.clipboard.none`)."""
 
 
 def copy(text: str, terminal: Callable[[str], None] | None = None) -> str:
@@ -19,6 +21,6 @@ def copy(text: str, terminal: Callable[[str], None] | None = None) -> str:
         return "system"
     except pyperclip.PyperclipException:
         if terminal is None:
-            raise CopyFailed("no system clipboard here (no display?) and no terminal to copy through") from None
+            raise CopyFailed("clipboard.none") from None
         terminal(text)
         return "terminal"
