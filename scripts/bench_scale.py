@@ -57,22 +57,35 @@ def build(cases: int) -> Path:
     tmp = CACHE / f"building-{cases}.db"
     for old in CACHE.glob(f"building-{cases}.db*"):
         old.unlink()
-    ws = workspace(tmp)
-    t0 = time.perf_counter()
+    took = make_demo(tmp, cases, history_days=540)
+    (CACHE / f"cases-{cases}.built").write_text(f"{took:.1f}\n")
+    tmp.rename(path)
+    return path
+
+
+def make_demo(db: Path, cases: int, history_days: int) -> float:
+    """Demo data into `db` (seed 42), as `agent-console demo` makes it; prints the wall time, cases/s, the CPU it
+    took here (storing; making too below 20k cases) and in the maker processes, per case, and the load before and after. Returns the wall time."""
+    ws = workspace(db)
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def progress(done: int, total: int) -> None:
         rate = done / max(time.perf_counter() - t0, 1e-9)
         sys.stderr.write(f"\rbuilding {total} cases: {done} ({rate:.0f}/s)   ")
         sys.stderr.flush()
 
-    generate(ws, cases=cases, seed=42, history_days=540, progress=progress)
+    generate(ws, cases=cases, seed=42, history_days=history_days, progress=progress)
     ws.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ws.close()
-    took = time.perf_counter() - t0
-    sys.stderr.write(f"\nbuilt {cases} cases in {took:.0f} s ({cases / took:.0f} cases/s)\n")
-    (CACHE / f"cases-{cases}.built").write_text(f"{took:.1f}\n")
-    tmp.rename(path)
-    return path
+    took, here = time.perf_counter() - t0, time.process_time() - c0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    makers = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    sys.stderr.write(f"\nbuilt {cases} cases in {took:.0f} s ({cases / took:.0f} cases/s); CPU {here:.0f} s here (storing) +"
+                     f" {makers:.0f} s in maker processes = {(here + makers) / cases * 1e6:.0f} us/case; load {load:.1f} ->"
+                     f" {os.getloadavg()[0]:.1f}\n")
+    return took
 
 
 @contextmanager
@@ -488,6 +501,9 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--skip", default="", help="comma-separated: ui, all-json, start, kpi, recompute, rebuild, rebuild-all")
     ap.add_argument("--cpu", action="store_true", help="measure this thread's CPU time instead of the wall clock")
+    ap.add_argument("--demo-only", action="store_true",
+                    help="only make demo data of each size into a scratch directory (deleted after), as"
+                         " `agent-console demo --cases N` does, and say its speed and CPU")
     ap.add_argument("--list-json-only", action="store_true",
                     help="only `case list --json` of every case against the raw query, on the cached databases"
                          " read in place (read-only: no copy, nothing migrated)")
@@ -496,6 +512,13 @@ def main() -> None:
     args = ap.parse_args()
     CPU["on"] = args.cpu
     sizes = [int(x) for x in args.sizes.split(",")]
+    if args.demo_only:
+        with tempfile.TemporaryDirectory(prefix="bench-demo-") as scratch:
+            for n in sizes:
+                make_demo(Path(scratch) / f"demo-{n}.db", n, history_days=max(60, min(720, n // 1500)))
+                for f in Path(scratch).glob(f"demo-{n}.db*"):
+                    f.unlink()
+        return
     if args.list_json_only:
         table = Table()
         for n in sizes:

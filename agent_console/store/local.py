@@ -186,6 +186,27 @@ def _migrations_pending(conn: sqlite3.Connection) -> bool:
 _DEFER_INDEXES_FROM = 10_000  # cases a bulk load adds from which it builds the secondary indexes after
 
 
+def _deferred(text: str | None) -> dict[str, Any]:
+    """The mark of a bulk load's dropped indexes: the loading process and the indexes' definitions."""
+    data = json.loads(text) if text else {}
+    if isinstance(data, list):  # the first form of the mark: the definitions alone
+        data = {"indexes": data}
+    return {"pid": int(data.get("pid") or 0), "indexes": list(data.get("indexes") or [])}
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine with that id is running (0: none)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, but not ours to signal
+        return True
+    return True
+
+
 def _set_journal(conn: sqlite3.Connection, mode: str) -> str:
     """Switch the journal mode; the mode it was, or "" when it could not change (another connection is open)."""
     before = conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -210,7 +231,7 @@ class LocalStore:
         if self.meta("search_index") in ("fill", "sounds") and not self.read_only:
             self.fill_search_index()
         if not self.read_only:
-            self.restore_indexes()  # a bulk load that stopped half way (bulk_load)
+            self.restore_indexes(at_open=True)  # a bulk load that stopped half way (bulk_load)
 
     # -- opening ----------------------------------------------------------------------------------------------
     read_only: StoreReadOnly | None = None  # why this database is open for reading only (None: it can be written)
@@ -365,21 +386,26 @@ class LocalStore:
                 " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name").fetchall()
             if not found:
                 return
-            kept = json.loads(self.meta("deferred_indexes") or "[]")
+            kept = _deferred(self.meta("deferred_indexes"))["indexes"]
+            mark = {"pid": os.getpid(), "indexes": kept + [sql for _, sql in found]}
             conn.execute("INSERT INTO meta VALUES ('deferred_indexes', ?) ON CONFLICT(key) DO UPDATE"
-                         " SET value=excluded.value", (json.dumps(kept + [sql for _, sql in found]),))
+                         " SET value=excluded.value", (json.dumps(mark),))
             for name, _ in found:
                 conn.execute(f'DROP INDEX "{name}"')
 
-    def restore_indexes(self) -> None:
+    def restore_indexes(self, at_open: bool = False) -> None:
         """Build again the indexes a bulk load dropped (meta `deferred_indexes`), in one transaction with the
-        mark's removal; nothing to do when none were dropped. Also run when the database is opened, so a load that
-        stopped half way never leaves a database without its indexes."""
+        mark's removal; nothing to do when none were dropped. Also run when the database is opened (at_open), so a
+        load that stopped half way never leaves a database without its indexes -- but not while the process that
+        is loading is still alive (a console opened during a demo load leaves them to it)."""
         kept = self.meta("deferred_indexes")
         if not kept:
             return
+        mark = _deferred(kept)
+        if at_open and mark["pid"] != os.getpid() and _alive(mark["pid"]):
+            return
         with self.transaction() as conn:
-            for sql in json.loads(kept):
+            for sql in mark["indexes"]:
                 conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             conn.execute("DELETE FROM meta WHERE key='deferred_indexes'")
 
@@ -1770,6 +1796,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+cyclic_gc_paused = _cyclic_gc_paused  # for other bulk work (demo data's batches)
 
 
 def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:
