@@ -57,22 +57,35 @@ def build(cases: int) -> Path:
     tmp = CACHE / f"building-{cases}.db"
     for old in CACHE.glob(f"building-{cases}.db*"):
         old.unlink()
-    ws = workspace(tmp)
-    t0 = time.perf_counter()
+    took = make_demo(tmp, cases, history_days=540)
+    (CACHE / f"cases-{cases}.built").write_text(f"{took:.1f}\n")
+    tmp.rename(path)
+    return path
+
+
+def make_demo(db: Path, cases: int, history_days: int) -> float:
+    """Demo data into `db` (seed 42), as `agent-console demo` makes it; prints the wall time, cases/s, the CPU it
+    took here (storing; making too below 20k cases) and in the maker processes, per case, and the load before and after. Returns the wall time."""
+    ws = workspace(db)
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     def progress(done: int, total: int) -> None:
         rate = done / max(time.perf_counter() - t0, 1e-9)
         sys.stderr.write(f"\rbuilding {total} cases: {done} ({rate:.0f}/s)   ")
         sys.stderr.flush()
 
-    generate(ws, cases=cases, seed=42, history_days=540, progress=progress)
+    generate(ws, cases=cases, seed=42, history_days=history_days, progress=progress)
     ws.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ws.close()
-    took = time.perf_counter() - t0
-    sys.stderr.write(f"\nbuilt {cases} cases in {took:.0f} s ({cases / took:.0f} cases/s)\n")
-    (CACHE / f"cases-{cases}.built").write_text(f"{took:.1f}\n")
-    tmp.rename(path)
-    return path
+    took, here = time.perf_counter() - t0, time.process_time() - c0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    makers = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    sys.stderr.write(f"\nbuilt {cases} cases in {took:.0f} s ({cases / took:.0f} cases/s); CPU {here:.0f} s here (storing) +"
+                     f" {makers:.0f} s in maker processes = {(here + makers) / cases * 1e6:.0f} us/case; load {load:.1f} ->"
+                     f" {os.getloadavg()[0]:.1f}\n")
+    return took
 
 
 @contextmanager
@@ -188,11 +201,15 @@ def raw_json(rows: Any) -> int:
     return size
 
 
-def cli(db: Path, *args: str) -> tuple[float, int]:
+def cli(db: Path, *args: str, read_only: bool = False) -> tuple[float, int]:
     """Wall time and peak memory (MiB, the child's own maximum resident set) of one command-line run, its output
-    thrown away."""
+    thrown away. read_only: the database is opened as on a read-only file system (the store's read-only open:
+    nothing migrated or written), for reading a cached database in place."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     probe = ("import resource, runpy, sys; sys.argv = ['agent-console'] + sys.argv[1:];"
+             + ("import agent_console.store.local as L; L._cannot_write = lambda conn: 'bench: read-only use';"
+                "L._migrations_pending = lambda conn: False;" if read_only else "")
+             +
              "code = 0\n"
              "try:\n runpy.run_module('agent_console', run_name='__main__')\n"
              "except SystemExit as exc:\n code = exc.code or 0\n"
@@ -205,6 +222,36 @@ def cli(db: Path, *args: str) -> tuple[float, int]:
     took = time.perf_counter() - t0
     peak = int(run.stderr.rsplit("maxrss ", 1)[1].split()[0])
     return took, peak // 1024
+
+
+RAW_LIST = """
+import resource, sqlite3, sys
+# the same rows in the same order as `case list --json` (store._listed: nearest due first, then the newest without
+# one), each case's list document with its stored clocks beside it, streamed to stdout
+c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+out, n = sys.stdout, 0
+out.write("[")
+for sql in ("SELECT id, doc, clocks FROM cases c WHERE 1 AND c.next_due IS NOT NULL ORDER BY c.next_due, c.received_at DESC",
+            "SELECT id, doc, clocks FROM cases c WHERE 1 AND c.next_due IS NULL ORDER BY c.received_at DESC"):
+    for _id, doc, clocks in c.execute(sql):
+        out.write(("," if n else "") + doc[:-1] + ', "deadlines": ' + clocks + "}")
+        n += 1
+out.write("]\\n")
+out.flush()
+sys.stderr.write(f"rows {n} maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+"""
+
+
+def raw_cli_json(db: Path) -> tuple[float, int, int]:
+    """The raw engine's `case list --json`: a new Python process with only sqlite3, the same two queries, each row's
+    stored text written out as it comes. Wall time, peak memory (MiB) and rows."""
+    t0 = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        run = subprocess.run([sys.executable, "-c", RAW_LIST, str(db)], stdout=sink, stderr=subprocess.PIPE,
+                             text=True, check=True)
+    took = time.perf_counter() - t0
+    words = run.stderr.split()
+    return took, int(words[words.index("maxrss") + 1]) // 1024, int(words[words.index("rows") + 1])
 
 
 START = """
@@ -375,7 +422,9 @@ def rest_of_bench(ws: Workspace, n: int, table: Table, db: Path, src: Path, skip
     table.add("case list --open --json (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
     if "all-json" not in skip:
         took, peak = cli(db, "case", "list", "--json")
-        table.add("case list --json, every case (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
+        raw, raw_peak, rows = raw_cli_json(db)
+        table.add("case list --json, every case (CLI, wall)", n, took, raw,
+                  f"{rows} cases; peak memory {peak} MiB, raw {raw_peak} MiB")
 
     from agent_console.services import reports
 
@@ -452,11 +501,37 @@ def main() -> None:
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--skip", default="", help="comma-separated: ui, all-json, start, kpi, recompute, rebuild, rebuild-all")
     ap.add_argument("--cpu", action="store_true", help="measure this thread's CPU time instead of the wall clock")
+    ap.add_argument("--demo-only", action="store_true",
+                    help="only make demo data of each size into a scratch directory (deleted after), as"
+                         " `agent-console demo --cases N` does, and say its speed and CPU")
+    ap.add_argument("--list-json-only", action="store_true",
+                    help="only `case list --json` of every case against the raw query, on the cached databases"
+                         " read in place (read-only: no copy, nothing migrated)")
     ap.add_argument("--search-only", action="store_true",
                     help="only the search figures, on the cached database itself (read only, never copied)")
     args = ap.parse_args()
     CPU["on"] = args.cpu
     sizes = [int(x) for x in args.sizes.split(",")]
+    if args.demo_only:
+        with tempfile.TemporaryDirectory(prefix="bench-demo-") as scratch:
+            for n in sizes:
+                make_demo(Path(scratch) / f"demo-{n}.db", n, history_days=max(60, min(720, n // 1500)))
+                for f in Path(scratch).glob(f"demo-{n}.db*"):
+                    f.unlink()
+        return
+    if args.list_json_only:
+        table = Table()
+        for n in sizes:
+            src = CACHE / f"cases-{n}.db"
+            if not src.exists():
+                print(f"  {src.name}: not built (run without --list-json-only first)")
+                continue
+            load = os.getloadavg()[0]
+            took, peak = cli(src, "case", "list", "--json", read_only=True)
+            raw, raw_peak, rows = raw_cli_json(src)
+            table.add("case list --json, every case (CLI, wall)", n, took, raw,
+                      f"{rows} cases; peak memory {peak} MiB, raw {raw_peak} MiB; load {load:.1f}")
+        return
     for n in sizes:
         build(n)
     if args.build_only:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -200,7 +201,13 @@ def test_a_load_stopped_half_way_gets_its_indexes_back_when_opened(tmp_path: Pat
     assert _indexes(ws) == before  # put back on the way out
     ws.store._defer_indexes()  # as a process killed while loading leaves it
     assert _indexes(ws) != before and ws.store.meta("deferred_indexes")
+    mark = json.loads(ws.store.meta("deferred_indexes"))
+    ws.store.set_meta("deferred_indexes", json.dumps({**mark, "pid": os.getppid()}))  # another, living loader
     ws.close()
+    meanwhile = make_workspace(tmp_path, clock, name="stopped.db")  # a console opened during its load
+    assert _indexes(meanwhile) != before  # left to the loader
+    meanwhile.store.set_meta("deferred_indexes", json.dumps({**mark, "pid": 2**22 + 12345}))  # no such process
+    meanwhile.close()
     again = make_workspace(tmp_path, clock, name="stopped.db")
     assert _indexes(again) == before and again.store.meta("deferred_indexes") is None
     again.close()

@@ -78,7 +78,17 @@ def test_incremental_recompute_leaves_every_case_as_a_full_one(base_db, tmp_path
             report = ws.recompute_deadlines()
             assert report.cases <= ws.count_cases(open_only=True)
         _as_full_recompute_leaves_it(ws)
+        work(ws)  # a console's work between the changes: its cases keep what they counted over
         ws.close()
+
+
+def work(ws) -> None:
+    from tests.conftest import sample_case
+
+    new = ws.register(sample_case(complexity="complex"))
+    ws.act(new.id, "paused", {"reason": "客户出差", "evidence": "录音"})
+    ws.act(new.id, "resumed", {})
+    ws.register(sample_case(channel="letter"))
 
 
 def test_a_closure_beyond_every_counted_day_refolds_no_case(base_db, tmp_path, clock) -> None:
@@ -122,20 +132,34 @@ def test_a_clock_length_override_refolds_only_the_cases_holding_that_clock(base_
     ws.close()
 
 
-def test_a_case_worked_since_the_recompute_is_refolded_by_the_next_change(base_db, tmp_path, clock) -> None:
-    """What a case counted over is known only as the recompute folded it: a case written since by any other path
-    (a registration, an action) is refolded by every change, whatever its days."""
+def _reach_of(ws, case_id: str):
+    return ws.store.conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
+                                 " WHERE c.id = ?", (case_id,)).fetchone()
+
+
+def test_a_case_worked_at_the_console_keeps_what_it_counted_over(base_db, tmp_path, clock) -> None:
+    """A registration and an action at the console widen what the case counted over (the new clock's days): a
+    later change beyond them refolds nothing; a case written by a path that does not record it (a sync page) is
+    refolded by every change."""
     from tests.conftest import sample_case
 
     shutil.copyfile(base_db, tmp_path / "local.db")
     ws = make_workspace(tmp_path, clock)
-    new = ws.register(sample_case())
+    new = ws.register(sample_case(complexity="complex"))
+    first = _reach_of(ws, new.id)
+    due = new.clocks["resolve"].due.astimezone(ws.calendar.tz).date()
+    assert first is not None and first[1] >= due.toordinal() - 1
+    ws.act(new.id, "paused", {"reason": "客户出差", "evidence": "录音"})
+    assert _reach_of(ws, new.id)[0] == first[0] and _reach_of(ws, new.id)[1] >= first[1]
+    other = ws.store.conn.execute("SELECT c.id FROM cases c JOIN case_reach r ON r.rowid = c.rowid"
+                                  " WHERE c.is_open = 1 AND c.id != ? LIMIT 1", (new.id,)).fetchone()[0]
+    ws.store._project_many(ws.store.conn, [(ws.case(other), ws.case(other).model_dump_json())])  # as a page does
+    assert _reach_of(ws, other) is None
     ws.close()
     ws = _open(tmp_path, clock, [date(2027, 9, 1)])
     report = ws.recompute_deadlines()
-    assert report.cases == 1
-    assert ws.store.conn.execute("SELECT count(*) FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
-                                 " WHERE c.id = ?", (new.id,)).fetchone()[0] == 1
+    assert report.cases == 1  # the case the page wrote, not the one worked at the console
+    assert _reach_of(ws, other) is not None
     _as_full_recompute_leaves_it(ws)
     ws.close()
 

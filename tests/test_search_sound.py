@@ -41,6 +41,7 @@ def texts(ws):
     ("跟正", "zheng"), ("更政", "zheng"), ("更zen", "zheng"),  # en/eng, zh/z
     ("从新", "zheng"), ("冲新", "zheng"),  # 重 read chong; ch/c
     ("推还", "bank"),  # 推 tui for 退 tui, 还 read huan
+    ("因汗", "bank"), ("英行", "bank"), ("更增", "zheng"), ("森核", "claims"),  # an/ang, in/ing, zh/z, sh/s
 ])
 def test_case_text_is_found_by_its_sound(ws, texts, typed, case) -> None:
     want = texts[case].number

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property, lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -186,6 +186,27 @@ def _migrations_pending(conn: sqlite3.Connection) -> bool:
 _DEFER_INDEXES_FROM = 10_000  # cases a bulk load adds from which it builds the secondary indexes after
 
 
+def _deferred(text: str | None) -> dict[str, Any]:
+    """The mark of a bulk load's dropped indexes: the loading process and the indexes' definitions."""
+    data = json.loads(text) if text else {}
+    if isinstance(data, list):  # the first form of the mark: the definitions alone
+        data = {"indexes": data}
+    return {"pid": int(data.get("pid") or 0), "indexes": list(data.get("indexes") or [])}
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine with that id is running (0: none)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # there, but not ours to signal
+        return True
+    return True
+
+
 def _set_journal(conn: sqlite3.Connection, mode: str) -> str:
     """Switch the journal mode; the mode it was, or "" when it could not change (another connection is open)."""
     before = conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -210,7 +231,7 @@ class LocalStore:
         if self.meta("search_index") in ("fill", "sounds") and not self.read_only:
             self.fill_search_index()
         if not self.read_only:
-            self.restore_indexes()  # a bulk load that stopped half way (bulk_load)
+            self.restore_indexes(at_open=True)  # a bulk load that stopped half way (bulk_load)
 
     # -- opening ----------------------------------------------------------------------------------------------
     read_only: StoreReadOnly | None = None  # why this database is open for reading only (None: it can be written)
@@ -365,21 +386,26 @@ class LocalStore:
                 " AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name").fetchall()
             if not found:
                 return
-            kept = json.loads(self.meta("deferred_indexes") or "[]")
+            kept = _deferred(self.meta("deferred_indexes"))["indexes"]
+            mark = {"pid": os.getpid(), "indexes": kept + [sql for _, sql in found]}
             conn.execute("INSERT INTO meta VALUES ('deferred_indexes', ?) ON CONFLICT(key) DO UPDATE"
-                         " SET value=excluded.value", (json.dumps(kept + [sql for _, sql in found]),))
+                         " SET value=excluded.value", (json.dumps(mark),))
             for name, _ in found:
                 conn.execute(f'DROP INDEX "{name}"')
 
-    def restore_indexes(self) -> None:
+    def restore_indexes(self, at_open: bool = False) -> None:
         """Build again the indexes a bulk load dropped (meta `deferred_indexes`), in one transaction with the
-        mark's removal; nothing to do when none were dropped. Also run when the database is opened, so a load that
-        stopped half way never leaves a database without its indexes."""
+        mark's removal; nothing to do when none were dropped. Also run when the database is opened (at_open), so a
+        load that stopped half way never leaves a database without its indexes -- but not while the process that
+        is loading is still alive (a console opened during a demo load leaves them to it)."""
         kept = self.meta("deferred_indexes")
         if not kept:
             return
+        mark = _deferred(kept)
+        if at_open and mark["pid"] != os.getpid() and _alive(mark["pid"]):
+            return
         with self.transaction() as conn:
-            for sql in json.loads(kept):
+            for sql in mark["indexes"]:
                 conn.execute(sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             conn.execute("DELETE FROM meta WHERE key='deferred_indexes'")
 
@@ -487,18 +513,30 @@ class LocalStore:
         """Record local events and update their cases, all in one transaction; refuse illegal ones."""
         events = [self.stamp(e) for e in events]
         states: dict[str, CaseState] = {}
+        # what each case's fold has counted over: the stored one widened by these events (a local event comes
+        # last in the fold's order, so the fold of the whole history is this apply on the stored state); None:
+        # not known (no row for the stored state), and so not recorded
+        reach: dict[str, list[int] | None] = {}
         tz = lifecycle.clocks.calendar.tz
         with self.transaction() as conn:
             for event in events:
                 event = self._numbered(conn, event, tz)
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
-                    states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    if event.case_id not in reach:
+                        reach[event.case_id] = [_NO_DAY, 0] if before is None else _stored_reach(conn, event.case_id)
+                    with reach_recorded() as days:
+                        states[event.case_id] = lifecycle.apply(before, event, strict=strict)
+                    span = reach[event.case_id]
+                    if span is not None and days[0] <= days[1]:
+                        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
                 self._insert_event(conn, event, origin="local")
                 conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
                 self._project_side(conn, event)
             for state in states.values():
-                self._project(conn, state)
+                span = reach.get(state.id)
+                self._project(conn, state, reach=None if span is None else (
+                    *(span if span[0] <= span[1] else (1, 0)), state.profile, f" {' '.join(state.clocks)} "))
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
@@ -740,10 +778,10 @@ class LocalStore:
             raise StoreError("db.event_recorded", id=event.id) from exc
 
     def _project(self, conn: sqlite3.Connection, s: CaseState, state_json: str | None = None,
-                 stored: tuple[Any, ...] | None = None) -> None:
+                 stored: tuple[Any, ...] | None = None, reach: tuple[int, int, str, str] | None = None) -> None:
         """Write a case's projection row and its search rows. `stored`: what is there now (state, clocks, doc,
         search row, in the open index), when the caller read it (a rebuild): rows found as they would be written
-        are left alone."""
+        are left alone. `reach`: what the case's fold counted over (case_reach's columns), when known."""
         row, terms = _projection(s, state_json)
         if stored is not None and stored == (row[19], row[20], row[21], terms[:6], s.is_open):
             return  # a rebuild finding the rows as it would write them: nothing to do
@@ -764,7 +802,11 @@ class LocalStore:
         search = (rowid, *terms)
         # the open cases' own index: what the open-cases screen searches
         _insert_search(conn, [search], [search] if s.is_open else [])
-        conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))  # folded here without its days recorded
+        if reach is not None and s.is_open:
+            conn.execute("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                         " VALUES (?,?,?,?,?)", (rowid, *reach))
+        else:  # folded here without its days recorded (or closed: no recompute refolds it)
+            conn.execute("DELETE FROM case_reach WHERE rowid=?", (rowid,))
 
     def _project_side(self, conn: sqlite3.Connection, e: Event) -> None:
         """Projections beside the case: enquiries and callbacks."""
@@ -1572,6 +1614,18 @@ _OPEN_SOUND_INSERT = _SOUND_INSERT.replace("cases_sound", "open_sound")
 _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
 
 
+_NO_DAY = date.max.toordinal() + 1  # the first day of a span that has counted over none yet
+
+
+def _stored_reach(conn: sqlite3.Connection, case_id: str) -> list[int] | None:
+    """[first day, last day] case_reach holds for a case (None: not known)."""
+    row = conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
+                       " WHERE c.id = ?", (case_id,)).fetchone()
+    if row is None:
+        return None
+    return [row[0], row[1]] if row[0] <= row[1] else [_NO_DAY, 0]
+
+
 def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
                   states: list[tuple[CaseState, str]]) -> None:
     """Keep what each open case's fold counted over (case_reach) and forget it for the closed ones."""
@@ -1742,6 +1796,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+cyclic_gc_paused = _cyclic_gc_paused  # for other bulk work (demo data's batches)
 
 
 def _run(work: Callable[[], Any], threaded: bool) -> Future[Any]:

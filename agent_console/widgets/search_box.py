@@ -17,8 +17,5 @@ from textual.widgets import Input
 class SearchBox(Input):
     """An Input for a box of fixed size (the open-cases search): same behaviour, no layout per keystroke."""
 
+    # (a box that CSS sizes by its text, `width: auto`, is still laid out: Input asks for that itself)
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
-
-    def on_mount(self) -> None:
-        if self.styles.auto_dimensions:  # sized by its text after all: then its width must lay the screen out
-            raise ValueError("SearchBox needs a width and height that CSS fixes")
