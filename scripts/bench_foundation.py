@@ -74,7 +74,7 @@ def bench_register(n: int, synchronous: str) -> tuple[float, float]:
         for j in range(per_case_events):
             k = i * per_case_events + j
             raw.execute(f"INSERT INTO events VALUES ({','.join('?' * len(ev[k]))})", ev[k])
-            raw.execute("INSERT INTO outbox VALUES (?, ?)", ob[k])
+            raw.execute(f"INSERT INTO outbox VALUES ({','.join('?' * len(ob[k]))})", ob[k])
         raw.execute(f"INSERT INTO cases VALUES ({','.join('?' * len(cs[i]))})", cs[i])
         raw.execute("INSERT INTO cases_search (rowid, who1, who2, body1, body2, tel, scope) VALUES (?,?,?,?,?,?,?)",
                     ft[i])

@@ -228,7 +228,7 @@ def test_the_outbox_count_never_reads_the_outbox(ws, clock) -> None:
     # rows queued behind the store's back (a damaged or edited file) are counted once the counter shows it wrong
     for _ in range(3):
         ws.act(s.id, "progress_noted", {"note": "y"})
-    ws.store.conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE id NOT IN (SELECT event_id FROM outbox)"
+    ws.store.conn.execute("INSERT INTO outbox (event_id, seq) SELECT id, seq FROM events WHERE id NOT IN (SELECT event_id FROM outbox)"
                           " LIMIT 2")
     waiting = [e.id for e in ws.store.outbox_batch(10)]
     assert len(waiting) == 5 and ws.store.outbox_count() == 3

@@ -145,7 +145,14 @@ def test_a_batch_is_checked_as_each_of_its_rows_would_be() -> None:
     bad_ones = [good[:1] + ("i\x00",) + good[2:], good[:4] + ("m\x00e",) + good[5:],
                 good[:7] + ("1764000000000-0000-d\x00",) + good[8:], good[:9] + ("[1]",), good[:9] + ("[",),
                 good[:9] + (' [] ',), good[:9] + ('["conflict"]',), good[:3] + ("no such kind",) + good[4:],
-                good[:8] + ('{"note": "\\u0000"}',) + good[9:]]
+                good[:8] + ('{"note": "\\u0000"}',) + good[9:],
+                # each rule the batch's column-wise pass asks of every row at once (event_checks._plain_batch)
+                good[:1] + ("i" * 101,) + good[2:], good[:4] + ("",) + good[5:], good[:5] + ("d" * 101,) + good[6:],
+                good[:2] + (None, "registered") + good[4:], good[:2] + (7,) + good[3:],
+                good[:6] + ("2026-11-24T02:00:00",) + good[7:], good[:6] + ("1999-11-24T02:00:00+00:00",) + good[7:],
+                good[:6] + ("yesterday",) + good[7:], good[:7] + ("176400000000-0000-d",) + good[8:],
+                good[:7] + ("1864000000000-0000-d",) + good[8:], good[:7] + ("1064000000000-0000-d",) + good[8:],
+                good[:8] + (17,) + good[9:], good[:8] + ('{"note": 5}',) + good[9:], good[:8] + ('{"x": 1}',) + good[9:]]
     for bad in bad_ones:
         for where in (0, 3, 7):
             rows = [good[:1] + (f"e{n}",) + good[2:] for n in range(8)]
@@ -155,6 +162,30 @@ def test_a_batch_is_checked_as_each_of_its_rows_would_be() -> None:
             assert ("\x00" in "".join(map(str, bad[1:8]))) <= bool(expected)  # a NUL before the payload: refused
     assert outbox_problems([good], now) == []
 
+def test_only_rows_the_store_did_not_validate_are_checked_again(ws, clock, monkeypatch) -> None:
+    """A row queued from an event the store had just validated (make_event) is not validated again before a push;
+    one queued again after a refusal, or written behind the store's back, is (core.event_checks)."""
+    from agent_console.sync import engine
+
+    case = ws.register(sample_case())
+    for i in range(3):
+        ws.act(case.id, "progress_noted", {"note": str(i)})
+    made = history(ws)
+    base = made[-1]
+    forged = _tamper(ws, base, "{broken", clock().isoformat(), "beef")
+    ws.store.acknowledge([], [(base.id, "refused")])
+    assert ws.store.requeue_refused() == 1  # sent again once its reason was fixed: checked again
+    seen: list[list[str]] = []
+    real = engine.outbox_problems
+    monkeypatch.setattr(engine, "outbox_problems", lambda rows: seen.append([r[1] for r in rows]) or real(rows))
+    rows = ws.store.outbox_rows(100)
+    sendable, bad = engine.split(rows)
+    assert sorted(seen[0]) == sorted([base.id, forged])
+    assert [b[0] for b in bad] == [forged] and bad[0][1].startswith("malformed")
+    assert [r[1] for r in sendable] == [r[1] for r in rows if r[1] != forged]
+    assert {r[1]: r[10] for r in rows}[made[0].id] == 1
+
+
 # -- both centres -----------------------------------------------------------------------------------------------------
 def _tamper(ws: Any, base: Event, payload: str, at: str, tag: str) -> str:
     """A row written behind the store's back (a damaged or edited file), queued for sync."""
@@ -162,7 +193,7 @@ def _tamper(ws: Any, base: Event, payload: str, at: str, tag: str) -> str:
     ws.store.conn.execute(
         "INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags) VALUES (?,?,?,?,?,?,?,?,?)",
         (event_id, base.case_id, "progress_noted", base.actor, base.device, at, ws.store.hlc.now(), payload, "[]"))
-    ws.store.conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event_id,))
+    ws.store.conn.execute("INSERT INTO outbox (event_id, seq) VALUES (?, last_insert_rowid())", (event_id,))
     return event_id
 
 

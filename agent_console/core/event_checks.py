@@ -106,12 +106,62 @@ def outbox_problem(row: tuple, now_ms: int | None = None, nul_checked: bool = Fa
 def outbox_problems(rows: list[tuple], now_ms: int | None = None) -> list[tuple[str, str]]:
     """(event id, reason) for each outbox row of a batch that must not be sent (outbox_problem), in batch order.
 
-    The NUL look at the fields before the payload is done once for the whole batch (a file that was not tampered
-    with has none), and row by row only when the batch holds one: the same answers, at a fraction of the cost."""
+    Every rule before the payload is first asked of the whole batch at once, column by column (_plain_batch): a file
+    that was not tampered with passes them all, and then only each payload is validated, row by row. A batch that
+    fails any of them is checked row by row as before (the NUL look then once for the whole batch): the same answers,
+    at a fraction of the cost (a push of a million events checks each of them)."""
     now_ms = now_ms if now_ms is not None else _now_ms()
+    if _plain_batch(rows, now_ms):
+        kinds = EVENT_KINDS
+        bad = []
+        for r in rows:
+            try:
+                kinds[r[3]].model_validate_json(r[8], context=CHECK_ONLY)
+            except ValueError:  # (a ValidationError is one): the row's own check says why, in its words
+                if (reason := outbox_problem(r, now_ms, True)) is not None:
+                    bad.append((r[1], reason))
+        return bad
     fields = chain.from_iterable(r[1:8] for r in rows)
     clean = "\x00" not in "\x01".join(map(str, fields))
     return [(r[1], reason) for r in rows if (reason := outbox_problem(r, now_ms, clean)) is not None]
+
+
+def _plain_batch(rows: list[tuple], now_ms: int) -> bool:
+    """True when no row of the batch breaks any rule outbox_problem checks before the payload validation itself,
+    asked of each column as a whole (types and lengths as sets and bounds, the kinds as a set, one NUL look, the
+    stamps' walls as a range). False means only "look row by row": it never lets a row through that a rule refuses."""
+    if not rows or min(map(len, rows)) < 10:
+        return False
+    _, ids, cases, kinds, actors, devices, ats, hlcs, payloads, flags = list(zip(*rows))[:10]
+    text = {str}
+    if set(flags) != {"[]"} or any(set(map(type, col)) != text
+                                   for col in (ids, kinds, actors, devices, ats, hlcs, payloads)):
+        return False
+    if not set(map(type, cases)) <= {str, type(None)}:
+        return False
+    if min(map(len, ids)) == 0 or max(map(len, ids)) > _MAX_ID or min(map(len, devices)) == 0 \
+            or max(map(len, devices)) > _MAX_ID or "" in set(actors):
+        return False
+    kind_set = set(kinds)
+    if not kind_set <= EVENT_KINDS.keys():
+        return False
+    if "registered" in kind_set and any(not c for k, c in zip(kinds, cases) if k == "registered"):
+        return False
+    present = [c for c in cases if c is not None]
+    if any("\x00" in "\x01".join(col) for col in (ids, present, kinds, actors, devices, ats, hlcs)):
+        return False
+    if any("\\u0000" in p for p in payloads):
+        return False
+    try:
+        times = list(map(datetime.fromisoformat, ats))
+    except ValueError:
+        return False
+    if None in {t.tzinfo for t in times} or min(t.year for t in times) < 2000 or max(t.year for t in times) > 2099:
+        return False
+    if None in map(_STAMP.match, hlcs):
+        return False
+    walls = [h[:13] for h in hlcs]  # 13 digits each (the pattern): as text they sort as numbers
+    return int(min(walls)) >= EARLIEST_MS and int(max(walls)) <= now_ms + ABSURD_AHEAD_MS
 
 
 def registration_problem(payload: dict[str, Any], at: Any, limits: IntakeLimits = DEFAULT_LIMITS) -> str | None:

@@ -531,7 +531,9 @@ class LocalStore:
                     if span is not None and days[0] <= days[1]:
                         span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
                 self._insert_event(conn, event, origin="local")
-                conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
+                # validated just now (make_event): a push need not check it again (migration 0800)
+                conn.execute("INSERT INTO outbox (event_id, seq, checked) VALUES (?, last_insert_rowid(), 1)",
+                             (event.id,))
                 self._project_side(conn, event)
             for state in states.values():
                 span = reach.get(state.id)
@@ -588,7 +590,8 @@ class LocalStore:
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", rows)
-            conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
+            conn.execute("INSERT INTO outbox (event_id, seq, checked) SELECT id, seq, 1 FROM events WHERE seq > ?",
+                         (last_seq,))  # made by make_event: validated (migration 0800)
             for e in side:
                 self._project_side(conn, e)
             self._project_many(conn, folded)
@@ -630,7 +633,8 @@ class LocalStore:
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local')", events)
-            conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
+            conn.execute("INSERT INTO outbox (event_id, seq, checked) SELECT id, seq, 1 FROM events WHERE seq > ?",
+                         (last_seq,))  # made by make_event: validated (migration 0800)
             conn.executemany(_CASE_INSERT, inserts)
             _insert_search(conn, search, open_search)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
@@ -1089,7 +1093,10 @@ class LocalStore:
 
     def outbox_rows(self, limit: int, after: int | None = None) -> list[tuple[Any, ...]]:
         """Like outbox_batch, but rows as stored, led by their local order: (seq, id, case_id, kind, actor, device,
-        at, hlc, payload JSON, flags JSON). The fast path for pushing: nothing is decoded.
+        at, hlc, payload JSON, flags JSON, checked). The fast path for pushing: nothing is decoded. `checked` is 1
+        for a row the store queued from an event it had just validated (append paths), 0 for any other (queued again
+        by requeue_refused, from before migration 0800, or written behind the store's back): only those are checked
+        again before sending.
 
         `after` continues from the last seq of the previous page. The outbox has no index on its order, so the page is
         read walking the events in order (their primary key) from the oldest waiting one and probing the outbox by id:
@@ -1101,7 +1108,7 @@ class LocalStore:
                 return []
             after = first - 1
         return self.conn.execute(
-            "SELECT e.seq, e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags"
+            "SELECT e.seq, e.id, e.case_id, e.kind, e.actor, e.device, e.at, e.hlc, e.payload, e.flags, o.checked"
             " FROM events e CROSS JOIN outbox o WHERE e.seq > ? AND o.event_id = e.id ORDER BY e.seq LIMIT ?",
             (after, limit)).fetchall()
 

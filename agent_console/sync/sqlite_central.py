@@ -141,7 +141,7 @@ class SqliteCentral:
         # the same shape rules as the PostgreSQL centre (and the consoles): cheap enough for one machine's centre
         bad = [(r[1], reason) for r in rows if (reason := malformed(r) or outbox_problem(r))]
         skip = {b[0] for b in bad}
-        result = self.push([row_event(r[1:]) for r in rows if r[1] not in skip])
+        result = self.push([row_event(r[1:10]) for r in rows if r[1] not in skip])
         result.refused = bad + result.refused
         return result
 
