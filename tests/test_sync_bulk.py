@@ -307,7 +307,7 @@ def test_rows_staged_after_the_check_are_checked_too(pg_centre, tmp_path, clock)
     for i in range(3):
         me.act(case.id, "progress_noted", {"note": str(i)})
     rows = me.store.outbox_rows(10)
-    forged = (0, rows[0][1][:-4] + "f0f0", *rows[0][2:4], "you", *rows[0][5:])
+    forged = (0, rows[0][1][:-4] + "f0f0", *rows[0][2:4], "you", *rows[0][5:10])
     bad = (0, rows[0][1][:-4] + "b0b0", *rows[0][2:8], '{"note": 5}', rows[0][9])
     session = pg._Session(pg.with_login(pg_centre.admin, "me"), 5)
     conn = session.connection()
@@ -315,11 +315,11 @@ def test_rows_staged_after_the_check_are_checked_too(pg_centre, tmp_path, clock)
     conn.execute("SELECT ac.push_stage()")
     with conn.cursor().copy(copy_sql) as copy:
         for i, r in enumerate(rows[:2]):
-            copy.write_row((i, *r[1:]))
+            copy.write_row((i, *r[1:10]))
     assert conn.execute("SELECT ac.push_check()").fetchone()[0] == 2
     with conn.cursor().copy(copy_sql) as copy:  # after the check: the forged row, a bad one and the last note
         for i, r in enumerate([forged, bad, rows[2]]):
-            copy.write_row((i, *r[1:]))
+            copy.write_row((i, *r[1:10]))
     answer = conn.execute("SELECT ac.push_staged()").fetchone()[0]
     conn.commit()
     session.drop()
@@ -402,7 +402,7 @@ def test_the_centre_numbers_a_batch_in_the_order_of_its_ords(pg_centre, tmp_path
     with conn.cursor().copy("COPY pg_temp.ac_stage (ord, id, case_id, kind, actor, device, at, hlc, payload, flags)"
                             " FROM STDIN") as copy:
         for ord_, r in zip(ords, rows):
-            copy.write_row((ord_, *r[1:]))
+            copy.write_row((ord_, *r[1:10]))
     result = session.record(rows, [])
     session.drop()
     assert len(result.accepted) == 3
