@@ -26,6 +26,23 @@ UNIT_SECONDS = {
 }
 
 
+# the bands of a clock still counting down (a stopped clock is "met" or "missed", a paused one "paused")
+LIVE_BANDS = frozenset({"in_time", "warning", "breached"})
+
+
+def nearest_deadline(deadlines: dict[str, dict[str, Any]],
+                     paused_too: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The deadline that matters most now (of a case's deadlines as Workspace.deadlines tells them): the live one
+    with the least time left, breached ones first; else (paused_too) a paused one. A clock stopped late is
+    history, never the one to watch."""
+    live = [(k, d) for k, d in deadlines.items() if d["band"] in LIVE_BANDS]
+    if live:
+        return min(live, key=lambda kd: kd[1]["remaining_seconds"])
+    if paused_too:
+        return next(((k, d) for k, d in deadlines.items() if d["state"] == "paused"), None)
+    return None
+
+
 class TimeBase:
     """Deadline arithmetic for one unit. Day units use a calendar; wall units use plain timedeltas."""
 
@@ -78,11 +95,12 @@ class ClockMath:
         self._bases: dict[Unit, TimeBase] = {}
 
     def base(self, unit: Unit | str) -> TimeBase:
-        unit = Unit(unit)
-        if unit not in self._bases:
+        hit = self._bases.get(unit)  # (a Unit hashes as its value: the str and the member find the same entry)
+        if hit is None:
+            unit = Unit(unit)
             cal = self.calendar_days if unit == Unit.calendar_days else self.calendar
-            self._bases[unit] = TimeBase(unit, cal)
-        return self._bases[unit]
+            hit = self._bases[unit] = TimeBase(unit, cal)
+        return hit
 
     # -- changes the fold makes -------------------------------------------------------------------------------
     def start(self, spec: ClockSpec, tier: str, at: datetime, cycles: int = 1, missed: int = 0) -> ClockTrack:
@@ -190,7 +208,7 @@ class ClockMath:
 
     def evaluate_raw(self, spec: ClockSpec, raw: dict[str, Any], now: datetime) -> tuple[str, str, datetime | None, float]:
         """`evaluate` for a track as stored in JSON (ISO strings), without building models: the list fast path."""
-        parse = _parse
+        parse = parse_instant
         return self.evaluate(
             spec, parse(raw["started_at"]), parse(raw.get("due")), parse(raw.get("warn_at")),
             parse(raw.get("stopped_at")), parse(raw.get("paused_at")), raw.get("remaining_at_pause"), now,
@@ -227,7 +245,8 @@ def _changed(track: ClockTrack, update: dict[str, Any]) -> ClockTrack:
     return new
 
 
-def _parse(value: str | None) -> datetime | None:
+def parse_instant(value: str | None) -> datetime | None:
+    """A stored ISO instant (or None for none)."""
     if not value:
         return None
     if value[-1] == "Z":  # pydantic writes UTC as Z; fromisoformat in 3.11 reads it too, this is just faster

@@ -20,7 +20,7 @@ from agent_console.core.labels import label
 from agent_console.support.config import Settings
 from agent_console.core.calendar import WorkingCalendar
 from agent_console.core.calendar_years import YearSchedule
-from agent_console.core.clocks import ClockMath
+from agent_console.core.clocks import LIVE_BANDS, ClockMath, parse_instant
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core import plausibility
 from agent_console.core.new_case import IntakeError, NewCase, normalise
@@ -297,9 +297,9 @@ class Workspace:
                 "remaining_seconds": round(remaining),
                 "unit": spec.unit.value,
             }
-            if state in ("running", "breached") and spec.unit == "working_days":
+            if band in LIVE_BANDS and spec.unit == "working_days":
                 years = deadline_service.provisional_years(
-                    self.calendar, spec.unit.value, _parse_instant(raw.get("started_at")), due)
+                    self.calendar, spec.unit.value, parse_instant(raw.get("started_at")), due)
                 if years:
                     out[cid]["provisional"] = True
                     out[cid]["provisional_reason"] = self.provisional_reason(years)
@@ -315,7 +315,7 @@ class Workspace:
 
     def provisional_note(self, view: ClockView) -> str | None:
         """The reason a clock's due is provisional (it counts through a year with no official schedule), or None."""
-        if view.state not in ("running", "breached"):
+        if view.band not in LIVE_BANDS:
             return None
         years = deadline_service.provisional_years(self.calendar, view.unit, view.started_at, view.due)
         return self.provisional_reason(years) if years else None
@@ -442,38 +442,10 @@ class Workspace:
 
     def iter_cases_json(self, query: CaseQuery, now: datetime | None = None) -> Iterator[str]:
         """list_cases_json's text in pieces, as the rows come from the database: a list of any length is written
-        out in flat memory."""
-        now = now or self.now()
-        memo: dict[tuple[Any, ...], dict[str, Any]] = {}
-        dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
-        rows = self.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
-        yield "["
-        first = True
-        for row in rows:
-            if row["doc"] is None:  # a row written before list documents existed
-                state = self.store.state(row["id"])
-                yield ("" if first else ",") + json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False,
-                                                          default=str)
-                first = False
-                continue
-            deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
-            items, running = [], []
-            for cid, d in deadlines.items():
-                # the text of a deadline shared through the memo is written once, with its key
-                text = dumped.get(id(d))
-                if text is None:
-                    text = dumped[id(d)] = f"{json.dumps(cid)}: {json.dumps(d, ensure_ascii=False)}"
-                items.append(text)
-                if d["due"] and d["state"] in ("running", "breached"):
-                    running.append(d["due"])
-            # the same text json.dumps({"deadlines": …, "next_due": …}) gives (an ISO instant needs no escaping)
-            nxt = f'"{min(running)}"' if running else "null"
-            yield ("" if first else ",") + f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, "next_due": {nxt}}}'
-            first = False
-            if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
-                memo.clear()
-                dumped.clear()
-        yield "]"
+        out in flat memory (services.case_json)."""
+        from agent_console.services.case_json import iter_cases_json
+
+        return iter_cases_json(self, query, now or self.now())
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
         """A case as the stable JSON interface prints it."""
@@ -481,7 +453,7 @@ class Workspace:
         data = json.loads(state_json.model_dump_json() if isinstance(state_json, CaseState) else state_json)
         clocks = data.pop("clocks", {})
         data["deadlines"] = self.deadlines(clocks, now)
-        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["state"] in ("running", "breached")
+        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["band"] in LIVE_BANDS
                    and d["due"]]
         data["next_due"] = min(running)[0] if running else None
         if mask:
@@ -567,7 +539,3 @@ class Workspace:
 
     def close(self) -> None:
         self._home_store.close()
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
