@@ -146,13 +146,15 @@ class ClockMath:
                                     "extended": track.extended + length})
         return _changed(track, {"due": base.extend(track.due, length), "extended": track.extended + length})
 
-    def stop(self, track: ClockTrack, at: datetime) -> ClockTrack:
+    def stop(self, spec: ClockSpec, track: ClockTrack, at: datetime) -> ClockTrack:
         if track.stopped_at is not None:
             return track
         if track.paused_at is not None:
             # stopped while paused: it was within its time (the budget was frozen)
-            return _changed(track, {"stopped_at": at, "due": at, "paused_at": None})
-        return _changed(track, {"stopped_at": at})
+            return _changed(track, {"stopped_at": at, "due": at, "paused_at": None, "remaining_at_stop": 0.0})
+        assert track.due is not None
+        left = self.base(spec.unit).measure(at, track.due).total_seconds()
+        return _changed(track, {"stopped_at": at, "remaining_at_stop": left})
 
     # -- reading ----------------------------------------------------------------------------------------------
     def evaluate(
@@ -165,6 +167,7 @@ class ClockMath:
         paused_at: datetime | None,
         remaining_at_pause: float | None,
         now: datetime,
+        remaining_at_stop: float | None = None,
     ) -> tuple[str, str, datetime | None, float]:
         """(state, band, due, remaining seconds in the clock's time base) of one clock at `now`.
 
@@ -174,7 +177,9 @@ class ClockMath:
         base = self.base(spec.unit)
         if stopped_at is not None:
             due = due or stopped_at
-            remaining = base.measure(stopped_at, due).total_seconds()
+            # what the fold counted when the clock stopped (a track folded before that was kept: counted now)
+            remaining = (remaining_at_stop if remaining_at_stop is not None
+                         else base.measure(stopped_at, due).total_seconds())
             return ("met", "met", due, remaining) if stopped_at <= due else ("breached", "missed", due, remaining)
         if paused_at is not None:
             return "paused", "paused", None, remaining_at_pause or 0.0
@@ -189,7 +194,7 @@ class ClockMath:
     def view(self, spec: ClockSpec, track: ClockTrack, now: datetime) -> ClockView:
         state, band, due, remaining = self.evaluate(
             spec, track.started_at, track.due, track.warn_at, track.stopped_at, track.paused_at,
-            track.remaining_at_pause, now,
+            track.remaining_at_pause, now, track.remaining_at_stop,
         )
         return ClockView(
             id=spec.id,
@@ -212,6 +217,7 @@ class ClockMath:
         return self.evaluate(
             spec, parse(raw["started_at"]), parse(raw.get("due")), parse(raw.get("warn_at")),
             parse(raw.get("stopped_at")), parse(raw.get("paused_at")), raw.get("remaining_at_pause"), now,
+            raw.get("remaining_at_stop"),
         )
 
 

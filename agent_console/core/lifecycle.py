@@ -349,7 +349,7 @@ class Lifecycle:
                 s.clocks[spec.id] = self.clocks.restart(spec, s.complexity, track, e.at)
                 continue
             if e.kind in spec.stop:
-                s.clocks[spec.id] = self.clocks.stop(track, e.at)
+                s.clocks[spec.id] = self.clocks.stop(spec, track, e.at)
             elif e.kind == "paused":
                 s.clocks[spec.id] = self.clocks.pause(spec, track, e.at)
             elif e.kind == "resumed":

@@ -61,7 +61,8 @@ def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[
                     at = parse_instant(due_text)
                     seen = dues[due_text] = (at, at.astimezone(tz).isoformat())
                 state, band, due, remaining = evaluate(head[0], None, seen[0] if seen else None, None,  # type: ignore[arg-type]
-                                                       parse_instant(stopped), None, None, now)
+                                                       parse_instant(stopped), None, None, now,
+                                                       raw.get("remaining_at_stop"))
                 # the same text json.dumps gives the dict Workspace.deadlines makes for this clock
                 items.append(f'{head[1]}{seen[1] if seen else due.astimezone(tz).isoformat()}", '  # type: ignore[union-attr]
                              f'"state": "{state}", "band": "{band}", "remaining_seconds": {round(remaining)}, '

@@ -283,7 +283,7 @@ class Workspace:
                 continue
             if memo is not None:
                 key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
-                       raw.get("remaining_at_pause"), raw.get("started_at", "")[:4])
+                       raw.get("remaining_at_pause"), raw.get("remaining_at_stop"), raw.get("started_at", "")[:4])
                 hit = memo.get(key)
                 if hit is not None:
                     out[cid] = hit
