@@ -40,16 +40,15 @@ def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[
     rows = ws.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
     yield "["
     sep = ""
-    for row in rows:
-        doc = row["doc"]
+    for case_id, doc, clocks in rows:
         if doc is None:  # a row written before list documents existed
-            state = ws.store.state(row["id"])
+            state = ws.store.state(case_id)
             yield sep + json.dumps(ws.case_dict(state, now, mask=True), ensure_ascii=False, default=str)
             sep = ","
             continue
         items: list[str] = []
         running: list[str] = []
-        for cid, raw in loads(row["clocks"]).items():
+        for cid, raw in loads(clocks).items():
             head = heads.get(cid)
             if head is None:  # a clock this profile no longer has (as Workspace.deadlines skips it)
                 continue

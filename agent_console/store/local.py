@@ -922,23 +922,22 @@ class LocalStore:
             rows += self._rows(undue, [*params, limit - len(rows)] if limit else params)
         return rows
 
-    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
-        """Like case_rows, one row at a time as SQLite finds them: a whole list of a million cases is written out
-        without ever being held (the CLI's --json lists). Use the store for nothing else until it is exhausted."""
+    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[tuple[Any, ...]]:
+        """Like case_rows, one row at a time as SQLite finds them, each a tuple of `columns` in their order: a
+        whole list of a million cases is written out without ever being held (the CLI's --json lists). Use the
+        store for nothing else until it is exhausted."""
         return iter(self.case_rows(q, columns, stream=True))
 
-    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[dict[str, Any]]:
+    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[tuple[Any, ...]]:
         count = 0
         for sql, args in ((due, [*params, limit] if limit else params), (undue, None)):
             if args is None:
                 if limit and count >= limit:
                     return
                 args = [*params, limit - count] if limit else params
-            cur = self.conn.execute(sql, args)
-            names = [d[0] for d in cur.description]
-            for r in cur:
+            for r in self.conn.execute(sql, args):
                 count += 1
-                yield dict(zip(names, r))
+                yield r
 
     @staticmethod
     def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
