@@ -30,9 +30,9 @@ def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[
     tz = ws.tz
     evaluate = ws.clocks.evaluate
     # per clock kind: its spec and the fixed start of its text (key, label), written once per list
-    heads = {cid: (spec, f'{json.dumps(cid)}: {{"label": {json.dumps(label(spec, lang), ensure_ascii=False)}, '
-                         f'"due": "', spec.unit.value)
-             for cid, spec in ws._specs.items()}
+    heads = {spec.id: (spec, f'{json.dumps(spec.id)}: {{"label": {json.dumps(label(spec, lang), ensure_ascii=False)}, '
+                             f'"due": "', spec.unit.value)
+             for spec in ws.profile.clocks}
     memo: dict[tuple[Any, ...], dict[str, Any]] = {}
     dumped: dict[int, str] = {}  # a running deadline shared through the memo is written out once
     dues: dict[str, tuple[datetime, str]] = {}  # a stored due -> (the instant, its text in the console's zone)
