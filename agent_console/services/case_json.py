@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from agent_console.core.case_query import CaseQuery
 from agent_console.core.clocks import LIVE_BANDS, parse_instant
 from agent_console.core.labels import label
@@ -22,6 +24,14 @@ if TYPE_CHECKING:
     from agent_console.services.workspace import Workspace
 
 _MEMO_LIMIT = 10_000  # the memos are per list and instant and small; bound them anyway
+
+
+def _loads(text: str) -> dict[str, Any]:
+    """A row's stored clocks: orjson reads them in half the time json does (a fifth of a million-case list)."""
+    try:
+        return orjson.loads(text)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:  # what orjson refuses and json reads (NaN, huge integers): as before
+        return json.loads(text)  # type: ignore[no-any-return]
 
 
 def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[str]:
@@ -36,7 +46,6 @@ def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[
     memo: dict[tuple[Any, ...], dict[str, Any]] = {}
     dumped: dict[int, str] = {}  # a running deadline shared through the memo is written out once
     dues: dict[str, tuple[datetime, str]] = {}  # a stored due -> (the instant, its text in the console's zone)
-    loads = json.loads
     rows = ws.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
     yield "["
     sep = ""
@@ -48,7 +57,7 @@ def iter_cases_json(ws: Workspace, query: CaseQuery, now: datetime) -> Iterator[
             continue
         items: list[str] = []
         running: list[str] = []
-        for cid, raw in loads(clocks).items():
+        for cid, raw in _loads(clocks).items():
             head = heads.get(cid)
             if head is None:  # a clock this profile no longer has (as Workspace.deadlines skips it)
                 continue
