@@ -139,8 +139,8 @@ def _reach_of(ws, case_id: str):
 
 def test_a_case_worked_at_the_console_keeps_what_it_counted_over(base_db, tmp_path, clock) -> None:
     """A registration and an action at the console widen what the case counted over (the new clock's days): a
-    later change beyond them refolds nothing; a case written by a path that does not record it (a sync page) is
-    refolded by every change."""
+    later change beyond them refolds nothing; a case whose projection is written without its days is refolded by
+    every change."""
     from tests.conftest import sample_case
 
     shutil.copyfile(base_db, tmp_path / "local.db")
@@ -153,7 +153,7 @@ def test_a_case_worked_at_the_console_keeps_what_it_counted_over(base_db, tmp_pa
     assert _reach_of(ws, new.id)[0] == first[0] and _reach_of(ws, new.id)[1] >= first[1]
     other = ws.store.conn.execute("SELECT c.id FROM cases c JOIN case_reach r ON r.rowid = c.rowid"
                                   " WHERE c.is_open = 1 AND c.id != ? LIMIT 1", (new.id,)).fetchone()[0]
-    ws.store._project_many(ws.store.conn, [(ws.case(other), ws.case(other).model_dump_json())])  # as a page does
+    ws.store._project_many(ws.store.conn, [(ws.case(other), ws.case(other).model_dump_json())])  # no days given
     assert _reach_of(ws, other) is None
     ws.close()
     ws = _open(tmp_path, clock, [date(2027, 9, 1)])

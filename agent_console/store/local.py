@@ -524,19 +524,16 @@ class LocalStore:
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
                     if event.case_id not in reach:
-                        reach[event.case_id] = [_NO_DAY, 0] if before is None else _stored_reach(conn, event.case_id)
+                        reach[event.case_id] = new_span() if before is None else _stored_reach(conn, event.case_id)
                     with reach_recorded() as days:
                         states[event.case_id] = lifecycle.apply(before, event, strict=strict)
-                    span = reach[event.case_id]
-                    if span is not None and days[0] <= days[1]:
-                        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
+                    widen(reach[event.case_id], days)
                 self._insert_event(conn, event, origin="local")
                 conn.execute("INSERT INTO outbox VALUES (?, last_insert_rowid())", (event.id,))
                 self._project_side(conn, event)
             for state in states.values():
                 span = reach.get(state.id)
-                self._project(conn, state, reach=None if span is None else (
-                    *(span if span[0] <= span[1] else (1, 0)), state.profile, f" {' '.join(state.clocks)} "))
+                self._project(conn, state, reach=None if span is None else reach_row(span, state))
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
@@ -559,6 +556,8 @@ class LocalStore:
         tz = lifecycle.clocks.calendar.tz
         rows: list[tuple[Any, ...]] = []
         folded: list[tuple[CaseState, str]] = []
+        # what each fold counted over, as `append` records it (not known for states folded by the caller)
+        reach: dict[str, tuple[int, int, str, str]] | None = {} if states is None else None
         texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
         with (self.transaction() if durable else self._replayable_transaction()) as conn:
             numbers = _Numbers(conn, self.device_code, tz)
@@ -566,7 +565,10 @@ class LocalStore:
             for i, history in enumerate(cases):
                 history = [numbers.give(self.stamp(e)) for e in history]
                 if states is None:
-                    state = lifecycle.fold(history, strict=True)
+                    with reach_recorded() as days:
+                        state = lifecycle.fold(history, strict=True)
+                    if state is not None and reach is not None:
+                        reach[state.id] = reach_row(days, state)
                 else:
                     state = states[i]
                     if history and history[0].kind == "registered" and not state.number:
@@ -591,7 +593,7 @@ class LocalStore:
             conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
             for e in side:
                 self._project_side(conn, e)
-            self._project_many(conn, folded)
+            self._project_many(conn, folded, reach=reach)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(rows)
@@ -605,6 +607,7 @@ class LocalStore:
         inserts: list[tuple[Any, ...]] = []
         search: list[tuple[Any, ...]] = []
         open_search: list[tuple[Any, ...]] = []
+        reach: list[tuple[Any, ...]] = []
         now = self.hlc.now
         with (self.transaction() if durable else self._replayable_transaction()) as conn:
             numbers = _Numbers(conn, self.device_code, None)
@@ -626,6 +629,8 @@ class LocalStore:
                 search.append((rowid, *_who_terms(number, row[13], row[14]), *case.terms))
                 if row[3]:
                     open_search.append(search[-1])
+                    if case.reach is not None:
+                        reach.append((rowid, *case.reach))
             numbers.save()
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
@@ -633,6 +638,8 @@ class LocalStore:
             conn.execute("INSERT INTO outbox SELECT id, seq FROM events WHERE seq > ?", (last_seq,))
             conn.executemany(_CASE_INSERT, inserts)
             _insert_search(conn, search, open_search)
+            conn.executemany("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                             " VALUES (?,?,?,?,?)", reach)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(events)
@@ -687,6 +694,7 @@ class LocalStore:
                 " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(text) >= _THREADED_TEXT)
             bad: dict[int, str] = {}  # place in the page -> why it is kept aside
             culprits: dict[str, str] = {}  # event id -> why it does not fold
+            reach: dict[str, list[int] | None] = {}  # case id -> the days its fold counted over (None: not known)
             try:
                 rows = json.loads(text)
                 now_ms = _now_ms()
@@ -708,9 +716,16 @@ class LocalStore:
                         state = before[case_id]
                         arrived.sort(key=_hlc_order)
                         if state is not None and arrived[0].hlc > state.last_hlc:
-                            folded[case_id] = _guarded(lifecycle, state, arrived, culprits)
+                            # what it counted over: the stored span widened by these events (as `append` does)
+                            reach[case_id] = _stored_reach(reader, case_id)
+                            with reach_recorded() as days:
+                                folded[case_id] = _guarded(lifecycle, state, arrived, culprits)
+                            widen(reach[case_id], days)
                         elif state is None and case_id not in history:
-                            folded[case_id] = _guarded(lifecycle, None, arrived, culprits)  # new here, all of it
+                            with reach_recorded() as days:  # new here, all of it
+                                folded[case_id] = _guarded(lifecycle, None, arrived, culprits)
+                            reach[case_id] = new_span()
+                            widen(reach[case_id], days)
             finally:
                 try:
                     inserted = insert.result()  # never leave SQLite busy behind us, even on an error
@@ -750,12 +765,16 @@ class LocalStore:
                     state = folded[case_id]
                 else:
                     mine: dict[str, str] = {}
-                    state = _guarded(lifecycle, None, self.events(case_id), mine)
+                    with reach_recorded() as days:  # its whole history, in the fold's order
+                        state = _guarded(lifecycle, None, self.events(case_id), mine)
+                    reach[case_id] = new_span()
+                    widen(reach[case_id], days)
                     if set(mine) - page_ids:  # an event stored here before does not fold: not the page's doing
                         raise StoreError("db.no_fold", case=case_id, detail=str(mine))
                     culprits.update(mine)
                 if state is not None and not culprits:
-                    self._project(conn, state)
+                    span = reach.get(case_id)
+                    self._project(conn, state, reach=None if span is None else reach_row(span, state))
             if culprits:
                 raise _Poisoned(rows, {i: culprits[r[1]] for i, r in enumerate(rows) if r[1] in culprits})
             now = datetime.now(timezone.utc).isoformat()
@@ -1348,7 +1367,7 @@ class LocalStore:
                 fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
             if fresh is not None:
                 out.append((fresh, fresh.model_dump_json()))
-                reach[fresh.id] = (days[0], days[1], fresh.profile, f" {' '.join(fresh.clocks)} ")
+                reach[fresh.id] = reach_row(days, fresh)
         return out, reach
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
@@ -1484,15 +1503,20 @@ class PreparedCase:
     events: list[tuple[Any, ...]]  # (id, case_id, kind, actor, device, at, payload JSON, flags JSON), in story order
     row: tuple[Any, ...]  # the projection row (_CASE_COLUMNS order)
     terms: tuple[str, ...]  # the search row's body1, body2, tel, scope, sound (who1, who2 need the number)
+    reach: tuple[int, int, str, str] | None = None  # what its fold counted over (reach_row), when recorded
 
 
-def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any) -> list[PreparedCase]:
+def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any,
+                  spans: list[list[int]] | None = None) -> list[PreparedCase]:
     """Cases as rows for LocalStore.append_prepared, without a database: each history (in story order, not yet
-    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event). Histories with
-    events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
+    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event) and, in `spans`,
+    the days that fold counted over (recorded with reach_recorded and `widen`, as `append` records them). Histories
+    with events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
     out: list[PreparedCase] = []
     texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
-    for history, state in zip(histories, states, strict=True):
+    if spans is not None and len(spans) != len(states):
+        raise ValueError("prepare_cases: one span per state")
+    for n, (history, state) in enumerate(zip(histories, states, strict=True)):
         first = history[0]
         if first.kind != "registered" or first.payload.get("number") or any(e.hlc for e in history):
             raise ValueError("prepare_cases: a history starts with its registration, not numbered or stamped yet")
@@ -1516,7 +1540,7 @@ def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any
         state.__dict__["last_hlc"] = HLC_MARK
         row, terms = _projection(state)
         received = datetime.fromisoformat(first.payload["received_at"]).astimezone(tz)
-        out.append(PreparedCase(received, rows, row, terms[2:]))
+        out.append(PreparedCase(received, rows, row, terms[2:], None if spans is None else reach_row(spans[n], state)))
     return out
 
 
@@ -1617,13 +1641,31 @@ _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
 _NO_DAY = date.max.toordinal() + 1  # the first day of a span that has counted over none yet
 
 
+def new_span() -> list[int]:
+    """[first day, last day] of a fold that has counted over no day yet (widen it with `widen`)."""
+    return [_NO_DAY, 0]
+
+
+def widen(span: list[int] | None, days: list[int]) -> None:
+    """Widen `span` by the days a reach_recorded saw (nothing when it saw none; a span not known stays so)."""
+    if span is not None and days[0] <= days[1]:
+        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
+
+
+def reach_row(span: Sequence[int], state: CaseState) -> tuple[int, int, str, str]:
+    """case_reach's columns for a case whose fold counted over `span`: first and last day ((1, 0): none), the
+    profile it was folded under, the clocks it holds (" a b ": found by " a " in it)."""
+    first, last = (span[0], span[1]) if span[0] <= span[1] else (1, 0)
+    return first, last, state.profile, f" {' '.join(state.clocks)} "
+
+
 def _stored_reach(conn: sqlite3.Connection, case_id: str) -> list[int] | None:
     """[first day, last day] case_reach holds for a case (None: not known)."""
     row = conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
                        " WHERE c.id = ?", (case_id,)).fetchone()
     if row is None:
         return None
-    return [row[0], row[1]] if row[0] <= row[1] else [_NO_DAY, 0]
+    return [row[0], row[1]] if row[0] <= row[1] else new_span()
 
 
 def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
