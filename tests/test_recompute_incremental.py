@@ -198,3 +198,42 @@ async def test_the_console_recomputes_in_the_background_with_its_progress_on_the
     assert f"{total}/{total}" in busy[-1] and total < ws.count_cases(open_only=True)
     assert "正在后台重算期限" not in shown[-1]  # gone when it is over
     ws.close()
+
+
+def _projection_as_written(ws) -> None:
+    """Every open case's row holds, column by column, what its projection of a fresh fold is, and its search rows
+    those the projection makes (in the open cases' index too)."""
+    from agent_console.store.local import _CASE_COLUMNS, _projection
+
+    conn = ws.store.conn
+    for row in conn.execute(f"SELECT rowid, {', '.join(_CASE_COLUMNS)} FROM cases WHERE is_open = 1").fetchall():
+        fresh = ws.lifecycle.fold(ws.store.events(row[1]))
+        made, terms = _projection(fresh)
+        assert tuple(row[1:]) == made, row[2]
+        for table in ("cases_search", "open_search"):
+            assert conn.execute(f"SELECT who1, who2, body1, body2, tel, scope FROM {table} WHERE rowid = ?",
+                                (row[0],)).fetchone() == terms[:6], (table, row[2])
+
+
+def test_moved_cases_are_written_as_their_projection_whatever_else_differs(base_db, tmp_path, clock) -> None:
+    """A closure next week moves clocks: the moved cases' rows (next due and clock, state, clocks, the list document
+    left as it was) are what a whole projection writes; a case whose stored state differs beyond its clocks too
+    (its facts, here) is written whole, its search rows with it."""
+    shutil.copyfile(base_db, tmp_path / "local.db")
+    ws = _open(tmp_path, clock, [date(2026, 12, 2)])
+    conn = ws.store.conn
+    ws.recompute_deadlines(["asked"], full=True)  # (under this calendar: then back to none, which moves them)
+    reached = [r[0] for r in conn.execute(
+        "SELECT c.id FROM cases c JOIN case_reach r ON r.rowid = c.rowid WHERE c.is_open = 1"
+        " AND r.first_day <= ? AND r.last_day >= ? ORDER BY c.rowid", (date(2026, 12, 2).toordinal(),) * 2)]
+    assert len(reached) >= 2
+    stale = reached[0]
+    with ws.store.transaction():  # stored from another text of its facts (as an older projection might be)
+        conn.execute("UPDATE cases SET state = replace(state, '\"facts\":\"', '\"facts\":\"旧') WHERE id = ?", (stale,))
+    ws.close()
+    ws = _open(tmp_path, clock, [])
+    report = ws.recompute_deadlines()
+    assert stale in {m.case_id for m in report.moved} and len(report.moved) >= 2
+    _projection_as_written(ws)
+    _as_full_recompute_leaves_it(ws)
+    ws.close()

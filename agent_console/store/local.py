@@ -1297,20 +1297,31 @@ class LocalStore:
                     again = {fresh.id: (fresh, text) for fresh, text in refolded}
                     folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
                 stored = {r[0]: r for r in conn.execute(
-                    "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-                    (ids,))}
-                changed = []
+                    "SELECT id, number, next_due, clocks, state, rowid FROM cases"
+                    " WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+                changed = []  # (fresh, its JSON): written whole (_project_many)
+                clocks_only = []  # (state, clocks, next due, next clock, rowid): nothing but the clocks changed
                 for fresh, state_json in folded:
-                    if fresh.id not in stored:
+                    old = stored.get(fresh.id)
+                    if old is None:
                         continue
-                    case_id, number, old_due, old_clocks = stored[fresh.id]
-                    new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+                    case_id, number, old_due, old_clocks, old_state, at = old
+                    cut = _clocks_at(state_json)
+                    new_clocks = state_json[cut[0] + len(_CLOCKS_KEY):cut[1]] if cut else fresh.model_dump_json(
+                        include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
                     if old_clocks is not None and (old_clocks == new_clocks
                                                    or json.loads(old_clocks) == json.loads(new_clocks)):
                         continue
-                    changed.append((fresh, state_json))
-                    due = _next_due(fresh)
+                    due, clock = _nearest(fresh)
                     moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
+                    if cut and _same_beside_clocks(old_state, state_json, cut):
+                        clocks_only.append((state_json, new_clocks, _utc(due) if due else None, clock, at))
+                    else:
+                        changed.append((fresh, state_json))
+                # the common case of a calendar change: the clocks moved and nothing else of the state did, so the
+                # list document (the state without its clocks) and the search rows are as stored: four columns
+                conn.executemany("UPDATE cases SET state=?, clocks=?, next_due=?, next_clock=? WHERE rowid=?",
+                                 sorted(clocks_only, key=_last))
                 if changed:
                     ids = json.dumps([fresh.id for fresh, _ in changed])
                     self._project_many(conn, changed, self._stored_rows(
@@ -1561,8 +1572,7 @@ def _projection(s: CaseState, state_json: str | None = None,
     `stored` (a _stored_rows row, for a deadline recompute): when the texts the search row is made of are those of
     the stored state, the stored search row's six columns are given back instead of being made again (a clock moved:
     the words did not; making them was half the cost of writing a moved case)."""
-    running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
-    next_due, next_clock = (min(running) if running else (None, None))
+    next_due, next_clock = _nearest(s)
     # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
     # being the state without its clocks and with the complainant masked
     state_json = state_json or s.model_dump_json()
@@ -1590,11 +1600,10 @@ def _doc_and_clocks(s: CaseState, state_json: str) -> tuple[str, str]:
     person = s.complainant
     masked = person.model_copy(update={"phone": mask_phone(person.phone), "id_number": mask_id(person.id_number),
                                        "name": mask_name(person.name)})
-    at = state_json.rfind(_CLOCKS_KEY)
-    end = state_json.find(_AFTER_CLOCKS, at)
+    at, end = _clocks_at(state_json) or (-1, -1)
     plain, hidden = _COMPLAINANT_KEY + person.model_dump_json(), _COMPLAINANT_KEY + masked.model_dump_json()
     who = state_json.find(_COMPLAINANT_KEY)
-    if at < 0 or end < 0 or who < 0 or not state_json.startswith(plain, who):
+    if at < 0 or who < 0 or not state_json.startswith(plain, who):
         doc = s.model_copy(update={"complainant": masked}).model_dump_json(exclude=_NO_CLOCKS)
         return doc, s.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
     doc = state_json[:who] + hidden + state_json[who + len(plain):at] + state_json[end:]
@@ -1603,6 +1612,31 @@ def _doc_and_clocks(s: CaseState, state_json: str) -> tuple[str, str]:
 
 _CLOCKS_KEY = ',"clocks":'
 _AFTER_CLOCKS = ',"last_event_at":'  # the field after clocks (CaseState's order)
+
+
+def _clocks_at(state_json: str) -> tuple[int, int] | None:
+    """Where a state's JSON holds its clocks: from `,"clocks":` to the next field (see _doc_and_clocks); None when
+    the text does not show them as expected."""
+    at = state_json.rfind(_CLOCKS_KEY)
+    end = state_json.find(_AFTER_CLOCKS, at) if at >= 0 else -1
+    return (at, end) if end >= 0 else None
+
+
+def _same_beside_clocks(old: str | None, new: str, cut: tuple[int, int]) -> bool:
+    """Whether two states' JSON texts are the same but for their clocks (`cut`: where `new` holds them): then every
+    column of the case but the clocks' own (state, clocks, next due and clock) is as stored, the list document (the
+    state without its clocks, made from the same text) and the search rows too."""
+    if old is None:
+        return False
+    old_cut = _clocks_at(old)
+    return old_cut is not None and old_cut[0] == cut[0] and old[:cut[0]] == new[:cut[0]] and \
+        old[old_cut[1]:] == new[cut[1]:]
+
+
+def _nearest(s: CaseState) -> tuple[datetime | None, str | None]:
+    """The nearest due of the case's running clocks and that clock's id ((None, None): none runs)."""
+    running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
+    return min(running) if running else (None, None)
 _COMPLAINANT_KEY = '"complainant":'
 
 def _same_words(s: CaseState, row: tuple[Any, ...], stored: tuple[Any, ...]) -> bool:
@@ -1748,11 +1782,6 @@ def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[
     old, new = json.loads(stored), json.loads(state_json)
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return [f"{fresh.number}: {', '.join(changed)} differed"] if changed else []
-
-
-def _next_due(s: CaseState) -> datetime | None:
-    running = [t.due for t in s.clocks.values() if t.due is not None and t.stopped_at is None]
-    return min(running) if running else None
 
 
 @dataclass
