@@ -1264,72 +1264,76 @@ class LocalStore:
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
-        if only is None:
-            total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
-        else:
-            only, total = sorted(only), len(only)
-        done, after = 0, -1
+        if only is None:  # every open case, from the open cases' index (walking the table read every case's row)
+            only = [r[0] for r in self.conn.execute("SELECT rowid FROM cases WHERE is_open=1")]
+        only = sorted(only)
+        total = len(only)
+        done = 0
         each = "case_id IN (SELECT value FROM json_each(?))"
-        while True:
-            if only is None:
-                page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
-                                         " LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    break
-                after, step = page[-1][0], len(page)
-            else:
-                some = only[done:done + batch]
-                if not some:
-                    break
-                page = self.conn.execute("SELECT rowid, id FROM cases WHERE rowid IN (SELECT value FROM json_each(?))"
-                                         " AND is_open=1 ORDER BY rowid", (json.dumps(some),)).fetchall()
+        batches = [only[at:at + batch] for at in range(0, total, batch)]
+        # the next batch's cases and events are read on a thread of their own (SQLite reads without Python's lock,
+        # from the reader connection: what was committed) while this one folds and writes the batch before
+        threaded = str(self.path) != ":memory:"
+        reader = self._read_conn() if threaded else self.conn
+        ahead = _run(lambda: self._open_batch(reader, batches[0]), threaded) if batches else None
+        try:
+            for k, some in enumerate(batches):
+                assert ahead is not None
+                page, mark, texts = ahead.result()
+                ahead = _run(lambda nxt=batches[k + 1]: self._open_batch(reader, nxt), threaded) if k + 1 < len(
+                    batches) else None
                 step = len(some)
-            rowid_of = {case_id: rowid for rowid, case_id in page}
-            ids = json.dumps(list(rowid_of))
-            mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            folded, reach = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
-            with self._replayable_transaction() as conn:
-                touched = json.dumps([r[0] for r in conn.execute(
-                    f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
-                if touched != "[]":  # written meanwhile: folded again, now, with what was written
-                    refolded, reached = self._fold_range(conn, lifecycle, each, (touched,))
-                    reach.update(reached)
-                    again = {fresh.id: (fresh, text) for fresh, text in refolded}
-                    folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
-                stored = {r[0]: r for r in conn.execute(
-                    "SELECT id, number, next_due, clocks, state, rowid FROM cases"
-                    " WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
-                changed = []  # (fresh, its JSON): written whole (_project_many)
-                clocks_only = []  # (state, clocks, next due, next clock, rowid): nothing but the clocks changed
-                for fresh, state_json in folded:
-                    old = stored.get(fresh.id)
-                    if old is None:
-                        continue
-                    case_id, number, old_due, old_clocks, old_state, at = old
-                    cut = _clocks_at(state_json)
-                    new_clocks = state_json[cut[0] + len(_CLOCKS_KEY):cut[1]] if cut else fresh.model_dump_json(
-                        include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
-                    if old_clocks is not None and (old_clocks == new_clocks
-                                                   or json.loads(old_clocks) == json.loads(new_clocks)):
-                        continue
-                    due, clock = _nearest(fresh)
-                    moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
-                    if cut and _same_beside_clocks(old_state, state_json, cut):
-                        clocks_only.append((state_json, new_clocks, _utc(due) if due else None, clock, at))
-                    else:
-                        changed.append((fresh, state_json))
-                # the common case of a calendar change: the clocks moved and nothing else of the state did, so the
-                # list document (the state without its clocks) and the search rows are as stored: four columns
-                conn.executemany("UPDATE cases SET state=?, clocks=?, next_due=?, next_clock=? WHERE rowid=?",
-                                 sorted(clocks_only, key=_last))
-                if changed:
-                    ids = json.dumps([fresh.id for fresh, _ in changed])
-                    self._project_many(conn, changed, self._stored_rows(
-                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
-                _record_reach(conn, rowid_of, reach, folded)
-                done += step
-            if progress is not None:
-                progress(done, total)
+                rowid_of = {case_id: rowid for rowid, case_id in page}
+                ids = json.dumps(list(rowid_of))
+                folded, reach = self._fold_texts(lifecycle, texts)  # the slow part, outside the lock
+                with self._replayable_transaction() as conn:
+                    touched = json.dumps([r[0] for r in conn.execute(
+                        f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
+                    if touched != "[]":  # written meanwhile: folded again, now, with what was written
+                        refolded, reached = self._fold_range(conn, lifecycle, each, (touched,))
+                        reach.update(reached)
+                        again = {fresh.id: (fresh, text) for fresh, text in refolded}
+                        folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
+                    stored = {r[0]: r for r in conn.execute(
+                        "SELECT id, number, next_due, clocks, state, rowid FROM cases"
+                        " WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+                    changed = []  # (fresh, its JSON): written whole (_project_many)
+                    clocks_only = []  # (state, clocks, next due, next clock, rowid): nothing but the clocks changed
+                    for fresh, state_json in folded:
+                        old = stored.get(fresh.id)
+                        if old is None:
+                            continue
+                        case_id, number, old_due, old_clocks, old_state, at = old
+                        cut = _clocks_at(state_json)
+                        new_clocks = state_json[cut[0] + len(_CLOCKS_KEY):cut[1]] if cut else fresh.model_dump_json(
+                            include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+                        if old_clocks is not None and (old_clocks == new_clocks
+                                                       or json.loads(old_clocks) == json.loads(new_clocks)):
+                            continue
+                        due, clock = _nearest(fresh)
+                        moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
+                        if cut and _same_beside_clocks(old_state, state_json, cut):
+                            clocks_only.append((state_json, new_clocks, _utc(due) if due else None, clock, at))
+                        else:
+                            changed.append((fresh, state_json))
+                    # the common case of a calendar change: the clocks moved and nothing else of the state did, so the
+                    # list document (the state without its clocks) and the search rows are as stored: four columns
+                    conn.executemany("UPDATE cases SET state=?, clocks=?, next_due=?, next_clock=? WHERE rowid=?",
+                                     sorted(clocks_only, key=_last))
+                    if changed:
+                        ids = json.dumps([fresh.id for fresh, _ in changed])
+                        self._project_many(conn, changed, self._stored_rows(
+                            conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
+                    _record_reach(conn, rowid_of, reach, folded)
+                    done += step
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if ahead is not None:  # stopped half way: the read under way ends before the reader is used again
+                try:
+                    ahead.result()
+                except Exception:  # noqa: BLE001 - what stopped this recompute is what the caller hears of
+                    pass
         return moved
 
     def reached_cases(self, days: tuple[list[int], int, int] | None = None, profiles: frozenset[str] = frozenset(),
@@ -1370,10 +1374,31 @@ class LocalStore:
                     ) -> tuple[list[tuple[CaseState, str]], dict[str, tuple[int, int, str, str]]]:
         """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case; and
         by case id what each fold counted over (first day, last day, profile, clocks: case_reach's columns)."""
+        return self._fold_texts(lifecycle, self._event_texts(conn, where, params))
+
+    @staticmethod
+    def _event_texts(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[str]:
+        """The events of each case `where` picks as one JSON text (page rows: decoded in C, not field by field)."""
+        return [text for (text,) in conn.execute(
+            "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
+            f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params)]
+
+    @classmethod
+    def _open_batch(cls, conn: sqlite3.Connection, rowids: list[int]) -> tuple[list[tuple[int, str]], int, list[str]]:
+        """For a recompute's batch: (rowid, id) of the cases of `rowids` still open, the last event's seq before
+        their events are read (what comes after is folded again inside the write), and their events' texts."""
+        page = conn.execute("SELECT rowid, id FROM cases WHERE rowid IN (SELECT value FROM json_each(?))"
+                            " AND is_open=1 ORDER BY rowid", (json.dumps(rowids),)).fetchall()
+        mark = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        ids = json.dumps([case_id for _, case_id in page])
+        return page, mark, cls._event_texts(conn, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+
+    @staticmethod
+    def _fold_texts(lifecycle: Lifecycle, texts: list[str]
+                    ) -> tuple[list[tuple[CaseState, str]], dict[str, tuple[int, int, str, str]]]:
+        """Fold each case's events (an _event_texts text): (state, its JSON) and what each fold counted over."""
         out, reach = [], {}
-        for (text,) in conn.execute(
-                "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
-                f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params):
+        for text in texts:
             with reach_recorded() as days:
                 fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
             if fresh is not None:
