@@ -70,7 +70,7 @@ class Workspace:
         # all): a later override of that profile then makes its cases stale
         if not self.stale_reasons and (basis is None or self.profile.id not in (basis.get("profiles") or {})):
             try:
-                self._record_basis()
+                self._record_basis(counted=basis is None)
             except (sqlite3.Error, StoreError):
                 if basis is None:
                     raise
@@ -427,11 +427,17 @@ class Workspace:
         self.stale_reasons = []
         return report
 
-    def _record_basis(self) -> None:
-        """The deadlines are current: record their basis. (What they were counted on day by day is recorded by the
-        recompute: until one has recorded what its cases counted over, a change refolds every open case anyway.)"""
-        self.store.set_meta(deadline_service.BASIS_KEY,
-                            deadline_service.record_basis(self.store, self.calendar, self.profile))
+    def _record_basis(self, counted: bool = False) -> None:
+        """The deadlines are current: record their basis. `counted`: every open case with its days recorded
+        (case_reach) was folded on this calendar and profile (a database without open cases yet, or every open
+        case refolded just now), so what they counted on is recorded too and the next change refolds only the
+        cases it reaches; otherwise that waits for a recompute (until then a change refolds every open case)."""
+        with self.store.transaction():
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
+            if counted:
+                self.store.set_meta(deadline_service.COUNTED_KEY, deadline_service.record_counted(
+                    self.store, self.calendar, self.profile, self.now().astimezone(self.calendar.tz).date()))
 
     def last_recompute(self) -> dict[str, Any] | None:
         return deadline_service.last_report(self.store)
@@ -532,7 +538,7 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.stale_reasons = []
-        self._record_basis()
+        self._record_basis(counted=True)
         deadline_service.remember_profile(self.store, self.profile)
         self.store.set_meta("list_documents", "1")
         return aside
