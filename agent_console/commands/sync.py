@@ -74,7 +74,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         while True:
             try:
                 # a fresh console pulls a whole team's history: a bar on a terminal (stderr; silent otherwise)
-                with ProgressBar() as bar:
+                with ProgressBar(ws.settings.lang) as bar:
                     report = sync_once(ws.store, central, ws.lifecycle,
                                        progress=lambda done, left: bar(done, done + left) if left is not None
                                        else None)
