@@ -415,47 +415,49 @@ class LocalStore:
         sound tables): only the sound rows are written."""
         if self.meta("search_index") == "sounds":
             return self._fill_sounds(progress, batch)
-        total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-        done, after = 0, 0
-        while True:
-            with self._replayable_transaction() as conn:
-                page = conn.execute(
-                    "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
-                    " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
-                    " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    conn.execute("DELETE FROM meta WHERE key='search_index'")
-                    break
-                after = page[-1][0]
-                for table in _SEARCH_TABLES:
-                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
-                        for r in page]
-                _insert_search(conn, rows, [r for r, p in zip(rows, page) if p[9]])
-            done += len(page)
-            if progress is not None:
-                progress(done, total)
+
+        def write(conn: sqlite3.Connection, page: list[Any]) -> None:
+            rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                    for r in page]
+            _insert_search(conn, rows, [r for r, p in zip(rows, page) if p[9]])
+
+        self._fill_in_pages(
+            "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
+            " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
+            " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", _SEARCH_TABLES, write, progress, batch)
 
     def _fill_sounds(self, progress: Progress | None, batch: int) -> None:
         """Write only the sound rows of every case (search_terms.sound_terms, as _search_row makes them), the rest of
         the index being there already."""
+
+        def write(conn: sqlite3.Connection, page: list[Any]) -> None:
+            rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
+            conn.executemany(_SOUND_INSERT, rows)
+            conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
+
+        self._fill_in_pages(
+            "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
+            " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
+            " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", ("cases_sound", "open_sound"), write, progress, batch)
+
+    def _fill_in_pages(self, select: str, tables: Sequence[str],
+                       write: Callable[[sqlite3.Connection, list[Any]], None], progress: Progress | None,
+                       batch: int) -> None:
+        """Page through the cases in rowid order (`select` takes the last rowid and the page size; each row starts
+        with its rowid), a transaction a page: clear the page's rowid range in `tables`, `write` the page. The mark
+        asking for the index goes with the last (empty) page, so a fill stopped half way is still asked for."""
         total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
         done, after = 0, 0
         while True:
             with self._replayable_transaction() as conn:
-                page = conn.execute(
-                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
-                    " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
-                    " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (after, batch)).fetchall()
+                page = conn.execute(select, (after, batch)).fetchall()
                 if not page:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                for table in ("cases_sound", "open_sound"):
+                for table in tables:
                     conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
-                conn.executemany(_SOUND_INSERT, rows)
-                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
+                write(conn, page)
             done += len(page)
             if progress is not None:
                 progress(done, total)
