@@ -154,7 +154,7 @@ def _reference(ws: Any, central: Any) -> list[str]:
         return [t.error(Said("sync.reference_not_pulled", why=centre_failure(exc)))]
     if not changed:
         return []
-    notes = [t("cli.sync_reference_in_use", files="、".join(changed) if t.lang == "zh" else ", ".join(changed))]
+    notes = [t("cli.sync_reference_in_use", files=t.reference_files(changed))]
     if ws.reload_reference():
         notes.append(recompute_line(ws.settings.lang, ws.recompute_deadlines()))
     return notes
