@@ -43,7 +43,6 @@ def demo(n: int) -> None:
     t = time.perf_counter()
     generate(ws, cases=n, seed=3, history_days=30)
     print(f"{n} demo cases in {time.perf_counter() - t:.1f} s; open: {ws.store.count_cases(open_only=True)}")
-    ws.recompute_deadlines(full=True)  # what each open case counts over, recorded (demo data does not record it)
     t = time.perf_counter()
     _, report = ws.load_calendar_year(YEAR)
     print(f"load a new official year + recompute: {time.perf_counter() - t:.2f} s, {report.cases} open cases "

@@ -254,6 +254,19 @@ def raw_cli_json(db: Path) -> tuple[float, int, int]:
     return took, int(words[words.index("maxrss") + 1]) // 1024, int(words[words.index("rows") + 1])
 
 
+def list_json_figures(table: Any, db: Path, n: int, read_only: bool = False) -> None:
+    """`case list --json` of every case against the raw engine's, each run twice, turn about (raw first: neither
+    gets a page cache the other warmed for it alone), the best of each."""
+    load = os.getloadavg()[0]
+    ours, raws = [], []
+    for _ in range(2):
+        raws.append(raw_cli_json(db))
+        ours.append(cli(db, "case", "list", "--json", read_only=read_only))
+    (took, peak), (raw, raw_peak, rows) = min(ours), min(raws)
+    table.add("case list --json, every case (CLI, wall)", n, took, raw,
+              f"{rows} cases; peak memory {peak} MiB, raw {raw_peak} MiB; best of 2 each; load {load:.1f}")
+
+
 START = """
 import time, sys, asyncio
 t0 = time.perf_counter()
@@ -421,10 +434,7 @@ def rest_of_bench(ws: Workspace, n: int, table: Table, db: Path, src: Path, skip
     took, peak = cli(db, "case", "list", "--open", "--json")
     table.add("case list --open --json (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
     if "all-json" not in skip:
-        took, peak = cli(db, "case", "list", "--json")
-        raw, raw_peak, rows = raw_cli_json(db)
-        table.add("case list --json, every case (CLI, wall)", n, took, raw,
-                  f"{rows} cases; peak memory {peak} MiB, raw {raw_peak} MiB")
+        list_json_figures(table, db, n)
 
     from agent_console.services import reports
 
@@ -526,11 +536,7 @@ def main() -> None:
             if not src.exists():
                 print(f"  {src.name}: not built (run without --list-json-only first)")
                 continue
-            load = os.getloadavg()[0]
-            took, peak = cli(src, "case", "list", "--json", read_only=True)
-            raw, raw_peak, rows = raw_cli_json(src)
-            table.add("case list --json, every case (CLI, wall)", n, took, raw,
-                      f"{rows} cases; peak memory {peak} MiB, raw {raw_peak} MiB; load {load:.1f}")
+            list_json_figures(table, src, n, read_only=True)
         return
     for n in sizes:
         build(n)

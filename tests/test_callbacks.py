@@ -35,7 +35,7 @@ def test_due_phrases(phrase: str, expected: datetime) -> None:
     assert parse_due(phrase, NOW, SHANGHAI) == expected.replace(tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("phrase, message", [("昨天", "could not understand"), ("25点", "not a time"),
+@pytest.mark.parametrize("phrase, message", [("昨天", "already passed"), ("yesterday", "already passed"), ("25点", "not a time"),
                                              ("2026-11-01 10:00", "already passed"), ("", "say when")])
 def test_due_phrase_errors(phrase: str, message: str) -> None:
     with pytest.raises(DuePhraseError, match=message):
@@ -172,8 +172,14 @@ def test_sample_and_callback_commands(capsys, tmp_path, clock, monkeypatch) -> N
     capsys.readouterr()
     assert main(["callback", "new", numbers[0], "2099-01-05 09:00", "--json", "--db", db, "--agent", "a-test"]) == 0
     assert json.loads(capsys.readouterr().out)["due"].startswith("2099-01-05T09:00")
-    assert main(["callback", "new", numbers[0], "昨天", "--db", db]) == 2
-    assert "看不懂“昨天”" in capsys.readouterr().err  # in the console's language (issue 15)
+    assert main(["callback", "new", numbers[0], "随便", "--db", db]) == 2
+    assert "看不懂“随便”" in capsys.readouterr().err  # in the console's language (issue 15)
+    # at 10:00, 昨天下午3点 was read as today 15:00 and scheduled; it is yesterday, and past
+    from agent_console.services.workspace import Workspace
+
+    monkeypatch.setattr(Workspace, "now", lambda self: datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI))
+    assert main(["callback", "new", numbers[0], "昨天下午3点", "--db", db]) == 2
+    assert capsys.readouterr().err.strip() == "agent-console: 2026-12-01 15:00 已经过去了：回电时间要约在现在以后"
     assert main(["callback", "list", "--all", "--json", "--db", db]) == 0
     kinds = {r["kind"] for r in json.loads(capsys.readouterr().out)}
     assert {"audit", "requested"} <= kinds

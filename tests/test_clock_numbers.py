@@ -118,3 +118,33 @@ def test_an_extension_ends_at_the_same_instant_whatever_the_order(unit, start, s
     assert run(min(where, len(steps))) == reference
     unextended = run(None)
     assert reference is not None and unextended is not None and reference > unextended
+
+
+# -- what a stopped clock had left ----------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(
+    unit=st.sampled_from(["working_days", "calendar_days", "hours", "minutes"]),
+    start=instants,
+    pause_after=st.one_of(st.none(), gaps),
+    stop_after=gaps,
+)
+def test_a_stopped_clock_keeps_what_it_had_left_and_tells_it_as_a_recount_would(unit, start, pause_after,
+                                                                               stop_after) -> None:
+    """The fold records the time left when a clock stops; telling it from the record (the list's fast path) says
+    what counting it again says (a track folded before the record existed), met or missed alike."""
+    spec = ClockSpec(id="resolve", label="r", label_en="r", unit=unit, length=3, pause_gives_time_back=True)
+    track = MATH.start(spec, "general", start)
+    at = start
+    if pause_after is not None:
+        at += pause_after
+        track = MATH.pause(spec, track, at)
+    stopped = MATH.stop(spec, MATH.start(spec, "general", start) if pause_after is None else track, at + stop_after)
+    assert stopped.remaining_at_stop is not None
+    later = stopped.stopped_at + timedelta(days=400)  # a stopped clock's answer never depends on the moment asked
+    told = MATH.view(spec, stopped, later)
+    recounted = MATH.view(spec, stopped.model_copy(update={"remaining_at_stop": None}), later)
+    assert (told.state, told.band, told.due, told.remaining_seconds) == (
+        recounted.state, recounted.band, recounted.due, recounted.remaining_seconds)
+    assert told.band in ("met", "missed")
+    raw = json.loads(stopped.model_dump_json())
+    assert MATH.evaluate_raw(spec, raw, later) == (told.state, told.band, told.due, told.remaining_seconds)

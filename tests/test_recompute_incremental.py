@@ -139,8 +139,8 @@ def _reach_of(ws, case_id: str):
 
 def test_a_case_worked_at_the_console_keeps_what_it_counted_over(base_db, tmp_path, clock) -> None:
     """A registration and an action at the console widen what the case counted over (the new clock's days): a
-    later change beyond them refolds nothing; a case written by a path that does not record it (a sync page) is
-    refolded by every change."""
+    later change beyond them refolds nothing; a case whose projection is written without its days is refolded by
+    every change."""
     from tests.conftest import sample_case
 
     shutil.copyfile(base_db, tmp_path / "local.db")
@@ -153,7 +153,7 @@ def test_a_case_worked_at_the_console_keeps_what_it_counted_over(base_db, tmp_pa
     assert _reach_of(ws, new.id)[0] == first[0] and _reach_of(ws, new.id)[1] >= first[1]
     other = ws.store.conn.execute("SELECT c.id FROM cases c JOIN case_reach r ON r.rowid = c.rowid"
                                   " WHERE c.is_open = 1 AND c.id != ? LIMIT 1", (new.id,)).fetchone()[0]
-    ws.store._project_many(ws.store.conn, [(ws.case(other), ws.case(other).model_dump_json())])  # as a page does
+    ws.store._project_many(ws.store.conn, [(ws.case(other), ws.case(other).model_dump_json())])  # no days given
     assert _reach_of(ws, other) is None
     ws.close()
     ws = _open(tmp_path, clock, [date(2027, 9, 1)])
@@ -197,4 +197,43 @@ async def test_the_console_recomputes_in_the_background_with_its_progress_on_the
     total = int(busy[-1].split("/")[1].split()[0])
     assert f"{total}/{total}" in busy[-1] and total < ws.count_cases(open_only=True)
     assert "正在后台重算期限" not in shown[-1]  # gone when it is over
+    ws.close()
+
+
+def _projection_as_written(ws) -> None:
+    """Every open case's row holds, column by column, what its projection of a fresh fold is, and its search rows
+    those the projection makes (in the open cases' index too)."""
+    from agent_console.store.local import _CASE_COLUMNS, _projection
+
+    conn = ws.store.conn
+    for row in conn.execute(f"SELECT rowid, {', '.join(_CASE_COLUMNS)} FROM cases WHERE is_open = 1").fetchall():
+        fresh = ws.lifecycle.fold(ws.store.events(row[1]))
+        made, terms = _projection(fresh)
+        assert tuple(row[1:]) == made, row[2]
+        for table in ("cases_search", "open_search"):
+            assert conn.execute(f"SELECT who1, who2, body1, body2, tel, scope FROM {table} WHERE rowid = ?",
+                                (row[0],)).fetchone() == terms[:6], (table, row[2])
+
+
+def test_moved_cases_are_written_as_their_projection_whatever_else_differs(base_db, tmp_path, clock) -> None:
+    """A closure next week moves clocks: the moved cases' rows (next due and clock, state, clocks, the list document
+    left as it was) are what a whole projection writes; a case whose stored state differs beyond its clocks too
+    (its facts, here) is written whole, its search rows with it."""
+    shutil.copyfile(base_db, tmp_path / "local.db")
+    ws = _open(tmp_path, clock, [date(2026, 12, 2)])
+    conn = ws.store.conn
+    ws.recompute_deadlines(["asked"], full=True)  # (under this calendar: then back to none, which moves them)
+    reached = [r[0] for r in conn.execute(
+        "SELECT c.id FROM cases c JOIN case_reach r ON r.rowid = c.rowid WHERE c.is_open = 1"
+        " AND r.first_day <= ? AND r.last_day >= ? ORDER BY c.rowid", (date(2026, 12, 2).toordinal(),) * 2)]
+    assert len(reached) >= 2
+    stale = reached[0]
+    with ws.store.transaction():  # stored from another text of its facts (as an older projection might be)
+        conn.execute("UPDATE cases SET state = replace(state, '\"facts\":\"', '\"facts\":\"旧') WHERE id = ?", (stale,))
+    ws.close()
+    ws = _open(tmp_path, clock, [])
+    report = ws.recompute_deadlines()
+    assert stale in {m.case_id for m in report.moved} and len(report.moved) >= 2
+    _projection_as_written(ws)
+    _as_full_recompute_leaves_it(ws)
     ws.close()

@@ -59,7 +59,7 @@ def test_two_consoles_of_one_team_show_the_same_deadlines_after_a_lead_publishes
 
     for name in ("a", "b"):
         code, out, err = cli(capsys, "sync", "--once", *console[name])
-        assert code == 0 and "calendar:CN-2027-test.toml v1" in out
+        assert code == 0 and "日历“CN-2027-test.toml”第 1 版" in out
     dues = {}
     for name in ("a", "b"):
         ws = make_workspace(tmp_path, clock, name=f"{name}.db", agent=f"{name}1", central=url)
@@ -80,7 +80,7 @@ def test_two_consoles_of_one_team_show_the_same_deadlines_after_a_lead_publishes
     overrides.write_text("[clocks.resolve.length]\ncomplex = 10\n", encoding="utf-8")
     assert cli(capsys, "publish", "overrides", str(overrides), *console["lead"])[0] == 0
     for name in ("a", "b"):
-        assert "overrides:team-overrides.toml v1" in cli(capsys, "sync", "--once", *console[name])[1]
+        assert "规范“team-overrides.toml”第 1 版" in cli(capsys, "sync", "--once", *console[name])[1]
     for name in ("a", "b"):
         ws = make_workspace(tmp_path, clock, name=f"{name}.db", agent=f"{name}1", central=url)
         assert ws.stale_reasons == [] and ws.profile.clock("resolve").length_for("complex") == 10
@@ -204,9 +204,104 @@ def test_after_a_lead_publishes_both_consoles_agree_on_either_centre(centre, tmp
     dues = {}
     for login in ("me", "you"):
         code, out, _ = cli(capsys, "sync", "--once", *args(login))
-        assert code == 0 and "calendar:CN-2027-test.toml v1" in out
+        assert code == 0 and "日历“CN-2027-test.toml”第 1 版" in out
         ws = make_workspace(tmp_path, clock, name=f"{login}.db", agent=login, team="t1", central=url(login))
         assert ws.stale_reasons == [] and ws.calendar.year_status(2027) == "official"
         dues[login] = ws.case(case.id).clocks["resolve"].due
         ws.close()
     assert dues["me"] == dues["you"] != projected
+
+
+# -- told in the console's language (a refused version, the versions now in use) ------------------------------
+def _tampered_pull(ws):
+    """Version 1 good, version 2 tampered (its digest is version 1's): pulled, version 2 refused."""
+    from agent_console.services import reference_data
+    from agent_console.sync.reference import Published, body_digest
+
+    class Centre:
+        url = "test://centre"
+
+        def pull_reference(self, after):
+            body = TEST_2027.read_text(encoding="utf-8")
+            return [r for r in (
+                Published(1, "team-1", "calendar", "CN-2027.toml", 1, body, body_digest(body), "lead-1", "2026-12-01"),
+                Published(2, "team-1", "calendar", "CN-2027.toml", 2, body.replace("2027-02-14", "2027-02-13"),
+                          body_digest(body), "lead-1", "2026-12-02")) if r.seq > after]
+
+    return reference_data.pull(ws.store, Centre(), ws.settings), Centre()
+
+
+def test_a_refused_version_is_told_in_chinese(tmp_path, clock, capsys) -> None:
+    ws = make_workspace(tmp_path, clock, name="a.db")
+    _tampered_pull(ws)
+    ws.close()
+    assert main(["reference", "--db", str(tmp_path / "a.db")]) == 0
+    out = capsys.readouterr().out
+    assert "未启用日历“CN-2027.toml”第 2 版：CN-2027.toml: 内容与其摘要不符" in out, out
+    assert "digest" not in out and "calendar:" not in out
+    assert main(["reference", "--json", "--db", str(tmp_path / "a.db")]) == 0
+    refused = json.loads(capsys.readouterr().out)["refused"]
+    assert refused == [{"kind": "calendar", "name": "CN-2027.toml", "version": 2,
+                        "reason": "CN-2027.toml: the body does not match its digest"}]
+    assert main(["reference", "--lang", "en", "--db", str(tmp_path / "a.db")]) == 0
+    assert "refused: calendar CN-2027.toml v2: CN-2027.toml: the body does not match its digest" in \
+        capsys.readouterr().out
+
+
+def test_a_refusal_kept_by_an_older_console_still_reads(tmp_path, clock) -> None:
+    from agent_console.services import reference_data
+    from agent_console.support.i18n import Translator
+
+    ws = make_workspace(tmp_path, clock, name="a.db")
+    ws.store.set_meta(reference_data.REFUSED_KEY, json.dumps(["calendar:CN-2027.toml v2: CN-2027.toml: broken"]))
+    [row] = reference_data.refused_versions(ws)
+    t = Translator("zh")
+    assert (t.reference_file(row["kind"], row["name"], row["version"]), t.error(row["error"])) == \
+        ("日历“CN-2027.toml”第 2 版", "CN-2027.toml: broken")
+    ws.close()
+
+
+def test_the_versions_now_in_use_are_told_in_chinese(tmp_path, clock) -> None:
+    """`sync` printed (and the console's note showed) "calendar:CN-2027.toml v1" on a Chinese screen."""
+    from agent_console.commands.sync import _reference
+
+    a = make_workspace(tmp_path, clock, name="a.db")
+    changed, centre = _tampered_pull(a)
+    assert changed == ["calendar:CN-2027.toml v1"]  # the text for logs and --json stays
+    a.close()
+    b = make_workspace(tmp_path, clock, name="b.db")
+    notes = _reference(b, centre)
+    assert notes[0] == "已启用新的参考数据：日历“CN-2027.toml”第 1 版", notes
+    b.close()
+
+
+async def test_the_consoles_note_names_the_version_in_chinese(tmp_path, clock) -> None:
+    from agent_console.app import AgentConsoleApp
+    from agent_console.services.reference_data import FileVersion
+    from agent_console.sync.engine import SyncReport
+    from agent_console.widgets.sync_status import SyncStatus
+    from tests.test_ui_console import SIZE
+
+    ws = make_workspace(tmp_path, clock, name="a.db")
+    app = AgentConsoleApp(ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        status = app.screen.query_one(SyncStatus)
+        report = SyncReport()
+        report.reference = [FileVersion("calendar", "CN-2027.toml", 3)]
+        status._done(report)
+        await pilot.pause()
+        told = [n.message for n in app._notifications]
+        assert "已启用组长发布的参考数据：日历“CN-2027.toml”第 3 版" in told, told
+    ws.close()
+
+
+def test_a_name_the_centre_refuses_is_told_in_chinese(tmp_path) -> None:
+    from agent_console.support.i18n import Translator
+    from agent_console.sync.reference import RefusedReference
+
+    central = SqliteCentral(f"sqlite:///{tmp_path / 'central.db'}", Identity("lead-1", role="lead", teams=("team-1",)))
+    with pytest.raises(RefusedReference) as caught:
+        central.publish_reference("team-1", "calendar", "../CN-2027.toml", "x")
+    assert Translator("zh").error(caught.value) == "“../CN-2027.toml”不能用作文件名（只写文件名，不带文件夹）"
+    central.close()

@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from textual.geometry import Region
 
 from agent_console.cli import main
@@ -123,3 +125,18 @@ def test_styled_text_keeps_its_style_and_loses_its_escapes() -> None:
     assert cleaned.plain == "T[8m-1  已受理" or cleaned.plain == "T-1  已受理"
     assert "\x1b" not in cleaned.plain and "\x07" not in cleaned.plain
     assert any(str(span.style) == "bold" and cleaned.plain[span.start:span.end].startswith("T") for span in cleaned.spans)
+
+
+_HOSTILE = st.lists(st.sampled_from(
+    list("王芳理赔 ab1[]/\\n\"") + ["\x1b[2J", "\x1b]52;c;aGk=\x07", "\x9b31m", "\x1bP+q\x1b\\", "\r\n", "\r", "\t",
+                                    "\x00", "\x07", "\x7f", "\x85", "\x9f", "\u200b", "\u202e", "\u2067"]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_HOSTILE)
+def test_display_text_leaves_nothing_a_terminal_would_act_on_and_safe_text_untouched(text: str) -> None:
+    from agent_console.core.text import _CONTROLS, display_text
+
+    shown = display_text(text)
+    assert "\x1b" not in shown and "\r" not in shown and "\t" not in shown and not _CONTROLS.search(shown)
+    assert display_text(shown) == shown  # what is already safe comes back as it is (the fast path)

@@ -97,6 +97,22 @@ async def test_schedule_from_a_case_by_phrase(ws) -> None:
     assert len(rows) == 1 and rows[0]["due"].startswith("2026-11-25T07:00")  # 15:00 in Shanghai
 
 
+async def test_yesterday_in_the_form_is_refused_as_past(ws) -> None:
+    """昨天下午3点 typed at 10:00 was shown and saved as today 15:00."""
+    case = ws.register(sample_case())
+    async with console(ws, case.id) as (app, pilot):
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press(*"昨天下午3点")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#cb-parsed", Static).render())
+        assert shown == "2026-11-23 15:00 已经过去了：回电时间要约在现在以后"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ScheduleCallbackForm)  # still open: nothing to save
+    assert callbacks.for_case(ws, case.id) == []
+
+
 async def test_inbound_call_asks_keep_or_cancel(ws) -> None:
     case = ws.register(sample_case(complainant={"name": "李雷", "phone": "17066667777"}))
     cb = callbacks.schedule(ws, case.id, "requested", NOW + timedelta(hours=3))

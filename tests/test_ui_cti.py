@@ -343,12 +343,19 @@ async def test_a_short_token_or_a_busy_port_keeps_the_console_running_without_a_
     busy.bind(("127.0.0.1", 0))
     busy.listen()
     port = busy.getsockname()[1]
-    for name, cti in (("a.db", {"token": "short"}), ("b.db", {"listen": f"127.0.0.1:{port}"})):
+    # told in the console's language; the OS's English ("Address already in use") only in brackets
+    for name, cti, said in (("a.db", {"token": "short"}, "电话系统接口未能启动：电话系统接口的令牌太短：请在配置文件中设置至少 12 个字符的密钥"),
+                            ("b.db", {"listen": f"127.0.0.1:{port}"},
+                             f"电话系统接口未能启动：127.0.0.1:{port} 已被别的程序占用（")):
         ws = make_workspace(tmp_path, clock, name=name, cti={"listen": "127.0.0.1:0", "token": TOKEN} | cti)
         app = AgentConsoleApp(ws)
         async with app.run_test(size=SIZE) as pilot:
             await asyncio.wait_for(app.phone.ready.wait(), 10)
             assert app.phone.address == "" and isinstance(app.screen, CasesScreen)
+            told = [n.message for n in app._notifications if n.message.startswith("电话系统接口未能启动")]
+            assert len(told) == 1 and told[0].startswith(said), told
+            if name == "b.db":
+                assert told[0].endswith("）：换一个端口，或关掉占用它的程序")
             await pilot.press("f2")  # the console works on
             await until(pilot, lambda: isinstance(app.screen, IntakeScreen))
         ws.close()

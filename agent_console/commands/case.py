@@ -15,6 +15,7 @@ from agent_console.commands.common import (CliError, load_json, open_workspace, 
 from agent_console.core.errors import Said, field_label, validation_problem
 from agent_console.core.new_case import IntakeError
 from agent_console.core.case_query import CaseQuery
+from agent_console.core.clocks import nearest_deadline
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -152,11 +153,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nearest(case: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    live = [(k, d) for k, d in case["deadlines"].items() if d["state"] in ("running", "breached")]
-    return min(live, key=lambda kd: kd[1]["remaining_seconds"]) if live else None
-
-
 def _widths(ws: Any, cases: list[dict[str, Any]]) -> tuple[int, int, int]:
     """The status, category and caller columns' widths in terminal cells: the widest value, capped."""
     from agent_console.core import cells
@@ -178,7 +174,7 @@ def _human_row(ws: Any, c: dict[str, Any], widths: tuple[int, int, int] = (8, 14
     from agent_console.core import cells
 
     t = Translator(ws.settings.lang)
-    near = _nearest(c)
+    near = nearest_deadline(c["deadlines"], paused_too=False)
     clock = ""
     if near:
         cid, d = near

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -185,25 +185,50 @@ def parse_duration(text: str) -> timedelta:
 
 class ProgressBar:
     """A progress bar on stderr for long commands (stdout stays the result); silent when stderr is no terminal.
-    Call it with (done, total); use it as a context manager so the line ends when the work does."""
+    Call it with (done, total); use it as a context manager so the line ends when the work does. Beside the count
+    it says the speed (items a second since the bar began) and the time left at that speed, then the time taken."""
 
-    def __init__(self, width: int = 30) -> None:
+    def __init__(self, lang: str = "zh", width: int = 30, clock: Callable[[], float] = time.monotonic) -> None:
         self.width = width
         self.shown = False
+        self._lang = lang
+        self._clock = clock
+        self._began = clock()
         self._last = -1.0
+        self._drawn = 0  # the length of the line drawn last: a shorter one is padded over it
 
     def __call__(self, done: int, total: int) -> None:
         if not sys.stderr.isatty() or total <= 0:
             return
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last < 0.1 and done < total:
             return  # a redraw ten times a second is enough
         self._last = now
         filled = self.width * min(done, total) // total
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}"
+        pace = self.pace(done, total, now)
+        if pace:
+            line += "  " + pace
         err = getattr(sys.stderr, "raw", sys.stderr)  # our own drawing: its carriage return is not cleaned away
-        err.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}")
+        err.write("\r" + line + " " * max(0, self._drawn - len(line)))
         err.flush()
+        self._drawn = len(line)
         self.shown = True
+
+    def pace(self, done: int, total: int, now: float) -> str:
+        """"2358/s, 6:57 left" (the time left at the speed so far), "2358/s, took 7:04" at the end; "" before
+        anything is done."""
+        from agent_console.support.i18n import Translator
+
+        spent = now - self._began
+        if done <= 0 or spent <= 0:
+            return ""
+        rate = done / spent
+        speed = f"{rate:.0f}" if rate >= 10 else f"{rate:.1g}" if rate < 1 else f"{rate:.1f}"
+        t = Translator(self._lang)
+        if done >= total:
+            return t("cli.progress_took", rate=speed, took=_clock_time(spent))
+        return t("cli.progress_left", rate=speed, left=_clock_time((total - done) / rate))
 
     def __enter__(self) -> "ProgressBar":
         return self
@@ -211,6 +236,14 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         if self.shown:
             sys.stderr.write("\n")
+
+
+def _clock_time(seconds: float) -> str:
+    """7:04, 1:02:09: minutes and seconds, hours in front when there are any."""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def require_case(ws: Workspace, number: str) -> CaseState:

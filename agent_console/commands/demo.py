@@ -22,7 +22,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     ws = open_workspace(args)
     try:
-        with ProgressBar() as bar:
+        with ProgressBar(ws.settings.lang) as bar:
             counts = generate(ws, cases=args.cases, seed=args.seed, progress=bar,
                               history_days=max(60, min(720, args.cases // 1500)))
         mark_seeded(ws)

@@ -32,7 +32,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from agent_console.services.reference_data import ReferenceError, publish
     from agent_console.sync import open_central
     from agent_console.sync.central import CentralUnavailable
-    from agent_console.sync.reference import NotALead
+    from agent_console.sync.reference import NotALead, RefusedReference
 
     ws = open_workspace(args)
     try:
@@ -48,7 +48,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             raise CliError("cli.centre_unreachable_publish", detail=centre_failure(exc)) from exc
         try:
             published = publish(central, ws.settings, args.kind, args.file, ws.profile.country)
-        except ReferenceError as exc:
+        except (ReferenceError, RefusedReference) as exc:  # the console's check, or the centre's
             raise CliError("cli.nothing_published", problem=exc) from exc
         except NotALead as exc:
             raise CliError(exc, code=3) from exc
@@ -77,7 +77,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     if args.json:
-        print_json({"in_use": rows, "refused": refused})
+        print_json({"in_use": rows, "refused": [{k: v for k, v in r.items() if k != "error"} for r in refused]})
         return 0
     t = Translator(ws.settings.lang)
     if not rows:
@@ -87,6 +87,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     for r, kind in zip(rows, kinds):
         print(t("cli.reference_row", kind=cells.ljust(kind, w_kind), name=cells.ljust(r["name"], w_name),
                 version=r["version"], by=r["published_by"], at=r["published_at"]))
-    for line in refused:
-        print(t("cli.reference_refused", line=line))
+    for r in refused:
+        print(t("cli.reference_refused", file=t.reference_file(r["kind"], r["name"], r["version"]),
+                why=t.error(r["error"])))
     return 0

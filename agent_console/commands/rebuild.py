@@ -22,7 +22,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     ws = open_workspace(args)
     try:
         if args.open:
-            with ProgressBar() as bar:
+            with ProgressBar(ws.settings.lang) as bar:
                 moved = ws.recompute_open(progress=bar)
             if args.json:
                 print_json({"open": ws.count_cases(open_only=True),
@@ -32,7 +32,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
                     print(f"{m.number}: {m.next_due_before} -> {m.next_due_after}")
                 print(Translator(ws.settings.lang)("cli.rebuild_moved", count=len(moved)))
             return 0
-        with ProgressBar() as bar:
+        with ProgressBar(ws.settings.lang) as bar:
             differences = ws.rebuild(progress=bar)
         cases = ws.count_cases()
         lang = ws.settings.lang

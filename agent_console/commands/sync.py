@@ -74,7 +74,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         while True:
             try:
                 # a fresh console pulls a whole team's history: a bar on a terminal (stderr; silent otherwise)
-                with ProgressBar() as bar:
+                with ProgressBar(ws.settings.lang) as bar:
                     report = sync_once(ws.store, central, ws.lifecycle,
                                        progress=lambda done, left: bar(done, done + left) if left is not None
                                        else None)
@@ -154,7 +154,7 @@ def _reference(ws: Any, central: Any) -> list[str]:
         return [t.error(Said("sync.reference_not_pulled", why=centre_failure(exc)))]
     if not changed:
         return []
-    notes = [t("cli.sync_reference_in_use", files="、".join(changed) if t.lang == "zh" else ", ".join(changed))]
+    notes = [t("cli.sync_reference_in_use", files=t.reference_files(changed))]
     if ws.reload_reference():
         notes.append(recompute_line(ws.settings.lang, ws.recompute_deadlines()))
     return notes

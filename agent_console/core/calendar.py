@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import holidays
 
 DAY = timedelta(days=1)
+_ZERO = timedelta(0)
+_MIDNIGHT = time(0)
 
 
 _reach = threading.local()  # .span: [first, last] day ordinals this thread's recording has seen, or absent
@@ -373,20 +375,27 @@ class WorkingCalendar:
         """How much of [a, b) falls on working days (negative when b < a)."""
         if b < a:
             return -self.working_time_between(b, a)
-        la, lb = a.astimezone(self.tz), b.astimezone(self.tz)
+        tz = self.tz
+        la, lb = a.astimezone(tz), b.astimezone(tz)
         da, db = la.date(), lb.date()
-        self._saw(da.toordinal(), db.toordinal())
-        ia, wa = self._day(da)
-        if da == db:
-            return (lb - la) if wa else timedelta(0)
-        ib, wb = self._day(db)
-        ia, wa = self._day(da)  # again: ensuring db's year may have shifted the indexes
-        total = timedelta(0)
+        oa, ob = da.toordinal(), db.toordinal()
+        self._saw(oa, ob)
+        # every stopped clock of a million-case list comes here: the days' answers straight from their cache
+        days = self._days
+        ha, hb = days.get(oa), days.get(ob)
+        if ha is None or hb is None:
+            self._ensure(da.year)  # both years first: ensuring one shifts the other's index
+            self._ensure(db.year)
+            ha, hb = self._day(da), self._day(db)
+        ia, wa = ha
+        if oa == ob:
+            return (lb - la) if wa else _ZERO
+        ib, wb = hb
+        total = DAY * (ib - ia - wa)  # the working days strictly between da and db
         if wa:
-            total += self.start_of(da + DAY) - la
-        total += DAY * (ib - ia - wa)  # the working days strictly between da and db
+            total += datetime.combine(da + DAY, _MIDNIGHT, tz) - la
         if wb:
-            total += lb - self.start_of(db)
+            total += lb - datetime.combine(db, _MIDNIGHT, tz)
         return total
 
     def advance_working_time(self, start: datetime, amount: timedelta) -> datetime:

@@ -26,6 +26,23 @@ UNIT_SECONDS = {
 }
 
 
+# the bands of a clock still counting down (a stopped clock is "met" or "missed", a paused one "paused")
+LIVE_BANDS = frozenset({"in_time", "warning", "breached"})
+
+
+def nearest_deadline(deadlines: dict[str, dict[str, Any]],
+                     paused_too: bool = True) -> tuple[str, dict[str, Any]] | None:
+    """The deadline that matters most now (of a case's deadlines as Workspace.deadlines tells them): the live one
+    with the least time left, breached ones first; else (paused_too) a paused one. A clock stopped late is
+    history, never the one to watch."""
+    live = [(k, d) for k, d in deadlines.items() if d["band"] in LIVE_BANDS]
+    if live:
+        return min(live, key=lambda kd: kd[1]["remaining_seconds"])
+    if paused_too:
+        return next(((k, d) for k, d in deadlines.items() if d["state"] == "paused"), None)
+    return None
+
+
 class TimeBase:
     """Deadline arithmetic for one unit. Day units use a calendar; wall units use plain timedeltas."""
 
@@ -78,11 +95,12 @@ class ClockMath:
         self._bases: dict[Unit, TimeBase] = {}
 
     def base(self, unit: Unit | str) -> TimeBase:
-        unit = Unit(unit)
-        if unit not in self._bases:
+        hit = self._bases.get(unit)  # (a Unit hashes as its value: the str and the member find the same entry)
+        if hit is None:
+            unit = Unit(unit)
             cal = self.calendar_days if unit == Unit.calendar_days else self.calendar
-            self._bases[unit] = TimeBase(unit, cal)
-        return self._bases[unit]
+            hit = self._bases[unit] = TimeBase(unit, cal)
+        return hit
 
     # -- changes the fold makes -------------------------------------------------------------------------------
     def start(self, spec: ClockSpec, tier: str, at: datetime, cycles: int = 1, missed: int = 0) -> ClockTrack:
@@ -128,13 +146,15 @@ class ClockMath:
                                     "extended": track.extended + length})
         return _changed(track, {"due": base.extend(track.due, length), "extended": track.extended + length})
 
-    def stop(self, track: ClockTrack, at: datetime) -> ClockTrack:
+    def stop(self, spec: ClockSpec, track: ClockTrack, at: datetime) -> ClockTrack:
         if track.stopped_at is not None:
             return track
         if track.paused_at is not None:
             # stopped while paused: it was within its time (the budget was frozen)
-            return _changed(track, {"stopped_at": at, "due": at, "paused_at": None})
-        return _changed(track, {"stopped_at": at})
+            return _changed(track, {"stopped_at": at, "due": at, "paused_at": None, "remaining_at_stop": 0.0})
+        assert track.due is not None
+        left = self.base(spec.unit).measure(at, track.due).total_seconds()
+        return _changed(track, {"stopped_at": at, "remaining_at_stop": left})
 
     # -- reading ----------------------------------------------------------------------------------------------
     def evaluate(
@@ -147,6 +167,7 @@ class ClockMath:
         paused_at: datetime | None,
         remaining_at_pause: float | None,
         now: datetime,
+        remaining_at_stop: float | None = None,
     ) -> tuple[str, str, datetime | None, float]:
         """(state, band, due, remaining seconds in the clock's time base) of one clock at `now`.
 
@@ -156,7 +177,9 @@ class ClockMath:
         base = self.base(spec.unit)
         if stopped_at is not None:
             due = due or stopped_at
-            remaining = base.measure(stopped_at, due).total_seconds()
+            # what the fold counted when the clock stopped (a track folded before that was kept: counted now)
+            remaining = (remaining_at_stop if remaining_at_stop is not None
+                         else base.measure(stopped_at, due).total_seconds())
             return ("met", "met", due, remaining) if stopped_at <= due else ("breached", "missed", due, remaining)
         if paused_at is not None:
             return "paused", "paused", None, remaining_at_pause or 0.0
@@ -171,7 +194,7 @@ class ClockMath:
     def view(self, spec: ClockSpec, track: ClockTrack, now: datetime) -> ClockView:
         state, band, due, remaining = self.evaluate(
             spec, track.started_at, track.due, track.warn_at, track.stopped_at, track.paused_at,
-            track.remaining_at_pause, now,
+            track.remaining_at_pause, now, track.remaining_at_stop,
         )
         return ClockView(
             id=spec.id,
@@ -190,10 +213,11 @@ class ClockMath:
 
     def evaluate_raw(self, spec: ClockSpec, raw: dict[str, Any], now: datetime) -> tuple[str, str, datetime | None, float]:
         """`evaluate` for a track as stored in JSON (ISO strings), without building models: the list fast path."""
-        parse = _parse
+        parse = parse_instant
         return self.evaluate(
             spec, parse(raw["started_at"]), parse(raw.get("due")), parse(raw.get("warn_at")),
             parse(raw.get("stopped_at")), parse(raw.get("paused_at")), raw.get("remaining_at_pause"), now,
+            raw.get("remaining_at_stop"),
         )
 
 
@@ -227,7 +251,8 @@ def _changed(track: ClockTrack, update: dict[str, Any]) -> ClockTrack:
     return new
 
 
-def _parse(value: str | None) -> datetime | None:
+def parse_instant(value: str | None) -> datetime | None:
+    """A stored ISO instant (or None for none)."""
     if not value:
         return None
     if value[-1] == "Z":  # pydantic writes UTC as Z; fromisoformat in 3.11 reads it too, this is just faster

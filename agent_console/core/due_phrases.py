@@ -2,7 +2,10 @@
 "call me back after 3 pm tomorrow", "in 30 minutes", "next monday 10am", "2026-12-01 14:00".
 
 A small parser of our own handles the spoken forms; python-dateutil reads the rest. The result is always shown to
-the agent before it is saved; a time already past is refused.
+the agent before it is saved; a time already past is refused. A callback's time is when it is due, so words for
+the past (昨天, 前天, 上周三, 两小时前, yesterday, 3 days ago) are read as the past and refused, never dropped (昨天下午3点
+was once read as today 15:00); a date without a year (12月1日, 12/1) is its nearest occurrence, so the day before
+yesterday is refused as past rather than moved to next year.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ def parse_due(text: str, now: datetime, tz: Any) -> datetime:
                               r"[a-z]*\b", low)
     if explicit_date:
         result = _dateutil(raw, local_now, tz)
+        if result is not None and not re.search(r"\d{4}", low):
+            result = result.replace(year=_nearest(result.date(), local_now.date()).year)
     else:
         result = _relative(low, local_now) or _spoken(low, local_now, tz) or _dateutil(raw, local_now, tz)
     if result is None:
@@ -71,30 +76,53 @@ def parse_due(text: str, now: datetime, tz: Any) -> datetime:
     return result
 
 
+def _nearest(day: date, today: date) -> date:
+    """The occurrence of `day`'s month and day nearest to `today` (last, this or next year): on 12-02, 12月1日 is
+    yesterday (refused as past), 1月5日 is next January."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(day.replace(year=year))
+        except ValueError:  # 2月29日 outside a leap year
+            pass
+    return min(candidates, key=lambda d: abs((d - today).days))
+
+
 def _relative(low: str, now: datetime) -> datetime | None:
-    m = re.search(NUM + r"\s*(个)?\s*(小时|钟头|分钟|天)\s*(以?后|之后)", low)
+    m = re.search(NUM + r"\s*(个)?\s*(小时|钟头|分钟|天)\s*(以?后|之后|以?前|之前)", low)
     if m:
         n = _cn_number(m.group(1))
         unit = m.group(3)
+        sign = -1 if m.group(4).endswith("前") else 1  # 两小时前: the past, refused by the caller
         if m.group(1) == "半":
-            return now + (timedelta(minutes=30) if unit in ("小时", "钟头") else timedelta(hours=12))
-        return now + {"小时": timedelta(hours=n), "钟头": timedelta(hours=n), "分钟": timedelta(minutes=n),
-                      "天": timedelta(days=n)}[unit]
+            return now + sign * (timedelta(minutes=30) if unit in ("小时", "钟头") else timedelta(hours=12))
+        return now + sign * {"小时": timedelta(hours=n), "钟头": timedelta(hours=n), "分钟": timedelta(minutes=n),
+                             "天": timedelta(days=n)}[unit]
     m = re.search(r"\bin\s+(an?|\d+)\s*(hours?|hrs?|minutes?|mins?|days?)\b", low)
+    sign = 1
+    if not m:
+        m = re.search(r"\b(an?|\d+)\s*(hours?|hrs?|minutes?|mins?|days?)\s+ago\b", low)
+        sign = -1  # 2 hours ago: the past, refused by the caller
     if m:
         n = 1 if m.group(1) in ("a", "an") else int(m.group(1))
         unit = m.group(2)
         if unit.startswith("h"):
-            return now + timedelta(hours=n)
+            return now + sign * timedelta(hours=n)
         if unit.startswith("m"):
-            return now + timedelta(minutes=n)
-        return now + timedelta(days=n)
+            return now + sign * timedelta(minutes=n)
+        return now + sign * timedelta(days=n)
     return None
 
 
 def _spoken(low: str, now: datetime, tz: Any) -> datetime | None:
     day: date | None = None
-    if "大后天" in low:
+    if "大前天" in low:
+        day = now.date() - timedelta(days=3)
+    elif "前天" in low or "day before yesterday" in low:
+        day = now.date() - timedelta(days=2)
+    elif "昨天" in low or "昨日" in low or "昨晚" in low or "yesterday" in low:
+        day = now.date() - timedelta(days=1)
+    elif "大后天" in low:
         day = now.date() + timedelta(days=3)
     elif "后天" in low or "day after tomorrow" in low:
         day = now.date() + timedelta(days=2)
@@ -106,25 +134,26 @@ def _spoken(low: str, now: datetime, tz: Any) -> datetime | None:
     if m:
         month, mday = int(m.group(1)), int(m.group(2))
         try:
-            day = date(now.year, month, mday)
+            day = _nearest(date(2000, month, mday), now.date())  # 2000: a leap year, so 2月29日 is a date
         except ValueError as exc:
             raise DuePhraseError(Reason("due_no_date", month=month, day=mday)) from exc
-        if day < now.date():
-            day = date(now.year + 1, month, mday)
-    m = re.search(r"(下+)(周|星期|礼拜)([一二三四五六日天])", low)
+    m = re.search(r"(上+|下+)(周|星期|礼拜)([一二三四五六日天])", low)
     if m:
-        weeks_ahead = len(m.group(1))
+        weeks = len(m.group(1)) * (-1 if m.group(1).startswith("上") else 1)  # 上周三: last week's, in the past
         monday = now.date() + relativedelta(weekday=MO(-1))
-        day = monday + timedelta(weeks=weeks_ahead, days=WEEKDAYS_CN[m.group(3)])
+        day = monday + timedelta(weeks=weeks, days=WEEKDAYS_CN[m.group(3)])
     elif re.search(r"(这|本)?(周|星期|礼拜)([一二三四五六日天])", low):
         m2 = re.search(r"(周|星期|礼拜)([一二三四五六日天])", low)
         assert m2
         target = WEEKDAYS_CN[m2.group(2)]
         day = now.date() + timedelta(days=(target - now.weekday()) % 7 or 7)
-    m = re.search(r"\bnext\s+(" + "|".join(WEEKDAYS_EN) + r")\b", low)
+    m = re.search(r"\b(next|last)\s+(" + "|".join(WEEKDAYS_EN) + r")\b", low)
     if m:
-        target = WEEKDAYS_EN[m.group(1)]
-        day = now.date() + timedelta(days=(target - now.weekday()) % 7 or 7)
+        target = WEEKDAYS_EN[m.group(2)]
+        if m.group(1) == "next":
+            day = now.date() + timedelta(days=(target - now.weekday()) % 7 or 7)
+        else:
+            day = now.date() - timedelta(days=(now.weekday() - target) % 7 or 7)
     hour, minute = _clock_time(low)
     if day is None and hour is None:
         return None

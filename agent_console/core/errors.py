@@ -8,6 +8,7 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
+from agent_console.core.reasons import Reason
 from agent_console.core.shipped import shipped_locale_dir
 
 
@@ -33,6 +34,29 @@ def _rebuild_said(cls: type, key: str, params: dict[str, Any]) -> Said:
     obj = cls.__new__(cls)
     Said.__init__(obj, key, **params)
     return obj
+
+
+def said_as_data(value: Any) -> Any:
+    """A Said (or a Reason, or a list of them) as JSON-ready data, so a message kept in the database is told later
+    in the reader's language (`said_from_data` gives it back); any other value as its text."""
+    if isinstance(value, Said):
+        return {"said": value.key, "params": {k: said_as_data(v) for k, v in value.params.items()}}
+    if isinstance(value, Reason):
+        return {"reason": value.key, "params": {k: said_as_data(v) for k, v in value.params.items()}}
+    if isinstance(value, list | tuple):
+        return [said_as_data(v) for v in value]
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def said_from_data(data: Any) -> Any:
+    """What `said_as_data` kept, as a Said (or Reason) again."""
+    if isinstance(data, dict) and "said" in data:
+        return Said(data["said"], **{k: said_from_data(v) for k, v in data.get("params", {}).items()})
+    if isinstance(data, dict) and "reason" in data:
+        return Reason(data["reason"], **{k: said_from_data(v) for k, v in data.get("params", {}).items()})
+    if isinstance(data, list):
+        return [said_from_data(v) for v in data]
+    return data
 
 
 def render(said: Said, words: Any, joiner: str, part: Any = None) -> str:

@@ -134,6 +134,8 @@ class Lifecycle:
             self._kind_specs[k] = all_ids
         self._clock_kinds = frozenset(self._kind_specs) | {"field_edited"}
         self._applicable: dict[tuple[str, str, frozenset[str], str], list[ClockSpec]] = {}
+        # category -> its department (the first category of an id, as Profile.category finds it)
+        self._departments = {c.id: c.department for c in reversed(profile.categories)}
 
     # -- public -----------------------------------------------------------------------------------------------
     def for_profile(self, profile_id: str) -> "Lifecycle":
@@ -315,8 +317,8 @@ class Lifecycle:
         return state
 
     def _department_for(self, category: str) -> str:
-        cat = self.profile.category(category)
-        return cat.department if cat else ""
+        # (Profile.category scans the list: once per registration folded was a thirtieth of a recompute)
+        return self._departments.get(category, "")
 
     def _change(self, s: CaseState, e: Event, kind: str) -> None:
         """What `e` does to the case: its kind's handler over the typed payload, then the status its rule sets."""
@@ -349,7 +351,7 @@ class Lifecycle:
                 s.clocks[spec.id] = self.clocks.restart(spec, s.complexity, track, e.at)
                 continue
             if e.kind in spec.stop:
-                s.clocks[spec.id] = self.clocks.stop(track, e.at)
+                s.clocks[spec.id] = self.clocks.stop(spec, track, e.at)
             elif e.kind == "paused":
                 s.clocks[spec.id] = self.clocks.pause(spec, track, e.at)
             elif e.kind == "resumed":

@@ -39,6 +39,9 @@ class ClockTrack(BaseModel):
     paused_at: datetime | None = None
     remaining_at_pause: float | None = None  # seconds of the clock's own time base
     warn_left_at_pause: float | None = None
+    # when stopped: the time left (negative: over) in the clock's own time base, as counted on the calendar the
+    # stop was folded on; lists of a million closed cases read it instead of counting it again
+    remaining_at_stop: float | None = None
     extended: float = 0  # units added by approved extensions
     cycles: int = 1  # for recurring clocks: how many times it has (re)started
     missed_cycles: int = 0  # recurring cycles that ran past their due before restarting

@@ -70,7 +70,7 @@ ENGLISH: dict[str, str] = {
     "due_number": "cannot read the number {value!r}",
     "due_empty": "say when, e.g. 明天下午3点 or tomorrow 3pm",
     "due_unknown": "could not understand {value!r}; try 明天下午3点, 两小时后, tomorrow 3pm, 2026-12-01 14:00",
-    "due_past": "{when} has already passed",
+    "due_past": "{when} has already passed: a callback is due after now",
     "due_no_date": "{month}月{day}日 is not a date",
     "due_no_time": "{time} is not a time of day",
     # sync conflicts the centre flags (a conflict_flagged event names its reason by key)

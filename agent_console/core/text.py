@@ -13,6 +13,8 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# every character display_text removes or changes (escapes begin with ESC or 8-bit CSI, both controls; tab; CR)
+_UNSAFE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 MAX_FIELD_CHARS = 20_000
 
@@ -40,7 +42,7 @@ def display_text(value: str) -> str:
     """Text made safe to print on a terminal, whatever its origin (the centre, a file, another console): escape
     sequences (clipboard writes, screen clears, title changes), control characters, bidirectional overrides and
     carriage returns are removed; newlines stay. Nothing is cut."""
-    if not value:
+    if not value or _UNSAFE.search(value) is None:  # nearly all text: one scan instead of five passes
         return value
     text = value.replace("\r\n", "\n").replace("\r", "")
     text = _ESCAPES.sub("", text)

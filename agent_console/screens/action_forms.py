@@ -7,7 +7,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, TextArea
 from agent_console.widgets.plain import Label, Select, SelectionList, Static
@@ -50,8 +50,10 @@ class ActionForm(UsesWorkspace, ModalScreen[bool]):
                 yield Label(label, classes="field-label")
                 yield self._widget(f)
                 yield Static("", id=f"err-{f.name}", classes="field-error")
-            yield Button(t("form.submit") + " (Ctrl+S)", id="submit", variant="primary")
-            yield Button(t("form.cancel"), id="cancel")
+            # docked: on a small terminal (80x24) the fields scroll, the buttons and their Ctrl+S hint stay in view
+            with Horizontal(classes="form-actions"):
+                yield Button(t("form.submit") + " (Ctrl+S)", id="submit", variant="primary")
+                yield Button(t("form.cancel"), id="cancel")
 
     def _widget(self, f: Field) -> Any:
         ws, lang = self.ws, self.ws.settings.lang

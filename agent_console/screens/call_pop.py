@@ -76,7 +76,8 @@ class PhoneController:
             address = await self.listener.start()
         except (OSError, ValueError) as exc:
             log.error("CTI listener did not start: %s", exc)
-            self.app.notify(t("calls.listen_failed", error=str(exc)), severity="error", timeout=15)
+            why = telephony.listen_failure(exc, cti.listen)  # the OS's English only as the detail in brackets
+            self.app.notify(t("calls.listen_failed", error=t.error(why)), severity="error", timeout=15)
             self.ready.set()
             return
         log.info("CTI listener on %s", address)

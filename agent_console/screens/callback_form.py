@@ -7,7 +7,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input
 from rich.text import Text
@@ -34,7 +34,7 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
         t = self.app.t
         localize_bindings(self, t)
         kinds = [(t(f"callbacks.kind_{k}"), k) for k in ("requested", "progress")]
-        with Vertical(id="form-box"):
+        with VerticalScroll(id="form-box"):
             yield Static(t("callbacks.schedule"), classes="panel-title")
             yield Label(t("callbacks.when"), classes="field-label")
             yield Input(id="cb-when", placeholder=t("callbacks.when_placeholder"))
@@ -43,7 +43,8 @@ class ScheduleCallbackForm(UsesWorkspace, ModalScreen[str | None]):
             yield Select(kinds, id="cb-kind", value="requested", allow_blank=False)
             yield Label(t("form.note"), classes="field-label")
             yield Input(id="cb-note")
-            yield Static(t("callbacks.save_hint"))
+            # docked: at 80x24 the box is cut at 90% of the height, so the fields scroll and the hint stays
+            yield Static(t("callbacks.save_hint"), classes="form-actions")
 
     def on_mount(self) -> None:
         self.query_one("#cb-when", Input).focus()

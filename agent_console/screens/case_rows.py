@@ -1,4 +1,4 @@
-"""What the open-cases list shows, computed outside the screen: rows, filters, and the nearest clock of a case.
+"""What the open-cases list shows, computed outside the screen: its rows and filters.
 
 No Textual here and no SQL: it asks the workspace and shapes the answer for the list.
 """
@@ -80,10 +80,3 @@ def load_rows(ws: Any, flt: ListFilter, now: datetime, narrow: bool = False) -> 
     return out
 
 
-def nearest(deadlines: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]] | None:
-    """The clock that matters most now: breached or running with the least time left; else a paused one."""
-    live = [(k, d) for k, d in deadlines.items() if d["state"] in ("running", "breached")]
-    if live:
-        return min(live, key=lambda kd: kd[1]["remaining_seconds"])
-    paused = [(k, d) for k, d in deadlines.items() if d["state"] == "paused"]
-    return paused[0] if paused else None

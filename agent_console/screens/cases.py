@@ -21,7 +21,8 @@ from textual.widgets import Header, Input
 from agent_console.widgets.footer import Footer
 from agent_console.widgets.plain import Static
 
-from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows, nearest
+from agent_console.core.clocks import nearest_deadline
+from agent_console.screens.case_rows import CaseRow, ListFilter, load_rows
 from agent_console.core.models import OPEN_STATUS_ORDER
 from agent_console.widgets.case_table import CaseTable, Column
 from agent_console.widgets.search_box import SearchBox
@@ -152,7 +153,7 @@ class CasesScreen(UsesWorkspace, Screen):
         category = ws.profile.category(row.category)
         cat = self.app.t.label(category, row.category)
         deadlines = ws.deadlines(row.clocks, now, memo)
-        near = nearest(deadlines)
+        near = nearest_deadline(deadlines)
         clock, left, due = "", Text(""), ""
         if near:
             _, d = near

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,7 +350,8 @@ class RecomputeReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"at": self.at, "reasons": self.reasons, "cases": self.cases, "cases_moved": self.cases_moved,
-                "largest_shift_days": self.largest_shift_days, "moved": [asdict(m) for m in self.moved]}
+                "largest_shift_days": self.largest_shift_days,
+                "moved": [dict(m.__dict__) for m in self.moved]}  # (asdict copies each deeply: slower)
 
 
 def report_from_json(data: dict[str, Any]) -> RecomputeReport:

@@ -20,7 +20,8 @@ from agent_console.core import plausibility
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core.new_case import IntakeError
 from agent_console.core.wire import built_event
-from agent_console.store.local import PreparedCase, cyclic_gc_paused, prepare_cases
+from agent_console.core.calendar import reach_recorded
+from agent_console.store.local import PreparedCase, cyclic_gc_paused, new_span, prepare_cases, widen
 from agent_console.core.lifecycle import IllegalTransition
 from agent_console.core.models import CaseState
 
@@ -331,6 +332,7 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
     owners = [ws.actor] * 2 + COLLEAGUES
     batch: list[list[Event]] = []
     states: list[CaseState] = []
+    spans: list[list[int]] = []  # the days each story's fold counted over (case_reach, as `append` records it)
     counts: dict[str, int] = {}
     resolve = profile.resolve_clock
     checked: dict[str, dict[str, Any]] = {}  # a payload text -> its validated form: the stories repeat their words
@@ -373,8 +375,11 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
         events = registrations.events(new, received)
         case_id = events[0].case_id
         state = None
+        span = new_span()
         for e in events:
-            state = ws.lifecycle.advance(state, e)
+            with reach_recorded() as days:
+                state = ws.lifecycle.advance(state, e)
+            widen(span, days)
         t = received
         plan = _plan(rng, age, tier)
 
@@ -383,9 +388,11 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
             t = min(t + timedelta(hours=rng.uniform(0.3, gap_h)), ws.now() - timedelta(minutes=1))
             e = made(kind, payload, t)
             try:
-                state = ws.lifecycle.advance(state, e)  # refused before anything changes
+                with reach_recorded() as days:
+                    state = ws.lifecycle.advance(state, e)  # refused before anything changes
             except IllegalTransition:
-                return
+                return  # (not in the history: what its check looked at is not the fold's)
+            widen(span, days)
             events.append(e)
 
         if state.status in ("registered", "parked") and plan != "registered":
@@ -423,8 +430,9 @@ def _made_batch(ws: Workspace, rng: random.Random, cases: int, phones: list[str]
             step("dissatisfaction_reported", {"upset_since": upset.isoformat(), "note": "客户情绪激动，要求见领导"}, 0.1)
         batch.append(events)
         states.append(state)
+        spans.append(span)
         counts[state.status] = counts.get(state.status, 0) + 1
-    return prepare_cases(batch, states, ws.tz), counts
+    return prepare_cases(batch, states, ws.tz, spans), counts
 
 
 def _weighted(population: list[str], weights: list[int]) -> tuple[list[str], list[int]]:

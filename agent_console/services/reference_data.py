@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent_console.core.calendar_years import ScheduleError, parse_schedule
-from agent_console.core.errors import Said
+from agent_console.core.errors import Said, said_as_data, said_from_data
 from agent_console.core.profiles import ProfileError, load_profile
 from agent_console.store.local import LocalStore
 from agent_console.sync.reference import KINDS, Published, body_digest
@@ -43,6 +43,23 @@ GENERATION_KEY = "reference_generation"
 
 class ReferenceError(Said, ValueError):
     """A reference file that cannot be used (`error.reference.*`); the message names the file and the line."""
+
+
+class FileVersion(str):
+    """One version of one reference file: the text is "kind:name vN" (logs, --json, tests); `kind`, `name` and
+    `version` let the edge tell it in the reader's language (`Translator.reference_file`)."""
+
+    kind: str
+    name: str
+    version: int
+
+    def __new__(cls, kind: str, name: str, version: int) -> "FileVersion":
+        obj = super().__new__(cls, f"{kind}:{name} v{version}")
+        obj.kind, obj.name, obj.version = kind, name, version
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (worker threads) with its parts
+        return (FileVersion, (self.kind, self.name, self.version))
 
 
 def cursor_key(url: str) -> str:
@@ -127,8 +144,8 @@ def applied(store: LocalStore) -> dict[str, dict[str, Any]]:
     return store.meta_dict(APPLIED_KEY)
 
 
-def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN") -> list[str]:
-    """Apply what the lead published since the last pull; return "kind:name vN" for each file that changed."""
+def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN") -> list[FileVersion]:
+    """Apply what the lead published since the last pull; return each file version that changed."""
     if not hasattr(central, "pull_reference"):
         return []
     key = cursor_key(central.url)
@@ -137,8 +154,8 @@ def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN
     if not rows:
         return []
     current = applied(store)
-    refused: list[str] = []
-    changed: list[str] = []
+    refused: list[dict[str, Any]] = []
+    changed: list[FileVersion] = []
     for row in rows:
         if row.team != settings.team:  # a lead's other teams: their files are theirs
             continue
@@ -151,11 +168,13 @@ def pull(store: LocalStore, central: Any, settings: Settings, country: str = "CN
                 raise ReferenceError("reference.digest", name=row.name)
             check(row.kind, row.name, row.body, _with(settings, current, row), country)
         except ReferenceError as exc:
-            refused.append(f"{slot} v{row.version}: {exc}")
+            # kept by key, so the console tells why in its own language (`refused_versions`); `reason` for --json
+            refused.append({"kind": row.kind, "name": row.name, "version": row.version, "reason": str(exc),
+                            "error": said_as_data(exc)})
             continue  # the last good version stays in use
         current[slot] = {"version": row.version, "body": row.body, "digest": row.digest,
                          "published_by": row.published_by, "published_at": row.published_at, "seq": row.seq}
-        changed.append(f"{slot} v{row.version}")
+        changed.append(FileVersion(row.kind, row.name, row.version))
     with store.transaction():  # the files and the cursor together: all of this pull or none of it
         store.set_meta(APPLIED_KEY, json.dumps(current, ensure_ascii=False))
         store.set_meta(key, str(rows[-1].seq))
@@ -244,8 +263,19 @@ def is_reference_folder(path: Path, settings: Settings) -> bool:
 
 
 def refused_versions(ws: Workspace) -> list[dict[str, Any]]:
-    """The published versions this console refused to apply, with the reason."""
-    return json.loads(ws.store.meta(REFUSED_KEY) or "[]")
+    """The published versions this console refused to apply: kind, name, version, `reason` (English) and `error`
+    (a Said, for the reader's language). A row kept by an older console ("kind:name vN: English") is read into
+    the same shape, its text as the detail."""
+    rows = []
+    for row in json.loads(ws.store.meta(REFUSED_KEY) or "[]"):
+        if isinstance(row, str):
+            head, _, why = row.partition(": ")
+            slot, _, version = head.rpartition(" v")
+            kind, _, name = slot.partition(":")
+            row = {"kind": kind, "name": name, "version": int(version) if version.isdigit() else 0, "reason": why,
+                   "error": said_as_data(Said("reference.problems", problems=why))}
+        rows.append(row | {"error": said_from_data(row["error"])})
+    return rows
 
 
 def in_use(store: LocalStore) -> list[dict[str, Any]]:

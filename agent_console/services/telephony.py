@@ -12,9 +12,11 @@ form timers.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import shlex
+import socket
 import string
 import subprocess
 import time
@@ -561,3 +563,23 @@ def post_event(cti: Any, fields: dict[str, Any], timeout: float = 5.0) -> tuple[
         return asyncio.run(send())
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
         raise DialError("call.no_answer", where=cti.listen, detail=str(exc) or type(exc).__name__) from exc
+
+
+class ListenRefused(Said, ValueError):
+    """The phone system link will not start with this configuration (`error.call.*`)."""
+
+
+# what the OS says when the listener cannot have its address (errno), by key under error.call
+_LISTEN_ERRNO = {errno.EADDRINUSE: "listen_in_use", errno.EACCES: "listen_denied",
+                 errno.EADDRNOTAVAIL: "listen_no_address", errno.ENOENT: "listen_no_folder"}
+
+
+def listen_failure(exc: BaseException, listen: str) -> Said:
+    """Why the phone system link did not start, by key; the OS's own words (English) only as `detail`."""
+    if isinstance(exc, Said):
+        return exc
+    detail = (getattr(exc, "strerror", None) or str(exc)).strip()
+    if isinstance(exc, socket.gaierror):
+        return Said("call.listen_unknown_host", where=listen, detail=detail)
+    key = _LISTEN_ERRNO.get(getattr(exc, "errno", None) or -1, "listen_other")
+    return Said(f"call.{key}", where=listen, detail=detail)

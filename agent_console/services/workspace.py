@@ -20,7 +20,7 @@ from agent_console.core.labels import label
 from agent_console.support.config import Settings
 from agent_console.core.calendar import WorkingCalendar
 from agent_console.core.calendar_years import YearSchedule
-from agent_console.core.clocks import ClockMath
+from agent_console.core.clocks import LIVE_BANDS, ClockMath, parse_instant
 from agent_console.core.events import Event, make_event, new_id
 from agent_console.core import plausibility
 from agent_console.core.new_case import IntakeError, NewCase, normalise
@@ -70,7 +70,7 @@ class Workspace:
         # all): a later override of that profile then makes its cases stale
         if not self.stale_reasons and (basis is None or self.profile.id not in (basis.get("profiles") or {})):
             try:
-                self._record_basis()
+                self._record_basis(counted=basis is None)
             except (sqlite3.Error, StoreError):
                 if basis is None:
                     raise
@@ -283,7 +283,7 @@ class Workspace:
                 continue
             if memo is not None:
                 key = (cid, raw.get("due"), raw.get("warn_at"), raw.get("stopped_at"), raw.get("paused_at"),
-                       raw.get("remaining_at_pause"), raw.get("started_at", "")[:4])
+                       raw.get("remaining_at_pause"), raw.get("remaining_at_stop"), raw.get("started_at", "")[:4])
                 hit = memo.get(key)
                 if hit is not None:
                     out[cid] = hit
@@ -297,9 +297,9 @@ class Workspace:
                 "remaining_seconds": round(remaining),
                 "unit": spec.unit.value,
             }
-            if state in ("running", "breached") and spec.unit == "working_days":
+            if band in LIVE_BANDS and spec.unit == "working_days":
                 years = deadline_service.provisional_years(
-                    self.calendar, spec.unit.value, _parse_instant(raw.get("started_at")), due)
+                    self.calendar, spec.unit.value, parse_instant(raw.get("started_at")), due)
                 if years:
                     out[cid]["provisional"] = True
                     out[cid]["provisional_reason"] = self.provisional_reason(years)
@@ -315,7 +315,7 @@ class Workspace:
 
     def provisional_note(self, view: ClockView) -> str | None:
         """The reason a clock's due is provisional (it counts through a year with no official schedule), or None."""
-        if view.state not in ("running", "breached"):
+        if view.band not in LIVE_BANDS:
             return None
         years = deadline_service.provisional_years(self.calendar, view.unit, view.started_at, view.due)
         return self.provisional_reason(years) if years else None
@@ -427,11 +427,17 @@ class Workspace:
         self.stale_reasons = []
         return report
 
-    def _record_basis(self) -> None:
-        """The deadlines are current: record their basis. (What they were counted on day by day is recorded by the
-        recompute: until one has recorded what its cases counted over, a change refolds every open case anyway.)"""
-        self.store.set_meta(deadline_service.BASIS_KEY,
-                            deadline_service.record_basis(self.store, self.calendar, self.profile))
+    def _record_basis(self, counted: bool = False) -> None:
+        """The deadlines are current: record their basis. `counted`: every open case with its days recorded
+        (case_reach) was folded on this calendar and profile (a database without open cases yet, or every open
+        case refolded just now), so what they counted on is recorded too and the next change refolds only the
+        cases it reaches; otherwise that waits for a recompute (until then a change refolds every open case)."""
+        with self.store.transaction():
+            self.store.set_meta(deadline_service.BASIS_KEY,
+                                deadline_service.record_basis(self.store, self.calendar, self.profile))
+            if counted:
+                self.store.set_meta(deadline_service.COUNTED_KEY, deadline_service.record_counted(
+                    self.store, self.calendar, self.profile, self.now().astimezone(self.calendar.tz).date()))
 
     def last_recompute(self) -> dict[str, Any] | None:
         return deadline_service.last_report(self.store)
@@ -442,38 +448,10 @@ class Workspace:
 
     def iter_cases_json(self, query: CaseQuery, now: datetime | None = None) -> Iterator[str]:
         """list_cases_json's text in pieces, as the rows come from the database: a list of any length is written
-        out in flat memory."""
-        now = now or self.now()
-        memo: dict[tuple[Any, ...], dict[str, Any]] = {}
-        dumped: dict[int, str] = {}  # a deadline shared through the memo is written out once
-        rows = self.store.iter_case_rows(query, columns="c.id, c.doc, c.clocks")
-        yield "["
-        first = True
-        for row in rows:
-            if row["doc"] is None:  # a row written before list documents existed
-                state = self.store.state(row["id"])
-                yield ("" if first else ",") + json.dumps(self.case_dict(state, now, mask=True), ensure_ascii=False,
-                                                          default=str)
-                first = False
-                continue
-            deadlines = self.deadlines(json.loads(row["clocks"]), now, memo)
-            items, running = [], []
-            for cid, d in deadlines.items():
-                # the text of a deadline shared through the memo is written once, with its key
-                text = dumped.get(id(d))
-                if text is None:
-                    text = dumped[id(d)] = f"{json.dumps(cid)}: {json.dumps(d, ensure_ascii=False)}"
-                items.append(text)
-                if d["due"] and d["state"] in ("running", "breached"):
-                    running.append(d["due"])
-            # the same text json.dumps({"deadlines": …, "next_due": …}) gives (an ISO instant needs no escaping)
-            nxt = f'"{min(running)}"' if running else "null"
-            yield ("" if first else ",") + f'{row["doc"][:-1]}, "deadlines": {{{", ".join(items)}}}, "next_due": {nxt}}}'
-            first = False
-            if len(dumped) > 10_000:  # the memo is per instant and small; bound it anyway
-                memo.clear()
-                dumped.clear()
-        yield "]"
+        out in flat memory (services.case_json)."""
+        from agent_console.services.case_json import iter_cases_json
+
+        return iter_cases_json(self, query, now or self.now())
 
     def case_dict(self, state_json: str | CaseState, now: datetime | None = None, mask: bool = False) -> dict[str, Any]:
         """A case as the stable JSON interface prints it."""
@@ -481,7 +459,7 @@ class Workspace:
         data = json.loads(state_json.model_dump_json() if isinstance(state_json, CaseState) else state_json)
         clocks = data.pop("clocks", {})
         data["deadlines"] = self.deadlines(clocks, now)
-        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["state"] in ("running", "breached")
+        running = [(d["due"], k) for k, d in data["deadlines"].items() if d["band"] in LIVE_BANDS
                    and d["due"]]
         data["next_due"] = min(running)[0] if running else None
         if mask:
@@ -560,14 +538,10 @@ class Workspace:
         self.clocks = ClockMath(self.calendar)
         self.lifecycle = Lifecycle(self.profile, self.clocks, self._other_profile)
         self.stale_reasons = []
-        self._record_basis()
+        self._record_basis(counted=True)
         deadline_service.remember_profile(self.store, self.profile)
         self.store.set_meta("list_documents", "1")
         return aside
 
     def close(self) -> None:
         self._home_store.close()
-
-
-def _parse_instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -415,47 +415,49 @@ class LocalStore:
         sound tables): only the sound rows are written."""
         if self.meta("search_index") == "sounds":
             return self._fill_sounds(progress, batch)
-        total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
-        done, after = 0, 0
-        while True:
-            with self._replayable_transaction() as conn:
-                page = conn.execute(
-                    "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
-                    " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
-                    " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    conn.execute("DELETE FROM meta WHERE key='search_index'")
-                    break
-                after = page[-1][0]
-                for table in _SEARCH_TABLES:
-                    conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
-                        for r in page]
-                _insert_search(conn, rows, [r for r, p in zip(rows, page) if p[9]])
-            done += len(page)
-            if progress is not None:
-                progress(done, total)
+
+        def write(conn: sqlite3.Connection, page: list[Any]) -> None:
+            rows = [(r[0], *_search_row(r[1], r[2], r[3], [x or "" for x in r[4:9]], bool(r[9]), r[10], r[11]))
+                    for r in page]
+            _insert_search(conn, rows, [r for r, p in zip(rows, page) if p[9]])
+
+        self._fill_in_pages(
+            "SELECT rowid, number, name, phone_digits, state ->> '$.facts', state ->> '$.request',"
+            " state ->> '$.respondent', state ->> '$.complainant.id_number', state ->> '$.report', is_open,"
+            " owner, team FROM cases WHERE rowid > ? ORDER BY rowid LIMIT ?", _SEARCH_TABLES, write, progress, batch)
 
     def _fill_sounds(self, progress: Progress | None, batch: int) -> None:
         """Write only the sound rows of every case (search_terms.sound_terms, as _search_row makes them), the rest of
         the index being there already."""
+
+        def write(conn: sqlite3.Connection, page: list[Any]) -> None:
+            rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
+            conn.executemany(_SOUND_INSERT, rows)
+            conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
+
+        self._fill_in_pages(
+            "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
+            " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
+            " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", ("cases_sound", "open_sound"), write, progress, batch)
+
+    def _fill_in_pages(self, select: str, tables: Sequence[str],
+                       write: Callable[[sqlite3.Connection, list[Any]], None], progress: Progress | None,
+                       batch: int) -> None:
+        """Page through the cases in rowid order (`select` takes the last rowid and the page size; each row starts
+        with its rowid), a transaction a page: clear the page's rowid range in `tables`, `write` the page. The mark
+        asking for the index goes with the last (empty) page, so a fill stopped half way is still asked for."""
         total = self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
         done, after = 0, 0
         while True:
             with self._replayable_transaction() as conn:
-                page = conn.execute(
-                    "SELECT c.rowid, c.name, c.state ->> '$.facts', c.state ->> '$.request', c.is_open, s.scope"
-                    " FROM cases c JOIN cases_search s ON s.rowid = c.rowid"
-                    " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?", (after, batch)).fetchall()
+                page = conn.execute(select, (after, batch)).fetchall()
                 if not page:
                     conn.execute("DELETE FROM meta WHERE key='search_index'")
                     break
                 after = page[-1][0]
-                for table in ("cases_sound", "open_sound"):
+                for table in tables:
                     conn.execute(f"DELETE FROM {table} WHERE rowid > ? AND rowid <= ?", (page[0][0] - 1, after))
-                rows = [(r[0], _sound_of(r[1], r[2], r[3]), r[5]) for r in page]
-                conn.executemany(_SOUND_INSERT, rows)
-                conn.executemany(_OPEN_SOUND_INSERT, [r for r, p in zip(rows, page) if p[4]])
+                write(conn, page)
             done += len(page)
             if progress is not None:
                 progress(done, total)
@@ -524,12 +526,10 @@ class LocalStore:
                 if event.case_id is not None:
                     before = states.get(event.case_id) or self.state(event.case_id)
                     if event.case_id not in reach:
-                        reach[event.case_id] = [_NO_DAY, 0] if before is None else _stored_reach(conn, event.case_id)
+                        reach[event.case_id] = new_span() if before is None else _stored_reach(conn, event.case_id)
                     with reach_recorded() as days:
                         states[event.case_id] = lifecycle.apply(before, event, strict=strict)
-                    span = reach[event.case_id]
-                    if span is not None and days[0] <= days[1]:
-                        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
+                    widen(reach[event.case_id], days)
                 self._insert_event(conn, event, origin="local")
                 # validated just now (make_event): a push need not check it again (migration 0800)
                 conn.execute("INSERT INTO outbox (event_id, seq, checked) VALUES (?, last_insert_rowid(), 1)",
@@ -537,8 +537,7 @@ class LocalStore:
                 self._project_side(conn, event)
             for state in states.values():
                 span = reach.get(state.id)
-                self._project(conn, state, reach=None if span is None else (
-                    *(span if span[0] <= span[1] else (1, 0)), state.profile, f" {' '.join(state.clocks)} "))
+                self._project(conn, state, reach=None if span is None else reach_row(span, state))
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return states
@@ -561,6 +560,8 @@ class LocalStore:
         tz = lifecycle.clocks.calendar.tz
         rows: list[tuple[Any, ...]] = []
         folded: list[tuple[CaseState, str]] = []
+        # what each fold counted over, as `append` records it (not known for states folded by the caller)
+        reach: dict[str, tuple[int, int, str, str]] | None = {} if states is None else None
         texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
         with (self.transaction() if durable else self._replayable_transaction()) as conn:
             numbers = _Numbers(conn, self.device_code, tz)
@@ -568,7 +569,10 @@ class LocalStore:
             for i, history in enumerate(cases):
                 history = [numbers.give(self.stamp(e)) for e in history]
                 if states is None:
-                    state = lifecycle.fold(history, strict=True)
+                    with reach_recorded() as days:
+                        state = lifecycle.fold(history, strict=True)
+                    if state is not None and reach is not None:
+                        reach[state.id] = reach_row(days, state)
                 else:
                     state = states[i]
                     if history and history[0].kind == "registered" and not state.number:
@@ -594,7 +598,7 @@ class LocalStore:
                          (last_seq,))  # made by make_event: validated (migration 0800)
             for e in side:
                 self._project_side(conn, e)
-            self._project_many(conn, folded)
+            self._project_many(conn, folded, reach=reach)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(rows),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(rows)
@@ -608,6 +612,7 @@ class LocalStore:
         inserts: list[tuple[Any, ...]] = []
         search: list[tuple[Any, ...]] = []
         open_search: list[tuple[Any, ...]] = []
+        reach: list[tuple[Any, ...]] = []
         now = self.hlc.now
         with (self.transaction() if durable else self._replayable_transaction()) as conn:
             numbers = _Numbers(conn, self.device_code, None)
@@ -629,6 +634,8 @@ class LocalStore:
                 search.append((rowid, *_who_terms(number, row[13], row[14]), *case.terms))
                 if row[3]:
                     open_search.append(search[-1])
+                    if case.reach is not None:
+                        reach.append((rowid, *case.reach))
             numbers.save()
             last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (id, case_id, kind, actor, device, at, hlc, payload, flags, origin)"
@@ -637,6 +644,8 @@ class LocalStore:
                          (last_seq,))  # made by make_event: validated (migration 0800)
             conn.executemany(_CASE_INSERT, inserts)
             _insert_search(conn, search, open_search)
+            conn.executemany("INSERT OR REPLACE INTO case_reach (rowid, first_day, last_day, profile, clocks)"
+                             " VALUES (?,?,?,?,?)", reach)
             conn.execute("UPDATE counters SET value = value + ? WHERE name = 'outbox'", (len(events),))
             self.set_meta("hlc_last", self.hlc.last)
         return len(events)
@@ -691,6 +700,7 @@ class LocalStore:
                 " value->9, 'remote' FROM json_each(?)", (text,)).rowcount, threaded=len(text) >= _THREADED_TEXT)
             bad: dict[int, str] = {}  # place in the page -> why it is kept aside
             culprits: dict[str, str] = {}  # event id -> why it does not fold
+            reach: dict[str, list[int] | None] = {}  # case id -> the days its fold counted over (None: not known)
             try:
                 rows = json.loads(text)
                 now_ms = _now_ms()
@@ -712,9 +722,16 @@ class LocalStore:
                         state = before[case_id]
                         arrived.sort(key=_hlc_order)
                         if state is not None and arrived[0].hlc > state.last_hlc:
-                            folded[case_id] = _guarded(lifecycle, state, arrived, culprits)
+                            # what it counted over: the stored span widened by these events (as `append` does)
+                            reach[case_id] = _stored_reach(reader, case_id)
+                            with reach_recorded() as days:
+                                folded[case_id] = _guarded(lifecycle, state, arrived, culprits)
+                            widen(reach[case_id], days)
                         elif state is None and case_id not in history:
-                            folded[case_id] = _guarded(lifecycle, None, arrived, culprits)  # new here, all of it
+                            with reach_recorded() as days:  # new here, all of it
+                                folded[case_id] = _guarded(lifecycle, None, arrived, culprits)
+                            reach[case_id] = new_span()
+                            widen(reach[case_id], days)
             finally:
                 try:
                     inserted = insert.result()  # never leave SQLite busy behind us, even on an error
@@ -754,12 +771,16 @@ class LocalStore:
                     state = folded[case_id]
                 else:
                     mine: dict[str, str] = {}
-                    state = _guarded(lifecycle, None, self.events(case_id), mine)
+                    with reach_recorded() as days:  # its whole history, in the fold's order
+                        state = _guarded(lifecycle, None, self.events(case_id), mine)
+                    reach[case_id] = new_span()
+                    widen(reach[case_id], days)
                     if set(mine) - page_ids:  # an event stored here before does not fold: not the page's doing
                         raise StoreError("db.no_fold", case=case_id, detail=str(mine))
                     culprits.update(mine)
                 if state is not None and not culprits:
-                    self._project(conn, state)
+                    span = reach.get(case_id)
+                    self._project(conn, state, reach=None if span is None else reach_row(span, state))
             if culprits:
                 raise _Poisoned(rows, {i: culprits[r[1]] for i, r in enumerate(rows) if r[1] in culprits})
             now = datetime.now(timezone.utc).isoformat()
@@ -926,23 +947,22 @@ class LocalStore:
             rows += self._rows(undue, [*params, limit - len(rows)] if limit else params)
         return rows
 
-    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[dict[str, Any]]:
-        """Like case_rows, one row at a time as SQLite finds them: a whole list of a million cases is written out
-        without ever being held (the CLI's --json lists). Use the store for nothing else until it is exhausted."""
+    def iter_case_rows(self, q: CaseQuery, columns: str = "c.*") -> Iterator[tuple[Any, ...]]:
+        """Like case_rows, one row at a time as SQLite finds them, each a tuple of `columns` in their order: a
+        whole list of a million cases is written out without ever being held (the CLI's --json lists). Use the
+        store for nothing else until it is exhausted."""
         return iter(self.case_rows(q, columns, stream=True))
 
-    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[dict[str, Any]]:
+    def _stream(self, due: str, undue: str, params: list[Any], limit: int | None) -> Iterator[tuple[Any, ...]]:
         count = 0
         for sql, args in ((due, [*params, limit] if limit else params), (undue, None)):
             if args is None:
                 if limit and count >= limit:
                     return
                 args = [*params, limit - count] if limit else params
-            cur = self.conn.execute(sql, args)
-            names = [d[0] for d in cur.description]
-            for r in cur:
+            for r in self.conn.execute(sql, args):
                 count += 1
-                yield dict(zip(names, r))
+                yield r
 
     @staticmethod
     def _search_expressions(q: CaseQuery) -> tuple[str | None, str | None]:
@@ -1252,61 +1272,76 @@ class LocalStore:
         `progress(done, total)` after each batch.
         """
         moved: list[Moved] = []
-        if only is None:
-            total = self.conn.execute("SELECT count(*) FROM cases WHERE is_open=1").fetchone()[0]
-        else:
-            only, total = sorted(only), len(only)
-        done, after = 0, -1
+        if only is None:  # every open case, from the open cases' index (walking the table read every case's row)
+            only = [r[0] for r in self.conn.execute("SELECT rowid FROM cases WHERE is_open=1")]
+        only = sorted(only)
+        total = len(only)
+        done = 0
         each = "case_id IN (SELECT value FROM json_each(?))"
-        while True:
-            if only is None:
-                page = self.conn.execute("SELECT rowid, id FROM cases WHERE is_open=1 AND rowid > ? ORDER BY rowid"
-                                         " LIMIT ?", (after, batch)).fetchall()
-                if not page:
-                    break
-                after, step = page[-1][0], len(page)
-            else:
-                some = only[done:done + batch]
-                if not some:
-                    break
-                page = self.conn.execute("SELECT rowid, id FROM cases WHERE rowid IN (SELECT value FROM json_each(?))"
-                                         " AND is_open=1 ORDER BY rowid", (json.dumps(some),)).fetchall()
+        batches = [only[at:at + batch] for at in range(0, total, batch)]
+        # the next batch's cases and events are read on a thread of their own (SQLite reads without Python's lock,
+        # from the reader connection: what was committed) while this one folds and writes the batch before
+        threaded = str(self.path) != ":memory:"
+        reader = self._read_conn() if threaded else self.conn
+        ahead = _run(lambda: self._open_batch(reader, batches[0]), threaded) if batches else None
+        try:
+            for k, some in enumerate(batches):
+                assert ahead is not None
+                page, mark, texts = ahead.result()
+                ahead = _run(lambda nxt=batches[k + 1]: self._open_batch(reader, nxt), threaded) if k + 1 < len(
+                    batches) else None
                 step = len(some)
-            rowid_of = {case_id: rowid for rowid, case_id in page}
-            ids = json.dumps(list(rowid_of))
-            mark = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            folded, reach = self._fold_range(self.conn, lifecycle, each, (ids,))  # the slow part, outside the lock
-            with self._replayable_transaction() as conn:
-                touched = json.dumps([r[0] for r in conn.execute(
-                    f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
-                if touched != "[]":  # written meanwhile: folded again, now, with what was written
-                    refolded, reached = self._fold_range(conn, lifecycle, each, (touched,))
-                    reach.update(reached)
-                    again = {fresh.id: (fresh, text) for fresh, text in refolded}
-                    folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
-                stored = {r[0]: r for r in conn.execute(
-                    "SELECT id, number, next_due, clocks FROM cases WHERE id IN (SELECT value FROM json_each(?))",
-                    (ids,))}
-                changed = []
-                for fresh, state_json in folded:
-                    if fresh.id not in stored:
-                        continue
-                    case_id, number, old_due, old_clocks = stored[fresh.id]
-                    new_clocks = fresh.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
-                    if old_clocks is not None and (old_clocks == new_clocks
-                                                   or json.loads(old_clocks) == json.loads(new_clocks)):
-                        continue
-                    changed.append((fresh, state_json))
-                    due = _next_due(fresh)
-                    moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
-                if changed:
-                    ids = json.dumps([fresh.id for fresh, _ in changed])
-                    self._project_many(conn, changed, self._stored_rows(
-                        conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
-                _record_reach(conn, rowid_of, reach, folded)
-                done += step
-            if progress is not None:
-                progress(done, total)
+                rowid_of = {case_id: rowid for rowid, case_id in page}
+                ids = json.dumps(list(rowid_of))
+                folded, reach = self._fold_texts(lifecycle, texts)  # the slow part, outside the lock
+                with self._replayable_transaction() as conn:
+                    touched = json.dumps([r[0] for r in conn.execute(
+                        f"SELECT DISTINCT case_id FROM events WHERE seq > ? AND {each}", (mark, ids))])
+                    if touched != "[]":  # written meanwhile: folded again, now, with what was written
+                        refolded, reached = self._fold_range(conn, lifecycle, each, (touched,))
+                        reach.update(reached)
+                        again = {fresh.id: (fresh, text) for fresh, text in refolded}
+                        folded = [again.pop(f.id, (f, t)) for f, t in folded] + list(again.values())
+                    stored = {r[0]: r for r in conn.execute(
+                        "SELECT id, number, next_due, clocks, state, rowid FROM cases"
+                        " WHERE id IN (SELECT value FROM json_each(?))", (ids,))}
+                    changed = []  # (fresh, its JSON): written whole (_project_many)
+                    clocks_only = []  # (state, clocks, next due, next clock, rowid): nothing but the clocks changed
+                    for fresh, state_json in folded:
+                        old = stored.get(fresh.id)
+                        if old is None:
+                            continue
+                        case_id, number, old_due, old_clocks, old_state, at = old
+                        cut = _clocks_at(state_json)
+                        new_clocks = state_json[cut[0] + len(_CLOCKS_KEY):cut[1]] if cut else fresh.model_dump_json(
+                            include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
+                        if old_clocks is not None and (old_clocks == new_clocks
+                                                       or json.loads(old_clocks) == json.loads(new_clocks)):
+                            continue
+                        due, clock = _nearest(fresh)
+                        moved.append(Moved(case_id, number, old_due, _utc(due) if due else None))
+                        if cut and _same_beside_clocks(old_state, state_json, cut):
+                            clocks_only.append((state_json, new_clocks, _utc(due) if due else None, clock, at))
+                        else:
+                            changed.append((fresh, state_json))
+                    # the common case of a calendar change: the clocks moved and nothing else of the state did, so the
+                    # list document (the state without its clocks) and the search rows are as stored: four columns
+                    conn.executemany("UPDATE cases SET state=?, clocks=?, next_due=?, next_clock=? WHERE rowid=?",
+                                     sorted(clocks_only, key=_last))
+                    if changed:
+                        ids = json.dumps([fresh.id for fresh, _ in changed])
+                        self._project_many(conn, changed, self._stored_rows(
+                            conn, "c.id IN (SELECT value FROM json_each(?))", (ids,)), same_terms=True)
+                    _record_reach(conn, rowid_of, reach, folded)
+                    done += step
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if ahead is not None:  # stopped half way: the read under way ends before the reader is used again
+                try:
+                    ahead.result()
+                except Exception:  # noqa: BLE001 - what stopped this recompute is what the caller hears of
+                    pass
         return moved
 
     def reached_cases(self, days: tuple[list[int], int, int] | None = None, profiles: frozenset[str] = frozenset(),
@@ -1347,15 +1382,36 @@ class LocalStore:
                     ) -> tuple[list[tuple[CaseState, str]], dict[str, tuple[int, int, str, str]]]:
         """Fold the cases whose events match `where`: (state, its JSON) for each, read one JSON text per case; and
         by case id what each fold counted over (first day, last day, profile, clocks: case_reach's columns)."""
+        return self._fold_texts(lifecycle, self._event_texts(conn, where, params))
+
+    @staticmethod
+    def _event_texts(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[str]:
+        """The events of each case `where` picks as one JSON text (page rows: decoded in C, not field by field)."""
+        return [text for (text,) in conn.execute(
+            "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
+            f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params)]
+
+    @classmethod
+    def _open_batch(cls, conn: sqlite3.Connection, rowids: list[int]) -> tuple[list[tuple[int, str]], int, list[str]]:
+        """For a recompute's batch: (rowid, id) of the cases of `rowids` still open, the last event's seq before
+        their events are read (what comes after is folded again inside the write), and their events' texts."""
+        page = conn.execute("SELECT rowid, id FROM cases WHERE rowid IN (SELECT value FROM json_each(?))"
+                            " AND is_open=1 ORDER BY rowid", (json.dumps(rowids),)).fetchall()
+        mark = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        ids = json.dumps([case_id for _, case_id in page])
+        return page, mark, cls._event_texts(conn, "case_id IN (SELECT value FROM json_each(?))", (ids,))
+
+    @staticmethod
+    def _fold_texts(lifecycle: Lifecycle, texts: list[str]
+                    ) -> tuple[list[tuple[CaseState, str]], dict[str, tuple[int, int, str, str]]]:
+        """Fold each case's events (an _event_texts text): (state, its JSON) and what each fold counted over."""
         out, reach = [], {}
-        for (text,) in conn.execute(
-                "SELECT json_group_array(json_array(0, id, case_id, kind, actor, device, at, hlc, json(payload),"
-                f" json(flags))) FROM events WHERE {where} GROUP BY case_id", params):
+        for text in texts:
             with reach_recorded() as days:
                 fresh = lifecycle.fold([event_from_page_row(r) for r in json.loads(text)], strict=False)
             if fresh is not None:
                 out.append((fresh, fresh.model_dump_json()))
-                reach[fresh.id] = (days[0], days[1], fresh.profile, f" {' '.join(fresh.clocks)} ")
+                reach[fresh.id] = reach_row(days, fresh)
         return out, reach
 
     def _project_many(self, conn: sqlite3.Connection, states: list[tuple[CaseState, str]],
@@ -1491,15 +1547,20 @@ class PreparedCase:
     events: list[tuple[Any, ...]]  # (id, case_id, kind, actor, device, at, payload JSON, flags JSON), in story order
     row: tuple[Any, ...]  # the projection row (_CASE_COLUMNS order)
     terms: tuple[str, ...]  # the search row's body1, body2, tel, scope, sound (who1, who2 need the number)
+    reach: tuple[int, int, str, str] | None = None  # what its fold counted over (reach_row), when recorded
 
 
-def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any) -> list[PreparedCase]:
+def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any,
+                  spans: list[list[int]] | None = None) -> list[PreparedCase]:
     """Cases as rows for LocalStore.append_prepared, without a database: each history (in story order, not yet
-    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event). Histories with
-    events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
+    stamped or numbered) with the state its strict fold made (Lifecycle.advance, event by event) and, in `spans`,
+    the days that fold counted over (recorded with reach_recorded and `widen`, as `append` records them). Histories
+    with events projected beside the cases (enquiries, callbacks, calls) are refused: they go through append_cases."""
     out: list[PreparedCase] = []
     texts: dict[int, tuple[Any, str]] = {}  # id(payload) -> (payload, its JSON): stories share payload objects
-    for history, state in zip(histories, states, strict=True):
+    if spans is not None and len(spans) != len(states):
+        raise ValueError("prepare_cases: one span per state")
+    for n, (history, state) in enumerate(zip(histories, states, strict=True)):
         first = history[0]
         if first.kind != "registered" or first.payload.get("number") or any(e.hlc for e in history):
             raise ValueError("prepare_cases: a history starts with its registration, not numbered or stamped yet")
@@ -1523,7 +1584,7 @@ def prepare_cases(histories: list[list[Event]], states: list[CaseState], tz: Any
         state.__dict__["last_hlc"] = HLC_MARK
         row, terms = _projection(state)
         received = datetime.fromisoformat(first.payload["received_at"]).astimezone(tz)
-        out.append(PreparedCase(received, rows, row, terms[2:]))
+        out.append(PreparedCase(received, rows, row, terms[2:], None if spans is None else reach_row(spans[n], state)))
     return out
 
 
@@ -1544,8 +1605,7 @@ def _projection(s: CaseState, state_json: str | None = None,
     `stored` (a _stored_rows row, for a deadline recompute): when the texts the search row is made of are those of
     the stored state, the stored search row's six columns are given back instead of being made again (a clock moved:
     the words did not; making them was half the cost of writing a moved case)."""
-    running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
-    next_due, next_clock = (min(running) if running else (None, None))
+    next_due, next_clock = _nearest(s)
     # both texts from pydantic's own serialiser (Rust: a tenth of json.dumps on the dumped dict), the list document
     # being the state without its clocks and with the complainant masked
     state_json = state_json or s.model_dump_json()
@@ -1573,11 +1633,10 @@ def _doc_and_clocks(s: CaseState, state_json: str) -> tuple[str, str]:
     person = s.complainant
     masked = person.model_copy(update={"phone": mask_phone(person.phone), "id_number": mask_id(person.id_number),
                                        "name": mask_name(person.name)})
-    at = state_json.rfind(_CLOCKS_KEY)
-    end = state_json.find(_AFTER_CLOCKS, at)
+    at, end = _clocks_at(state_json) or (-1, -1)
     plain, hidden = _COMPLAINANT_KEY + person.model_dump_json(), _COMPLAINANT_KEY + masked.model_dump_json()
     who = state_json.find(_COMPLAINANT_KEY)
-    if at < 0 or end < 0 or who < 0 or not state_json.startswith(plain, who):
+    if at < 0 or who < 0 or not state_json.startswith(plain, who):
         doc = s.model_copy(update={"complainant": masked}).model_dump_json(exclude=_NO_CLOCKS)
         return doc, s.model_dump_json(include=_ONLY_CLOCKS)[len('{"clocks":'):-1]
     doc = state_json[:who] + hidden + state_json[who + len(plain):at] + state_json[end:]
@@ -1586,6 +1645,31 @@ def _doc_and_clocks(s: CaseState, state_json: str) -> tuple[str, str]:
 
 _CLOCKS_KEY = ',"clocks":'
 _AFTER_CLOCKS = ',"last_event_at":'  # the field after clocks (CaseState's order)
+
+
+def _clocks_at(state_json: str) -> tuple[int, int] | None:
+    """Where a state's JSON holds its clocks: from `,"clocks":` to the next field (see _doc_and_clocks); None when
+    the text does not show them as expected."""
+    at = state_json.rfind(_CLOCKS_KEY)
+    end = state_json.find(_AFTER_CLOCKS, at) if at >= 0 else -1
+    return (at, end) if end >= 0 else None
+
+
+def _same_beside_clocks(old: str | None, new: str, cut: tuple[int, int]) -> bool:
+    """Whether two states' JSON texts are the same but for their clocks (`cut`: where `new` holds them): then every
+    column of the case but the clocks' own (state, clocks, next due and clock) is as stored, the list document (the
+    state without its clocks, made from the same text) and the search rows too."""
+    if old is None:
+        return False
+    old_cut = _clocks_at(old)
+    return old_cut is not None and old_cut[0] == cut[0] and old[:cut[0]] == new[:cut[0]] and \
+        old[old_cut[1]:] == new[cut[1]:]
+
+
+def _nearest(s: CaseState) -> tuple[datetime | None, str | None]:
+    """The nearest due of the case's running clocks and that clock's id ((None, None): none runs)."""
+    running = [(t.due, cid) for cid, t in s.clocks.items() if t.due is not None and t.stopped_at is None]
+    return min(running) if running else (None, None)
 _COMPLAINANT_KEY = '"complainant":'
 
 def _same_words(s: CaseState, row: tuple[Any, ...], stored: tuple[Any, ...]) -> bool:
@@ -1624,13 +1708,31 @@ _SEARCH_TABLES = ("cases_search", "open_search", "cases_sound", "open_sound")
 _NO_DAY = date.max.toordinal() + 1  # the first day of a span that has counted over none yet
 
 
+def new_span() -> list[int]:
+    """[first day, last day] of a fold that has counted over no day yet (widen it with `widen`)."""
+    return [_NO_DAY, 0]
+
+
+def widen(span: list[int] | None, days: list[int]) -> None:
+    """Widen `span` by the days a reach_recorded saw (nothing when it saw none; a span not known stays so)."""
+    if span is not None and days[0] <= days[1]:
+        span[0], span[1] = min(span[0], days[0]), max(span[1], days[1])
+
+
+def reach_row(span: Sequence[int], state: CaseState) -> tuple[int, int, str, str]:
+    """case_reach's columns for a case whose fold counted over `span`: first and last day ((1, 0): none), the
+    profile it was folded under, the clocks it holds (" a b ": found by " a " in it)."""
+    first, last = (span[0], span[1]) if span[0] <= span[1] else (1, 0)
+    return first, last, state.profile, f" {' '.join(state.clocks)} "
+
+
 def _stored_reach(conn: sqlite3.Connection, case_id: str) -> list[int] | None:
     """[first day, last day] case_reach holds for a case (None: not known)."""
     row = conn.execute("SELECT r.first_day, r.last_day FROM case_reach r JOIN cases c ON c.rowid = r.rowid"
                        " WHERE c.id = ?", (case_id,)).fetchone()
     if row is None:
         return None
-    return [row[0], row[1]] if row[0] <= row[1] else [_NO_DAY, 0]
+    return [row[0], row[1]] if row[0] <= row[1] else new_span()
 
 
 def _record_reach(conn: sqlite3.Connection, rowids: dict[str, int | None], reach: dict[str, tuple[int, int, str, str]],
@@ -1713,11 +1815,6 @@ def _differences(fresh: CaseState, state_json: str, stored: str | None) -> list[
     old, new = json.loads(stored), json.loads(state_json)
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return [f"{fresh.number}: {', '.join(changed)} differed"] if changed else []
-
-
-def _next_due(s: CaseState) -> datetime | None:
-    running = [t.due for t in s.clocks.values() if t.due is not None and t.stopped_at is None]
-    return min(running) if running else None
 
 
 @dataclass

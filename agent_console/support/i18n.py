@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any, Iterable
 
 from agent_console.core.errors import ProfileError, Said, render
 from agent_console.core.labels import Labelled, label
@@ -76,6 +77,16 @@ class Translator:
     def moment(self, when: datetime) -> str:
         """2026年12月2日 05:47 周三 / 2026-12-02 05:47 Wed."""
         return f"{self.full_date(when)} {when:%H:%M} {self.weekday(when)}"
+
+    def reference_file(self, kind: str, name: str, version: int) -> str:
+        """One version of a team's reference file: 日历“CN-2027.toml”第 2 版 / calendar CN-2027.toml v2."""
+        kind_words = self(f"sync.reference_{kind}") if self.has(f"sync.reference_{kind}") else kind
+        return self("sync.reference_version", kind=kind_words, name=name, version=version)
+
+    def reference_files(self, files: Iterable[Any]) -> str:
+        """Versions as `services.reference_data.pull` gives them (each with kind, name and version), in a list."""
+        return ("、" if self.lang == "zh" else ", ").join(
+            self.reference_file(f.kind, f.name, f.version) for f in files)
 
     def reason(self, why: object) -> str:
         """A refusal (a `core.reasons.Reason`, or an exception carrying one) in this language; other text as is."""

@@ -44,6 +44,10 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+class RefusedReference(Said, ValueError):
+    """A file the centre will not keep (`error.reference.*`: its kind, its name, its size), told by key."""
+
+
 class NotALead(Said, PermissionError):
     """Only a lead of the team publishes its reference data (`error.centre.not_a_lead`)."""
 
@@ -65,11 +69,11 @@ _COLUMNS = "seq, team, kind, name, version, body, digest, published_by, publishe
 
 def _check(kind: str, name: str, body: str) -> None:
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}: {', '.join(KINDS)}")
+        raise RefusedReference("reference.unknown_kind", name=name, kind=kind, known=", ".join(KINDS))
     if not name or len(name) > 100 or any(c in name for c in "/\\\0") or name.startswith("."):
-        raise ValueError(f"{name!r} is not a usable name (a file name without folders)")
+        raise RefusedReference("reference.bad_name", name=name)
     if len(body) > MAX_BODY:
-        raise ValueError(f"{name}: larger than {MAX_BODY} characters")
+        raise RefusedReference("reference.too_large", name=name, limit=MAX_BODY)
 
 
 def sqlite_publish(conn: sqlite3.Connection, ident: Identity, team: str, kind: str, name: str,

@@ -35,7 +35,7 @@ class CtiListener:
     async def start(self) -> str:
         """Start listening; return the address (host:port, the real port when 0 was asked for, or the path)."""
         if len(self._token) < MIN_TOKEN:
-            raise ValueError(f"[cti] token: set a secret of at least {MIN_TOKEN} characters for the endpoint's path")
+            raise telephony.ListenRefused("call.short_token", chars=MIN_TOKEN)
         app = web.Application(client_max_size=telephony.MAX_BODY)
         app.router.add_post(PATH, self._handle)
         app.router.add_route("*", "/{tail:.*}", self._not_here)

@@ -69,7 +69,7 @@ class SyncStatus(UsesWorkspace, Static):
         self._report = report
         self._show()
         if getattr(report, "reference", None):  # the lead published: use it now, recompute the deadlines meanwhile
-            self.notify(self.app.t("calendar.reference_applied", files=", ".join(report.reference)))
+            self.notify(self.app.t("calendar.reference_applied", files=self.app.t.reference_files(report.reference)))
             check = getattr(self.app, "check_reference", None)
             if callable(check):
                 check()
