@@ -29,6 +29,8 @@ def texts(ws):
                                         complainant={"name": "钱七", "phone": "17055557777"})),
         "zheng": ws.register(sample_case(facts="客户要求更正保单上的姓名", request="重新出具保单", respondent="客服部",
                                          complainant={"name": "孙八", "phone": "17055558888"})),
+        "boss": ws.register(sample_case(facts="客户要求见支行行长", request="当面说明", respondent="营业部",
+                                        complainant={"name": "周九", "phone": "17055559999"})),
     }
     return made
 
@@ -42,6 +44,8 @@ def texts(ws):
     ("从新", "zheng"), ("冲新", "zheng"),  # 重 read chong; ch/c
     ("推还", "bank"),  # 推 tui for 退 tui, 还 read huan
     ("因汗", "bank"), ("英行", "bank"), ("更增", "zheng"), ("森核", "claims"),  # an/ang, in/ing, zh/z, sh/s
+    # 行长 read as the phrase (háng zhǎng: 行's second reading beside 长's first), from pypinyin's phrase dictionary
+    ("hangzhang", "boss"), ("航掌", "boss"), ("行zhang", "boss"), ("hang长", "boss"), ("hanzan", "boss"),
 ])
 def test_case_text_is_found_by_its_sound(ws, texts, typed, case) -> None:
     want = texts[case].number
@@ -130,6 +134,20 @@ def test_a_database_indexed_before_the_sounds_gets_them_when_opened(tmp_path, cl
     assert store.meta("search_index") is None
     assert [r["id"] for r in store.case_rows(CaseQuery(text="理陪", open_only=True, limit=5))] == [s.id]
     assert [r["id"] for r in store.case_rows(CaseQuery(text="理陪"))] == [s.id]
+    store.close()
+
+
+def test_a_database_indexed_before_the_phrase_readings_gets_them_when_opened(tmp_path, clock) -> None:
+    w = make_workspace(tmp_path, clock)
+    s = w.register(sample_case(facts="要求见行长"))
+    w.store.conn.execute("UPDATE cases_sound SET sound = replace(sound, ' han0zan', '')")
+    w.store.conn.execute("UPDATE open_sound SET sound = replace(sound, ' han0zan', '')")
+    w.store.conn.execute("DELETE FROM schema_migrations WHERE name = '0710_sound_phrases'")
+    w.store.conn.commit()
+    assert w.store.case_rows(CaseQuery(text="hangzhang")) == []  # as an older console indexed it
+    w.close()
+    store = LocalStore(tmp_path / "local.db")
+    assert [r["id"] for r in store.case_rows(CaseQuery(text="hangzhang", open_only=True, limit=5))] == [s.id]
     store.close()
 
 

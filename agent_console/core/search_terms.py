@@ -169,7 +169,10 @@ def _substring_query(term: str, single: str, pairs: str) -> str | None:
 # character data (a character -> "0syl syl", so the translated run reads "0li li0pei pei0cai cai0liao liao" and the
 # pairs are what a regular expression picks out: C speed, no pypinyin call per character). A character with a
 # second reading (行 xing/hang, 还 hai/huan, 长 zhang/chang) gives its pairs under that reading too, from a second
-# table. A query's pairs must all be there (AND, not a phrase: the second reading's tokens sit after the first's).
+# table. Two neighbours read with different tables (行长 háng zhǎng: 行's second reading, 长's first; neither table
+# gives han0zan) come from pypinyin's phrase dictionary, read once into the pairs it reads otherwise (about a
+# thousand: 行长 -> han0zan); a text adds them where its characters hold one. A query's pairs must all be there (AND,
+# not a phrase: the second reading's tokens sit after the first's).
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 # the texts are not normalised first (NFKC of a text with full-width punctuation costs more than all the rest): the
@@ -224,6 +227,27 @@ class _Sounds:
                 self.first[code], self.second[code] = self.first[ord(same)], self.second[ord(same)]
         self.syllables = frozenset(syllables)
         self.prefixes = frozenset(s[:i] for s in syllables for i in range(1, len(s)))
+        self.mixed = self._mixed_pairs()
+        # the characters that start one of them: the only places a text is looked at for one
+        self.mixed_lead = re.compile("[" + "".join(sorted({pair[0] for pair in self.mixed})) + "](?=[" + _HAN + "])")
+
+    def _mixed_pairs(self) -> dict[str, tuple[str, ...]]:
+        """Adjacent characters that pypinyin's phrase dictionary reads as neither table does ("行长": han0zan)."""
+        from pypinyin.phrases_dict import phrases_dict
+
+        mixed: dict[str, dict[str, None]] = {}
+        for phrase, readings in phrases_dict.items():
+            if len(phrase) != len(readings):
+                continue
+            for i in range(len(phrase) - 1):
+                a, b = ord(phrase[i]), ord(phrase[i + 1])
+                if a not in self.first or b not in self.first:
+                    continue
+                token = "0".join(fold_syllable(r[0].translate(_TONES)) for r in readings[i:i + 2])
+                tabled = {f"{t[a].split(' ')[1]}0{t[b].split(' ')[1]}" for t in (self.first, self.second)}
+                if token not in tabled:
+                    mixed.setdefault(phrase[i:i + 2], {})[token] = None
+        return {pair: tuple(tokens) for pair, tokens in mixed.items()}
 
 
 @lru_cache(maxsize=1)
@@ -239,6 +263,8 @@ def _text_sound(text: str) -> tuple[str, ...]:
     tables = _sounds()
     pairs = _PAIR.findall(han.translate(tables.first))
     pairs += _PAIR.findall(han.translate(tables.second))
+    for found in tables.mixed_lead.finditer(han):  # 行长: read as a phrase, not by either table alone
+        pairs += tables.mixed.get(han[found.start():found.start() + 2], ())
     return tuple(dict.fromkeys(pairs))
 
 
