@@ -108,3 +108,17 @@ def test_the_future_still_reads(phrase: str, expected: datetime) -> None:
 
 def test_nearest_occurrence_handles_february_29() -> None:
     assert parse_due("2月29日", datetime(2028, 2, 1, 9, 0, tzinfo=SHANGHAI), SHANGHAI).date() == date(2028, 2, 29)
+
+
+@pytest.mark.parametrize("phrase, day, at", [
+    ("明天晚上12点", 2, time(0, 0)),  # the midnight that ends tomorrow (was read as tomorrow noon)
+    ("明天晚上十二点半", 2, time(0, 30)),
+    ("明天半夜12点", 2, time(0, 0)),
+    ("明天半夜2点", 1, time(2, 0)),  # the small hours stay small
+    ("明天夜里9点", 1, time(21, 0)),
+    ("明天中午12点", 1, time(12, 0)),
+    ("明天12点", 1, time(12, 0)),
+])
+def test_midnight_and_the_night_hours(phrase: str, day: int, at: time) -> None:
+    now = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
+    assert parse_due(phrase, now, SHANGHAI) == datetime.combine(now.date() + timedelta(days=day), at, SHANGHAI)

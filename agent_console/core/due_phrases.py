@@ -162,6 +162,8 @@ def _spoken(low: str, now: datetime, tz: Any) -> datetime | None:
     if hour is None:
         hour = next((h for word, h in DEFAULT_HOUR.items() if word in low), 10)
         minute = 0
+    if hour >= 24:  # midnight at the end of `day` (_clock_time)
+        day, hour = day + timedelta(days=1), hour - 24
     return datetime.combine(day, time(hour, minute or 0), tz)
 
 
@@ -170,7 +172,14 @@ def _clock_time(low: str) -> tuple[int | None, int | None]:
     if m:
         hour = _cn_number(m.group(1))
         minute = 30 if m.group(3) == "半" else (_cn_number(m.group(3)) if m.group(3) else 0)
-        if any(w in low for w in ("下午", "晚", "傍晚")) and hour < 12:
+        night = any(w in low for w in ("半夜", "深夜", "午夜", "夜里", "夜间"))
+        if hour == 12 and (night or "晚" in low):
+            # 晚上12点 / 半夜12点 is the midnight that ends the day said: the next day's 00:00
+            _valid(0, minute)
+            return 24, minute
+        if any(w in low for w in ("下午", "晚")) and hour < 12:
+            hour += 12
+        elif night and 6 <= hour < 12:  # 夜里9点 is 21:00; 半夜2点 stays 02:00
             hour += 12
         if "中午" in low and hour < 6:
             hour += 12
