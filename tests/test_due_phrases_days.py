@@ -122,3 +122,23 @@ def test_nearest_occurrence_handles_february_29() -> None:
 def test_midnight_and_the_night_hours(phrase: str, day: int, at: time) -> None:
     now = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
     assert parse_due(phrase, now, SHANGHAI) == datetime.combine(now.date() + timedelta(days=day), at, SHANGHAI)
+
+
+@pytest.mark.parametrize("phrase, day, at", [
+    ("明天凌晨3点", 1, time(3, 0)),
+    ("明天凌晨12点", 1, time(0, 0)),  # the midnight that begins tomorrow (was read as tomorrow noon)
+    ("明天午夜", 2, time(0, 0)),  # the midnight that ends tomorrow (was tomorrow 10:00)
+    ("明天夜里", 1, time(21, 0)),  # the night, not 10:00 in the morning
+])
+def test_small_hours_and_night_words(phrase: str, day: int, at: time) -> None:
+    now = datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
+    assert parse_due(phrase, now, SHANGHAI) == datetime.combine(now.date() + timedelta(days=day), at, SHANGHAI)
+
+
+@pytest.mark.parametrize("phrase, word", [("明天凌晨", "凌晨"), ("明天半夜", "半夜"), ("后天深夜", "深夜")])
+def test_a_night_word_without_an_hour_is_asked_not_guessed(phrase: str, word: str) -> None:
+    # these used to be recorded as 10:00 in the morning: a time nobody said
+    with pytest.raises(DuePhraseError) as caught:
+        parse_due(phrase, datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI), SHANGHAI)
+    assert Translator("zh").reason(caught.value) == f"{word}几点？请说明钟点，例如：{word}3点"
+    assert Translator("en").reason(caught.value) == f"at what hour of {word}? say it, e.g. {word}3点"

@@ -29,8 +29,9 @@ CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 WEEKDAYS_CN = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 WEEKDAYS_EN = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
                "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-DEFAULT_HOUR = {"上午": 10, "早上": 9, "中午": 12, "下午": 15, "傍晚": 18, "晚上": 19, "morning": 10,
-                "noon": 12, "afternoon": 15, "evening": 19, "tonight": 19}
+DEFAULT_HOUR = {"上午": 10, "早上": 9, "中午": 12, "下午": 15, "傍晚": 18, "晚上": 19, "夜里": 21, "夜间": 21,
+                "morning": 10, "noon": 12, "afternoon": 15, "evening": 19, "tonight": 19}
+NIGHT_NO_HOUR = ("凌晨", "半夜", "深夜")
 
 
 def _cn_number(text: str) -> int:
@@ -160,8 +161,14 @@ def _spoken(low: str, now: datetime, tz: Any) -> datetime | None:
     if day is None:
         day = now.date()
     if hour is None:
-        hour = next((h for word, h in DEFAULT_HOUR.items() if word in low), 10)
-        minute = 0
+        if "午夜" in low:  # midnight: the one that ends the day said, as 晚上12点
+            hour, minute = 24, 0
+        elif any(w in low for w in NIGHT_NO_HOUR):
+            # 凌晨 / 半夜 / 深夜 span hours a caller means very differently: ask, never guess 10:00
+            raise DuePhraseError(Reason("due_night_hour", value=next(w for w in NIGHT_NO_HOUR if w in low)))
+        else:
+            hour = next((h for word, h in DEFAULT_HOUR.items() if word in low), 10)
+            minute = 0
     if hour >= 24:  # midnight at the end of `day` (_clock_time)
         day, hour = day + timedelta(days=1), hour - 24
     return datetime.combine(day, time(hour, minute or 0), tz)
@@ -173,6 +180,8 @@ def _clock_time(low: str) -> tuple[int | None, int | None]:
         hour = _cn_number(m.group(1))
         minute = 30 if m.group(3) == "半" else (_cn_number(m.group(3)) if m.group(3) else 0)
         night = any(w in low for w in ("半夜", "深夜", "午夜", "夜里", "夜间"))
+        if hour == 12 and "凌晨" in low:  # 凌晨12点: the midnight that begins the day said
+            return _valid(0, minute)
         if hour == 12 and (night or "晚" in low):
             # 晚上12点 / 半夜12点 is the midnight that ends the day said: the next day's 00:00
             _valid(0, minute)

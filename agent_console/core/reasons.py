@@ -73,6 +73,7 @@ ENGLISH: dict[str, str] = {
     "due_past": "{when} has already passed: a callback is due after now",
     "due_no_date": "{month}月{day}日 is not a date",
     "due_no_time": "{time} is not a time of day",
+    "due_night_hour": "at what hour of {value}? say it, e.g. {value}3点",
     # sync conflicts the centre flags (a conflict_flagged event names its reason by key)
     "clock_ahead": "a console's clock ran ahead: its action was ordered after a colleague's later one; check which"
                    " should stand",
