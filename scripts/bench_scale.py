@@ -433,6 +433,11 @@ def rest_of_bench(ws: Workspace, n: int, table: Table, db: Path, src: Path, skip
     table.add("case list --open --json (in process)", n, ours, raw)
     took, peak = cli(db, "case", "list", "--open", "--json")
     table.add("case list --open --json (CLI, wall)", n, took, None, f"peak memory {peak} MiB")
+    q = CaseQuery(limit=20)  # every case, open or not (a lead's whole list): the first screen of it
+    ours, _ = best(lambda: sum(len(x) for x in ws.iter_cases_json(q)))
+    raw, _ = best(lambda: raw_json(conn.execute(
+        "SELECT id, doc, clocks FROM cases WHERE next_due IS NOT NULL ORDER BY next_due, received_at DESC LIMIT 20")))
+    table.add("case list --json --limit 20, every case (in process)", n, ours, raw)
     if "all-json" not in skip:
         list_json_figures(table, db, n)
 
