@@ -123,3 +123,45 @@ async def test_a_new_dissatisfaction_report_appears_without_waiting_for_the_full
         screen._poll_escalations()  # what the 5-second timer runs
         await settle(pilot)
         assert cells(screen, case.id)[0] == case.number
+
+
+async def test_the_kpi_tab_shows_it_is_loading_until_the_first_build_is_done(team, monkeypatch) -> None:
+    """The first KPI build of a big team runs on a worker (90 s at 1M cases): the tab says so, not an empty table."""
+    import threading
+
+    import agent_console.screens.lead_console as lead_screen
+
+    agent = team.agent("a-1")
+    agent.register(sample_case())
+    release, real = threading.Event(), lead_screen.kpi.compute
+
+    def slow_compute(*args, **kwargs):
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lead_screen.kpi, "compute", slow_compute)
+    async with console(team.lead()) as (app, pilot):
+        await pilot.press("f7")
+        for _ in range(5):
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LeadScreen)
+        table = screen.query_one("#kpi", DataTable)
+        assert table.loading and table.row_count == 0
+        assert screen.query_one("#overdue", CaseTable) is not None  # the queue did not wait for the KPIs
+        release.set()
+        await settle(pilot)
+        assert not table.loading and table.row_count > 0
+
+
+async def test_a_failed_kpi_build_stops_the_spinner_and_says_so(team, monkeypatch) -> None:
+    import agent_console.screens.lead_console as lead_screen
+
+    team.agent("a-1").register(sample_case())
+    monkeypatch.setattr(lead_screen.kpi, "compute", lambda *a, **k: (_ for _ in ()).throw(OSError("disk I/O error")))
+    async with lead_console(team.lead()) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, LeadScreen)
+        assert not screen.query_one("#kpi", DataTable).loading
+        told = " ".join(str(n.message) for n in app._notifications)
+        assert "指标未能载入" in told

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
 from textual.widgets import Header, Input, Sparkline, TabbedContent, TabPane
 
 from agent_console.widgets.footer import Footer
@@ -275,6 +276,8 @@ class LeadScreen(Screen):
             return
         self._overdue()
         self._header()
+        if self.report is None:  # the first build of a big team's KPI facts takes a while (90 s at 1M cases)
+            self.query_one("#kpi", DataTable).loading = True
         # after the queue is painted: the worker's Python would otherwise share the GIL with the first paint
         self.call_after_refresh(self._load_rest)
 
@@ -300,7 +303,14 @@ class LeadScreen(Screen):
         self._conflicts(conflicts or [])
         self._moved(moved)
         self._kpis(report, series)
+        self.query_one("#kpi", DataTable).loading = False
         self._header()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # a failed load must not leave the KPI tab spinning for ever; the next refresh tries again
+        if event.worker.group == "lead-load" and event.state == WorkerState.ERROR and self.is_attached:
+            self.query_one("#kpi", DataTable).loading = False
+            self.app.notify(self.app.t("lead.load_failed"), severity="error")
 
     def _header(self) -> None:
         t, ws = self.app.t, self.ws
