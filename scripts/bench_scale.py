@@ -34,8 +34,10 @@ from agent_console.services.workspace import Workspace  # noqa: E402
 from agent_console.support.config import load_settings  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "agent-console-scale"
-# A child's peak memory is read as VmHWM (this address space's own high-water mark): getrusage's ru_maxrss is kept
-# across exec, so a child started from this process reported this process's peak (891 MiB after building 1M cases)
+# A child's peak memory (KiB), as Python source for the probes: VmHWM, this address space's own high-water mark.
+# getrusage's ru_maxrss is kept across exec, so a child started from this process reported this process's peak
+# (891 MiB after building 1M cases).
+PEAK_KIB = "int(next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')))"
 AGENT = "bench"
 
 
@@ -208,14 +210,14 @@ def cli(db: Path, *args: str, read_only: bool = False) -> tuple[float, int]:
     thrown away. read_only: the database is opened as on a read-only file system (the store's read-only open:
     nothing migrated or written), for reading a cached database in place."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    probe = ("import resource, runpy, sys; sys.argv = ['agent-console'] + sys.argv[1:];"
+    probe = ("import runpy, sys; sys.argv = ['agent-console'] + sys.argv[1:];"
              + ("import agent_console.store.local as L; L._cannot_write = lambda conn: 'bench: read-only use';"
                 "L._migrations_pending = lambda conn: False;" if read_only else "")
              +
              "code = 0\n"
              "try:\n runpy.run_module('agent_console', run_name='__main__')\n"
              "except SystemExit as exc:\n code = exc.code or 0\n"
-             "sys.stdout.flush(); hwm = int(next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM'))); sys.stderr.write(f'\\nmaxrss {hwm}\\n');"
+             f"sys.stdout.flush(); hwm = {PEAK_KIB}; sys.stderr.write(f'\\nmaxrss {{hwm}}\\n');"
              "sys.exit(code)")
     t0 = time.perf_counter()
     with open(os.devnull, "w") as sink:
@@ -227,7 +229,7 @@ def cli(db: Path, *args: str, read_only: bool = False) -> tuple[float, int]:
 
 
 RAW_LIST = """
-import resource, sqlite3, sys
+import sqlite3, sys
 # the same rows in the same order as `case list --json` (store._listed: nearest due first, then the newest without
 # one), each case's list document with its stored clocks beside it, streamed to stdout
 c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
@@ -240,9 +242,9 @@ for sql in ("SELECT id, doc, clocks FROM cases c WHERE 1 AND c.next_due IS NOT N
         n += 1
 out.write("]\\n")
 out.flush()
-hwm = int(next(ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM")))
+hwm = PEAK_KIB
 sys.stderr.write(f"rows {n} maxrss {hwm}\\n")
-"""
+""".replace("PEAK_KIB", PEAK_KIB)
 
 
 def raw_cli_json(db: Path) -> tuple[float, int, int]:
@@ -481,9 +483,8 @@ def rest_of_bench(ws: Workspace, n: int, table: Table, db: Path, src: Path, skip
                  " demo_on_first_run=False));"
                  "now = ws.now(); s, e = kpi.month_bounds(ws, now.astimezone(ws.tz).strftime('%Y-%m'));"
                  "clock = time.process_time if sys.argv[3] == 'cpu' else time.perf_counter;"
-                 "import resource;"
                  "t = clock(); kpi.compute(ws, s, e, now);"
-                 "print(clock() - t, int(next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM'))) // 1024)")
+                 f"print(clock() - t, {PEAK_KIB} // 1024)")
         conn.execute("DELETE FROM meta WHERE key = 'kpi_facts_seq'")
         out = subprocess.run([sys.executable, "-c", probe, str(ROOT), str(db), "cpu" if CPU["on"] else "wall"],
                              capture_output=True, text=True, check=True).stdout.split()
