@@ -200,6 +200,7 @@ class LeadScreen(Screen):
         self.limit: int | None = QUEUE_ROWS
         self.queue_total = 0
         self._shown_once = False
+        self._load_failing = False  # told once; the 15-second refresh does not repeat the toast while it keeps failing
 
     @property
     def ws(self) -> Any:
@@ -304,13 +305,16 @@ class LeadScreen(Screen):
         self._moved(moved)
         self._kpis(report, series)
         self.query_one("#kpi", DataTable).loading = False
+        self._load_failing = False
         self._header()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # a failed load must not leave the KPI tab spinning for ever; the next refresh tries again
         if event.worker.group == "lead-load" and event.state == WorkerState.ERROR and self.is_attached:
             self.query_one("#kpi", DataTable).loading = False
-            self.app.notify(self.app.t("lead.load_failed"), severity="error")
+            if not self._load_failing:
+                self.app.notify(self.app.t("lead.load_failed"), severity="error")
+            self._load_failing = True
 
     def _header(self) -> None:
         t, ws = self.app.t, self.ws
